@@ -1,0 +1,545 @@
+// Package config owns the non-secret, per-profile settings and metadata of
+// webex: which provider a profile uses, its client id, scopes, redirect URI,
+// where its secrets live, who signed in and when its tokens expire. It also
+// owns the choice of the config directory and the name of the default
+// profile.
+//
+// Everything here is readable without the OS keyring, so `webex status` and
+// the hot path of `webex token` ("is the access token still fresh?") cost one
+// small file read. The package must never hold a token, refresh token, ID
+// token or client secret: those belong to package tokenstore.
+//
+// Layout under the config directory (see [Dir]):
+//
+//	<dir>/profiles/<name>.json   one Profile per file, mode 0600
+//	<dir>/default-profile        the name of the default profile, mode 0600
+//
+// Directories are created with mode 0700; files are written atomically
+// (temporary file in the same directory, fsync, rename).
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Provider kinds stored in [Profile.Provider].
+const (
+	ProviderWebex    = "webex"     // Webex commercial, API base https://webexapis.com/v1
+	ProviderWebexGov = "webex-gov" // Webex for Government, API base https://api-usgov.webex.com/v1
+	ProviderOIDC     = "oidc"      // any OpenID provider, by discovery from Profile.Issuer
+)
+
+// Storage kinds stored in [Profile.Storage].
+const (
+	StorageKeyring = "keyring" // the OS keyring (default)
+	StorageFile    = "file"    // a 0600 JSON file under <dir>/tokens
+)
+
+// Login flows stored in [Profile.Flow].
+const (
+	FlowBrowser = "browser" // authorization code + PKCE through a loopback redirect (RFC 8252)
+	FlowDevice  = "device"  // device authorization grant (RFC 8628)
+)
+
+// DefaultProfile is the profile name used when none is given and no default
+// has been set with [Config.SetDefault].
+const DefaultProfile = "default"
+
+// DefaultRefreshMargin is the longest margin before expiry at which an access
+// token counts as "about to expire" when no minimum TTL is given (see
+// [Profile.AccessTokenFresh]).
+const DefaultRefreshMargin = 5 * time.Minute
+
+// maxFileSize bounds every file this package reads; a profile is well under
+// a kilobyte, so anything bigger is not ours.
+const maxFileSize = 1 << 20
+
+// ErrNotFound is returned (wrapped) by [Config.Load] and [Config.Delete] when
+// the profile has no settings file. Test for it with errors.Is.
+var ErrNotFound = errors.New("profile not found")
+
+// Profile is one login: a provider, a client, scopes, and metadata about the
+// tokens it got. Secrets are not part of it. Time fields use the zero value
+// for "unknown"; they are written as RFC 3339 and omitted when zero.
+type Profile struct {
+	// Name is the profile name; it is also the file name. See ValidateName.
+	Name string `json:"name"`
+	// Provider is one of ProviderWebex, ProviderWebexGov or ProviderOIDC.
+	Provider string `json:"provider"`
+	// Issuer is the OpenID issuer URL (provider "oidc").
+	Issuer string `json:"issuer,omitempty"`
+	// BaseURL replaces the Webex API base (proxies, tests, the emulator).
+	BaseURL string `json:"base_url,omitempty"`
+	// ClientID is the OAuth client (integration) id.
+	ClientID string `json:"client_id,omitempty"`
+	// Scopes are the scopes requested at login.
+	Scopes []string `json:"scopes,omitempty"`
+	// RedirectURI is the loopback redirect URI used by the browser flow.
+	RedirectURI string `json:"redirect_uri,omitempty"`
+	// Storage is where the secrets live: StorageKeyring or StorageFile.
+	Storage string `json:"storage,omitempty"`
+	// Flow is the login flow last used: FlowBrowser or FlowDevice.
+	Flow string `json:"flow,omitempty"`
+	// IssuerAllow lists extra accepted "iss" values (or patterns, as the
+	// provider package defines them) for webex-gov. Optional.
+	IssuerAllow []string `json:"issuer_allow,omitempty"`
+
+	// Subject is the "sub" claim of the signed-in user.
+	Subject string `json:"subject,omitempty"`
+	// Email is the user's e-mail address, when known.
+	Email string `json:"email,omitempty"`
+	// DisplayName is the user's display name, when known.
+	DisplayName string `json:"display_name,omitempty"`
+
+	// TokenType is the token_type of the last token response ("Bearer").
+	TokenType string `json:"token_type,omitempty"`
+	// AccessIssuedAt is when the current access token was obtained; with
+	// AccessExpiry it gives the token's whole lifetime.
+	AccessIssuedAt time.Time `json:"access_issued_at,omitzero"`
+	// AccessExpiry is when the current access token expires.
+	AccessExpiry time.Time `json:"access_expiry,omitzero"`
+	// RefreshExpiry is when the refresh token expires.
+	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
+	// IDTokenExpiry is the "exp" of the stored ID token.
+	IDTokenExpiry time.Time `json:"id_token_expiry,omitzero"`
+	// HasRefreshToken says a refresh token is stored.
+	HasRefreshToken bool `json:"has_refresh_token,omitempty"`
+	// HasIDToken says an ID token is stored.
+	HasIDToken bool `json:"has_id_token,omitempty"`
+	// GrantedScopes are the scopes the provider granted (the "scope" of the
+	// token response), which may differ from Scopes.
+	GrantedScopes []string `json:"granted_scopes,omitempty"`
+
+	// UpdatedAt is when the profile was last saved. Save does not set it;
+	// the caller does, with its own clock.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+// Validate checks the fields a stored profile must get right: the name and,
+// when set, the provider and storage kinds.
+func (p *Profile) Validate() error {
+	if err := ValidateName(p.Name); err != nil {
+		return err
+	}
+	switch p.Provider {
+	case "", ProviderWebex, ProviderWebexGov, ProviderOIDC:
+	default:
+		return fmt.Errorf("profile %q: unknown provider %q (want %s, %s or %s)",
+			p.Name, p.Provider, ProviderWebex, ProviderWebexGov, ProviderOIDC)
+	}
+	switch p.Storage {
+	case "", StorageKeyring, StorageFile:
+	default:
+		return fmt.Errorf("profile %q: unknown storage %q (want %s or %s)",
+			p.Name, p.Storage, StorageKeyring, StorageFile)
+	}
+	return nil
+}
+
+// AccessTokenFresh reports whether the access token described by p can be
+// used at now without refreshing it first.
+//
+// With minTTL > 0 the token is fresh when at least minTTL is left. With
+// minTTL <= 0 the margin is DefaultRefreshMargin or half of the token's whole
+// lifetime (AccessExpiry - AccessIssuedAt), whichever is shorter, so that a
+// 10-minute token is not refreshed on every call. A zero AccessExpiry means
+// the provider gave no lifetime; such a token counts as fresh, as in
+// golang.org/x/oauth2.
+func (p *Profile) AccessTokenFresh(now time.Time, minTTL time.Duration) bool {
+	if p.AccessExpiry.IsZero() {
+		return true
+	}
+	margin := minTTL
+	if margin <= 0 {
+		margin = DefaultRefreshMargin
+		if !p.AccessIssuedAt.IsZero() {
+			if half := p.AccessExpiry.Sub(p.AccessIssuedAt) / 2; half >= 0 && half < margin {
+				margin = half
+			}
+		}
+	}
+	return p.AccessExpiry.Sub(now) >= margin
+}
+
+// CanRefresh reports whether a refresh token is stored and not known to have
+// expired at now.
+func (p *Profile) CanRefresh(now time.Time) bool {
+	return p.HasRefreshToken && (p.RefreshExpiry.IsZero() || now.Before(p.RefreshExpiry))
+}
+
+// InvalidNameError is returned for a profile name that ValidateName rejects.
+type InvalidNameError struct {
+	Name   string
+	Reason string
+}
+
+func (e *InvalidNameError) Error() string {
+	return fmt.Sprintf("invalid profile name %q: %s", e.Name, e.Reason)
+}
+
+// ValidateName checks a profile name: 1 to 64 ASCII letters, digits, '-',
+// '_' or '.', starting with a letter or digit (so never "." or "..", a hidden
+// file or something that looks like a flag), and not a name Windows reserves
+// for devices (CON, NUL, COM1, ...). Names are used as file names and keyring
+// entry names, so this is the only gate against path tricks.
+func ValidateName(name string) error {
+	if name == "" {
+		return &InvalidNameError{Name: name, Reason: "it is empty"}
+	}
+	if len(name) > 64 {
+		return &InvalidNameError{Name: name, Reason: "it is longer than 64 characters"}
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if i == 0 && !alnum {
+			return &InvalidNameError{Name: name, Reason: "it must start with a letter or digit"}
+		}
+		if !alnum && c != '-' && c != '_' && c != '.' {
+			return &InvalidNameError{Name: name, Reason: "use only letters, digits, '-', '_' and '.'"}
+		}
+	}
+	base := strings.ToUpper(name)
+	if i := strings.IndexByte(base, '.'); i >= 0 {
+		base = base[:i]
+	}
+	switch base {
+	case "CON", "PRN", "AUX", "NUL",
+		"COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+		"LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9":
+		return &InvalidNameError{Name: name, Reason: "it is a reserved device name on Windows"}
+	}
+	return nil
+}
+
+// Dir returns the config directory: $WEBEX_CONFIG_DIR, else
+// $XDG_CONFIG_HOME/webex (when XDG_CONFIG_HOME is an absolute path, as the
+// XDG Base Directory spec requires), else os.UserConfigDir()/webex. getenv
+// is usually os.Getenv; nil means os.Getenv. Dir does not create anything.
+func Dir(getenv func(string) string) (string, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if d := getenv("WEBEX_CONFIG_DIR"); d != "" {
+		return filepath.Clean(d), nil
+	}
+	if x := getenv("XDG_CONFIG_HOME"); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "webex"), nil
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the config directory (set WEBEX_CONFIG_DIR): %w", err)
+	}
+	return filepath.Join(base, "webex"), nil
+}
+
+// CorruptError is returned when a file of this package cannot be parsed.
+// Its message is one line naming the file.
+type CorruptError struct {
+	Path string
+	Err  error
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("config file %s is corrupt: %v (fix or delete it, then run `webex login` again)", e.Path, e.Err)
+}
+
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+// Config is the settings store over one config directory. It holds no
+// state besides the path, so it is safe for concurrent use; concurrent
+// Saves of the same profile are last-writer-wins (each file is replaced
+// atomically, never torn).
+type Config struct {
+	dir string
+}
+
+// Open returns the store over dir (usually the result of [Dir]). Nothing is
+// read or created until a method needs it.
+func Open(dir string) *Config {
+	return &Config{dir: dir}
+}
+
+// Dir returns the config directory.
+func (c *Config) Dir() string { return c.dir }
+
+// ProfilePath returns the path of the settings file of profile name, which
+// need not exist. The name is not validated.
+func (c *Config) ProfilePath(name string) string {
+	return filepath.Join(c.dir, "profiles", name+".json")
+}
+
+func (c *Config) defaultPath() string {
+	return filepath.Join(c.dir, "default-profile")
+}
+
+// Load reads the settings of profile name. A missing file gives an error
+// wrapping ErrNotFound; an unreadable or corrupt one a *CorruptError. The
+// returned profile's Name is always name (the file name is authoritative).
+func (c *Config) Load(name string) (*Profile, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	path := c.ProfilePath(name)
+	data, err := readSmallFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading profile %q: %w", name, err)
+	}
+	p, err := parseProfile(data)
+	if err != nil {
+		return nil, &CorruptError{Path: path, Err: err}
+	}
+	p.Name = name
+	if err := p.Validate(); err != nil {
+		return nil, &CorruptError{Path: path, Err: err}
+	}
+	return p, nil
+}
+
+// parseProfile decodes a profile file. It accepts unknown fields (written by
+// newer versions) and rejects anything that is not exactly one JSON object.
+func parseProfile(data []byte) (*Profile, error) {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 {
+		return nil, errors.New("the file is empty")
+	}
+	if trimmed[0] != '{' {
+		return nil, errors.New("not a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	var p Profile
+	if err := dec.Decode(&p); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("unexpected data after the JSON object")
+	}
+	return &p, nil
+}
+
+// Save writes p atomically to its file with mode 0600, creating the
+// directories (0700) as needed. p.Name must be valid; see Profile.Validate.
+func (c *Config) Save(p *Profile) error {
+	if p == nil {
+		return errors.New("saving profile: nil profile")
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding profile %q: %w", p.Name, err)
+	}
+	data = append(data, '\n')
+	if err := c.mkdirs(); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(c.ProfilePath(p.Name), data); err != nil {
+		return fmt.Errorf("saving profile %q: %w", p.Name, err)
+	}
+	return nil
+}
+
+// Delete removes the settings file of profile name. A missing file gives an
+// error wrapping ErrNotFound. Delete does not change the default profile.
+func (c *Config) Delete(name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	err := os.Remove(c.ProfilePath(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	if err != nil {
+		return fmt.Errorf("deleting profile %q: %w", name, err)
+	}
+	return nil
+}
+
+// List returns every profile, sorted by name. A missing config directory is
+// an empty list. Files that cannot be read or parsed do not hide the others:
+// List returns what it could read together with an error joining one
+// *CorruptError (or read error) per bad file.
+func (c *Config) List() ([]*Profile, error) {
+	entries, err := os.ReadDir(filepath.Join(c.dir, "profiles"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing profiles: %w", err)
+	}
+	var (
+		out  []*Profile
+		errs []error
+	)
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || e.IsDir() || ValidateName(name) != nil {
+			continue // temporary files and strangers
+		}
+		p, err := c.Load(name)
+		if errors.Is(err, ErrNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, errors.Join(errs...)
+}
+
+// Default returns the name of the default profile: the one set with
+// SetDefault, else DefaultProfile. It does not check that the profile exists,
+// and it does not look at WEBEX_PROFILE or --profile; the caller does.
+func (c *Config) Default() (string, error) {
+	path := c.defaultPath()
+	data, err := readSmallFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return DefaultProfile, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the default profile: %w", err)
+	}
+	name := strings.TrimSpace(string(data))
+	if name == "" {
+		return DefaultProfile, nil
+	}
+	if err := ValidateName(name); err != nil {
+		return "", &CorruptError{Path: path, Err: err}
+	}
+	return name, nil
+}
+
+// SetDefault makes name the default profile. It does not check that the
+// profile exists.
+func (c *Config) SetDefault(name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	if err := c.mkdirs(); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(c.defaultPath(), []byte(name+"\n")); err != nil {
+		return fmt.Errorf("setting the default profile: %w", err)
+	}
+	return nil
+}
+
+// mkdirs creates <dir> and <dir>/profiles with mode 0700, and tightens the
+// profiles folder if it is open to others. The config dir itself is only
+// created, never chmod'ed: WEBEX_CONFIG_DIR may point at a folder the user
+// shares on purpose.
+func (c *Config) mkdirs() error {
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
+		return fmt.Errorf("creating the config directory: %w", err)
+	}
+	return ensurePrivateDir(filepath.Join(c.dir, "profiles"))
+}
+
+// ensurePrivateDir creates dir with mode 0700 or, when it exists with group
+// or other permissions, removes them. Windows has no mode bits to fix.
+func ensurePrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("making %s private: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// readSmallFile reads at most maxFileSize bytes of a regular file.
+func readSmallFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxFileSize)
+	}
+	return data, nil
+}
+
+// writeFileAtomic replaces path with data: a temporary file in the same
+// directory (mode 0600), fsync, rename over path, then fsync of the
+// directory so the rename survives a crash. Readers see the old or the new
+// content, never a mix.
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if runtime.GOOS != "windows" {
+		if err = f.Chmod(0o600); err != nil {
+			return err
+		}
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir flushes a directory entry change; best effort (not supported on
+// Windows, where rename is already durable enough for our purpose).
+func syncDir(dir string) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
