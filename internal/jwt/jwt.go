@@ -1,0 +1,253 @@
+// Package jwt decodes JSON Web Tokens (RFC 7519) in JWS compact serialization (RFC 7515
+// section 7.1) WITHOUT verifying them, for `webex decode` and for showing what a token claims.
+//
+// It owns parsing untrusted token text into a header, claims and signature, reading the time
+// claims (exp, iat, nbf, auth_time and Webex's millisecond expiry_time), and formatting relative
+// times. It must not verify signatures, fetch keys, trust any claim for a security decision,
+// print anything, or put the token (or any part of it) into an error message: signature,
+// issuer, audience and expiry checks belong to the provider package, which uses go-oidc.
+//
+// Every error Decode returns is a single line and is one of three kinds: ErrNotJWT (an opaque
+// token such as a Webex access token), ErrEncrypted (a five-part JWE) or an error matching
+// ErrInvalid (anything else malformed; the message says which part is wrong and why).
+package jwt
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxSize is the largest input Decode accepts, in bytes, before trimming. Real ID and access
+// tokens are a few KiB; anything much larger is not a token someone meant to paste. Callers
+// reading stdin should read at most MaxSize+1 bytes so an oversized input is still reported.
+const MaxSize = 64 << 10
+
+var (
+	// ErrNotJWT reports input with no '.' at all: an opaque token (a Webex access or refresh
+	// token, say) that only the provider that issued it can inspect.
+	ErrNotJWT = errors.New("not a JWT: this looks like an opaque token, which only the provider can inspect")
+
+	// ErrEncrypted reports a five-part JWE compact serialization (RFC 7516 section 7.1).
+	ErrEncrypted = errors.New("this is an encrypted JWT (JWE); it cannot be decoded without the key")
+
+	// ErrInvalid is matched (with errors.Is) by every other Decode error. Those errors read
+	// "invalid JWT: <what is wrong>", for example "invalid JWT: header is not valid base64url
+	// (bad data at offset 4)".
+	ErrInvalid = errors.New("invalid JWT")
+)
+
+// invalidError is a malformed-input error; it matches ErrInvalid.
+type invalidError struct{ reason string }
+
+func (e *invalidError) Error() string        { return "invalid JWT: " + e.reason }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(format string, args ...any) error {
+	return &invalidError{reason: fmt.Sprintf(format, args...)}
+}
+
+// Token is a decoded, UNVERIFIED JWT. Nothing in it may be trusted.
+type Token struct {
+	// Raw is the compact serialization that was decoded, after trimming whitespace and any
+	// "Bearer " prefix. It is a credential: never log it or put it in an error.
+	Raw string
+
+	// Header is the JOSE header (RFC 7515 section 4). JSON numbers are json.Number, so large
+	// integers keep every digit.
+	Header map[string]any
+
+	// Claims is the claims set (RFC 7519 section 4). JSON numbers are json.Number.
+	Claims map[string]any
+
+	// HeaderJSON and ClaimsJSON are the decoded JSON text exactly as it was in the token, so a
+	// display can keep the issuer's member order (json.Indent it for pretty output).
+	HeaderJSON json.RawMessage
+	ClaimsJSON json.RawMessage
+
+	// Signature is the decoded third part; empty for an unsecured JWT ("alg":"none").
+	Signature []byte
+
+	// SignaturePresent reports whether the third part was non-empty.
+	SignaturePresent bool
+}
+
+// Alg returns the header's "alg" (Decode guarantees it is a non-empty string).
+func (t *Token) Alg() string {
+	s, _ := t.Header["alg"].(string)
+	return s
+}
+
+// Decode parses s as a JWS compact serialization without verifying it.
+//
+// Input handling, in order:
+//   - more than MaxSize bytes is rejected;
+//   - leading and trailing whitespace, a UTF-8 byte order mark and one "Bearer " prefix
+//     (any case, as copied from an Authorization header) are removed;
+//   - control characters and non-ASCII bytes are rejected (a JWT is printable ASCII);
+//   - input with no '.' is ErrNotJWT, five parts are ErrEncrypted, anything but three parts
+//     is invalid;
+//   - each part must be base64url WITHOUT padding (RFC 7515 section 2 and appendix C). Padding
+//     '=' and the standard-alphabet '+' and '/' are rejected with a message saying so, rather
+//     than tolerated, because every conforming verifier would reject such a token;
+//   - the header must be a JSON object with a non-empty string "alg"; the claims must be a
+//     JSON object; neither may have trailing data after the object. The signature part may
+//     be empty (an unsecured JWT).
+//
+// Errors are single lines that never contain any part of the input.
+func Decode(s string) (*Token, error) {
+	if len(s) > MaxSize {
+		return nil, invalid("input is too large (%d bytes; the limit is %d)", len(s), MaxSize)
+	}
+	s = trim(s)
+	if s == "" {
+		return nil, invalid("input is empty")
+	}
+	if i, b, ok := firstNonPrintable(s); ok {
+		return nil, invalid("input contains binary or non-printable data (byte 0x%02x at offset %d)", b, i)
+	}
+	if s[0] == '{' || s[0] == '[' {
+		return nil, invalid("input is JSON, not a compact JWT; pass only the token")
+	}
+	parts := strings.Split(s, ".")
+	switch len(parts) {
+	case 1:
+		return nil, ErrNotJWT
+	case 3:
+	case 5:
+		return nil, ErrEncrypted
+	default:
+		return nil, invalid("expected 3 dot-separated parts, got %d", len(parts))
+	}
+
+	t := &Token{Raw: s}
+	var err error
+	if t.HeaderJSON, t.Header, err = decodeObject(parts[0], "header is", "header is"); err != nil {
+		return nil, err
+	}
+	alg, present := t.Header["alg"]
+	if !present {
+		return nil, invalid(`header has no "alg"`)
+	}
+	if a, ok := alg.(string); !ok || a == "" {
+		return nil, invalid(`header "alg" is not a non-empty string`)
+	}
+	if t.ClaimsJSON, t.Claims, err = decodeObject(parts[1], "claims are", "claims segment is"); err != nil {
+		return nil, err
+	}
+	if parts[2] != "" {
+		if t.Signature, err = decodeSegment(parts[2], "signature is"); err != nil {
+			return nil, err
+		}
+		t.SignaturePresent = true
+	}
+	return t, nil
+}
+
+// trim removes surrounding whitespace, a byte order mark and one "Bearer " prefix.
+func trim(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "\ufeff")
+	s = strings.TrimSpace(s)
+	const bearer = "bearer"
+	if len(s) > len(bearer) && strings.EqualFold(s[:len(bearer)], bearer) && (s[len(bearer)] == ' ' || s[len(bearer)] == '\t') {
+		s = strings.TrimSpace(s[len(bearer):])
+	}
+	return s
+}
+
+// firstNonPrintable finds the first byte that cannot appear in a pasted token: a control
+// character, DEL or any non-ASCII byte. Interior spaces are left to the base64url check.
+func firstNonPrintable(s string) (int, byte, bool) {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b >= 0x7f {
+			return i, b, true
+		}
+	}
+	return 0, 0, false
+}
+
+// decodeSegment base64url-decodes one part. subject is e.g. "header is" or "claims are".
+func decodeSegment(seg, subject string) ([]byte, error) {
+	for i := 0; i < len(seg); i++ {
+		switch c := seg[i]; {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		case c == '=':
+			return nil, invalid("%s not valid base64url (padding '=' at offset %d is not allowed)", subject, i)
+		case c == '+' || c == '/':
+			return nil, invalid("%s not valid base64url (standard base64 character %q at offset %d)", subject, c, i)
+		case c == ' ':
+			return nil, invalid("%s not valid base64url (space at offset %d)", subject, i)
+		default:
+			return nil, invalid("%s not valid base64url (character %q at offset %d)", subject, c, i)
+		}
+	}
+	if len(seg)%4 == 1 {
+		return nil, invalid("%s not valid base64url (impossible length %d)", subject, len(seg))
+	}
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		return nil, invalid("%s not valid base64url", subject)
+	}
+	return b, nil
+}
+
+// decodeObject decodes a base64url part that must hold one JSON object.
+func decodeObject(seg, subject, emptySubject string) (json.RawMessage, map[string]any, error) {
+	if seg == "" {
+		return nil, nil, invalid("%s empty", emptySubject)
+	}
+	raw, err := decodeSegment(seg, subject)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !utf8.Valid(raw) {
+		return nil, nil, invalid("%s not valid JSON (not UTF-8 text)", subject)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil, invalid("%s not a JSON object (no JSON value)", subject)
+		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, nil, invalid("%s not valid JSON (syntax error at offset %d)", subject, se.Offset)
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, nil, invalid("%s not valid JSON (truncated)", subject)
+		}
+		return nil, nil, invalid("%s not valid JSON", subject)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, nil, invalid("%s not a JSON object (found %s)", subject, jsonKind(v))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, nil, invalid("%s not a single JSON object (data after the object)", subject)
+	}
+	return json.RawMessage(raw), obj, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case json.Number:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "an array"
+	default:
+		return "another value"
+	}
+}
