@@ -26,9 +26,9 @@ var timeClaimDefs = [...]struct {
 	name, meaning string
 	millis        bool
 }{
-	{"exp", "expires", false},            // RFC 7519 section 4.1.4
-	{"iat", "issued", false},             // RFC 7519 section 4.1.6
-	{"nbf", "not before", false},         // RFC 7519 section 4.1.5
+	{"exp", "expires", false},             // RFC 7519 section 4.1.4
+	{"iat", "issued", false},              // RFC 7519 section 4.1.6
+	{"nbf", "not before", false},          // RFC 7519 section 4.1.5
 	{"auth_time", "authenticated", false}, // OpenID Connect Core 1.0 section 2
 	// Webex's self-contained (guest issuer and similar) tokens carry expiry_time in
 	// milliseconds since the epoch, e.g. 1517095624105.
