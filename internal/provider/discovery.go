@@ -1,0 +1,248 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"golang.org/x/oauth2"
+)
+
+// maxDiscoveryBytes bounds the discovery document read from the network.
+const maxDiscoveryBytes = 1 << 20
+
+// IssuerMismatchError reports a discovery document whose "issuer" differs
+// from the issuer it was fetched for (OpenID Connect Discovery 1.0 §4.3: they
+// must be identical).
+type IssuerMismatchError struct {
+	Expected   string // the configured issuer (--issuer)
+	Discovered string // the "issuer" of the document
+}
+
+func (e *IssuerMismatchError) Error() string {
+	msg := fmt.Sprintf("the discovery document names issuer %q, but the configured issuer is %q; they must be identical", e.Discovered, e.Expected)
+	if strings.TrimRight(e.Discovered, "/") == strings.TrimRight(e.Expected, "/") {
+		msg += " (check the trailing slash)"
+	}
+	return msg
+}
+
+// DiscoveryURL returns where the discovery document of issuer lives:
+// issuer, without a terminating "/", followed by
+// "/.well-known/openid-configuration" (OpenID Connect Discovery 1.0 §4.1).
+func DiscoveryURL(issuer string) string {
+	return strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+}
+
+// Discover fetches the discovery document of issuer (see DiscoveryURL) and
+// returns a KindOIDC provider built from it by ParseDiscovery. issuer must
+// pass ValidateURL, and the document's "issuer" must equal it exactly.
+func Discover(ctx context.Context, issuer string, opts Options) (*Provider, error) {
+	if err := ValidateURL(issuer); err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	client := opts.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: defaultHTTPTimeout}
+		opts.HTTPClient = client
+	}
+	where := DiscoveryURL(issuer)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
+	if err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("discovery: reading %s: %w", where, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("discovery: %s answered HTTP %s", where, resp.Status)
+	}
+	if len(body) > maxDiscoveryBytes {
+		return nil, fmt.Errorf("discovery: the document at %s is larger than %d bytes", where, maxDiscoveryBytes)
+	}
+	p, err := ParseDiscovery(issuer, body, opts)
+	if err != nil {
+		if ct := resp.Header.Get("Content-Type"); errors.Is(err, errNotJSON) && ct != "" {
+			if mt, _, _ := mime.ParseMediaType(ct); mt != "" && mt != "application/json" {
+				return nil, fmt.Errorf("discovery: %s: %w (Content-Type %s)", where, err, mt)
+			}
+		}
+		return nil, fmt.Errorf("discovery: %s: %w", where, err)
+	}
+	return p, nil
+}
+
+// errNotJSON marks a discovery body that is not a JSON object.
+var errNotJSON = errors.New("the discovery document is not a JSON object")
+
+// discoveryDoc holds the fields of OpenID Connect Discovery 1.0 §3 (and RFC
+// 8414, RFC 8628 §4) that a Provider uses.
+type discoveryDoc struct {
+	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"`
+	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+}
+
+// ParseDiscovery builds a KindOIDC provider from the discovery document body
+// fetched for issuer. It makes no network request. It fails, with an error
+// that says which rule was broken, when:
+//
+//   - body is not a JSON object, or a known field has the wrong JSON type;
+//   - "issuer", "authorization_endpoint", "token_endpoint" or "jwks_uri" is
+//     missing (OpenID Connect Discovery 1.0 §3);
+//   - "issuer" is not exactly issuer ([*IssuerMismatchError]);
+//   - an endpoint is not an absolute https URL (http is accepted on loopback
+//     hosts only; see ValidateURL; endpoints may carry a query).
+//
+// Signing algorithms come from id_token_signing_alg_values_supported,
+// keeping only the asymmetric algorithms go-oidc supports (RS, PS, ES
+// families and EdDSA), so "none" and HS256 are dropped even when announced;
+// when the field is absent, RS256 (the mandatory default). The token
+// endpoint authentication style comes from
+// token_endpoint_auth_methods_supported: client_secret_basic gives
+// AuthStyleInHeader, else client_secret_post or none gives AuthStyleInParams;
+// when absent, client_secret_basic is the default (AuthStyleInHeader). The
+// device flow polls the token endpoint (RFC 8628 §3.4).
+func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error) {
+	if err := ValidateURL(issuer); err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
+		return nil, errNotJSON
+	}
+	var d discoveryDoc
+	if err := json.Unmarshal(body, &d); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, fmt.Errorf("the discovery document field %q has the wrong type (want %s)", te.Field, te.Type)
+		}
+		return nil, fmt.Errorf("the discovery document is not valid: %w", err)
+	}
+	var missing []string
+	for _, f := range []struct{ name, value string }{
+		{"issuer", d.Issuer},
+		{"authorization_endpoint", d.AuthorizationEndpoint},
+		{"token_endpoint", d.TokenEndpoint},
+		{"jwks_uri", d.JWKSURI},
+	} {
+		if f.value == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("the discovery document lacks the required field(s) %s", strings.Join(missing, ", "))
+	}
+	if d.Issuer != issuer {
+		return nil, &IssuerMismatchError{Expected: issuer, Discovered: d.Issuer}
+	}
+	for _, f := range []struct{ name, value string }{
+		{"authorization_endpoint", d.AuthorizationEndpoint},
+		{"token_endpoint", d.TokenEndpoint},
+		{"jwks_uri", d.JWKSURI},
+		{"userinfo_endpoint", d.UserinfoEndpoint},
+		{"device_authorization_endpoint", d.DeviceAuthorizationEndpoint},
+		{"revocation_endpoint", d.RevocationEndpoint},
+		{"end_session_endpoint", d.EndSessionEndpoint},
+	} {
+		if f.value == "" {
+			continue
+		}
+		if err := checkURL(f.value, true); err != nil {
+			return nil, fmt.Errorf("the discovery document field %q: %w", f.name, err)
+		}
+	}
+
+	algs := []string{"RS256"}
+	if d.IDTokenSigningAlgValuesSupported != nil {
+		algs = nil
+		for _, a := range d.IDTokenSigningAlgValuesSupported {
+			if allowedAlg(a) && !slices.Contains(algs, a) {
+				algs = append(algs, a)
+			}
+		}
+	}
+	grants := d.GrantTypesSupported
+	if grants == nil {
+		grants = []string{"authorization_code", "implicit"} // Discovery 1.0 §3 default
+	}
+
+	u, _ := url.Parse(issuer) // validated above
+	p := &Provider{
+		Kind:   KindOIDC,
+		Issuer: issuer,
+		Endpoints: Endpoints{
+			Authorize:           d.AuthorizationEndpoint,
+			Token:               d.TokenEndpoint,
+			DeviceAuthorization: d.DeviceAuthorizationEndpoint,
+			DeviceToken:         d.TokenEndpoint,
+			UserInfo:            d.UserinfoEndpoint,
+			JWKS:                d.JWKSURI,
+			Revocation:          d.RevocationEndpoint,
+			EndSession:          d.EndSessionEndpoint,
+			Discovery:           DiscoveryURL(issuer),
+			WebFinger:           u.Scheme + "://" + u.Host + "/.well-known/webfinger",
+		},
+		SigningAlgs:     algs,
+		ScopesSupported: d.ScopesSupported,
+		PKCEMethods:     d.CodeChallengeMethodsSupported,
+		GrantTypes:      grants,
+		AuthStyle:       authStyleFor(d.TokenEndpointAuthMethodsSupported),
+		Discovery:       raw,
+	}
+	p.init(opts)
+	return p, nil
+}
+
+// authStyleFor maps token_endpoint_auth_methods_supported (OpenID Connect
+// Discovery 1.0 §3, default client_secret_basic) to an oauth2.AuthStyle.
+func authStyleFor(methods []string) oauth2.AuthStyle {
+	switch {
+	case len(methods) == 0, slices.Contains(methods, "client_secret_basic"):
+		return oauth2.AuthStyleInHeader
+	case slices.Contains(methods, "client_secret_post"), slices.Contains(methods, "none"):
+		return oauth2.AuthStyleInParams
+	default:
+		// Only methods this client does not implement (private_key_jwt, ...).
+		return oauth2.AuthStyleAutoDetect
+	}
+}
+
+// allowedAlg reports whether alg may sign an ID token: the asymmetric
+// algorithms go-oidc verifies. "none" and the HMAC family are deliberately
+// absent: an HMAC "signature" keyed with a provider's public key proves
+// nothing.
+func allowedAlg(alg string) bool {
+	switch alg {
+	case "RS256", "RS384", "RS512",
+		"PS256", "PS384", "PS512",
+		"ES256", "ES384", "ES512",
+		"EdDSA":
+		return true
+	}
+	return false
+}
