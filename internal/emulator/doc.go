@@ -1,0 +1,120 @@
+// Package emulator is a local, in-memory emulator of "Login with Webex", Cisco Webex's OpenID
+// Connect and OAuth 2.0 service, with the quirks described in the project's webex-login.md. It
+// backs the `webex emulator` command and the end-to-end tests.
+//
+// It owns: the /v1 endpoints of one integration (one client id and secret), the people who can
+// sign in, the sign-in and device pages, and every code and token it hands out. It must not
+// talk to any host, print (beyond the optional request log it is given), open browsers or keep
+// state outside the Server; it listens on IPv4 loopback only.
+//
+// # Endpoints
+//
+// Under the API base http://127.0.0.1:PORT/v1:
+//
+//	GET  /authorize                        sign-in page (authorization code flow, RFC 6749 4.1)
+//	POST /authorize                        the sign-in page's form
+//	POST /access_token                     authorization_code (PKCE, RFC 7636) and refresh_token
+//	POST /device/authorize                 device authorization (RFC 8628 3.1), client_id + scope
+//	POST /device/token                     device polling (RFC 8628 3.4), HTTP Basic required
+//	GET  /userinfo                         UserInfo (OIDC Core 5.3), Bearer
+//	GET  /people/me                        Webex person, Bearer
+//	GET  /verification                     JWKS: several RSA keys
+//	GET  /.well-known/openid-configuration discovery, issuer an IdBroker URL
+//	GET  /.well-known/webfinger            ?resource=acct:EMAIL
+//
+// and at the root: GET/POST /verify (the device page, the verification_uri) and GET / (an index).
+//
+// # Webex quirks reproduced
+//
+//   - Discovery's issuer is Config.DiscoveryIssuer (https://idbroker-b-us.webex.com/idb), not
+//     the base URL, and differs from the ID tokens' iss (Config.IDTokenIssuer,
+//     https://idbroker.webex.com/idb). It lists only client_secret_basic, PKCE plain and S256,
+//     and no device, revocation or end-session endpoint.
+//   - ID tokens are RS256 with header {"alg":"RS256","typ":"JWT"} and no kid, signed with the
+//     last of the keys at /verification (three by default). Claims: iss, sub (a UUID per user),
+//     aud (the client id), iat, exp = iat + IDTokenTTL, auth_time, nonce. No e-mail or name.
+//     A refresh of an openid grant returns a fresh ID token without nonce (OIDC Core 12.2).
+//   - The client secret is required at /access_token (Basic or form fields); /device/token
+//     requires HTTP Basic. redirect_uri must equal a registered one exactly; with none
+//     registered any http://127.0.0.1:PORT/callback matches. With some registered, the device
+//     flow works only if a Webex OAuth helper callback is among them (generic 400 otherwise).
+//   - PKCE: when the authorization request had a code_challenge the verifier must match; when
+//     it had none, a code_verifier is refused (no downgrade). Codes are single use and live 5 min;
+//     any redemption attempt burns the code.
+//   - Device flow: device_code a UUID, user_code six digits, verification_uri <root>/verify,
+//     verification_uri_complete <root>/verify?userCode=<64 hex> (an HMAC-SHA256 of the user
+//     code), expires_in and interval from Config. OpenID Connect scopes (openid, email, profile,
+//     phone, address) are refused with 400 invalid_scope, since Webex's device flow takes none;
+//     device grants never carry an ID token.
+//   - Refresh does not rotate: the answer repeats the same refresh_token with
+//     refresh_token_expires_in counting down to its original expiry, and a new access token.
+//   - UserInfo returns the claims of the granted OIDC scopes; email_verified is the string
+//     "true" and the phone claim is phone. It answers 403 to tokens without the openid scope
+//     (device-flow tokens); /people/me accepts any valid token.
+//   - Tokens are opaque: 256 random bits (base64url) followed by "_PF84_" and the org UUID.
+//   - Every response has a TrackingID header.
+//
+// # Error shapes
+//
+// The Webex envelope is {"message":M,"errors":[{"description":D}],"trackingId":T}; where an
+// OAuth error code applies, M is that code (for example "invalid_client") and D a sentence.
+// The OAuth shape is {"error":C,"error_description":D}.
+//
+//	POST /access_token, every error      OAuth shape: 400 invalid_request, invalid_grant,
+//	                                     invalid_scope, unsupported_grant_type; 401
+//	                                     invalid_client (with WWW-Authenticate); 415 when the
+//	                                     body is not a form
+//	POST /device/authorize               envelope, 400: invalid_client (unknown client_id),
+//	                                     invalid_scope (none, or OIDC scopes), invalid_request
+//	                                     (helper callbacks not registered)
+//	POST /device/token pending           envelope, 428, message authorization_pending
+//	POST /device/token slow_down         OAuth shape, 400 (every SlowDownEvery-th poll)
+//	POST /device/token throttled         envelope, 429 with Retry-After (every RateLimitEvery-th)
+//	POST /device/token expired code      OAuth shape, 400 invalid_grant
+//	POST /device/token denied            envelope, 400 access_denied
+//	POST /device/token unknown/used code envelope, 400 invalid_grant
+//	POST /device/token no Basic          envelope, 400 invalid_client (401 if Basic is wrong)
+//	POST /device/token other             envelope, 400 invalid_request / unsupported_grant_type
+//	GET /userinfo, /people/me            envelope, 401 bad or expired token; 403
+//	                                     insufficient_scope (userinfo without openid)
+//	unknown path, wrong method           envelope, 404 / 405
+//
+// GET /authorize shows errors about the client id or redirect URI on the page and never
+// redirects to an unregistered URI. After those checks, errors are redirected in the query:
+// unsupported_response_type, invalid_scope, invalid_request, login_required (prompt=none: the
+// emulator keeps no session), access_denied (Deny).
+//
+// # Pages
+//
+// Plain server-rendered HTML, no JavaScript, stable element ids for browser tests:
+//
+//	sign-in page (GET /v1/authorize), title "Webex emulator - Sign in"
+//	  form#signin (POST /v1/authorize)
+//	  input#csrf_token[name=csrf_token]          hidden, single-use, per request
+//	  input#user-0, #user-1, ... [name=user]     radio, value = e-mail, in Config.Users order;
+//	                                             login_hint (else the first user) is checked
+//	  button#approve[name=decision][value=approve]
+//	  button#deny[name=decision][value=deny]
+//	  #client_id, #redirect_uri, ul#scopes > li.scope[data-scope]
+//	device page (GET /verify), title "Webex emulator - Device sign-in"
+//	  form#code-form (POST /verify)
+//	  input#user_code[name=user_code]            six digits; spaces and dashes are ignored
+//	  button#continue
+//	device confirmation (after #continue, or GET /verify?userCode=<hash>)
+//	  form#device-form (POST /verify), #code (the user code), input#csrf_token,
+//	  input#user-N[name=user], button#approve, button#deny, ul#scopes
+//	done page, title "Webex emulator - Done"
+//	  p#result[data-result=approved|denied]
+//	any page with an error
+//	  p#error (the error page's title is "Webex emulator - Error")
+//
+// Approve on the sign-in page answers 303 to redirect_uri?code=...&state=...; Deny answers
+// 303 with error=access_denied. With Config.Approve "auto", GET /v1/authorize redirects at once
+// (302) and device codes count as approved after Config.ApproveDelay.
+//
+// # State
+//
+// Everything lives in memory behind one mutex. Secrets are compared in constant time. Expired
+// codes, tokens, forms and device codes are pruned as new ones are made. Times come from
+// Config.Now, so tests can move the clock.
+package emulator
