@@ -1,0 +1,424 @@
+// Package oautherr turns an error answer from Webex or a standard OAuth 2.0 provider into one
+// typed, printable value.
+//
+// It understands the OAuth 2.0 shape of RFC 6749 §5.2 ({"error":..,"error_description":..}, as
+// JSON or as a form-encoded body), the Webex envelope
+// ({"message":..,"errors":[{"description":..}],"trackingId":..}), HTML and plain-text bodies,
+// the Webex TrackingID header and Retry-After (RFC 9110 §10.2.3, seconds or HTTP-date).
+//
+// It owns parsing and sanitising only: it never performs requests, never prints, and its
+// messages never carry anything but the provider's error code, a sanitised and shortened
+// description, the HTTP status and the tracking id.
+package oautherr
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/oauth2"
+)
+
+// Error codes a caller may branch on. The RFC 6749 §5.2 and RFC 8628 §3.5 codes, the OpenID
+// Connect Core §3.1.2.6 codes, plus Webex's tokenlimit_reached.
+const (
+	InvalidRequest           = "invalid_request"
+	InvalidClient            = "invalid_client"
+	InvalidGrant             = "invalid_grant"
+	UnauthorizedClient       = "unauthorized_client"
+	UnsupportedGrantType     = "unsupported_grant_type"
+	UnsupportedResponseType  = "unsupported_response_type"
+	InvalidScope             = "invalid_scope"
+	AccessDenied             = "access_denied"
+	ServerError              = "server_error"
+	TemporarilyUnavailable   = "temporarily_unavailable"
+	AuthorizationPending     = "authorization_pending"
+	SlowDown                 = "slow_down"
+	ExpiredToken             = "expired_token"
+	TokenLimitReached        = "tokenlimit_reached"
+	LoginRequired            = "login_required"
+	ConsentRequired          = "consent_required"
+	InteractionRequired      = "interaction_required"
+	AccountSelectionRequired = "account_selection_required"
+	InvalidToken             = "invalid_token"
+	InsufficientScope        = "insufficient_scope"
+)
+
+// knownCodes are the codes recognised inside free text such as a Webex "message".
+var knownCodes = []string{
+	InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient, UnsupportedGrantType,
+	UnsupportedResponseType, InvalidScope, AccessDenied, ServerError, TemporarilyUnavailable,
+	AuthorizationPending, SlowDown, ExpiredToken, TokenLimitReached, LoginRequired,
+	ConsentRequired, InteractionRequired, AccountSelectionRequired, InvalidToken, InsufficientScope,
+}
+
+// codeInText finds a known code as a whole word (case-insensitive) in free text.
+var codeInText = regexp.MustCompile(`(?i)(?:^|[^a-z0-9_])(` + strings.Join(knownCodes, "|") + `)(?:$|[^a-z0-9_])`)
+
+// Limits applied to what ends up in an Error.
+const (
+	maxCode        = 64
+	maxDescription = 200
+	maxTrackingID  = 128
+	maxSnippet     = 120
+)
+
+// Error is a provider's error answer. Every string field is sanitised: no control or format
+// characters, valid UTF-8, and bounded in length.
+type Error struct {
+	// Status is the HTTP status code, or 0 when the error did not come with one (for example an
+	// error= parameter on an authorization redirect).
+	Status int
+	// Code is the OAuth error code ("invalid_grant", "slow_down", ...), lower-cased when it
+	// was recognised in free text, or "" when the answer carried none. A 428 answer always has
+	// Code AuthorizationPending (Webex's device flow answers pending that way).
+	Code string
+	// Description is the provider's human-readable explanation, shortened; may be "".
+	Description string
+	// TrackingID is Webex's trackingId (body or TrackingID header), for support requests.
+	TrackingID string
+	// RetryAfter is the delay the provider asked for in Retry-After, or 0.
+	RetryAfter time.Duration
+}
+
+// Error returns one readable sentence, e.g.
+// "provider error invalid_grant: code expired (HTTP 400, trackingId ROUTER_123)".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("provider error")
+	if e.Code != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Code)
+	}
+	desc := e.Description
+	if desc == "" && e.Code == "" && e.Status != 0 {
+		desc = http.StatusText(e.Status)
+	}
+	if desc != "" {
+		b.WriteString(": ")
+		b.WriteString(desc)
+	}
+	var extra []string
+	if e.Status != 0 {
+		extra = append(extra, "HTTP "+strconv.Itoa(e.Status))
+	}
+	if e.TrackingID != "" {
+		extra = append(extra, "trackingId "+e.TrackingID)
+	}
+	if e.RetryAfter > 0 {
+		extra = append(extra, "retry after "+e.RetryAfter.String())
+	}
+	if len(extra) > 0 {
+		b.WriteString(" (")
+		b.WriteString(strings.Join(extra, ", "))
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Parse reads an error answer. It never fails: whatever the body holds, the result carries at
+// least the status. The status is classified first (428 means authorization_pending whatever
+// the body says); the code then comes from "error", else from "message", else from
+// "errors[].description" (a message that only contains a known code token, such as
+// "slow_down", maps to that code). The tracking id comes from the body's trackingId, else the
+// TrackingID header. Retry-After is read relative to the current time; use [ParseAt] to fix it.
+func Parse(status int, header http.Header, body []byte) *Error {
+	return ParseAt(time.Now(), status, header, body)
+}
+
+// ParseAt is [Parse] with the current time given, for Retry-After as an HTTP-date.
+func ParseAt(now time.Time, status int, header http.Header, body []byte) *Error {
+	e := &Error{Status: status}
+	parseBody(e, header, body)
+	if status == http.StatusPreconditionRequired {
+		e.Code = AuthorizationPending
+	}
+	if e.TrackingID == "" {
+		e.TrackingID = clean(headerValue(header, "Trackingid"), maxTrackingID)
+	}
+	e.RetryAfter = RetryAfter(header, now)
+	return e
+}
+
+// FromParams reads an error from OAuth parameters (error, error_description), as found in an
+// authorization redirect's query (RFC 6749 §4.1.2.1) or a form-encoded error body. It returns
+// nil when there is no error parameter. Status is 0.
+func FromParams(q url.Values) *Error {
+	code := q.Get("error")
+	if code == "" {
+		return nil
+	}
+	e := &Error{}
+	e.Code, e.Description = pickCode(code, "", nil)
+	if d := clean(q.Get("error_description"), maxDescription); d != "" {
+		e.Description = d
+	}
+	return e
+}
+
+// FromRetrieveError extracts the provider's error from an *oauth2.RetrieveError in err's
+// chain (as returned by golang.org/x/oauth2 for a failed token request), using its Response
+// and Body. It reports false when err holds no RetrieveError.
+func FromRetrieveError(err error) (*Error, bool) {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re == nil {
+		return nil, false
+	}
+	status := 0
+	var header http.Header
+	if re.Response != nil {
+		status = re.Response.StatusCode
+		header = re.Response.Header
+	}
+	e := Parse(status, header, re.Body)
+	if e.Code == "" && re.ErrorCode != "" {
+		e.Code, _ = pickCode(re.ErrorCode, "", nil)
+	}
+	if e.Description == "" && re.ErrorDescription != "" {
+		e.Description = clean(re.ErrorDescription, maxDescription)
+	}
+	return e, true
+}
+
+// RetryAfter returns the delay asked for by a Retry-After header (RFC 9110 §10.2.3), as
+// delta-seconds or an HTTP-date relative to now; 0 when absent, invalid or in the past.
+// Absurd values are capped at one day.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	const maxWait = 24 * time.Hour
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		if n > int64(maxWait/time.Second) {
+			return maxWait
+		}
+		return time.Duration(n) * time.Second
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0
+	}
+	d := t.Sub(now)
+	switch {
+	case d <= 0:
+		return 0
+	case d > maxWait:
+		return maxWait
+	}
+	// HTTP-dates have one-second resolution: round up so a caller never retries early.
+	if r := d % time.Second; r != 0 {
+		d += time.Second - r
+	}
+	return d
+}
+
+// headerValue finds a header whatever its spelling (a map built by hand may hold "TrackingID").
+func headerValue(h http.Header, name string) string {
+	if v := h.Get(name); v != "" {
+		return v
+	}
+	for k, vs := range h {
+		if strings.EqualFold(k, name) && len(vs) > 0 {
+			return vs[0]
+		}
+	}
+	return ""
+}
+
+// envelope covers both the OAuth and the Webex body; encoding/json matches names
+// case-insensitively, so trackingID and TrackingId are found too.
+type envelope struct {
+	Error            json.RawMessage `json:"error"`
+	ErrorDescription json.RawMessage `json:"error_description"`
+	Message          json.RawMessage `json:"message"`
+	Errors           json.RawMessage `json:"errors"`
+	TrackingID       json.RawMessage `json:"trackingId"`
+}
+
+func parseBody(e *Error, header http.Header, body []byte) {
+	body = bytes.TrimSpace(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))
+	if len(body) == 0 {
+		return
+	}
+	mediaType, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
+	switch {
+	case body[0] == '{':
+		var env envelope
+		if json.Unmarshal(body, &env) == nil {
+			fromEnvelope(e, env)
+			return
+		}
+	case mediaType == "application/x-www-form-urlencoded":
+		if q, err := url.ParseQuery(string(body)); err == nil {
+			if p := FromParams(q); p != nil {
+				e.Code, e.Description = p.Code, p.Description
+				return
+			}
+		}
+	}
+	if isHTML(mediaType, body) {
+		e.Description = htmlTitle(body)
+		return
+	}
+	if mediaType == "" || strings.HasPrefix(mediaType, "text/") {
+		e.Description = clean(string(body[:min(len(body), 4*maxSnippet)]), maxSnippet)
+	}
+}
+
+func fromEnvelope(e *Error, env envelope) {
+	var errDescs []string
+	var list []struct {
+		Description json.RawMessage `json:"description"`
+		Message     json.RawMessage `json:"message"`
+	}
+	if json.Unmarshal(env.Errors, &list) == nil {
+		for _, it := range list {
+			d := jsonString(it.Description)
+			if d == "" {
+				d = jsonString(it.Message)
+			}
+			if d != "" {
+				errDescs = append(errDescs, d)
+			}
+		}
+	}
+	errCode := jsonString(env.Error)
+	if errCode == "" {
+		// Some providers nest: {"error":{"code":..,"message":..}}.
+		var nested struct {
+			Code    json.RawMessage `json:"code"`
+			Message json.RawMessage `json:"message"`
+		}
+		if json.Unmarshal(env.Error, &nested) == nil {
+			errCode = jsonString(nested.Code)
+			if m := jsonString(nested.Message); m != "" && len(env.Message) == 0 {
+				env.Message, _ = json.Marshal(m)
+			}
+		}
+	}
+	e.Code, e.Description = pickCode(errCode, jsonString(env.Message), errDescs)
+	if d := clean(jsonString(env.ErrorDescription), maxDescription); d != "" {
+		e.Description = d
+	}
+	e.TrackingID = clean(jsonString(env.TrackingID), maxTrackingID)
+}
+
+// pickCode chooses the code and a default description: the code from errCode, else a known
+// code found in message, else in the errors[] descriptions; the description is the first of
+// message and the errors[] descriptions that is not just the code itself.
+func pickCode(errCode, message string, errDescs []string) (code, desc string) {
+	if c := strings.TrimSpace(errCode); c != "" {
+		code = cleanCode(c)
+		for _, k := range knownCodes {
+			if strings.EqualFold(k, c) {
+				code = k
+				break
+			}
+		}
+	}
+	texts := append([]string{message}, errDescs...)
+	if code == "" {
+		for _, t := range texts {
+			if m := codeInText.FindStringSubmatch(t); m != nil {
+				code = strings.ToLower(m[1])
+				break
+			}
+		}
+	}
+	for _, t := range texts {
+		t = clean(t, maxDescription)
+		if t != "" && !strings.EqualFold(t, code) {
+			return code, t
+		}
+	}
+	return code, ""
+}
+
+// cleanCode keeps an unrecognised code to the characters codes use (RFC 6749 §5.2: printable
+// ASCII without quote and backslash; we also drop spaces).
+func cleanCode(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r > ' ' && r < 0x7f && r != '"' && r != '\\' {
+			b.WriteRune(r)
+		}
+		if b.Len() >= maxCode {
+			break
+		}
+	}
+	return b.String()
+}
+
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+func isHTML(mediaType string, body []byte) bool {
+	if mediaType == "text/html" || mediaType == "application/xhtml+xml" {
+		return true
+	}
+	head := strings.ToLower(string(body[:min(len(body), 64)]))
+	return strings.HasPrefix(head, "<!doctype html") || strings.HasPrefix(head, "<html") ||
+		strings.HasPrefix(head, "<head") || strings.HasPrefix(head, "<body")
+}
+
+var titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+
+// htmlTitle returns the page's title (an error page's usual summary), or "".
+func htmlTitle(body []byte) string {
+	m := titleRE.FindSubmatch(body[:min(len(body), 8192)])
+	if m == nil {
+		return ""
+	}
+	t := string(m[1])
+	for _, ent := range [][2]string{{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", `"`}, {"&#39;", "'"}, {"&amp;", "&"}} {
+		t = strings.ReplaceAll(t, ent[0], ent[1])
+	}
+	return clean(t, maxSnippet)
+}
+
+// Clean makes provider text safe to show: valid UTF-8, control and format characters (ANSI
+// escapes, bidi overrides, ...) removed, runs of white space folded, at most max runes (an
+// ellipsis marks a cut). Max <= 0 means the description limit.
+func Clean(s string, max int) string {
+	if max <= 0 {
+		max = maxDescription
+	}
+	return clean(s, max)
+}
+
+func clean(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsSpace(r):
+			return ' '
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)[:max-1]
+	return strings.TrimRight(string(r), " ") + "…"
+}
