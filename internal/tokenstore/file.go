@@ -1,0 +1,235 @@
+package tokenstore
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/webex-cli/webex/internal/config"
+)
+
+// maxTokenFile bounds what File reads; tokens are a few kilobytes at most.
+const maxTokenFile = 1 << 20
+
+// File is a Store that keeps each profile's secrets in
+// <configDir>/tokens/<profile>.json: mode 0600 in a 0700 folder, replaced
+// atomically (temporary file in the same folder, fsync, rename). Looser
+// permissions found on the folder or a file are tightened. On Windows the
+// file inherits the ACL of the user's profile folder; there are no mode bits.
+type File struct {
+	dir string // <configDir>/tokens
+}
+
+// NewFile returns a File store under configDir/tokens. Nothing is created
+// until the first Save.
+func NewFile(configDir string) *File {
+	return &File{dir: filepath.Join(configDir, "tokens")}
+}
+
+// Name returns "file".
+func (*File) Name() string { return KindFile }
+
+// Path returns the token file of profile (which need not exist); for
+// `webex status`.
+func (f *File) Path(profile string) string {
+	return filepath.Join(f.dir, profile+".json")
+}
+
+// Load implements Store.
+func (f *File) Load(profile string) (*Secrets, error) {
+	if err := config.ValidateName(profile); err != nil {
+		return nil, err
+	}
+	path := f.Path(profile)
+	data, err := readPrivateFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("profile %q: %w", profile, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading token file: %w", err)
+	}
+	s, err := parseSecrets(data)
+	if err != nil {
+		return nil, fmt.Errorf("token file %s: %w (delete it and run `webex login` again)", path, err)
+	}
+	return s, nil
+}
+
+// LoadAccessToken implements Store with a single read of the profile's file.
+func (f *File) LoadAccessToken(profile string) (string, error) {
+	s, err := f.Load(profile)
+	if err != nil {
+		return "", err
+	}
+	if s.AccessToken == "" {
+		return "", fmt.Errorf("profile %q has no access token: %w", profile, ErrNotFound)
+	}
+	return s.AccessToken, nil
+}
+
+// Save implements Store.
+func (f *File) Save(profile string, s *Secrets) error {
+	if err := config.ValidateName(profile); err != nil {
+		return err
+	}
+	if s == nil {
+		return fmt.Errorf("saving tokens of profile %q: nil secrets", profile)
+	}
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding tokens of profile %q: %w", profile, err)
+	}
+	data = append(data, '\n')
+	if err := ensurePrivateDir(f.dir); err != nil {
+		return fmt.Errorf("saving tokens of profile %q: %w", profile, err)
+	}
+	if err := writeFileAtomic(f.Path(profile), data); err != nil {
+		return fmt.Errorf("saving tokens of profile %q: %w", profile, err)
+	}
+	return nil
+}
+
+// Delete implements Store.
+func (f *File) Delete(profile string) error {
+	if err := config.ValidateName(profile); err != nil {
+		return err
+	}
+	err := os.Remove(f.Path(profile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("deleting tokens of profile %q: %w", profile, err)
+	}
+	return nil
+}
+
+// parseSecrets decodes a token file: exactly one JSON object. Errors wrap
+// ErrCorrupt and never quote the content (it holds secrets); encoding/json
+// syntax errors are reduced to their byte offset for that reason.
+func parseSecrets(data []byte) (*Secrets, error) {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 {
+		return nil, fmt.Errorf("%w: the file is empty", ErrCorrupt)
+	}
+	if trimmed[0] != '{' {
+		return nil, fmt.Errorf("%w: not a JSON object", ErrCorrupt)
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	var s Secrets
+	if err := dec.Decode(&s); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return nil, fmt.Errorf("%w: invalid JSON at byte %d", ErrCorrupt, se.Offset)
+		case errors.As(err, &te):
+			return nil, fmt.Errorf("%w: field %q has the wrong type", ErrCorrupt, te.Field)
+		default:
+			return nil, fmt.Errorf("%w: invalid JSON", ErrCorrupt)
+		}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: unexpected data after the JSON object", ErrCorrupt)
+	}
+	return &s, nil
+}
+
+// readPrivateFile reads a regular file of at most maxTokenFile bytes and
+// removes group and other permissions from it if it has any.
+func readPrivateFile(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		if err := fh.Chmod(0o600); err != nil {
+			return nil, fmt.Errorf("making %s private: %w", path, err)
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, maxTokenFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxTokenFile {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxTokenFile)
+	}
+	return data, nil
+}
+
+// ensurePrivateDir creates dir (and parents) with mode 0700 or, when it
+// exists with group or other permissions, removes them.
+func ensurePrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("making %s private: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic replaces path with data through a 0600 temporary file in
+// the same folder, fsync and rename, then syncs the folder. Readers see the
+// old or the new content, never a mix.
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	fh, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := fh.Name()
+	defer func() {
+		if err != nil {
+			fh.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if runtime.GOOS != "windows" {
+		if err = fh.Chmod(0o600); err != nil {
+			return err
+		}
+	}
+	if _, err = fh.Write(data); err != nil {
+		return err
+	}
+	if err = fh.Sync(); err != nil {
+		return err
+	}
+	if err = fh.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if runtime.GOOS != "windows" {
+		if d, derr := os.Open(dir); derr == nil {
+			_ = d.Sync()
+			d.Close()
+		}
+	}
+	return nil
+}

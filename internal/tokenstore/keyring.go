@@ -1,0 +1,520 @@
+package tokenstore
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	gokeyring "github.com/zalando/go-keyring"
+
+	"github.com/webex-cli/webex/internal/config"
+)
+
+const (
+	// KeyringService is the keyring service name under which all items live.
+	KeyringService = "webex"
+	// DefaultKeyringTimeout bounds every single keyring call.
+	DefaultKeyringTimeout = 5 * time.Second
+	// ChunkSize is the largest secret payload written to one keyring item.
+	// Windows Credential Manager takes at most 2560 bytes per credential and
+	// macOS about 3000 bytes for service, account and password together, so
+	// 2000 bytes plus a few bytes of header fits everywhere.
+	ChunkSize = 2000
+	// maxChunks bounds how many chunks one value may have (128 KB), so a
+	// damaged header cannot send a reader into a long loop.
+	maxChunks = 64
+	// readAttempts is how often a reader retries a chunked value that
+	// changed under it (a concurrent Save).
+	readAttempts = 3
+)
+
+// Keyring item layout, all under service KeyringService:
+//
+//	<profile>/access        header of the access token
+//	<profile>/rest          header of a JSON object with the other secrets
+//	<profile>/<field>.<s><i> chunk i (0-based) of field in slot s ("a"|"b")
+//
+// A header is either "v1=" followed by the whole value (when it fits in
+// ChunkSize bytes: the usual case, so the access token costs one read), or
+// "v1#<slot>:<count>:<hash>" where hash is the first 16 hex digits of the
+// SHA-256 of the value. A chunked value is written into the slot the current
+// header does not point at, chunks first and header last, and the old slot
+// is removed afterwards; a reader that races a writer notices a missing
+// chunk or a hash mismatch and reads the header again.
+const (
+	fieldAccess = "access"
+	fieldRest   = "rest"
+	inlineMark  = "v1="
+	chunkMark   = "v1#"
+)
+
+// Backend is the raw keyring: the three functions of go-keyring. Get and
+// Delete report a missing item with an error for which
+// errors.Is(err, keyring.ErrNotFound) (go-keyring's) or
+// errors.Is(err, ErrNotFound) holds. Tests plug in their own.
+type Backend interface {
+	Get(service, user string) (string, error)
+	Set(service, user, password string) error
+	Delete(service, user string) error
+}
+
+// SystemBackend returns the OS keyring of go-keyring: Secret Service over
+// D-Bus on Linux and BSD, Keychain on macOS, Credential Manager on Windows.
+func SystemBackend() Backend { return systemBackend{} }
+
+type systemBackend struct{}
+
+func (systemBackend) Get(service, user string) (string, error) { return gokeyring.Get(service, user) }
+func (systemBackend) Set(service, user, password string) error {
+	return gokeyring.Set(service, user, password)
+}
+func (systemBackend) Delete(service, user string) error { return gokeyring.Delete(service, user) }
+
+// KeyringOption configures a Keyring.
+type KeyringOption func(*Keyring)
+
+// WithTimeout sets how long one keyring call may take (default
+// DefaultKeyringTimeout). Values <= 0 keep the default. On a desktop where
+// the keyring may show an unlock prompt, a caller may want more.
+func WithTimeout(d time.Duration) KeyringOption {
+	return func(k *Keyring) {
+		if d > 0 {
+			k.timeout = d
+		}
+	}
+}
+
+// WithBackend replaces the OS keyring (default SystemBackend()).
+func WithBackend(b Backend) KeyringOption {
+	return func(k *Keyring) {
+		if b != nil {
+			k.backend = b
+		}
+	}
+}
+
+// WithService replaces the service name (default KeyringService).
+func WithService(name string) KeyringOption {
+	return func(k *Keyring) {
+		if name != "" {
+			k.service = name
+		}
+	}
+}
+
+// Keyring is a Store in the OS keyring. Every call to the backend runs in
+// its own goroutine and is abandoned after the timeout, so a Secret Service
+// that never answers cannot hang the command: the caller gets a
+// *KeyringError instead (the abandoned goroutine ends when the backend
+// does, or with the process).
+type Keyring struct {
+	backend Backend
+	service string
+	timeout time.Duration
+}
+
+// NewKeyring returns a Keyring store; see the options for the defaults.
+func NewKeyring(opts ...KeyringOption) *Keyring {
+	k := &Keyring{backend: SystemBackend(), service: KeyringService, timeout: DefaultKeyringTimeout}
+	for _, o := range opts {
+		o(k)
+	}
+	return k
+}
+
+// Name returns "keyring".
+func (*Keyring) Name() string { return KindKeyring }
+
+// KeyringError reports a keyring that failed or did not answer. It wraps
+// ErrKeyringUnavailable and, when there is one, the backend's error. Its
+// message suggests `--storage file`.
+type KeyringError struct {
+	// Op says what was being done, e.g. `reading "work/access"`.
+	Op string
+	// Timeout is set when the keyring did not answer within it.
+	Timeout time.Duration
+	// Err is the backend's error, or the context's error; nil on timeout.
+	Err error
+}
+
+const storageHint = "use --storage file (or WEBEX_STORAGE=file) to keep tokens in a 0600 file under the config directory instead"
+
+func (e *KeyringError) Error() string {
+	if e.Timeout > 0 {
+		return fmt.Sprintf("the system keyring did not answer within %s while %s (is a Secret Service running and unlocked?); %s",
+			e.Timeout, e.Op, storageHint)
+	}
+	return fmt.Sprintf("the system keyring failed while %s: %v; %s", e.Op, e.Err, storageHint)
+}
+
+// Unwrap returns ErrKeyringUnavailable and the cause, for errors.Is/As.
+func (e *KeyringError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrKeyringUnavailable}
+	}
+	return []error{ErrKeyringUnavailable, e.Err}
+}
+
+func isNotFound(err error) bool {
+	return errors.Is(err, gokeyring.ErrNotFound) || errors.Is(err, ErrNotFound)
+}
+
+// call runs fn with the timeout. Not-found errors come back as they are;
+// every other failure becomes a *KeyringError.
+func (k *Keyring) call(ctx context.Context, op string, fn func() error) error {
+	done := make(chan error, 1) // buffered: an abandoned fn can still finish
+	go func() { done <- fn() }()
+	timer := time.NewTimer(k.timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		if err == nil || isNotFound(err) {
+			return err
+		}
+		return &KeyringError{Op: op, Err: err}
+	case <-timer.C:
+		return &KeyringError{Op: op, Timeout: k.timeout}
+	case <-ctx.Done():
+		return &KeyringError{Op: op, Err: ctx.Err()}
+	}
+}
+
+func (k *Keyring) get(ctx context.Context, user string) (string, error) {
+	var v string
+	err := k.call(ctx, fmt.Sprintf("reading %q", user), func() error {
+		var err error
+		v, err = k.backend.Get(k.service, user)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return v, nil
+}
+
+func (k *Keyring) set(ctx context.Context, user, value string) error {
+	return k.call(ctx, fmt.Sprintf("writing %q", user), func() error {
+		return k.backend.Set(k.service, user, value)
+	})
+}
+
+// del deletes an item; a missing item is not an error.
+func (k *Keyring) del(ctx context.Context, user string) (found bool, err error) {
+	err = k.call(ctx, fmt.Sprintf("deleting %q", user), func() error {
+		return k.backend.Delete(k.service, user)
+	})
+	if isNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Load implements Store: two header reads, plus chunks for large values.
+func (k *Keyring) Load(profile string) (*Secrets, error) {
+	if err := config.ValidateName(profile); err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	access, haveAccess, err := k.readValue(ctx, profile, fieldAccess)
+	if err != nil {
+		return nil, err
+	}
+	rest, haveRest, err := k.readValue(ctx, profile, fieldRest)
+	if err != nil {
+		return nil, err
+	}
+	if !haveAccess && !haveRest {
+		return nil, fmt.Errorf("profile %q: %w", profile, ErrNotFound)
+	}
+	s := &Secrets{}
+	if haveRest {
+		if s, err = parseSecrets([]byte(rest)); err != nil {
+			return nil, fmt.Errorf("keyring item %q: %w (run `webex login` again)", profile+"/"+fieldRest, err)
+		}
+	}
+	s.AccessToken = access
+	return s, nil
+}
+
+// LoadAccessToken implements Store: one keyring read for any access token of
+// up to ChunkSize bytes.
+func (k *Keyring) LoadAccessToken(profile string) (string, error) {
+	if err := config.ValidateName(profile); err != nil {
+		return "", err
+	}
+	v, ok, err := k.readValue(context.Background(), profile, fieldAccess)
+	if err != nil {
+		return "", err
+	}
+	if !ok || v == "" {
+		return "", fmt.Errorf("profile %q has no access token: %w", profile, ErrNotFound)
+	}
+	return v, nil
+}
+
+// Save implements Store. The other secrets are written before the access
+// token, so a crash in between leaves the new refresh token next to the old
+// access token, never the reverse.
+func (k *Keyring) Save(profile string, s *Secrets) error {
+	if err := config.ValidateName(profile); err != nil {
+		return err
+	}
+	if s == nil {
+		return fmt.Errorf("saving tokens of profile %q: nil secrets", profile)
+	}
+	rest := *s
+	rest.AccessToken = ""
+	restJSON, err := json.Marshal(&rest)
+	if err != nil {
+		return fmt.Errorf("encoding tokens of profile %q: %w", profile, err)
+	}
+	ctx := context.Background()
+	if err := k.writeValue(ctx, profile, fieldRest, string(restJSON)); err != nil {
+		return err
+	}
+	return k.writeValue(ctx, profile, fieldAccess, s.AccessToken)
+}
+
+// Delete implements Store: every item of the profile goes, the access token
+// first; missing items are fine.
+func (k *Keyring) Delete(profile string) error {
+	if err := config.ValidateName(profile); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	for _, field := range []string{fieldAccess, fieldRest} {
+		if err := k.deleteValue(ctx, profile, field); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Probe checks that the keyring works before a login starts, by writing,
+// reading back and deleting a probe item. Any failure (including ctx ending)
+// is a *KeyringError wrapping ErrKeyringUnavailable, whose message explains
+// `--storage file`. It never falls back to anything.
+func (k *Keyring) Probe(ctx context.Context) error {
+	const user = "_probe" // not a valid profile name, so never a real item
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	want := hex.EncodeToString(b[:])
+	if err := k.set(ctx, user, want); err != nil {
+		return asUnavailable(err, "writing a test item")
+	}
+	got, err := k.get(ctx, user)
+	if err != nil {
+		return asUnavailable(err, "reading a test item back")
+	}
+	if _, err := k.del(ctx, user); err != nil {
+		return asUnavailable(err, "deleting a test item")
+	}
+	if got != want {
+		return &KeyringError{Op: "reading a test item back", Err: errors.New("it returned a different value")}
+	}
+	return nil
+}
+
+// ProbeKeyring is NewKeyring(opts...).Probe(ctx).
+func ProbeKeyring(ctx context.Context, opts ...KeyringOption) error {
+	return NewKeyring(opts...).Probe(ctx)
+}
+
+// asUnavailable makes sure err (e.g. a not-found right after a write) is a
+// *KeyringError.
+func asUnavailable(err error, op string) error {
+	var ke *KeyringError
+	if errors.As(err, &ke) {
+		return err
+	}
+	return &KeyringError{Op: op, Err: err}
+}
+
+type header struct {
+	inline bool
+	value  string // inline value
+	slot   byte   // 'a' or 'b'
+	count  int
+	hash   string
+}
+
+func parseHeader(v string) (header, error) {
+	if rest, ok := strings.CutPrefix(v, inlineMark); ok {
+		return header{inline: true, value: rest}, nil
+	}
+	rest, ok := strings.CutPrefix(v, chunkMark)
+	if !ok {
+		return header{}, errors.New("unknown header format")
+	}
+	parts := strings.Split(rest, ":")
+	if len(parts) != 3 || (parts[0] != "a" && parts[0] != "b") || len(parts[2]) != 16 {
+		return header{}, errors.New("malformed chunk header")
+	}
+	n, err := strconv.Atoi(parts[1])
+	if err != nil || n < 1 || n > maxChunks {
+		return header{}, errors.New("bad chunk count")
+	}
+	return header{slot: parts[0][0], count: n, hash: parts[2]}, nil
+}
+
+func shortHash(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(sum[:8])
+}
+
+func headUser(profile, field string) string { return profile + "/" + field }
+
+func chunkUser(profile, field string, slot byte, i int) string {
+	return fmt.Sprintf("%s/%s.%c%d", profile, field, slot, i)
+}
+
+// readValue returns the value stored under field, and whether there is one.
+func (k *Keyring) readValue(ctx context.Context, profile, field string) (string, bool, error) {
+	user := headUser(profile, field)
+attempts:
+	for range readAttempts {
+		raw, err := k.get(ctx, user)
+		if isNotFound(err) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+		h, err := parseHeader(raw)
+		if err != nil {
+			return "", false, fmt.Errorf("keyring item %q: %w: %v (run `webex login` again)", user, ErrCorrupt, err)
+		}
+		if h.inline {
+			return h.value, true, nil
+		}
+		var b strings.Builder
+		for i := range h.count {
+			c, err := k.get(ctx, chunkUser(profile, field, h.slot, i))
+			if isNotFound(err) {
+				continue attempts // a writer replaced the value meanwhile
+			}
+			if err != nil {
+				return "", false, err
+			}
+			b.WriteString(c)
+		}
+		if v := b.String(); shortHash(v) == h.hash {
+			return v, true, nil
+		}
+	}
+	return "", false, fmt.Errorf("keyring items %q: %w: the chunks do not match their header (run `webex login` again)", user, ErrCorrupt)
+}
+
+// writeValue stores v under field: inline when it fits, else in chunks of
+// the slot the current header does not use, header last; then it removes
+// the chunks nobody points at any more.
+func (k *Keyring) writeValue(ctx context.Context, profile, field, v string) error {
+	user := headUser(profile, field)
+	old := header{inline: true}
+	oldRaw, err := k.get(ctx, user)
+	switch {
+	case isNotFound(err):
+	case err != nil:
+		return err
+	default:
+		h, perr := parseHeader(oldRaw)
+		if perr == nil {
+			old = h
+		} else {
+			old.inline = false // unknown: overwrite it and sweep both slots
+		}
+	}
+
+	if len(v) <= ChunkSize {
+		if err := k.set(ctx, user, inlineMark+v); err != nil {
+			return err
+		}
+		if old.inline {
+			return nil // nothing chunked before: the usual two calls
+		}
+		return k.sweep(ctx, profile, field, 'a', 'b')
+	}
+
+	slot := byte('a')
+	if !old.inline && old.slot == 'a' {
+		slot = 'b'
+	}
+	chunks := split(v, ChunkSize)
+	if len(chunks) > maxChunks {
+		return fmt.Errorf("saving tokens of profile %q: a secret of %d bytes is too large for the keyring", profile, len(v))
+	}
+	for i, c := range chunks {
+		if err := k.set(ctx, chunkUser(profile, field, slot, i), c); err != nil {
+			return err
+		}
+	}
+	h := fmt.Sprintf("%s%c:%d:%s", chunkMark, slot, len(chunks), shortHash(v))
+	if err := k.set(ctx, user, h); err != nil {
+		return err
+	}
+	other := byte('a')
+	if slot == 'a' {
+		other = 'b'
+	}
+	if err := k.sweepFrom(ctx, profile, field, slot, len(chunks)); err != nil {
+		return err
+	}
+	return k.sweep(ctx, profile, field, other)
+}
+
+// deleteValue removes the header and every chunk of field.
+func (k *Keyring) deleteValue(ctx context.Context, profile, field string) error {
+	if _, err := k.del(ctx, headUser(profile, field)); err != nil {
+		return err
+	}
+	return k.sweep(ctx, profile, field, 'a', 'b')
+}
+
+// sweep deletes all chunks of the given slots.
+func (k *Keyring) sweep(ctx context.Context, profile, field string, slots ...byte) error {
+	for _, s := range slots {
+		if err := k.sweepFrom(ctx, profile, field, s, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sweepFrom deletes chunks start, start+1, ... of slot until one is missing.
+// Chunks are always written from 0 upwards and deleted together, so the
+// first gap ends the set.
+func (k *Keyring) sweepFrom(ctx context.Context, profile, field string, slot byte, start int) error {
+	for i := start; i < maxChunks; i++ {
+		found, err := k.del(ctx, chunkUser(profile, field, slot, i))
+		if err != nil {
+			return err
+		}
+		if !found {
+			return nil
+		}
+	}
+	return nil
+}
+
+// split cuts v into pieces of at most size bytes, never inside a UTF-8
+// sequence (a backend that converts to UTF-16 would mangle half a rune).
+func split(v string, size int) []string {
+	var out []string
+	for len(v) > size {
+		cut := size
+		for cut > size-utf8.UTFMax && cut > 0 && !utf8.RuneStart(v[cut]) {
+			cut--
+		}
+		out = append(out, v[:cut])
+		v = v[cut:]
+	}
+	return append(out, v)
+}

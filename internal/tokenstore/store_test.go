@@ -1,0 +1,137 @@
+package tokenstore
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// storeContract checks the behaviour every Store must share.
+func storeContract(t *testing.T, s Store) {
+	t.Helper()
+	if _, err := s.Load("nobody"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Load(nobody) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.LoadAccessToken("nobody"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("LoadAccessToken(nobody) = %v, want ErrNotFound", err)
+	}
+	if err := s.Delete("nobody"); err != nil {
+		t.Fatalf("Delete(nobody) = %v, want nil", err)
+	}
+	for _, bad := range []string{"", "..", "../x", "a/b", ".hidden"} {
+		if err := s.Save(bad, &Secrets{AccessToken: "x"}); err == nil {
+			t.Errorf("Save(%q) accepted a bad profile name", bad)
+		}
+		if _, err := s.Load(bad); err == nil || errors.Is(err, ErrNotFound) {
+			t.Errorf("Load(%q) = %v, want a name error", bad, err)
+		}
+	}
+	if err := s.Save("p", nil); err == nil {
+		t.Error("Save(nil) succeeded")
+	}
+
+	big := strings.Repeat("i", 6*1024)
+	cases := []Secrets{
+		{AccessToken: "at-1", RefreshToken: "rt-1", IDToken: "id-1", ClientSecret: "cs-1"},
+		{AccessToken: "at-2"},
+		{AccessToken: "at-3", RefreshToken: "rt-3", IDToken: big},
+		{AccessToken: strings.Repeat("a", 4500), RefreshToken: strings.Repeat("r", 2500), IDToken: big, ClientSecret: "é€𝄞" + strings.Repeat("s", 1999)},
+		{AccessToken: "at-5", RefreshToken: "rt-5"},
+		{RefreshToken: "only-refresh"},
+	}
+	for i, want := range cases {
+		if err := s.Save("work", &want); err != nil {
+			t.Fatalf("case %d: Save: %v", i, err)
+		}
+		got, err := s.Load("work")
+		if err != nil {
+			t.Fatalf("case %d: Load: %v", i, err)
+		}
+		if *got != want {
+			t.Fatalf("case %d: Load = %v (lens %d/%d/%d/%d), want lens %d/%d/%d/%d", i, got,
+				len(got.AccessToken), len(got.RefreshToken), len(got.IDToken), len(got.ClientSecret),
+				len(want.AccessToken), len(want.RefreshToken), len(want.IDToken), len(want.ClientSecret))
+		}
+		at, err := s.LoadAccessToken("work")
+		if want.AccessToken == "" {
+			if !errors.Is(err, ErrNotFound) {
+				t.Fatalf("case %d: LoadAccessToken with none stored = %v, want ErrNotFound", i, err)
+			}
+		} else if err != nil || at != want.AccessToken {
+			t.Fatalf("case %d: LoadAccessToken = len %d, %v; want len %d", i, len(at), err, len(want.AccessToken))
+		}
+	}
+
+	// Profiles are independent.
+	if err := s.Save("other", &Secrets{AccessToken: "other-at"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete("work"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load("work"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Load after Delete = %v, want ErrNotFound", err)
+	}
+	if at, err := s.LoadAccessToken("other"); err != nil || at != "other-at" {
+		t.Fatalf("other profile damaged: %q, %v", at, err)
+	}
+	if err := s.Delete("work"); err != nil {
+		t.Fatalf("second Delete = %v", err)
+	}
+}
+
+func TestMemoryContract(t *testing.T)  { storeContract(t, NewMemory()) }
+func TestFileContract(t *testing.T)    { storeContract(t, NewFile(t.TempDir())) }
+func TestKeyringContract(t *testing.T) { storeContract(t, NewKeyring(WithBackend(newFakeKeyring()))) }
+
+func TestMemoryCopies(t *testing.T) {
+	m := &Memory{}
+	s := &Secrets{AccessToken: "a"}
+	if err := m.Save("p", s); err != nil {
+		t.Fatal(err)
+	}
+	s.AccessToken = "changed"
+	got, _ := m.Load("p")
+	got.RefreshToken = "x"
+	again, _ := m.Load("p")
+	if again.AccessToken != "a" || again.RefreshToken != "" {
+		t.Fatalf("Memory aliases its contents: %+v", *again)
+	}
+}
+
+func TestSecretsRedacted(t *testing.T) {
+	s := Secrets{AccessToken: "AT-SECRET", RefreshToken: "RT-SECRET", ClientSecret: "CS-SECRET"}
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s", s, &s, s, &s)} {
+		if strings.Contains(out, "SECRET") {
+			t.Fatalf("formatting leaks a secret: %s", out)
+		}
+	}
+	if got := s.String(); got != "Secrets{access:set refresh:set id:- client_secret:set}" {
+		t.Fatalf("String() = %q", got)
+	}
+}
+
+func TestNew(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		kind, dir, name string
+		ok              bool
+	}{
+		{"keyring", "", "keyring", true},
+		{"file", dir, "file", true},
+		{"file", "", "", false},
+		{"memory", dir, "", false},
+		{"", dir, "", false},
+	}
+	for _, tt := range tests {
+		s, err := New(tt.kind, tt.dir, WithBackend(newFakeKeyring()))
+		if (err == nil) != tt.ok {
+			t.Errorf("New(%q, %q) error = %v, want ok=%v", tt.kind, tt.dir, err, tt.ok)
+			continue
+		}
+		if err == nil && s.Name() != tt.name {
+			t.Errorf("New(%q).Name() = %q, want %q", tt.kind, s.Name(), tt.name)
+		}
+	}
+}

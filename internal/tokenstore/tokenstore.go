@@ -1,0 +1,99 @@
+// Package tokenstore owns the secrets of a profile: access token, refresh
+// token, ID token and client secret. It stores them in the OS keyring
+// ([Keyring], through github.com/zalando/go-keyring), in a 0600 JSON file
+// ([File]) or in memory for tests ([Memory]), and provides the cross-process
+// lock ([Lock]) under which a refresh re-reads and rewrites them.
+//
+// It must not hold non-secret settings (those live in package config), must
+// not print or prompt, and must never fall back from the keyring to a file on
+// its own: a keyring that does not work is an error (wrapping
+// [ErrKeyringUnavailable]) that tells the user about `--storage file`.
+// Errors never contain a secret.
+package tokenstore
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/webex-cli/webex/internal/config"
+)
+
+// Storage kinds accepted by [New]; the same strings as config.StorageKeyring
+// and config.StorageFile.
+const (
+	KindKeyring = config.StorageKeyring
+	KindFile    = config.StorageFile
+)
+
+var (
+	// ErrNotFound is returned (wrapped) when nothing is stored for a profile,
+	// or when LoadAccessToken finds no access token.
+	ErrNotFound = errors.New("no stored tokens")
+	// ErrCorrupt is returned (wrapped) when stored secrets cannot be read
+	// back: a damaged token file or an inconsistent set of keyring items.
+	ErrCorrupt = errors.New("stored tokens are corrupt")
+	// ErrKeyringUnavailable is wrapped by every error that means the OS
+	// keyring cannot be used: no Secret Service, a locked collection nobody
+	// unlocks, or a keyring that does not answer in time.
+	ErrKeyringUnavailable = errors.New("the system keyring is unavailable")
+)
+
+// Secrets are the secret parts of a login. Empty fields are not stored.
+// String and GoString redact, so a stray %v never prints a token.
+type Secrets struct {
+	AccessToken  string `json:"access_token,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+	// ClientSecret is kept with the tokens because refresh needs it.
+	ClientSecret string `json:"client_secret,omitempty"`
+}
+
+// String returns a redacted description naming which fields are set.
+func (s Secrets) String() string {
+	mark := func(v string) string {
+		if v == "" {
+			return "-"
+		}
+		return "set"
+	}
+	return fmt.Sprintf("Secrets{access:%s refresh:%s id:%s client_secret:%s}",
+		mark(s.AccessToken), mark(s.RefreshToken), mark(s.IDToken), mark(s.ClientSecret))
+}
+
+// GoString is String, so %#v redacts too.
+func (s Secrets) GoString() string { return s.String() }
+
+// Store keeps the secrets of each profile. Profile names must pass
+// config.ValidateName. Implementations are safe for concurrent use within a
+// process; across processes, writers take [Lock] first.
+type Store interface {
+	// Name is the storage kind: "keyring", "file" or "memory".
+	Name() string
+	// Load returns every secret of profile, or an error wrapping
+	// ErrNotFound when nothing is stored.
+	Load(profile string) (*Secrets, error)
+	// LoadAccessToken returns the access token alone. It is the hot path of
+	// `webex token`: one read of one small item (file or keyring entry).
+	// No access token gives an error wrapping ErrNotFound.
+	LoadAccessToken(profile string) (string, error)
+	// Save replaces all secrets of profile with s.
+	Save(profile string, s *Secrets) error
+	// Delete removes all secrets of profile; nothing stored is not an error.
+	Delete(profile string) error
+}
+
+// New returns the store of the given kind: KindKeyring (opts configure it)
+// or KindFile (under configDir/tokens; opts are ignored).
+func New(kind, configDir string, opts ...KeyringOption) (Store, error) {
+	switch kind {
+	case KindKeyring:
+		return NewKeyring(opts...), nil
+	case KindFile:
+		if configDir == "" {
+			return nil, errors.New("file storage needs a config directory")
+		}
+		return NewFile(configDir), nil
+	default:
+		return nil, fmt.Errorf("unknown storage %q: use %q or %q", kind, KindKeyring, KindFile)
+	}
+}
