@@ -1,0 +1,84 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// KeyInfo describes one key of a JWKS (RFC 7517 §4), for display.
+type KeyInfo struct {
+	KeyID string `json:"kid,omitempty"`
+	Type  string `json:"kty"`
+	Alg   string `json:"alg,omitempty"`
+	Use   string `json:"use,omitempty"`
+}
+
+// FetchDiscovery fetches the document at Endpoints.Discovery and returns it
+// as a JSON object, for display (`webex discover`). It does not check the
+// document's issuer: Webex's names an IdBroker rather than the API base, and
+// nothing here is used to configure the provider.
+func (p *Provider) FetchDiscovery(ctx context.Context) (map[string]any, error) {
+	if p.Endpoints.Discovery == "" {
+		return nil, fmt.Errorf("the provider has no discovery document")
+	}
+	var doc map[string]any
+	if err := p.getJSON(ctx, p.Endpoints.Discovery, &doc); err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	if doc == nil {
+		return nil, fmt.Errorf("discovery: %s: %w", p.Endpoints.Discovery, errNotJSON)
+	}
+	return doc, nil
+}
+
+// FetchKeys fetches the provider's JWKS (Endpoints.JWKS) and describes its
+// keys, for display. Verification does not use it: VerifyIDToken has its own
+// cached key set.
+func (p *Provider) FetchKeys(ctx context.Context) ([]KeyInfo, error) {
+	if p.Endpoints.JWKS == "" {
+		return nil, fmt.Errorf("the provider has no JWKS endpoint")
+	}
+	var set struct {
+		Keys []KeyInfo `json:"keys"`
+	}
+	if err := p.getJSON(ctx, p.Endpoints.JWKS, &set); err != nil {
+		return nil, fmt.Errorf("JWKS: %w", err)
+	}
+	return set.Keys, nil
+}
+
+// getJSON GETs url with the provider's client and decodes a JSON body of at
+// most maxDiscoveryBytes into v.
+func (p *Provider) getJSON(ctx context.Context, url string, v any) error {
+	client := p.client
+	if client == nil {
+		client = &http.Client{Timeout: defaultHTTPTimeout}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryBytes+1))
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered HTTP %s", url, resp.Status)
+	}
+	if len(body) > maxDiscoveryBytes {
+		return fmt.Errorf("%s sent more than %d bytes", url, maxDiscoveryBytes)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("%s did not send the expected JSON: %w", url, err)
+	}
+	return nil
+}
