@@ -1,0 +1,114 @@
+// Package httpx is the one place webex builds an *http.Client: timeouts, proxy from the
+// environment, TLS floor, User-Agent, and the redacting debug trace behind --debug and
+// WEBEX_DEBUG=1.
+//
+// It owns transport settings and making HTTP traffic safe to show: the Redact functions
+// remove tokens, codes, secrets, passwords, cookies and Authorization credentials from URLs,
+// headers, form and JSON bodies and free text. It must not know any OAuth flow, retry,
+// parse responses for callers, or write anywhere but the Debug writer it is given; and the
+// trace must never print a secret in clear.
+package httpx
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// DefaultTimeout bounds a whole request (connect, TLS, headers and reading the body) when
+// Options.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// Options configures NewClient. The zero value is usable.
+type Options struct {
+	// Timeout bounds each request from dial to the end of the body (http.Client.Timeout).
+	// Zero means DefaultTimeout (30s); negative means no overall limit, for callers that
+	// bound requests with a context instead.
+	Timeout time.Duration
+
+	// UserAgent is sent on every request that does not set its own User-Agent, normally
+	// UserAgent(version), e.g. "webex/1.2.0". Empty means "webex".
+	UserAgent string
+
+	// Debug, when non-nil, receives a trace of every request and response with every secret
+	// redacted (see Trace). Nil turns tracing off.
+	Debug io.Writer
+
+	// Now is the clock used to time requests in the trace. Nil means time.Now.
+	Now func() time.Time
+
+	// RootCAs replaces the system certificate pool when non-nil (tests serving TLS on
+	// 127.0.0.1, private CAs).
+	RootCAs *x509.CertPool
+}
+
+// UserAgent returns the User-Agent for a build: "webex/<version>", or "webex/dev" when
+// version is empty.
+func UserAgent(version string) string {
+	if version == "" {
+		version = "dev"
+	}
+	return "webex/" + version
+}
+
+// NewClient returns an *http.Client for talking to providers.
+//
+// Its transport is a clone of http.DefaultTransport (connection pooling, HTTP/2, and
+// HTTPS_PROXY, HTTP_PROXY and NO_PROXY honoured through http.ProxyFromEnvironment; note that
+// Go never proxies requests to localhost or loopback addresses), with TLS 1.2 as the minimum
+// version, a 10s dial timeout, a 10s TLS handshake timeout and a 1 MiB response header limit.
+// Redirects follow the http.Client defaults. Each client gets its own transport; callers
+// should build one client and reuse it.
+func NewClient(o Options) *http.Client {
+	timeout := o.Timeout
+	switch {
+	case timeout == 0:
+		timeout = DefaultTimeout
+	case timeout < 0:
+		timeout = 0
+	}
+	ua := o.UserAgent
+	if ua == "" {
+		ua = "webex"
+	}
+	var rt http.RoundTripper = newTransport(o.RootCAs)
+	if o.Debug != nil {
+		rt = NewTrace(rt, o.Debug, o.Now)
+	}
+	rt = &userAgentTransport{next: rt, ua: ua}
+	return &http.Client{Transport: rt, Timeout: timeout}
+}
+
+// newTransport clones http.DefaultTransport and applies the settings NewClient documents.
+func newTransport(roots *x509.CertPool) *http.Transport {
+	var t *http.Transport
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		t = dt.Clone()
+	} else {
+		t = &http.Transport{ForceAttemptHTTP2: true, MaxIdleConns: 100, IdleConnTimeout: 90 * time.Second, ExpectContinueTimeout: time.Second}
+	}
+	t.Proxy = http.ProxyFromEnvironment
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.MaxResponseHeaderBytes = 1 << 20
+	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
+	return t
+}
+
+// userAgentTransport sets User-Agent on requests that have none.
+type userAgentTransport struct {
+	next http.RoundTripper
+	ua   string
+}
+
+func (t *userAgentTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("User-Agent") != "" {
+		return t.next.RoundTrip(req)
+	}
+	r := req.Clone(req.Context()) // RoundTrip must not modify the caller's request
+	r.Header.Set("User-Agent", t.ua)
+	return t.next.RoundTrip(r)
+}

@@ -1,0 +1,459 @@
+package httpx
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// What is secret, decided once for every place a value can appear (query, form, JSON at any
+// depth, headers, free text):
+//
+//   - values of names for which IsSecretName is true: anything containing token, secret,
+//     password, passwd, passphrase, assertion, verifier, apikey, credential, signature,
+//     authorization or cookie, and anything ending in code (code, device_code, user_code,
+//     userCode, ...), compared case-insensitively with '_', '-' and '.' ignored;
+//     except names that only describe a token: token_type, *_type(s), *_hint, *_endpoint(s),
+//     *_supported, *expires_in, *expires_at, error_code and status_code;
+//   - the credentials of Authorization and Proxy-Authorization (the scheme stays visible),
+//     Cookie and Set-Cookie, and the userinfo of URLs;
+//   - any JWT or JWE (a run of base64url parts starting with "eyJ"), wherever it appears;
+//   - the credential after "Bearer " or "Basic " in free text.
+//
+// Kept visible on purpose: state and nonce (single-use values that protect nothing once the
+// response they belong to has arrived, and that help match a trace to a browser session),
+// code_challenge (public by design, RFC 7636), client_id, scopes, redirect URIs, error codes
+// and descriptions, and Webex's trackingId / TrackingID, which Webex support asks for.
+//
+// Under a secret JSON name every string and number in the value is replaced; booleans and
+// null are kept. Empty values are kept (they reveal nothing and "the code was empty" is
+// worth seeing).
+
+// redacted is the replacement shown for a secret of n bytes.
+func redacted(n int) string { return "[REDACTED len=" + strconv.Itoa(n) + "]" }
+
+const redactedPrefix = "[REDACTED"
+
+var (
+	secretParts    = []string{"token", "secret", "password", "passwd", "passphrase", "assertion", "verifier", "apikey", "credential", "signature", "authorization", "cookie"}
+	notSecretExact = map[string]bool{"tokentype": true, "errorcode": true, "statuscode": true}
+	notSecretEnds  = []string{"type", "types", "hint", "endpoint", "endpoints", "supported", "expiresin", "expiresat"}
+)
+
+// IsSecretName reports whether a value named name (query or form parameter, JSON member,
+// header) must be redacted. See the package's redaction rules above.
+func IsSecretName(name string) bool {
+	n := normalizeName(name)
+	if n == "" || notSecretExact[n] {
+		return false
+	}
+	for _, suf := range notSecretEnds {
+		if strings.HasSuffix(n, suf) {
+			return false
+		}
+	}
+	if strings.HasSuffix(n, "code") {
+		return true
+	}
+	for _, p := range secretParts {
+		if strings.Contains(n, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func normalizeName(name string) string {
+	var b strings.Builder
+	b.Grow(len(name))
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '_' || c == '-' || c == '.':
+		case c >= 'A' && c <= 'Z':
+			b.WriteByte(c + 'a' - 'A')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+var (
+	// A JWS (3 parts) or JWE (5 parts) compact serialization: the header always starts
+	// with eyJ, the base64url of `{"`. Two parts or more are treated as one, to be safe.
+	jwtRe = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){1,4}`)
+	// http(s) URLs inside free text.
+	urlRe = regexp.MustCompile(`(?i)\bhttps?://[^\s"'<>\x60]+`)
+	// Credentials after an authentication scheme in free text.
+	// The credential is an RFC 7235 token68.
+	schemeRe = regexp.MustCompile(`(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/-]+=*)`)
+	// name=value, name: value, "name":"value" in free text; the name is checked with
+	// IsSecretName. The value stops at '?', '=' and '#' so that a URL value such as
+	// href="/cb?code=x" exposes its own parameters to the same rule.
+	kvRe = regexp.MustCompile(`([A-Za-z0-9_.-]+)("?\s*[:=]\s*"?)([^\s"'&,;<>()\[\]{}?=#]+)`)
+)
+
+func redactJWTs(s string) string {
+	return jwtRe.ReplaceAllStringFunc(s, func(m string) string { return redacted(len(m)) })
+}
+
+func redactSchemes(s string) string {
+	idx := schemeRe.FindAllStringSubmatchIndex(s, -1)
+	if idx == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range idx {
+		credStart, end := m[6], m[7]
+		cred := s[credStart:end]
+		// "Bearer realm=\"x\"" or "Bearer expires_in=5": an auth-param or a name=value pair,
+		// not a credential.
+		if end < len(s) && (s[end] == '"' || isAlnum(s[end])) || strings.HasPrefix(cred, redactedPrefix) {
+			continue
+		}
+		b.WriteString(s[last:credStart])
+		b.WriteString(redacted(len(cred)))
+		last = end
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func redactKVs(s string) string {
+	return kvRe.ReplaceAllStringFunc(s, func(m string) string {
+		sub := kvRe.FindStringSubmatch(m)
+		// After "Authorization: " comes the scheme, whose credential redactSchemes handled.
+		if !IsSecretName(sub[1]) || strings.EqualFold(sub[3], "bearer") || strings.EqualFold(sub[3], "basic") {
+			return m
+		}
+		return sub[1] + sub[2] + redacted(len(sub[3]))
+	})
+}
+
+// redactValue is applied to every string value that is not under a secret name: JWTs,
+// URLs with secret parameters and scheme credentials.
+func redactValue(s string) string {
+	s = redactJWTs(s)
+	if strings.Contains(s, "://") {
+		s = urlRe.ReplaceAllStringFunc(s, RedactURL)
+	}
+	return redactSchemes(s)
+}
+
+// RedactText redacts free text (an error message, a text/plain or HTML body, a JSON body
+// too broken to parse): JWTs, secret parameters of URLs, credentials after "Bearer " or
+// "Basic ", and name=value or name: value pairs whose name is secret.
+func RedactText(s string) string {
+	return redactKVs(redactValue(s))
+}
+
+// RedactURL returns raw with the userinfo, the values of secret query and fragment
+// parameters, and any JWT in the path replaced. Parameter order and spelling are kept.
+// Input that does not parse as a URL is redacted as free text.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return redactKVs(redactSchemes(redactJWTs(raw)))
+	}
+	var b strings.Builder
+	if u.Scheme != "" {
+		b.WriteString(u.Scheme)
+		b.WriteByte(':')
+	}
+	if u.Opaque != "" {
+		b.WriteString(redactKVs(redactJWTs(u.Opaque)))
+	} else {
+		if u.Scheme != "" || u.Host != "" || u.User != nil {
+			if u.Host != "" || u.User != nil || u.Scheme == "file" {
+				b.WriteString("//")
+			}
+			if u.User != nil {
+				b.WriteString(redacted(len(u.User.String())))
+				b.WriteByte('@')
+			}
+			b.WriteString(u.Host)
+		}
+		b.WriteString(redactJWTs(u.EscapedPath()))
+	}
+	if u.ForceQuery || u.RawQuery != "" {
+		b.WriteByte('?')
+		b.WriteString(RedactForm(u.RawQuery))
+	}
+	if u.Fragment != "" || u.RawFragment != "" {
+		b.WriteByte('#')
+		b.WriteString(RedactForm(u.EscapedFragment()))
+	}
+	return b.String()
+}
+
+// RedactForm redacts an application/x-www-form-urlencoded string (a request body or URL
+// query): the value of every secret parameter, and any value holding a JWT, becomes
+// "[REDACTED len=N]" (N is the decoded length); URL values have their own secret
+// parameters redacted. Parameter order and spelling are kept.
+func RedactForm(s string) string {
+	if s == "" {
+		return s
+	}
+	pairs := strings.Split(s, "&")
+	for i, p := range pairs {
+		k, v, hasEq := strings.Cut(p, "=")
+		if !hasEq {
+			pairs[i] = redactJWTs(p)
+			continue
+		}
+		dk, err := url.QueryUnescape(k)
+		if err != nil {
+			dk = k
+		}
+		dv, err := url.QueryUnescape(v)
+		if err != nil {
+			dv = v
+		}
+		switch {
+		case dv == "":
+		case IsSecretName(dk) || jwtRe.MatchString(dv) || jwtRe.MatchString(v):
+			v = redacted(len(dv))
+		case strings.Contains(dv, "://"):
+			if r := redactValue(dv); r != dv {
+				v = r
+			}
+		default:
+			if r := redactSchemes(dv); r != dv {
+				v = r
+			}
+		}
+		pairs[i] = redactJWTs(k) + "=" + v
+	}
+	return strings.Join(pairs, "&")
+}
+
+// RedactJSON returns b with every secret redacted at any depth: values under secret names
+// (strings and numbers, including inside nested arrays and objects) become
+// "[REDACTED len=N]", and other strings are cleaned of JWTs, secret URL parameters and
+// scheme credentials. Member order is kept and the output is compact JSON. Input that is not
+// valid JSON is redacted with RedactText instead (the result is then not JSON).
+func RedactJSON(b []byte) []byte {
+	if !json.Valid(b) {
+		return []byte(RedactText(string(b)))
+	}
+	out, err := redactJSON(b)
+	if err != nil {
+		return []byte(RedactText(string(b)))
+	}
+	return out
+}
+
+type jsonFrame struct {
+	obj       bool // object (true) or array
+	secret    bool // the whole container is under a secret name
+	n         int  // values written so far
+	wantKey   bool // object: next token is a member name
+	keySecret bool // object: the current member's name is secret
+}
+
+// redactJSON rewrites valid JSON token by token with an explicit stack, so deeply nested
+// input cannot exhaust the goroutine stack.
+func redactJSON(b []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out bytes.Buffer
+	out.Grow(len(b))
+	var stack []jsonFrame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return out.Bytes(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		var top *jsonFrame
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			out.WriteByte(byte(d))
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 {
+				valueDone(&stack[len(stack)-1])
+			}
+			continue
+		}
+		if top != nil && top.obj && top.wantKey {
+			key, _ := tok.(string)
+			if top.n > 0 {
+				out.WriteByte(',')
+			}
+			writeJSONString(&out, key)
+			out.WriteByte(':')
+			top.keySecret = IsSecretName(key)
+			top.wantKey = false
+			continue
+		}
+		secret := false
+		if top != nil {
+			secret = top.secret || (top.obj && top.keySecret)
+			if !top.obj && top.n > 0 {
+				out.WriteByte(',')
+			}
+		}
+		switch v := tok.(type) {
+		case json.Delim: // '{' or '['
+			out.WriteByte(byte(v))
+			stack = append(stack, jsonFrame{obj: v == '{', secret: secret, wantKey: v == '{'})
+			continue
+		case string:
+			switch {
+			case secret && v != "":
+				writeJSONString(&out, redacted(len(v)))
+			default:
+				writeJSONString(&out, redactValue(v))
+			}
+		case json.Number:
+			if secret {
+				writeJSONString(&out, redacted(len(v)))
+			} else {
+				out.WriteString(v.String())
+			}
+		case bool:
+			out.WriteString(strconv.FormatBool(v))
+		case nil:
+			out.WriteString("null")
+		}
+		if top != nil {
+			valueDone(top)
+		}
+	}
+}
+
+func valueDone(f *jsonFrame) {
+	f.n++
+	if f.obj {
+		f.wantKey = true
+	}
+}
+
+func writeJSONString(buf *bytes.Buffer, s string) {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	buf.Truncate(buf.Len() - 1)
+}
+
+// RedactHeader returns a copy of h that is safe to show: Authorization and
+// Proxy-Authorization keep only their scheme ("Basic [REDACTED len=N]"), Cookie, Set-Cookie
+// and any header with a secret name (X-Auth-Token, X-Api-Key, ...) are replaced whole, and
+// every other value is cleaned like free text (JWTs, URLs with secret parameters, scheme
+// credentials). TrackingID and WWW-Authenticate stay readable.
+func RedactHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for name, vals := range h {
+		canon := http.CanonicalHeaderKey(name)
+		rv := make([]string, len(vals))
+		for i, v := range vals {
+			switch {
+			case v == "":
+				rv[i] = v
+			case canon == "Authorization" || canon == "Proxy-Authorization":
+				scheme, cred, ok := strings.Cut(strings.TrimSpace(v), " ")
+				if ok && !strings.ContainsAny(scheme, "=,\"") {
+					rv[i] = scheme + " " + redacted(len(strings.TrimSpace(cred)))
+				} else {
+					rv[i] = redacted(len(v))
+				}
+			case IsSecretName(name):
+				rv[i] = redacted(len(v))
+			default:
+				rv[i] = RedactText(v)
+			}
+		}
+		out[name] = rv
+	}
+	return out
+}
+
+// RedactBody returns body redacted for display according to its Content-Type: form bodies
+// with RedactForm, JSON (application/json, any +json type, or an untyped body that parses as
+// JSON) with RedactJSON and indented, other text with RedactText. Bodies that are not text
+// (binary media types, invalid UTF-8, control characters) are summarised as
+// "[binary body, N bytes]" and never shown.
+func RedactBody(contentType string, body []byte) string {
+	if len(body) == 0 {
+		return ""
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	mt = strings.ToLower(mt)
+	if isBinaryType(mt) || !isText(body) {
+		s := "[binary body, " + strconv.Itoa(len(body)) + " bytes"
+		if mt != "" {
+			s += ", " + mt
+		}
+		return s + "]"
+	}
+	switch {
+	case mt == "application/x-www-form-urlencoded":
+		return RedactForm(strings.TrimSpace(string(body)))
+	case mt == "application/json" || strings.HasSuffix(mt, "+json") || (mt == "" || mt == "text/plain") && json.Valid(body):
+		r := RedactJSON(body)
+		var ind bytes.Buffer
+		if json.Indent(&ind, r, "", "  ") == nil {
+			return ind.String()
+		}
+		return string(r)
+	default:
+		return RedactText(string(body))
+	}
+}
+
+func isBinaryType(mt string) bool {
+	switch {
+	case mt == "":
+		return false
+	case strings.HasPrefix(mt, "image/"), strings.HasPrefix(mt, "audio/"), strings.HasPrefix(mt, "video/"), strings.HasPrefix(mt, "font/"):
+		return true
+	}
+	switch mt {
+	case "application/octet-stream", "application/zip", "application/gzip", "application/x-gzip",
+		"application/pdf", "application/x-protobuf", "application/protobuf", "application/cbor", "application/x-tar":
+		return true
+	}
+	return false
+}
+
+// isText reports whether b is UTF-8 without control characters other than tab, CR, LF and
+// form feed.
+func isText(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// sortedKeys returns h's names in a stable order for display.
+func sortedKeys(h http.Header) []string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

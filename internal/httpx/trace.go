@@ -1,0 +1,176 @@
+package httpx
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxTraceBody is how much of each request and response body the trace reads and shows.
+// Longer bodies are shown cut, with a note; the caller still gets the whole body.
+const MaxTraceBody = 64 << 10
+
+// NewTrace wraps next (http.DefaultTransport when nil) in a transport that writes a
+// redacted trace of every exchange to w: for the request, the method, URL, headers and body;
+// for the response, the status, time taken, headers and body; or the transport error.
+// Everything passes through the Redact functions first. Each exchange is numbered, and each
+// request and response block is written with a single Write call, so concurrent requests
+// do not interleave mid-block. now times the exchange (time.Now when nil).
+//
+// To show a body, the trace reads up to MaxTraceBody bytes of it before passing it on; the
+// caller's request is not modified and the caller reads the response body unchanged.
+func NewTrace(next http.RoundTripper, w io.Writer, now func() time.Time) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &traceTransport{next: next, w: w, now: now}
+}
+
+type traceTransport struct {
+	next http.RoundTripper
+	now  func() time.Time
+	seq  atomic.Int64
+
+	mu sync.Mutex // serialises writes to w
+	w  io.Writer
+}
+
+func (t *traceTransport) write(b []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, _ = t.w.Write(b) // a failing debug writer must not fail the request
+}
+
+func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	id := t.seq.Add(1)
+	var reqBody []byte
+	var truncated bool
+	if req.Body != nil && req.Body != http.NoBody {
+		prefix, err := io.ReadAll(io.LimitReader(req.Body, MaxTraceBody+1))
+		if err != nil {
+			req.Body.Close()
+			t.write(fmt.Appendf(nil, "> #%d %s %s\n> error reading request body: %s\n\n", id, req.Method, RedactURL(req.URL.String()), RedactText(err.Error())))
+			return nil, fmt.Errorf("reading request body: %w", err)
+		}
+		reqBody, truncated = cut(prefix)
+		r := req.Clone(req.Context()) // RoundTrip must not modify the caller's request
+		r.Body = &replayBody{Reader: io.MultiReader(bytes.NewReader(prefix), req.Body), Closer: req.Body}
+		req = r
+	}
+
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "> #%d %s %s\n", id, req.Method, RedactURL(req.URL.String()))
+	if req.Host != "" && req.Host != req.URL.Host {
+		fmt.Fprintf(&b, "> Host: %s\n", RedactText(req.Host))
+	}
+	writeHeaders(&b, "> ", req.Header)
+	writeBody(&b, req.Header.Get("Content-Type"), req.Header.Get("Content-Encoding"), reqBody, truncated)
+	t.write(b.Bytes())
+
+	start := t.now()
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		t.write(fmt.Appendf(nil, "< #%d error after %s: %s\n\n", id, elapsed(t.now().Sub(start)), RedactText(err.Error())))
+		return resp, err
+	}
+
+	var respBody []byte
+	truncated = false
+	var readErr error
+	if resp.Body != nil && resp.Body != http.NoBody {
+		var prefix []byte
+		prefix, readErr = io.ReadAll(io.LimitReader(resp.Body, MaxTraceBody+1))
+		var rest io.Reader = resp.Body
+		if readErr != nil {
+			rest = errReader{readErr}
+		}
+		resp.Body = &replayBody{Reader: io.MultiReader(bytes.NewReader(prefix), rest), Closer: resp.Body}
+		respBody, truncated = cut(prefix)
+	}
+	b.Reset()
+	fmt.Fprintf(&b, "< #%d %s %s (%s)\n", id, resp.Proto, resp.Status, elapsed(t.now().Sub(start)))
+	writeHeaders(&b, "< ", resp.Header)
+	writeBody(&b, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Encoding"), respBody, truncated)
+	if readErr != nil {
+		fmt.Fprintf(&b, "[error reading body: %s]\n\n", RedactText(readErr.Error()))
+	}
+	t.write(b.Bytes())
+	return resp, nil
+}
+
+// cut trims a prefix read with a MaxTraceBody+1 limit to MaxTraceBody bytes, backing off to
+// a rune boundary so text is not mistaken for binary, and reports whether it was cut.
+func cut(prefix []byte) ([]byte, bool) {
+	if len(prefix) <= MaxTraceBody {
+		return prefix, false
+	}
+	p := prefix[:MaxTraceBody]
+	for i := 0; i < utf8.UTFMax && len(p) > 0; i++ {
+		if r, size := utf8.DecodeLastRune(p); r != utf8.RuneError || size != 1 {
+			break
+		}
+		p = p[:len(p)-1]
+	}
+	if !utf8.Valid(p) {
+		p = prefix[:MaxTraceBody] // really binary; let RedactBody say so
+	}
+	return p, true
+}
+
+func writeHeaders(b *bytes.Buffer, prefix string, h http.Header) {
+	rh := RedactHeader(h)
+	for _, k := range sortedKeys(rh) {
+		for _, v := range rh[k] {
+			fmt.Fprintf(b, "%s%s: %s\n", prefix, k, oneLine(v))
+		}
+	}
+	b.WriteString(strings.TrimSpace(prefix))
+	b.WriteByte('\n')
+}
+
+func writeBody(b *bytes.Buffer, contentType, contentEncoding string, body []byte, truncated bool) {
+	if len(body) > 0 {
+		if ce := strings.ToLower(strings.TrimSpace(contentEncoding)); ce != "" && ce != "identity" {
+			fmt.Fprintf(b, "[%s-encoded body, %d bytes]", ce, len(body))
+		} else {
+			b.WriteString(strings.TrimRight(RedactBody(contentType, body), " \t\r\n"))
+		}
+		b.WriteByte('\n')
+	}
+	if truncated {
+		fmt.Fprintf(b, "[body longer than %d bytes; the rest is not shown]\n", MaxTraceBody)
+	}
+	b.WriteByte('\n')
+}
+
+// oneLine keeps a header value on its line in the trace.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
+}
+
+func elapsed(d time.Duration) string {
+	if d < time.Millisecond {
+		return d.String()
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+// replayBody gives back the bytes the trace read, then the rest of the original body, and
+// closes the original.
+type replayBody struct {
+	io.Reader
+	io.Closer
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
