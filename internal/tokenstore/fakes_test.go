@@ -109,6 +109,9 @@ func (f *fakeKeyring) counts() string {
 // stuck behind an unlock prompt nobody will see.
 type hungKeyring struct{ release chan struct{} }
 
-func (h hungKeyring) Get(string, string) (string, error) { <-h.release; return "", gokeyring.ErrNotFound }
-func (h hungKeyring) Set(string, string, string) error   { <-h.release; return nil }
-func (h hungKeyring) Delete(string, string) error        { <-h.release; return nil }
+func (h hungKeyring) Get(string, string) (string, error) {
+	<-h.release
+	return "", gokeyring.ErrNotFound
+}
+func (h hungKeyring) Set(string, string, string) error { <-h.release; return nil }
+func (h hungKeyring) Delete(string, string) error      { <-h.release; return nil }

@@ -149,7 +149,7 @@ const storageHint = "use --storage file (or WEBEX_STORAGE=file) to keep tokens i
 
 func (e *KeyringError) Error() string {
 	if e.Timeout > 0 {
-		return fmt.Sprintf("the system keyring did not answer within %s while %s (is a Secret Service running and unlocked?); %s",
+		return fmt.Sprintf("the system keyring did not answer within %s while %s (is the keyring service running and unlocked?); %s",
 			e.Timeout, e.Op, storageHint)
 	}
 	return fmt.Sprintf("the system keyring failed while %s: %v; %s", e.Op, e.Err, storageHint)
@@ -333,7 +333,9 @@ func ProbeKeyring(ctx context.Context, opts ...KeyringOption) error {
 func asUnavailable(err error, op string) error {
 	var ke *KeyringError
 	if errors.As(err, &ke) {
-		return err
+		c := *ke
+		c.Op = op
+		return &c
 	}
 	return &KeyringError{Op: op, Err: err}
 }

@@ -1,0 +1,182 @@
+// Integration test against the real OS keyring (the Secret Service on
+// Linux). It runs only with WEBEX_TEST_KEYRING=1 and then FAILS, never
+// skips, when no keyring answers.
+//
+// On a headless Linux (CI), run it in a private D-Bus session with a fresh,
+// unlocked gnome-keyring (packages: dbus, gnome-keyring, libsecret-tools):
+//
+//	export XDG_DATA_HOME="$(mktemp -d)"   # fresh keyrings folder, so the password below always matches
+//	dbus-run-session -- sh -c '
+//	  echo -n webex-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+//	  WEBEX_TEST_KEYRING=1 go test ./internal/tokenstore/ -run Keyring -count=1 -v'
+//
+// Notes that make this work:
+//   - gnome-keyring-daemon --unlock reads the password from stdin, creates the
+//     "login" collection with it when none exists (go-keyring writes to
+//     /org/freedesktop/secrets/collection/login, else the "default" alias),
+//     unlocks it, daemonizes and returns.
+//   - The password must NOT be empty: with an empty one the daemon wants to
+//     show a prompt (gcr-prompter), which fails without a display, and every
+//     write then fails with "Object does not exist at path
+//     /org/freedesktop/secrets/collection/login".
+//   - A login.keyring left in $XDG_DATA_HOME/keyrings (default
+//     ~/.local/share/keyrings) with another password cannot be unlocked
+//     without a prompt, hence the fresh XDG_DATA_HOME.
+//   - If the test starts before the daemon owns org.freedesktop.secrets,
+//     D-Bus activation starts gnome-keyring, which joins the running daemon;
+//     no sleep is needed.
+//
+// The test uses service "webex" (as the product does) with a random
+// profile name, and removes its items at the end.
+package tokenstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+func requireRealKeyring(t *testing.T) *Keyring {
+	t.Helper()
+	if os.Getenv("WEBEX_TEST_KEYRING") != "1" {
+		t.Skip("set WEBEX_TEST_KEYRING=1 to test against the real OS keyring")
+	}
+	k := NewKeyring(WithTimeout(10 * time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := k.Probe(ctx); err != nil {
+		t.Fatalf("WEBEX_TEST_KEYRING=1 but the OS keyring does not work: %v", err)
+	}
+	return k
+}
+
+func randomProfile(t *testing.T) string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return "it-" + hex.EncodeToString(b[:])
+}
+
+func TestKeyringIntegration(t *testing.T) {
+	k := requireRealKeyring(t)
+	profile := randomProfile(t)
+	t.Cleanup(func() { _ = k.Delete(profile) })
+
+	idToken := strings.Repeat("eyJ", 2048) // 6 KB: needs chunking
+	want := Secrets{
+		AccessToken:  "AT-" + strings.Repeat("a", 180),
+		RefreshToken: "RT-" + strings.Repeat("r", 180),
+		IDToken:      idToken,
+		ClientSecret: "CS-" + strings.Repeat("c", 60),
+	}
+	if err := k.Save(profile, &want); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	got, err := k.Load(profile)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if *got != want {
+		t.Fatalf("Load returned different secrets (lens %d/%d/%d/%d)",
+			len(got.AccessToken), len(got.RefreshToken), len(got.IDToken), len(got.ClientSecret))
+	}
+	if at, err := k.LoadAccessToken(profile); err != nil || at != want.AccessToken {
+		t.Fatalf("LoadAccessToken: %v", err)
+	}
+
+	// Every item of the profile fits Windows Credential Manager's limit.
+	items := 0
+	for _, user := range []string{profile + "/access", profile + "/rest"} {
+		v, err := SystemBackend().Get(KeyringService, user)
+		if err != nil {
+			t.Fatalf("reading item %s: %v", user, err)
+		}
+		items++
+		if len(v) > windowsLimit {
+			t.Errorf("item %s is %d bytes, over %d", user, len(v), windowsLimit)
+		}
+	}
+	for i := 0; ; i++ {
+		v, err := SystemBackend().Get(KeyringService, chunkUser(profile, fieldRest, 'a', i))
+		if err != nil {
+			if i < 3 {
+				t.Fatalf("chunk %d of the 6 KB ID token: %v", i, err)
+			}
+			break
+		}
+		items++
+		if len(v) > windowsLimit {
+			t.Errorf("chunk %d is %d bytes, over %d", i, len(v), windowsLimit)
+		}
+	}
+	if n := secretToolSizes(t, profile); n >= 0 && n != items {
+		t.Errorf("secret-tool sees %d items of the profile, go-keyring %d", n, items)
+	}
+
+	// Replace with smaller secrets: the chunks go away.
+	small := Secrets{AccessToken: "AT2", RefreshToken: "RT2"}
+	if err := k.Save(profile, &small); err != nil {
+		t.Fatalf("Save smaller: %v", err)
+	}
+	if got, err := k.Load(profile); err != nil || *got != small {
+		t.Fatalf("Load after shrinking: %v", err)
+	}
+	for _, slot := range []byte{'a', 'b'} {
+		if _, err := SystemBackend().Get(KeyringService, chunkUser(profile, fieldRest, slot, 0)); !isNotFound(err) {
+			t.Errorf("chunk of slot %c survived shrinking: %v", slot, err)
+		}
+	}
+
+	if err := k.Delete(profile); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := k.Load(profile); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Load after Delete = %v, want ErrNotFound", err)
+	}
+	if n := secretToolSizes(t, profile); n > 0 {
+		t.Errorf("secret-tool still sees %d items after Delete", n)
+	}
+}
+
+// secretToolSizes checks with `secret-tool search --all service webex` that
+// every secret of profile is at most windowsLimit bytes and returns how many
+// there are, or -1 when secret-tool is not installed.
+func secretToolSizes(t *testing.T, profile string) int {
+	t.Helper()
+	if _, err := exec.LookPath("secret-tool"); err != nil {
+		t.Log("secret-tool not installed; item sizes checked through go-keyring only")
+		return -1
+	}
+	cmd := exec.Command("secret-tool", "search", "--all", "--unlock", "service", KeyringService)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("secret-tool search: %v: %s", err, stderr.String())
+	}
+	// stdout has one block per item: "[/path]", "label = ...", "secret = ...",
+	// ...; the attributes go to stderr, so match on go-keyring's label,
+	// "Password for '<user>' on 'webex'".
+	n := 0
+	for _, block := range strings.Split(stdout.String(), "\n[") {
+		if !strings.Contains(block, "label = Password for '"+profile+"/") {
+			continue
+		}
+		for _, line := range strings.Split(block, "\n") {
+			if v, ok := strings.CutPrefix(line, "secret = "); ok {
+				n++
+				if len(v) > windowsLimit {
+					t.Errorf("secret-tool shows an item of %d bytes", len(v))
+				}
+			}
+		}
+	}
+	return n
+}
