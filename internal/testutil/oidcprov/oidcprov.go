@@ -521,6 +521,38 @@ func (s *Server) Stats(t testing.TB) map[string]int {
 	return m
 }
 
+// GrantEvent is one line of the grant log: a token endpoint answer. It holds no token.
+type GrantEvent struct {
+	Event     string `json:"event"`      // "grant.success" or "grant.error"
+	GrantType string `json:"grant_type"` // as sent by the client; "unknown" if unreadable
+	ClientID  string `json:"client_id"`  // empty when client authentication failed early
+	Error     string `json:"error"`      // OAuth error code of a grant.error
+}
+
+// GrantLog returns the grant log so far, oldest first. ResetStats does not clear it.
+func (s *Server) GrantLog(t testing.TB) []GrantEvent {
+	t.Helper()
+	b, err := os.ReadFile(s.GrantLogPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("oidcprov: grant log: %v", err)
+	}
+	var out []GrantEvent
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var ev GrantEvent
+		if err := json.Unmarshal(line, &ev); err != nil {
+			t.Fatalf("oidcprov: grant log line %q: %v", line, err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
 // ResetStats zeroes all counters.
 func (s *Server) ResetStats(t testing.TB) {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -379,6 +380,29 @@ func TestRefresh(t *testing.T) {
 					t.Errorf("second refresh with the same token: %v", err)
 				}
 				wantStats(t, s.Stats(t), map[string]int{oidcprov.GrantRefreshToken: 2})
+			}
+
+			// The grant log has one line per token endpoint answer and never a token.
+			var refreshes int
+			for _, ev := range s.GrantLog(t) {
+				if ev.ClientID != s.ClientID || ev.Event == "" || ev.GrantType == "" {
+					t.Errorf("grant log event %+v", ev)
+				}
+				if ev.Event == "grant.success" && ev.GrantType == oidcprov.GrantRefreshToken {
+					refreshes++
+				}
+			}
+			if want := map[bool]int{true: 1, false: 2}[tt.rotate]; refreshes != want {
+				t.Errorf("grant log has %d refresh successes, want %d", refreshes, want)
+			}
+			logged, err := os.ReadFile(s.GrantLogPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, secret := range []string{rt, refreshed.RefreshToken, first.AccessToken, s.ClientSecret} {
+				if strings.Contains(string(logged), secret) {
+					t.Error("grant log contains a token or secret")
+				}
 			}
 
 			s.ResetStats(t)
