@@ -149,12 +149,26 @@ func Decode(s string) (*Token, error) {
 	return t, nil
 }
 
+// Read decodes a token read from r (stdin for `webex decode -`), reading at most MaxSize+1
+// bytes so oversized input is reported by Decode rather than read to the end. A failed read
+// is returned wrapped, and does not match ErrInvalid.
+func Read(r io.Reader) (*Token, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading token: %w", err)
+	}
+	return Decode(string(b))
+}
+
 // trim removes surrounding whitespace, a byte order mark and one "Bearer " prefix.
 func trim(s string) string {
 	s = strings.TrimSpace(s)
 	s = strings.TrimPrefix(s, "\ufeff")
 	s = strings.TrimSpace(s)
 	const bearer = "bearer"
+	if strings.EqualFold(s, bearer) {
+		return ""
+	}
 	if len(s) > len(bearer) && strings.EqualFold(s[:len(bearer)], bearer) && (s[len(bearer)] == ' ' || s[len(bearer)] == '\t') {
 		s = strings.TrimSpace(s[len(bearer):])
 	}

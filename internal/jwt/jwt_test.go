@@ -32,7 +32,7 @@ func TestDecodeMalformed(t *testing.T) {
 	}{
 		{"empty", "", "invalid JWT: input is empty", ErrInvalid, true},
 		{"only whitespace", " \t\r\n ", "invalid JWT: input is empty", ErrInvalid, true},
-		{"only Bearer", "Bearer ", "not a JWT: this looks like an opaque token, which only the provider can inspect", ErrNotJWT, true},
+		{"only Bearer", "Bearer ", "invalid JWT: input is empty", ErrInvalid, true},
 		{"too large", strings.Repeat("a", MaxSize+1), "invalid JWT: input is too large (65537 bytes; the limit is 65536)", ErrInvalid, true},
 		{"webex access token", "ZDI3MGEyYzQtNmFlNS00NDNhLWFlNzAtZGVjNjE0MGU1OGZmZWNmZDEwN2ItYTU3_PF84_1eb65fdf-9643-417f-9974-ad72cae0e10f", ErrNotJWT.Error(), ErrNotJWT, true},
 		{"random word", "hello", ErrNotJWT.Error(), ErrNotJWT, true},
@@ -344,5 +344,24 @@ func TestRelative(t *testing.T) {
 	}
 	if got := Relative(time.Unix(minUnix, 0), now); !strings.HasSuffix(got, " ago") {
 		t.Errorf("far past = %q", got)
+	}
+}
+
+type errorReader struct{}
+
+func (errorReader) Read([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+func TestRead(t *testing.T) {
+	tk, err := Read(strings.NewReader(tok(okHeader, okClaims, "s") + "\n"))
+	if err != nil || tk.Claims["sub"] != "u" {
+		t.Fatalf("Read = %v, %v", tk, err)
+	}
+	_, err = Read(strings.NewReader(strings.Repeat("x", 10*MaxSize)))
+	if err == nil || err.Error() != "invalid JWT: input is too large (65537 bytes; the limit is 65536)" {
+		t.Errorf("oversized: %v", err)
+	}
+	_, err = Read(errorReader{})
+	if err == nil || errors.Is(err, ErrInvalid) || err.Error() != "reading token: broken pipe" {
+		t.Errorf("read error: %v", err)
 	}
 }
