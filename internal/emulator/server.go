@@ -31,7 +31,7 @@ var (
 
 // Stats counts what the server has done, for tests. Grant counters count tokens issued.
 type Stats struct {
-	AuthorizeRequests       int // GET /v1/authorize requests that passed client and redirect URI checks
+	AuthorizeRequests       int // GET /v1/authorize requests that reached the sign-in page or auto approval
 	CodesIssued             int // authorization codes handed out (page approval or auto mode)
 	AuthorizeDenials        int // sign-ins denied on the page
 	AuthorizationCodeGrants int // successful grant_type=authorization_code exchanges
