@@ -7,6 +7,33 @@
 // headers, form and JSON bodies and free text. It must not know any OAuth flow, retry,
 // parse responses for callers, or write anywhere but the Debug writer it is given; and the
 // trace must never print a secret in clear.
+//
+// # What is redacted
+//
+// What is secret is decided once for every place a value can appear (query, form, JSON at
+// any depth, headers, free text):
+//
+//   - values of names for which IsSecretName is true: anything containing token, secret,
+//     password, passwd, passphrase, assertion, verifier, apikey, credential, signature,
+//     authorization or cookie, and anything ending in code (code, device_code, user_code,
+//     userCode, ...), compared case-insensitively with '_', '-' and '.' ignored;
+//     except names that only describe a token: token_type, *_type(s), *_hint, *_endpoint(s),
+//     *_supported, *expires_in, *expires_at, error_code and status_code;
+//   - the credentials of Authorization and Proxy-Authorization (the scheme stays visible),
+//     Cookie and Set-Cookie, and the userinfo of URLs;
+//   - any JWT or JWE (a run of base64url parts starting with "eyJ"), wherever it appears;
+//   - the credential after "Bearer " or "Basic " in free text.
+//
+// Kept visible on purpose: state and nonce (single-use values that protect nothing once the
+// response they belong to has arrived, and that help match a trace to a browser session),
+// code_challenge (public by design, RFC 7636), client_id, scopes, redirect URIs, error codes
+// and descriptions, and Webex's trackingId / TrackingID, which Webex support asks for.
+//
+// Under a secret JSON name every string and number in the value is replaced; booleans and
+// null are kept. Empty values are kept (they reveal nothing and "the code was empty" is
+// worth seeing).
+//
+// A redacted value reads "[REDACTED len=N]", N being its length in bytes.
 package httpx
 
 import (
