@@ -93,6 +93,11 @@ type Config struct {
 	// generated (which takes a moment; tests can share keys through this field).
 	Keys []*rsa.PrivateKey
 
+	// AllowNonLoopback lets Start listen on an address other than IPv4 loopback, so that
+	// another machine (a phone scanning the device QR code, say) can reach the pages. The
+	// emulator has no real security: use it on trusted networks only.
+	AllowNonLoopback bool
+
 	// Log, when set, gets one line per request: time, method, path (never the query), status
 	// and duration. Secrets, tokens and codes are never logged.
 	Log io.Writer

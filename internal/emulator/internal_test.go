@@ -254,6 +254,18 @@ func TestStart(t *testing.T) {
 	}
 }
 
+func TestStartAllowNonLoopback(t *testing.T) {
+	s := newTestServer(t, Config{AllowNonLoopback: true})
+	base, err := s.Start("localhost:0")
+	if err != nil {
+		t.Fatalf("Start(localhost:0) with AllowNonLoopback: %v", err)
+	}
+	defer s.Close()
+	if base == "" {
+		t.Error("no base URL")
+	}
+}
+
 // call sends one request straight to the handler.
 func call(h http.Handler, method, target, auth string, form url.Values) *httptest.ResponseRecorder {
 	var body io.Reader

@@ -187,7 +187,7 @@ func (s *Server) Users() []string { return append([]string(nil), s.cfg.Users...)
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start listens on addr (default "127.0.0.1:0", a free port; only IPv4 loopback addresses are
-// accepted), serves Handler in the background and returns the API base URL
+// accepted unless Config.AllowNonLoopback is set), serves Handler in the background and returns the API base URL
 // "http://127.0.0.1:PORT/v1". Stop the server with Close or Shutdown.
 func (s *Server) Start(addr string) (baseURL string, err error) {
 	if addr == "" {
@@ -197,7 +197,7 @@ func (s *Server) Start(addr string) (baseURL string, err error) {
 	if err != nil {
 		return "", fmt.Errorf("emulator: listen address %q: %w", addr, err)
 	}
-	if ip := net.ParseIP(host); ip == nil || ip.To4() == nil || !ip.IsLoopback() {
+	if ip := net.ParseIP(host); !s.cfg.AllowNonLoopback && (ip == nil || ip.To4() == nil || !ip.IsLoopback()) {
 		return "", fmt.Errorf("emulator: listen address %q is not an IPv4 loopback address such as 127.0.0.1", addr)
 	}
 	s.mu.Lock()
