@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -282,6 +283,22 @@ func (s *Server) ApproveDevice(userCode, email string) error {
 		}
 	}
 	return s.decideDevice(userCode, u, true)
+}
+
+// PendingUserCodes returns the user codes of the device codes that wait for a decision and
+// have not expired, sorted, so a test can approve or deny a login it did not start itself.
+func (s *Server) PendingUserCodes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	var out []string
+	for _, d := range s.devices {
+		if d.status == devicePending && now.Before(d.expires) {
+			out = append(out, d.userCode)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // DenyDevice denies the pending device code with this user code, as the device page's Deny
