@@ -1,0 +1,100 @@
+package device
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// maxExpiresIn bounds expires_in-like numbers (ten years) so a hostile answer cannot overflow
+// a time.Duration.
+const maxExpiresIn = 10 * 365 * 24 * 3600
+
+// ParseTokenResponse reads a successful token response (RFC 6749 §5.1). access_token is
+// required; token_type, refresh_token and expires_in are copied into the token, and Expiry is
+// now + expires_in (zero when expires_in is absent or 0). expires_in may be a JSON number or a
+// numeric string. The whole decoded object is kept as the token's extra data, so
+// tok.Extra("id_token"), tok.Extra("refresh_token_expires_in") and tok.Extra("scope") work as
+// with golang.org/x/oauth2. Errors never quote the body.
+func ParseTokenResponse(body []byte, now time.Time) (*oauth2.Token, error) {
+	var raw map[string]any
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
+		return nil, errors.New("token response is not a JSON object")
+	}
+	str := func(k string) (string, error) {
+		switch v := raw[k].(type) {
+		case nil:
+			return "", nil
+		case string:
+			return v, nil
+		default:
+			return "", fmt.Errorf("token response field %s is not a string", k)
+		}
+	}
+	at, err := str("access_token")
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(at) == "" {
+		return nil, errors.New("token response has no access_token")
+	}
+	tt, err := str("token_type")
+	if err != nil {
+		return nil, err
+	}
+	rt, err := str("refresh_token")
+	if err != nil {
+		return nil, err
+	}
+	exp, err := Seconds(raw["expires_in"])
+	if err != nil {
+		return nil, fmt.Errorf("token response field expires_in: %w", err)
+	}
+	tok := &oauth2.Token{AccessToken: at, TokenType: tt, RefreshToken: rt, ExpiresIn: exp}
+	if exp > 0 {
+		tok.Expiry = now.Add(time.Duration(exp) * time.Second)
+	}
+	return tok.WithExtra(raw), nil
+}
+
+// Seconds reads a lifetime in seconds as found in OAuth JSON (expires_in, interval,
+// refresh_token_expires_in): a JSON number (as decoded into any) or a numeric string. Absent
+// (nil) and "" are 0. A fraction is truncated; negative values, values over ten years and
+// anything else are rejected.
+func Seconds(v any) (int64, error) {
+	var f float64
+	switch x := v.(type) {
+	case nil:
+		return 0, nil
+	case float64:
+		f = x
+	case json.Number:
+		p, err := x.Float64()
+		if err != nil {
+			return 0, errors.New("not a number")
+		}
+		f = p
+	case string:
+		s := strings.TrimSpace(x)
+		if s == "" {
+			return 0, nil
+		}
+		p, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return 0, errors.New("not a number")
+		}
+		f = p
+	default:
+		return 0, errors.New("not a number")
+	}
+	if math.IsNaN(f) || f < 0 || f > maxExpiresIn {
+		return 0, errors.New("out of range")
+	}
+	return int64(f), nil
+}
