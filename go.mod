@@ -19,3 +19,9 @@ require (
 	golang.org/x/term v0.48.0
 	rsc.io/qr v0.2.0
 )
+
+require (
+	github.com/cpuguy83/go-md2man/v2 v2.0.6 // indirect
+	github.com/russross/blackfriday/v2 v2.1.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)

@@ -1,0 +1,165 @@
+// Command gendocs writes the generated documentation of webex from its real command tree
+// (cli.CommandTree): man pages in docs/man, the Markdown reference in docs/cli, and the shell
+// completion scripts in completions/. The output is committed; a test in this package fails
+// when it drifts from the code.
+//
+// Run it from anywhere inside the repository after changing a command or a flag:
+//
+//	go run ./cmd/gendocs            # writes into the repository root
+//	go run ./cmd/gendocs -out DIR   # writes DIR/docs/man, DIR/docs/cli and DIR/completions
+//
+// The output depends on nothing but the command tree: the man pages carry a fixed date
+// (manDate), so that two runs on any machine produce the same bytes.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/cobra/doc"
+
+	"github.com/webex-cli/webex/internal/cli"
+)
+
+// manDate is the date printed in the man pages' header (cobra shows month and year). It is
+// fixed rather than the build time so the generated files are reproducible; move it forward
+// when the pages change in substance.
+var manDate = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// The folders gendocs owns, relative to the output root. Everything in them is generated:
+// gendocs empties them before writing.
+const (
+	manDir         = "docs/man"
+	markdownDir    = "docs/cli"
+	completionsDir = "completions"
+)
+
+// generatedDirs lists the folders gendocs owns, for the drift test.
+var generatedDirs = []string{manDir, markdownDir, completionsDir}
+
+func main() {
+	out := flag.String("out", "", "root folder to write docs/man, docs/cli and completions/ into (default: the repository root)")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "gendocs: unexpected arguments %q\n", flag.Args())
+		os.Exit(2)
+	}
+	root := *out
+	if root == "" {
+		var err error
+		if root, err = repoRoot(); err != nil {
+			fmt.Fprintln(os.Stderr, "gendocs:", err)
+			os.Exit(1)
+		}
+	}
+	if err := generate(cli.CommandTree(), root); err != nil {
+		fmt.Fprintln(os.Stderr, "gendocs:", err)
+		os.Exit(1)
+	}
+}
+
+// repoRoot finds the folder holding the module's go.mod, from the working directory up.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && bytes.Contains(b, []byte("module github.com/webex-cli/webex\n")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the webex repository: pass -out DIR")
+		}
+		dir = parent
+	}
+}
+
+// generate writes every generated file for root under dir: man pages, Markdown reference and
+// completion scripts. It first removes whatever those folders held, so a removed command
+// leaves no stale page behind.
+func generate(root *cobra.Command, dir string) error {
+	prepare(root)
+	for _, sub := range generatedDirs {
+		if err := resetDir(filepath.Join(dir, filepath.FromSlash(sub))); err != nil {
+			return err
+		}
+	}
+
+	date := manDate
+	header := &doc.GenManHeader{
+		Section: "1",
+		Date:    &date,
+		Source:  "webex",
+		Manual:  "webex manual",
+	}
+	if err := doc.GenManTree(root, header, filepath.Join(dir, filepath.FromSlash(manDir))); err != nil {
+		return fmt.Errorf("man pages: %w", err)
+	}
+	if err := doc.GenMarkdownTree(root, filepath.Join(dir, filepath.FromSlash(markdownDir))); err != nil {
+		return fmt.Errorf("markdown reference: %w", err)
+	}
+
+	// The same scripts as `webex completion SHELL` prints (with descriptions).
+	scripts := []struct {
+		name string
+		gen  func(io.Writer) error
+	}{
+		{"webex.bash", func(w io.Writer) error { return root.GenBashCompletionV2(w, true) }},
+		{"_webex", root.GenZshCompletion},
+		{"webex.fish", func(w io.Writer) error { return root.GenFishCompletion(w, true) }},
+		{"webex.ps1", root.GenPowerShellCompletionWithDesc},
+	}
+	for _, s := range scripts {
+		var buf bytes.Buffer
+		if err := s.gen(&buf); err != nil {
+			return fmt.Errorf("completion script %s: %w", s.name, err)
+		}
+		path := filepath.Join(dir, filepath.FromSlash(completionsDir), s.name)
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepare adds to root what cobra adds only when the program runs (the completion command
+// and the --version flag), so the documentation describes the tree a user meets.
+func prepare(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	root.InitDefaultVersionFlag()
+	root.InitDefaultHelpFlag()
+}
+
+// resetDir creates dir, or empties it of files when it exists.
+func resetDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			return fmt.Errorf("%s holds a folder %q; gendocs writes only files there", dir, e.Name())
+		}
+		if strings.HasPrefix(e.Name(), ".") {
+			continue // .gitkeep and editor files are not ours
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
