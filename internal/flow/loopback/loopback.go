@@ -1,0 +1,439 @@
+// Package loopback runs the browser half of the OAuth 2.0 authorization code flow for a
+// native app (RFC 8252 §7.3): it listens on a loopback redirect URI, builds the authorization
+// URL with PKCE (RFC 7636, S256 only), state and an OpenID Connect nonce, and waits for the
+// one redirect that carries the code.
+//
+// Run binds the listener before anything else and only then hands the URL to Config.OnReady,
+// which is where the caller opens a browser: this package never opens one, never prints and
+// never prompts. It answers exactly one callback, then shuts the listener down. It does not
+// exchange the code: Result carries the code with the PKCE verifier, nonce and redirect URI
+// the token request and ID token check need (with golang.org/x/oauth2 and go-oidc).
+package loopback
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/webex-cli/webex/internal/oautherr"
+)
+
+// DefaultRedirectURI is used when Config.RedirectURI is empty: 127.0.0.1, a free port.
+const DefaultRedirectURI = "http://127.0.0.1:0/callback"
+
+// randomBytes is the size of state, nonce and PKCE verifier before base64url: 256 bits.
+const randomBytes = 32
+
+// shutdownGrace bounds how long the answered callback's response may take to drain.
+const shutdownGrace = 5 * time.Second
+
+// Config describes one authorization request.
+type Config struct {
+	// AuthURL is the provider's authorization endpoint, e.g. https://webexapis.com/v1/authorize.
+	AuthURL string
+	// ClientID is the client_id parameter.
+	ClientID string
+	// RedirectURI is the exact redirect URI to use (it must match one registered with the
+	// provider), e.g. "http://127.0.0.1:8085/callback". The scheme must be http and the host
+	// 127.0.0.1, localhost or [::1]; "localhost" is served on 127.0.0.1 (RFC 8252 §8.3) while
+	// the URI keeps its spelling. Port 0 or no port means a free port chosen at bind time,
+	// written into the redirect_uri sent. Only its path is served. Empty means
+	// DefaultRedirectURI.
+	RedirectURI string
+	// Scopes are sent space-separated as scope; none means no scope parameter.
+	Scopes []string
+	// Params are extra authorization parameters (login_hint, prompt, max_age, ...). They may
+	// not set the parameters Run owns: response_type, client_id, redirect_uri, scope, state,
+	// nonce, code_challenge, code_challenge_method. One value per key.
+	Params url.Values
+	// OnReady is called once the listener is bound and serving, with the authorization URL to
+	// open. It runs on Run's goroutine and should return promptly (start the browser, do not
+	// wait for it). An error from it ends Run with that error, unwrapped. Nil means nobody is
+	// told, which is only useful in tests.
+	OnReady func(authURL string) error
+	// SuccessPage and ErrorPage replace the built-in HTML answers to the callback. They are
+	// executed with a PageData. The pages are served with a Content-Security-Policy of
+	// "default-src 'none'; style-src 'unsafe-inline'; img-src data:".
+	SuccessPage *template.Template
+	ErrorPage   *template.Template
+	// Rand is the source of state, nonce and PKCE verifier; nil means crypto/rand.
+	Rand io.Reader
+}
+
+// PageData is what SuccessPage and ErrorPage are executed with.
+type PageData struct {
+	// Message is one sentence saying what went wrong (error page only).
+	Message string
+	// Code and Description are the provider's error and error_description, sanitised, when
+	// the provider redirected with an error (error page only).
+	Code, Description string
+}
+
+// Result is what the token request needs after a successful callback.
+type Result struct {
+	// Code is the authorization code (a secret: never log it).
+	Code string
+	// CodeVerifier is the PKCE code_verifier for the token request (RFC 7636 §4.5).
+	CodeVerifier string
+	// Nonce was sent as nonce; the ID token's nonce claim must equal it.
+	Nonce string
+	// State was sent as state and matched by the callback.
+	State string
+	// RedirectURI is the redirect_uri actually sent (with the real port); the token request
+	// must repeat it exactly (RFC 6749 §4.1.3).
+	RedirectURI string
+}
+
+// Errors a caller can branch on with errors.Is.
+var (
+	// ErrStateMismatch: the callback's state is missing or differs from the one sent, so the
+	// answer may not belong to this login (RFC 6749 §10.12).
+	ErrStateMismatch = errors.New("the sign-in answer does not belong to this login (state mismatch); start the login again")
+	// ErrMissingCode: the callback carried neither a code nor an error.
+	ErrMissingCode = errors.New("the sign-in answer carries no authorization code")
+	// ErrMalformedCallback: a repeated parameter or an unusable code.
+	ErrMalformedCallback = errors.New("the sign-in answer is malformed")
+)
+
+// PortInUseError is returned when the redirect URI's port is taken.
+type PortInUseError struct {
+	Port int
+	Err  error
+}
+
+func (e *PortInUseError) Error() string {
+	return fmt.Sprintf("port %d on 127.0.0.1 is already in use; pass --redirect-uri with another port registered on the integration", e.Port)
+}
+
+func (e *PortInUseError) Unwrap() error { return e.Err }
+
+// ownParams are the authorization parameters Run sets itself.
+var ownParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method"}
+
+// Run listens on the redirect URI, calls OnReady with the authorization URL, and waits for
+// the callback. It returns the code on a callback with the right state; a callback with a
+// wrong or missing state ends it with ErrStateMismatch, and one with error= ends it with the
+// provider's *oautherr.Error (wrapped). Either way the browser gets a page, then the listener
+// closes. When ctx is done first, Run closes the listener and returns ctx.Err().
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if err := checkConfig(cfg); err != nil {
+		return nil, err
+	}
+	redirect, bindHost, port, err := parseRedirect(cfg.RedirectURI)
+	if err != nil {
+		return nil, err
+	}
+	rnd := cfg.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	var secrets [3]string // state, nonce, verifier
+	for i := range secrets {
+		if secrets[i], err = randomString(rnd); err != nil {
+			return nil, fmt.Errorf("loopback: reading random bytes: %w", err)
+		}
+	}
+	res := &Result{State: secrets[0], Nonce: secrets[1], CodeVerifier: secrets[2]}
+
+	ln, err := listen(ctx, bindHost, port)
+	if err != nil {
+		return nil, err
+	}
+	if port == 0 {
+		redirect.Host = net.JoinHostPort(redirect.Hostname(), strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	}
+	res.RedirectURI = redirect.String()
+	authURL := buildAuthURL(cfg, res)
+
+	h := &handler{
+		path:    redirect.Path,
+		state:   res.State,
+		success: cfg.SuccessPage,
+		failure: cfg.ErrorPage,
+		result:  make(chan callback, 1),
+	}
+	if h.success == nil {
+		h.success = successPage
+	}
+	if h.failure == nil {
+		h.failure = errorPage
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	stop := func() {
+		_ = srv.Close()
+		<-served
+	}
+
+	if cfg.OnReady != nil {
+		if err := cfg.OnReady(authURL); err != nil {
+			stop()
+			return nil, err
+		}
+	}
+	select {
+	case <-ctx.Done():
+		stop()
+		return nil, ctx.Err()
+	case err := <-served:
+		return nil, fmt.Errorf("loopback: serving %s: %w", res.RedirectURI, err)
+	case cb := <-h.result:
+		// Let the page reach the browser, then close; the handler has already returned or
+		// is returning, so Shutdown only waits for its response to be written.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close()
+		}
+		<-served
+		if cb.err != nil {
+			return nil, cb.err
+		}
+		res.Code = cb.code
+		return res, nil
+	}
+}
+
+func checkConfig(cfg Config) error {
+	u, err := url.Parse(cfg.AuthURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return errors.New("loopback: the authorization URL must be an absolute http(s) URL")
+	}
+	if cfg.ClientID == "" {
+		return errors.New("loopback: the client id is required")
+	}
+	for _, k := range ownParams {
+		if _, ok := cfg.Params[k]; ok {
+			return fmt.Errorf("loopback: the %s parameter is set by the login itself", k)
+		}
+	}
+	for k, vs := range cfg.Params {
+		if len(vs) != 1 {
+			return fmt.Errorf("loopback: the %s parameter needs exactly one value", k)
+		}
+	}
+	return nil
+}
+
+// parseRedirect checks a loopback redirect URI and says where to listen; port 0 means any.
+func parseRedirect(raw string) (u *url.URL, bindHost string, port int, err error) {
+	if raw == "" {
+		raw = DefaultRedirectURI
+	}
+	u, err = url.Parse(raw)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("loopback: invalid redirect URI: %w", err)
+	}
+	if u.Scheme != "http" || u.Opaque != "" || u.User != nil || u.Fragment != "" || u.Host == "" {
+		return nil, "", 0, fmt.Errorf("loopback: the redirect URI %q must look like http://127.0.0.1:PORT/PATH", raw)
+	}
+	switch strings.ToLower(u.Hostname()) {
+	case "127.0.0.1", "localhost":
+		bindHost = "127.0.0.1"
+	case "::1":
+		bindHost = "::1" // a browser sent to [::1] cannot reach 127.0.0.1
+	default:
+		return nil, "", 0, fmt.Errorf("loopback: the redirect URI %q must use 127.0.0.1, localhost or [::1]; the login listens on the loopback interface only", raw)
+	}
+	if p := u.Port(); p != "" {
+		port, err = strconv.Atoi(p)
+		if err != nil || port < 0 || port > 65535 {
+			return nil, "", 0, fmt.Errorf("loopback: the redirect URI %q has an invalid port", raw)
+		}
+	}
+	if port == 0 {
+		u.Host = u.Hostname()
+		if strings.Contains(u.Host, ":") {
+			u.Host = "[" + u.Host + "]"
+		}
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u, bindHost, port, nil
+}
+
+func listen(ctx context.Context, host string, port int) (net.Listener, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err == nil {
+		return ln, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if port != 0 && (errors.Is(err, syscall.EADDRINUSE) ||
+		strings.Contains(strings.ToLower(err.Error()), "only one usage of each socket address")) { // Windows
+		return nil, &PortInUseError{Port: port, Err: err}
+	}
+	return nil, fmt.Errorf("loopback: %w", err)
+}
+
+func randomString(r io.Reader) (string, error) {
+	b := make([]byte, randomBytes)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// buildAuthURL makes the authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID
+// Connect Core §3.1.2.1) with golang.org/x/oauth2.
+func buildAuthURL(cfg Config, res *Result) string {
+	oc := oauth2.Config{
+		ClientID:    cfg.ClientID,
+		Endpoint:    oauth2.Endpoint{AuthURL: cfg.AuthURL},
+		RedirectURL: res.RedirectURI,
+		Scopes:      cfg.Scopes,
+	}
+	opts := []oauth2.AuthCodeOption{
+		oauth2.SetAuthURLParam("nonce", res.Nonce),
+		oauth2.S256ChallengeOption(res.CodeVerifier),
+	}
+	for k, vs := range cfg.Params {
+		opts = append(opts, oauth2.SetAuthURLParam(k, vs[0]))
+	}
+	return oc.AuthCodeURL(res.State, opts...)
+}
+
+// ParseCallback checks the query of a redirect to the callback (RFC 6749 §4.1.2) and returns
+// its code. The state must equal wantState (compared in constant time), else
+// ErrStateMismatch. An error= answer gives the provider's *oautherr.Error, wrapped, unless it
+// carries a state that does not match. A repeated parameter or a code that is empty, over 4096
+// bytes or not printable ASCII is an error too. Errors never contain the code or the state.
+func ParseCallback(q url.Values, wantState string) (code string, err error) {
+	if wantState == "" {
+		return "", errors.New("loopback: no state to check the answer against")
+	}
+	for _, k := range []string{"state", "code", "error", "error_description"} {
+		if len(q[k]) > 1 {
+			return "", fmt.Errorf("%w: the %s parameter is repeated", ErrMalformedCallback, k)
+		}
+	}
+	state := q.Get("state")
+	stateOK := subtle.ConstantTimeCompare([]byte(state), []byte(wantState)) == 1
+	if perr := oautherr.FromParams(q); perr != nil {
+		// Some providers drop state on errors; an error ends the login either way.
+		if state != "" && !stateOK {
+			return "", ErrStateMismatch
+		}
+		return "", fmt.Errorf("the provider refused the sign-in: %w", perr)
+	}
+	if !stateOK {
+		return "", ErrStateMismatch
+	}
+	code = q.Get("code")
+	if code == "" {
+		return "", ErrMissingCode
+	}
+	if len(code) > 4096 {
+		return "", fmt.Errorf("%w: the code is too long", ErrMalformedCallback)
+	}
+	for i := 0; i < len(code); i++ {
+		if code[i] < 0x20 || code[i] > 0x7e {
+			return "", fmt.Errorf("%w: the code holds unexpected characters", ErrMalformedCallback)
+		}
+	}
+	return code, nil
+}
+
+type callback struct {
+	code string
+	err  error
+}
+
+// handler serves the callback path; the first GET to it decides the login.
+type handler struct {
+	path             string
+	state            string
+	success, failure *template.Template
+	result           chan callback // capacity 1; written once
+
+	mu       sync.Mutex
+	answered bool
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != h.path {
+		http.NotFound(w, r) // includes /favicon.ico
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	h.mu.Lock()
+	first := !h.answered
+	h.answered = true
+	h.mu.Unlock()
+	if !first {
+		h.render(w, h.failure, http.StatusGone, PageData{Message: "This sign-in has already finished. Return to the terminal."})
+		return
+	}
+	code, err := ParseCallback(r.URL.Query(), h.state)
+	w.Header().Set("Connection", "close")
+	if err != nil {
+		data := PageData{Message: sentence(err.Error())}
+		var perr *oautherr.Error
+		if errors.As(err, &perr) {
+			data = PageData{Message: "The provider refused the sign-in.", Code: perr.Code, Description: perr.Description}
+		}
+		h.render(w, h.failure, http.StatusBadRequest, data)
+	} else {
+		h.render(w, h.success, http.StatusOK, PageData{})
+	}
+	h.result <- callback{code: code, err: err}
+}
+
+func (h *handler) render(w http.ResponseWriter, t *template.Template, status int, data PageData) {
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		buf.Reset()
+		_ = errorPage.Execute(&buf, data)
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Content-Length", strconv.Itoa(buf.Len()))
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// sentence capitalises an error message for the page and ends it with a period.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}

@@ -1,0 +1,428 @@
+package loopback
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"github.com/webex-cli/webex/internal/oautherr"
+)
+
+// run starts Run in the background and returns the authorization URL handed to OnReady and a
+// channel with Run's outcome.
+type outcome struct {
+	res *Result
+	err error
+}
+
+func start(t *testing.T, ctx context.Context, cfg Config) (*url.URL, <-chan outcome) {
+	t.Helper()
+	ready := make(chan string, 1)
+	cfg.OnReady = func(u string) error { ready <- u; return nil }
+	if cfg.AuthURL == "" {
+		cfg.AuthURL = "https://webexapis.com/v1/authorize"
+	}
+	if cfg.ClientID == "" {
+		cfg.ClientID = "Cclient"
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := Run(ctx, cfg)
+		done <- outcome{res, err}
+	}()
+	select {
+	case raw := <-ready:
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u, done
+	case o := <-done:
+		t.Fatalf("Run ended before OnReady: %+v %v", o.res, o.err)
+	}
+	return nil, nil
+}
+
+// callbackURL is the redirect URI from the auth URL, with query, dialled on 127.0.0.1.
+func callbackURL(t *testing.T, auth *url.URL, q url.Values) string {
+	t.Helper()
+	ru, err := url.Parse(auth.Query().Get("redirect_uri"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ru.Hostname() == "localhost" {
+		ru.Host = net.JoinHostPort("127.0.0.1", ru.Port())
+	}
+	ru.RawQuery = q.Encode()
+	return ru.String()
+}
+
+func get(t *testing.T, method, u string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func assertClosed(t *testing.T, redirectURI string) {
+	t.Helper()
+	u, _ := url.Parse(redirectURI)
+	host := u.Hostname()
+	if host == "localhost" {
+		host = "127.0.0.1"
+	}
+	if c, err := net.Dial("tcp", net.JoinHostPort(host, u.Port())); err == nil {
+		c.Close()
+		t.Fatalf("listener on %s still accepts connections", redirectURI)
+	}
+}
+
+func TestRunSuccess(t *testing.T) {
+	auth, done := start(t, context.Background(), Config{
+		AuthURL:     "https://webexapis.com/v1/authorize",
+		ClientID:    "Cclient",
+		RedirectURI: "http://127.0.0.1:0/callback",
+		Scopes:      []string{"openid", "email", "profile"},
+		Params:      url.Values{"login_hint": {"a@example.com"}, "prompt": {"select_account"}},
+	})
+	q := auth.Query()
+	if auth.Scheme != "https" || auth.Host != "webexapis.com" || auth.Path != "/v1/authorize" {
+		t.Errorf("auth URL = %s", auth)
+	}
+	for k, want := range map[string]string{
+		"response_type":         "code",
+		"client_id":             "Cclient",
+		"scope":                 "openid email profile",
+		"code_challenge_method": "S256",
+		"login_hint":            "a@example.com",
+		"prompt":                "select_account",
+	} {
+		if got := q.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	// 32 random bytes in base64url: 43 characters, 256 bits.
+	for _, k := range []string{"state", "nonce", "code_challenge"} {
+		if n := len(q.Get(k)); n != 43 {
+			t.Errorf("%s has %d characters, want 43", k, n)
+		}
+	}
+	if q.Get("state") == q.Get("nonce") {
+		t.Error("state and nonce are equal")
+	}
+	status, body := get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"the-code"}, "state": {q.Get("state")}}))
+	if status != http.StatusOK || !strings.Contains(body, "<title>Signed in - webex</title>") || !strings.Contains(body, "return to the terminal") {
+		t.Errorf("callback answer = %d %q", status, body)
+	}
+	o := <-done
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	r := o.res
+	if r.Code != "the-code" || r.State != q.Get("state") || r.Nonce != q.Get("nonce") || r.RedirectURI != q.Get("redirect_uri") {
+		t.Errorf("result = %+v", r)
+	}
+	if got := oauth2.S256ChallengeFromVerifier(r.CodeVerifier); got != q.Get("code_challenge") {
+		t.Errorf("code_challenge %q is not S256 of the verifier (%q)", q.Get("code_challenge"), got)
+	}
+	assertClosed(t, r.RedirectURI)
+}
+
+func TestRunUsesRand(t *testing.T) {
+	// A fixed source: state, nonce and verifier are its first 96 bytes, in that order.
+	src := bytes.Repeat([]byte{0xfb}, 32)
+	src = append(src, bytes.Repeat([]byte{0x01}, 32)...)
+	src = append(src, bytes.Repeat([]byte{0x02}, 32)...)
+	auth, done := start(t, context.Background(), Config{Rand: bytes.NewReader(src)})
+	q := auth.Query()
+	if want := base64.RawURLEncoding.EncodeToString(src[:32]); q.Get("state") != want {
+		t.Errorf("state = %q, want %q", q.Get("state"), want)
+	}
+	if want := base64.RawURLEncoding.EncodeToString(src[32:64]); q.Get("nonce") != want {
+		t.Errorf("nonce = %q, want %q", q.Get("nonce"), want)
+	}
+	get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"c"}, "state": {q.Get("state")}}))
+	o := <-done
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	if want := base64.RawURLEncoding.EncodeToString(src[64:]); o.res.CodeVerifier != want {
+		t.Errorf("verifier = %q, want %q", o.res.CodeVerifier, want)
+	}
+
+	_, err := Run(context.Background(), Config{AuthURL: "https://x.example/a", ClientID: "c", Rand: bytes.NewReader(nil)})
+	if err == nil || !strings.Contains(err.Error(), "random") {
+		t.Errorf("Run with an empty Rand = %v", err)
+	}
+}
+
+func TestRunRedirectURIs(t *testing.T) {
+	free := func() int {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().(*net.TCPAddr).Port
+	}
+	fixed := free()
+	tests := []struct {
+		name     string
+		redirect string
+		want     func(port string) string // the redirect_uri sent
+	}{
+		{"port 0", "http://127.0.0.1:0/callback", func(p string) string { return "http://127.0.0.1:" + p + "/callback" }},
+		{"no port", "http://127.0.0.1/callback", func(p string) string { return "http://127.0.0.1:" + p + "/callback" }},
+		{"empty means default", "", func(p string) string { return "http://127.0.0.1:" + p + "/callback" }},
+		{"localhost keeps its name", "http://localhost:0/cb", func(p string) string { return "http://localhost:" + p + "/cb" }},
+		{"no path", "http://127.0.0.1:0", func(p string) string { return "http://127.0.0.1:" + p + "/" }},
+		{"fixed port", "http://127.0.0.1:" + strconv.Itoa(fixed) + "/callback", func(string) string {
+			return "http://127.0.0.1:" + strconv.Itoa(fixed) + "/callback"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			auth, done := start(t, context.Background(), Config{RedirectURI: tt.redirect})
+			got := auth.Query().Get("redirect_uri")
+			ru, _ := url.Parse(got)
+			if ru.Port() == "" || ru.Port() == "0" {
+				t.Fatalf("redirect_uri %q has no real port", got)
+			}
+			if want := tt.want(ru.Port()); got != want {
+				t.Errorf("redirect_uri = %q, want %q", got, want)
+			}
+			// The listener is on 127.0.0.1, whatever the URI's host name.
+			status, _ := get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"c"}, "state": {auth.Query().Get("state")}}))
+			if status != http.StatusOK {
+				t.Errorf("callback status = %d", status)
+			}
+			if o := <-done; o.err != nil || o.res.RedirectURI != got {
+				t.Errorf("Run() = %+v, %v", o.res, o.err)
+			}
+		})
+	}
+}
+
+func TestRunIPv6Loopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback here")
+	}
+	ln.Close()
+	auth, done := start(t, context.Background(), Config{RedirectURI: "http://[::1]:0/callback"})
+	ru := auth.Query().Get("redirect_uri")
+	if !strings.HasPrefix(ru, "http://[::1]:") {
+		t.Fatalf("redirect_uri = %q", ru)
+	}
+	get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"c"}, "state": {auth.Query().Get("state")}}))
+	if o := <-done; o.err != nil {
+		t.Fatal(o.err)
+	}
+}
+
+func TestRunRejectsConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"all interfaces", Config{RedirectURI: "http://0.0.0.0:8085/callback"}, "must use 127.0.0.1, localhost or [::1]"},
+		{"IPv6 any", Config{RedirectURI: "http://[::]:0/callback"}, "must use 127.0.0.1"},
+		{"LAN address", Config{RedirectURI: "http://192.168.1.2:8085/callback"}, "must use 127.0.0.1"},
+		{"other host", Config{RedirectURI: "http://example.com/callback"}, "must use 127.0.0.1"},
+		{"other loopback address", Config{RedirectURI: "http://127.0.0.2:8085/callback"}, "must use 127.0.0.1"},
+		{"https", Config{RedirectURI: "https://127.0.0.1:8085/callback"}, "must look like http://127.0.0.1:PORT/PATH"},
+		{"custom scheme", Config{RedirectURI: "com.example.app:/callback"}, "must look like"},
+		{"fragment", Config{RedirectURI: "http://127.0.0.1:8085/callback#x"}, "must look like"},
+		{"bad port", Config{RedirectURI: "http://127.0.0.1:99999/callback"}, "invalid port"},
+		{"reserved param", Config{Params: url.Values{"state": {"mine"}}}, "the state parameter is set by the login itself"},
+		{"multi-valued param", Config{Params: url.Values{"prompt": {"login", "consent"}}}, "exactly one value"},
+		{"no client id", Config{ClientID: "-"}, "client id is required"},
+		{"bad auth URL", Config{AuthURL: "/authorize"}, "absolute http(s) URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := tt.cfg
+			if cfg.AuthURL == "" {
+				cfg.AuthURL = "https://webexapis.com/v1/authorize"
+			}
+			switch cfg.ClientID {
+			case "":
+				cfg.ClientID = "Cclient"
+			case "-":
+				cfg.ClientID = ""
+			}
+			called := false
+			cfg.OnReady = func(string) error { called = true; return nil }
+			_, err := Run(context.Background(), cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Run() error = %v, want %q", err, tt.want)
+			}
+			if called {
+				t.Error("OnReady was called")
+			}
+		})
+	}
+}
+
+func TestRunBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		called := false
+		_, err = Run(context.Background(), Config{
+			AuthURL:     "https://webexapis.com/v1/authorize",
+			ClientID:    "Cclient",
+			RedirectURI: "http://" + host + ":" + strconv.Itoa(port) + "/callback",
+			OnReady:     func(string) error { called = true; return nil },
+		})
+		var pe *PortInUseError
+		if !errors.As(err, &pe) || pe.Port != port {
+			t.Fatalf("Run() error = %v (%T), want *PortInUseError for %d", err, err, port)
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, strconv.Itoa(port)) || !strings.Contains(msg, "--redirect-uri") {
+			t.Errorf("message %q lacks the port or the flag", msg)
+		}
+		if called {
+			t.Error("OnReady was called")
+		}
+	}
+}
+
+func TestRunStateMismatch(t *testing.T) {
+	for name, q := range map[string]url.Values{
+		"wrong state":   {"code": {"c"}, "state": {"forged"}},
+		"missing state": {"code": {"c"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			auth, done := start(t, context.Background(), Config{})
+			status, body := get(t, http.MethodGet, callbackURL(t, auth, q))
+			if status != http.StatusBadRequest || !strings.Contains(body, "<title>Sign-in failed - webex</title>") ||
+				!strings.Contains(body, "state mismatch") {
+				t.Errorf("callback answer = %d %q", status, body)
+			}
+			o := <-done
+			if !errors.Is(o.err, ErrStateMismatch) {
+				t.Fatalf("Run() = %+v, %v; want ErrStateMismatch", o.res, o.err)
+			}
+			assertClosed(t, auth.Query().Get("redirect_uri"))
+		})
+	}
+}
+
+func TestRunErrorRedirect(t *testing.T) {
+	auth, done := start(t, context.Background(), Config{})
+	status, body := get(t, http.MethodGet, callbackURL(t, auth, url.Values{
+		"error":             {"access_denied"},
+		"error_description": {"<script>alert(1)</script> user\x1b[31m said no"},
+		"state":             {auth.Query().Get("state")},
+	}))
+	if status != http.StatusBadRequest {
+		t.Errorf("status = %d", status)
+	}
+	if strings.Contains(body, "<script>") || !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt; user[31m said no") ||
+		!strings.Contains(body, "<code>access_denied</code>") {
+		t.Errorf("error page not escaped or incomplete: %q", body)
+	}
+	o := <-done
+	var perr *oautherr.Error
+	if !errors.As(o.err, &perr) || perr.Code != "access_denied" || perr.Description != "<script>alert(1)</script> user[31m said no" {
+		t.Fatalf("Run() error = %v, want access_denied", o.err)
+	}
+	if want := "the provider refused the sign-in: provider error access_denied: <script>alert(1)</script> user[31m said no"; o.err.Error() != want {
+		t.Errorf("error = %q\nwant %q", o.err, want)
+	}
+}
+
+func TestRunServesOnlyTheCallback(t *testing.T) {
+	auth, done := start(t, context.Background(), Config{RedirectURI: "http://127.0.0.1:0/callback"})
+	base := callbackURL(t, auth, nil)
+	root := strings.TrimSuffix(base, "/callback")
+	for _, p := range []string{"/", "/favicon.ico", "/callback/x", "/Callback", "/other?code=c&state=" + auth.Query().Get("state")} {
+		if status, _ := get(t, http.MethodGet, root+p); status != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", p, status)
+		}
+	}
+	if status, _ := get(t, http.MethodPost, base); status != http.StatusMethodNotAllowed {
+		t.Errorf("POST callback = %d, want 405", status)
+	}
+	select {
+	case o := <-done:
+		t.Fatalf("Run ended on a stray request: %+v %v", o.res, o.err)
+	default:
+	}
+	get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"c"}, "state": {auth.Query().Get("state")}}))
+	if o := <-done; o.err != nil || o.res.Code != "c" {
+		t.Fatalf("Run() = %+v, %v", o.res, o.err)
+	}
+}
+
+func TestRunCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	auth, done := start(t, ctx, Config{})
+	cancel()
+	o := <-done
+	if o.err != context.Canceled || o.res != nil {
+		t.Fatalf("Run() = %+v, %v; want context.Canceled", o.res, o.err)
+	}
+	assertClosed(t, auth.Query().Get("redirect_uri"))
+}
+
+func TestRunOnReadyError(t *testing.T) {
+	var redirect string
+	boom := errors.New("cannot open browser")
+	_, err := Run(context.Background(), Config{
+		AuthURL:  "https://webexapis.com/v1/authorize",
+		ClientID: "Cclient",
+		OnReady: func(u string) error {
+			pu, _ := url.Parse(u)
+			redirect = pu.Query().Get("redirect_uri")
+			return boom
+		},
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Run() error = %v, want %v", err, boom)
+	}
+	assertClosed(t, redirect)
+}
+
+func TestRunCustomPages(t *testing.T) {
+	ok := template.Must(template.New("ok").Parse(`custom ok`))
+	bad := template.Must(template.New("bad").Parse(`custom bad: {{.Message}}`))
+	auth, done := start(t, context.Background(), Config{SuccessPage: ok, ErrorPage: bad})
+	_, body := get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"c"}, "state": {"nope"}}))
+	if !strings.HasPrefix(body, "custom bad: The sign-in answer does not belong") {
+		t.Errorf("error page = %q", body)
+	}
+	<-done
+	auth, done = start(t, context.Background(), Config{SuccessPage: ok, ErrorPage: bad})
+	_, body = get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"c"}, "state": {auth.Query().Get("state")}}))
+	if body != "custom ok" {
+		t.Errorf("success page = %q", body)
+	}
+	<-done
+}
