@@ -394,16 +394,9 @@ func htmlTitle(body []byte) string {
 	return clean(t, maxSnippet)
 }
 
-// Clean makes provider text safe to show: valid UTF-8, control and format characters (ANSI
+// clean makes provider text safe to show: valid UTF-8, control and format characters (ANSI
 // escapes, bidi overrides, ...) removed, runs of white space folded, at most max runes (an
-// ellipsis marks a cut). Max <= 0 means the description limit.
-func Clean(s string, max int) string {
-	if max <= 0 {
-		max = maxDescription
-	}
-	return clean(s, max)
-}
-
+// ellipsis marks a cut).
 func clean(s string, max int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
