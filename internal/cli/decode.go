@@ -1,0 +1,310 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/jwt"
+	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/session"
+	"github.com/webex-cli/webex/internal/tokenstore"
+)
+
+// DecodeOptions are the settings of `webex decode`.
+type DecodeOptions struct {
+	Token    string // argument; "-" reads stdin; "" the stored ID token
+	JSON     bool
+	Verify   bool
+	Issuer   string
+	JWKSURL  string
+	ClientID string
+}
+
+func newCmdDecode(d *deps, runF func(context.Context, *DecodeOptions) error) *cobra.Command {
+	o := &DecodeOptions{}
+	cmd := &cobra.Command{
+		Use:   "decode [TOKEN|-]",
+		Short: "Show what is inside a JWT, and optionally verify it",
+		Long: `Decode a JWT and show its header and claims, with every time claim as a date and a
+relative time. Without an argument it decodes the profile's stored ID token; - reads the token
+from stdin. Nothing is sent anywhere unless --verify is given.
+
+--verify checks the signature against the provider's keys (the profile's provider, or --issuer,
+or --jwks-url), the issuer, the audience (the profile's client id, or --client-id) and the
+expiry, and exits 0 only when all hold.`,
+		Example: `  webex decode
+  webex token --id-token | webex decode -
+  webex decode --verify --json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.Token = args[0]
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runDecode(cmd.Context(), d, o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.JSON, "json", false, "print {header, claims, signature_present, expired, ...} as JSON")
+	f.BoolVar(&o.Verify, "verify", false, "verify signature, issuer, audience and expiry")
+	f.StringVar(&o.Issuer, "issuer", "", "with --verify: the OpenID issuer whose keys sign the token")
+	f.StringVar(&o.JWKSURL, "jwks-url", "", "with --verify: the JWKS URL whose keys sign the token")
+	f.StringVar(&o.ClientID, "client-id", "", "with --verify: the expected audience (default: the profile's client id)")
+	return cmd
+}
+
+func runDecode(ctx context.Context, d *deps, o *DecodeOptions) error {
+	raw, prof, err := decodeInput(d, o.Token)
+	if err != nil {
+		return err
+	}
+	tok, err := jwt.Decode(raw)
+	if err != nil {
+		return err
+	}
+	now := d.now()
+	expired, expKnown := tok.Expired(now)
+
+	var verr error
+	verified := false
+	if o.Verify {
+		verr = verifyToken(ctx, d, o, prof, tok.Raw)
+		verified = verr == nil
+	}
+
+	if o.JSON {
+		out := map[string]any{
+			"header":            json.RawMessage(tok.HeaderJSON),
+			"claims":            json.RawMessage(tok.ClaimsJSON),
+			"signature_present": tok.SignaturePresent,
+			"expired":           expKnown && expired,
+			"times":             timesJSON(tok, now),
+		}
+		if o.Verify {
+			v := map[string]any{"valid": verified}
+			if verr != nil {
+				v["error"] = errorLine(verr)
+				var ve *provider.VerifyError
+				if errors.As(verr, &ve) {
+					v["failed_check"] = ve.Check
+				}
+			}
+			out["verification"] = v
+		}
+		if err := writeJSON(d, out); err != nil {
+			return err
+		}
+	} else {
+		printDecoded(d, tok, now)
+		if o.Verify && verified {
+			fmt.Fprintln(d.io.Out, colour(d.io.ColourOut(), "32", "Verified: signature, issuer, audience and expiry all hold."))
+		}
+	}
+	if verr != nil {
+		return fmt.Errorf("verification failed: %w", verr)
+	}
+	return nil
+}
+
+// decodeInput returns the token to decode: the argument, stdin for "-", or the profile's
+// stored ID token, with the profile when one was read.
+func decodeInput(d *deps, arg string) (string, *config.Profile, error) {
+	switch arg {
+	case "-":
+		b, err := io.ReadAll(io.LimitReader(d.io.In, jwt.MaxSize+1))
+		if err != nil {
+			return "", nil, fmt.Errorf("reading the token from stdin: %w", err)
+		}
+		return string(b), nil, nil
+	case "":
+		cfg, err := d.config()
+		if err != nil {
+			return "", nil, err
+		}
+		name := d.profile(cfg)
+		p, err := cfg.Load(name)
+		if errors.Is(err, config.ErrNotFound) {
+			return "", nil, loginRequired(name, fmt.Sprintf("no token given and no stored login (profile %q)", name))
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		st, err := d.openStore(storageOf(p), cfg.Dir())
+		if err != nil {
+			return "", nil, err
+		}
+		sec, err := st.Load(name)
+		if errors.Is(err, tokenstore.ErrNotFound) {
+			return "", nil, loginRequired(name, fmt.Sprintf("no stored token for profile %q", name))
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		if sec.IDToken == "" {
+			return "", nil, fmt.Errorf("profile %q has no ID token to decode (its %s login returned none); pass a token or -", name, p.Flow)
+		}
+		return sec.IDToken, p, nil
+	}
+	return arg, nil, nil
+}
+
+// verifyToken checks raw against the chosen provider's keys and rules.
+func verifyToken(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Profile, raw string) error {
+	if prof == nil && o.Issuer == "" && o.JWKSURL == "" {
+		cfg, err := d.config()
+		if err != nil {
+			return err
+		}
+		if p, err := cfg.Load(d.profile(cfg)); err == nil {
+			prof = p
+		}
+	}
+	clientID := o.ClientID
+	if clientID == "" && prof != nil {
+		clientID = prof.ClientID
+	}
+	if clientID == "" {
+		clientID = d.getenv("WEBEX_CLIENT_ID")
+	}
+	if clientID == "" {
+		return usageErrorf("--verify needs the expected audience: pass --client-id or log in first")
+	}
+	opts := provider.Options{HTTPClient: d.http(), Now: d.now}
+	var prov *provider.Provider
+	var err error
+	switch {
+	case o.JWKSURL != "":
+		if err := provider.ValidateURL(o.JWKSURL); err != nil {
+			return usageErrorf("--jwks-url: %v", err)
+		}
+		if o.Issuer == "" {
+			return usageErrorf("--jwks-url needs --issuer, the iss the token must carry")
+		}
+		prov, err = provider.NewStatic(o.Issuer, o.JWKSURL, nil, opts)
+	case o.Issuer != "":
+		if err := provider.ValidateURL(o.Issuer); err != nil {
+			return usageErrorf("--issuer: %v", err)
+		}
+		prov, err = provider.Discover(ctx, o.Issuer, opts)
+	case prof != nil:
+		prov, err = session.ProviderFor(ctx, prof, opts)
+	default:
+		return usageErrorf("--verify needs a provider: log in first, or pass --issuer or --jwks-url")
+	}
+	if err != nil {
+		return err
+	}
+	_, err = prov.VerifyIDToken(ctx, raw, provider.VerifyOptions{ClientID: clientID})
+	return err
+}
+
+func timesJSON(tok *jwt.Token, now time.Time) []map[string]any {
+	out := []map[string]any{}
+	for _, tc := range tok.TimeClaims() {
+		out = append(out, map[string]any{
+			"claim":    tc.Name,
+			"meaning":  tc.Meaning,
+			"time":     tc.Time.UTC().Format(time.RFC3339),
+			"relative": jwt.Relative(tc.Time, now),
+		})
+	}
+	return out
+}
+
+func printDecoded(d *deps, tok *jwt.Token, now time.Time) {
+	w := d.io.Out
+	on := d.io.ColourOut()
+	fmt.Fprintln(w, colour(on, "1", "Header"))
+	fmt.Fprintln(w, prettyJSON(tok.HeaderJSON, on))
+	fmt.Fprintln(w, colour(on, "1", "Claims"))
+	fmt.Fprintln(w, prettyJSON(tok.ClaimsJSON, on))
+	if tcs := tok.TimeClaims(); len(tcs) > 0 {
+		fmt.Fprintln(w, colour(on, "1", "Times"))
+		for _, tc := range tcs {
+			rel := jwt.Relative(tc.Time, now)
+			line := fmt.Sprintf("  %-14s %-13s %s  (%s)", tc.Name, tc.Meaning, tc.Time.Local().Format("2006-01-02 15:04:05 MST"), rel)
+			if tc.Name == "exp" || tc.Name == "expiry_time" {
+				if !tc.Time.After(now) {
+					line = fmt.Sprintf("  %-14s %-13s %s  (%s)", tc.Name, "EXPIRED", tc.Time.Local().Format("2006-01-02 15:04:05 MST"), rel)
+					line = colour(on, "31", line)
+				}
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	sig := "present (not verified; use --verify)"
+	if !tok.SignaturePresent {
+		sig = colour(on, "31", "absent: this token is unsigned")
+	}
+	fmt.Fprintf(w, "%s %s\n", colour(on, "1", "Signature"), sig)
+	if expired, known := tok.Expired(now); known && expired {
+		fmt.Fprintln(w, colour(on, "31", "This token has expired."))
+	}
+}
+
+// prettyJSON indents raw JSON and, with colour, paints keys, strings and numbers.
+func prettyJSON(raw []byte, on bool) string {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "  ", "  "); err != nil {
+		return "  " + string(raw)
+	}
+	s := "  " + buf.String()
+	if !on {
+		return s
+	}
+	var b strings.Builder
+	inStr, esc := false, false
+	var cur strings.Builder
+	flush := func(isKey bool) {
+		code := "32"
+		if isKey {
+			code = "36"
+		}
+		b.WriteString(colour(true, code, cur.String()))
+		cur.Reset()
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if inStr {
+			cur.WriteByte(c)
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+				rest := strings.TrimLeft(s[i+1:], " ")
+				flush(strings.HasPrefix(rest, ":"))
+			}
+			continue
+		}
+		if c == '"' {
+			inStr = true
+			cur.WriteByte(c)
+			continue
+		}
+		if (c >= '0' && c <= '9') || c == '-' {
+			j := i
+			for j < len(s) && strings.IndexByte("0123456789+-.eE", s[j]) >= 0 {
+				j++
+			}
+			b.WriteString(colour(true, "33", s[i:j]))
+			i = j - 1
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}

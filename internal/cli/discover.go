@@ -1,0 +1,300 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/inspect"
+	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/session"
+)
+
+// providerFlags choose a provider for commands that can work without a login.
+type providerFlags struct {
+	Provider string
+	Issuer   string
+	BaseURL  string
+}
+
+func (f *providerFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.Provider, "provider", "", "provider: webex, webex-gov or oidc (default: the profile's, else webex)")
+	cmd.Flags().StringVar(&f.Issuer, "issuer", "", "OpenID issuer URL (env WEBEX_ISSUER)")
+	cmd.Flags().StringVar(&f.BaseURL, "base-url", "", "Webex API base URL (env WEBEX_BASE_URL)")
+	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion("webex", "webex-gov", "oidc"))
+}
+
+func (f *providerFlags) set() bool { return f.Provider != "" || f.Issuer != "" || f.BaseURL != "" }
+
+// resolveProvider picks the provider from flags, else from the profile, else from the
+// environment, else Webex. It returns the profile when one was used.
+func resolveProvider(ctx context.Context, d *deps, f *providerFlags) (*provider.Provider, *config.Profile, error) {
+	opts := provider.Options{HTTPClient: d.http(), Now: d.now}
+	if !f.set() {
+		cfg, err := d.config()
+		if err != nil {
+			return nil, nil, err
+		}
+		p, err := cfg.Load(d.profile(cfg))
+		switch {
+		case err == nil:
+			prov, err := session.ProviderFor(ctx, p, opts)
+			return prov, p, err
+		case !errors.Is(err, config.ErrNotFound):
+			return nil, nil, err
+		}
+	}
+	issuer := firstNonEmpty(f.Issuer, d.getenv("WEBEX_ISSUER"))
+	base := firstNonEmpty(f.BaseURL, d.getenv("WEBEX_BASE_URL"))
+	kind := f.Provider
+	if kind == "" {
+		kind = "webex"
+		if issuer != "" {
+			kind = "oidc"
+		}
+	}
+	switch kind {
+	case "webex", "webex-gov":
+		if base != "" {
+			if err := provider.ValidateURL(base); err != nil {
+				return nil, nil, usageErrorf("--base-url: %v", err)
+			}
+		}
+		prov, err := provider.NewWebex(provider.Kind(kind), base, opts)
+		return prov, nil, err
+	case "oidc":
+		if issuer == "" {
+			return nil, nil, usageErrorf("--provider oidc needs --issuer URL")
+		}
+		if err := provider.ValidateURL(issuer); err != nil {
+			return nil, nil, usageErrorf("--issuer: %v", err)
+		}
+		prov, err := provider.Discover(ctx, issuer, opts)
+		return prov, nil, err
+	}
+	return nil, nil, usageErrorf("unknown --provider %q: use webex, webex-gov or oidc", kind)
+}
+
+func newCmdDiscover(d *deps, runF func(context.Context, *providerFlags, string, bool) error) *cobra.Command {
+	f := &providerFlags{}
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "discover [EMAIL]",
+		Short: "Show what the provider announces: endpoints, scopes, algorithms and keys",
+		Long: `Show what the provider announces in its discovery document: endpoints, supported scopes,
+grant types, signing algorithms, PKCE methods, and the key ids at its JWKS. Where the announcement
+differs from what webex actually uses (for Webex: the discovery issuer versus the iss of real ID
+tokens), it says so. With EMAIL it first asks the provider's WebFinger endpoint which issuer
+serves that account.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			email := ""
+			if len(args) == 1 {
+				email = args[0]
+			}
+			if runF != nil {
+				return runF(cmd.Context(), f, email, asJSON)
+			}
+			return runDiscover(cmd.Context(), d, f, email, asJSON)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, asJSON bool) error {
+	prov, _, err := resolveProvider(ctx, d, f)
+	if err != nil {
+		return err
+	}
+	client := d.http()
+	report := map[string]any{"provider": string(prov.Kind)}
+	var notes []string
+
+	if email != "" {
+		ep := prov.Endpoints.WebFinger
+		if ep == "" {
+			ep = webfingerFor(prov.Issuer)
+		}
+		issuers, err := inspect.WebFinger(ctx, client, ep, email)
+		if err != nil {
+			return fmt.Errorf("WebFinger for %s: %w", email, err)
+		}
+		report["webfinger"] = map[string]any{"resource": "acct:" + email, "issuers": issuers}
+	}
+
+	doc := prov.Discovery
+	if doc == nil && prov.Endpoints.Discovery != "" {
+		doc, err = inspect.Document(ctx, client, prov.Endpoints.Discovery)
+		if err != nil {
+			return fmt.Errorf("fetching the discovery document: %w", err)
+		}
+	}
+	str := func(k string) string { s, _ := doc[k].(string); return s }
+	list := func(k string) []string {
+		var out []string
+		if a, ok := doc[k].([]any); ok {
+			for _, v := range a {
+				if s, ok := v.(string); ok {
+					out = append(out, s)
+				}
+			}
+		}
+		return out
+	}
+	announced := map[string]any{
+		"issuer":                                str("issuer"),
+		"authorization_endpoint":                str("authorization_endpoint"),
+		"token_endpoint":                        str("token_endpoint"),
+		"device_authorization_endpoint":         str("device_authorization_endpoint"),
+		"userinfo_endpoint":                     str("userinfo_endpoint"),
+		"jwks_uri":                              str("jwks_uri"),
+		"revocation_endpoint":                   str("revocation_endpoint"),
+		"end_session_endpoint":                  str("end_session_endpoint"),
+		"scopes_supported":                      nonNil(list("scopes_supported")),
+		"grant_types_supported":                 nonNil(list("grant_types_supported")),
+		"response_types_supported":              nonNil(list("response_types_supported")),
+		"id_token_signing_alg_values_supported": nonNil(list("id_token_signing_alg_values_supported")),
+		"code_challenge_methods_supported":      nonNil(list("code_challenge_methods_supported")),
+		"token_endpoint_auth_methods_supported": nonNil(list("token_endpoint_auth_methods_supported")),
+	}
+	report["announced"] = announced
+	used := map[string]any{
+		"authorize":            prov.Endpoints.Authorize,
+		"token":                prov.Endpoints.Token,
+		"device_authorization": prov.Endpoints.DeviceAuthorization,
+		"device_token":         prov.Endpoints.DeviceToken,
+		"userinfo":             prov.Endpoints.UserInfo,
+		"jwks":                 prov.Endpoints.JWKS,
+		"revocation":           prov.Endpoints.Revocation,
+		"signing_algorithms":   prov.SigningAlgs,
+	}
+	if prov.Kind == provider.KindOIDC {
+		used["issuer"] = prov.Issuer
+	} else {
+		used["issuer_pattern"] = provider.WebexIssuerPattern
+		used["people"] = prov.Endpoints.People
+	}
+	report["used"] = used
+
+	// Differences between what is announced and what is used.
+	if prov.Kind != provider.KindOIDC && doc != nil {
+		notes = append(notes, fmt.Sprintf("The discovery issuer %q is not the API base %s; real ID tokens carry an iss that varies by data centre, so webex uses the static endpoints and accepts any iss matching %s.", str("issuer"), prov.BaseURL, provider.WebexIssuerPattern))
+		if str("device_authorization_endpoint") == "" && prov.Endpoints.DeviceAuthorization != "" {
+			notes = append(notes, "The discovery document lists no device authorization endpoint; webex uses "+prov.Endpoints.DeviceAuthorization+" and polls "+prov.Endpoints.DeviceToken+".")
+		}
+		for k, v := range map[string]string{"authorization_endpoint": prov.Endpoints.Authorize, "token_endpoint": prov.Endpoints.Token, "userinfo_endpoint": prov.Endpoints.UserInfo, "jwks_uri": prov.Endpoints.JWKS} {
+			if a := str(k); a != "" && a != v {
+				notes = append(notes, fmt.Sprintf("The discovery document's %s is %s; webex uses %s.", k, a, v))
+			}
+		}
+	}
+	if methods := list("code_challenge_methods_supported"); len(methods) > 0 && !contains(methods, "S256") {
+		notes = append(notes, "The provider does not announce PKCE S256; webex always uses S256.")
+	}
+	if prov.Endpoints.JWKS != "" {
+		keys, err := inspect.Keys(ctx, client, prov.Endpoints.JWKS)
+		if err != nil {
+			notes = append(notes, "Could not read the JWKS: "+errorLine(err))
+		} else {
+			report["keys"] = keys
+			nokid := 0
+			for _, k := range keys {
+				if k.KeyID == "" {
+					nokid++
+				}
+			}
+			if nokid > 0 {
+				notes = append(notes, fmt.Sprintf("%d of the %d keys have no kid, so every key is tried when a token names none.", nokid, len(keys)))
+			}
+		}
+	}
+	sort.Strings(notes)
+	report["notes"] = nonNil(notes)
+
+	if asJSON {
+		return writeJSON(d, report)
+	}
+	w := d.io.Out
+	on := d.io.ColourOut()
+	if wf, ok := report["webfinger"].(map[string]any); ok {
+		fmt.Fprintf(w, "%s acct:%s is served by %s\n\n", colour(on, "1", "WebFinger:"), email, strings.Join(wf["issuers"].([]string), ", "))
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, colour(on, "1", "ANNOUNCED")+"\t")
+	for _, k := range []string{"issuer", "authorization_endpoint", "token_endpoint", "device_authorization_endpoint", "userinfo_endpoint", "jwks_uri", "revocation_endpoint", "end_session_endpoint"} {
+		v := announced[k].(string)
+		if v == "" {
+			v = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", k, v)
+	}
+	for _, k := range []string{"scopes_supported", "grant_types_supported", "id_token_signing_alg_values_supported", "code_challenge_methods_supported", "token_endpoint_auth_methods_supported"} {
+		v := strings.Join(announced[k].([]string), " ")
+		if v == "" {
+			v = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", k, v)
+	}
+	fmt.Fprintln(tw, colour(on, "1", "USED BY WEBEX")+"\t")
+	for _, k := range []string{"issuer", "issuer_pattern", "authorize", "token", "device_authorization", "device_token", "userinfo", "people", "jwks", "revocation"} {
+		v, ok := used[k].(string)
+		if !ok {
+			continue
+		}
+		if v == "" {
+			v = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", k, v)
+	}
+	fmt.Fprintf(tw, "  signing_algorithms\t%s\n", strings.Join(prov.SigningAlgs, " "))
+	if keys, ok := report["keys"].([]inspect.Key); ok {
+		fmt.Fprintln(tw, colour(on, "1", "KEYS")+"\t")
+		for _, k := range keys {
+			kid := k.KeyID
+			if kid == "" {
+				kid = "(no kid)"
+			}
+			fmt.Fprintf(tw, "  %s\t%s %s %s\n", kid, k.KeyType, k.Algorithm, k.Use)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(w, colour(on, "1", "NOTES"))
+		for _, n := range notes {
+			fmt.Fprintln(w, "  - "+n)
+		}
+	}
+	return nil
+}
+
+// webfingerFor is the WebFinger endpoint at the issuer's host (RFC 7033, section 4).
+func webfingerFor(issuer string) string {
+	i := strings.Index(issuer, "://")
+	if i < 0 {
+		return issuer + "/.well-known/webfinger"
+	}
+	rest := issuer[i+3:]
+	if j := strings.IndexByte(rest, '/'); j >= 0 {
+		rest = rest[:j]
+	}
+	return issuer[:i+3] + rest + "/.well-known/webfinger"
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func newCmdExec(d *deps, runF func(context.Context, time.Duration, []string) error) *cobra.Command {
+	var minTTL time.Duration
+	cmd := &cobra.Command{
+		Use:   "exec [flags] -- COMMAND [ARGS...]",
+		Short: "Run a command with WEBEX_ACCESS_TOKEN set to a valid token",
+		Long: `Run COMMAND with WEBEX_ACCESS_TOKEN in its environment, set to an access token that stays
+valid for at least --min-ttl (refreshing it first when needed). COMMAND's exit code is passed
+through. The token never appears on a command line.`,
+		Example: `  webex exec -- sh -c 'curl -sH "Authorization: Bearer $WEBEX_ACCESS_TOKEN" https://webexapis.com/v1/people/me'
+  webex exec --min-ttl 1h -- ./long-running-job`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if minTTL < 0 {
+				return usageErrorf("--min-ttl must not be negative")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), minTTL, args)
+			}
+			return runExec(cmd.Context(), d, minTTL, args)
+		},
+	}
+	cmd.Flags().DurationVar(&minTTL, "min-ttl", 10*time.Minute, "the token must stay valid at least this long")
+	cmd.Flags().SetInterspersed(false)
+	return cmd
+}
+
+func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) error {
+	token := d.getenv("WEBEX_ACCESS_TOKEN")
+	if token == "" {
+		cfg, err := d.config()
+		if err != nil {
+			return err
+		}
+		tok, err := d.manager(cfg).Token(ctx, d.profile(cfg), minTTL)
+		if err != nil {
+			return sessionError(err)
+		}
+		token = tok.AccessToken
+	}
+	path, err := exec.LookPath(args[0])
+	if err != nil {
+		return fmt.Errorf("cannot run %s: %w", args[0], err)
+	}
+	c := exec.Command(path, args[1:]...)
+	c.Stdin, c.Stdout, c.Stderr = d.io.In, d.io.Out, d.io.ErrOut
+	c.Env = append(os.Environ(), "WEBEX_ACCESS_TOKEN="+token)
+	if err := c.Start(); err != nil {
+		return fmt.Errorf("cannot run %s: %w", args[0], err)
+	}
+	// Signals reach the child through the process group; wait for it to decide.
+	err = c.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code := ee.ExitCode()
+		if code < 0 {
+			code = 128 + exitSignal(ee)
+		}
+		return &exitError{code: code}
+	}
+	return err
+}

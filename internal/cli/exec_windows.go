@@ -1,0 +1,7 @@
+//go:build windows
+
+package cli
+
+import "os/exec"
+
+func exitSignal(*exec.ExitError) int { return 1 }

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"os"
+	"runtime"
+	"strings"
+)
+
+// environment is what chooseFlow looks at, so tests can describe any machine.
+type environment struct {
+	getenv func(string) string
+	goos   string
+	exists func(path string) bool
+	// readFile returns a small system file's contents ("" when unreadable).
+	readFile func(path string) string
+}
+
+func systemEnvironment(getenv func(string) string) environment {
+	return environment{
+		getenv: getenv,
+		goos:   runtime.GOOS,
+		exists: func(p string) bool { _, err := os.Stat(p); return err == nil },
+		readFile: func(p string) string {
+			b, err := os.ReadFile(p)
+			if err != nil || len(b) > 1<<16 {
+				return ""
+			}
+			return string(b)
+		},
+	}
+}
+
+// chooseFlow picks the login flow for --flow auto and says why, in a phrase that completes
+// "using the X flow: ...".
+//
+// The browser flow needs a browser on the same machine as the loopback listener. It is ruled
+// out in an SSH session, in a container, on WSL unless $BROWSER says how to reach one, and on a
+// Linux or BSD desktop-less session (neither DISPLAY nor WAYLAND_DISPLAY). An explicit $BROWSER
+// is trusted everywhere but over SSH.
+func chooseFlow(e environment) (flow, reason string) {
+	if e.getenv("SSH_CONNECTION") != "" || e.getenv("SSH_CLIENT") != "" || e.getenv("SSH_TTY") != "" {
+		return "device", "this is an SSH session, so a browser here could not reach the local callback"
+	}
+	if e.getenv("BROWSER") != "" {
+		return "browser", "$BROWSER is set"
+	}
+	if isWSL(e) {
+		return "device", "this is WSL and $BROWSER is not set"
+	}
+	if isContainer(e) {
+		return "device", "this looks like a container, with no browser to open"
+	}
+	switch e.goos {
+	case "windows", "darwin":
+		return "browser", "a desktop session can open a browser"
+	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly", "solaris", "illumos":
+		if e.getenv("DISPLAY") == "" && e.getenv("WAYLAND_DISPLAY") == "" {
+			return "device", "no DISPLAY or WAYLAND_DISPLAY, so no browser can be opened"
+		}
+		return "browser", "a desktop session can open a browser"
+	}
+	return "device", "no known way to open a browser on " + e.goos
+}
+
+func isWSL(e environment) bool {
+	if e.goos != "linux" {
+		return false
+	}
+	if e.getenv("WSL_DISTRO_NAME") != "" || e.getenv("WSL_INTEROP") != "" {
+		return true
+	}
+	v := strings.ToLower(e.readFile("/proc/sys/kernel/osrelease"))
+	return strings.Contains(v, "microsoft") || strings.Contains(v, "wsl")
+}
+
+func isContainer(e environment) bool {
+	if e.goos != "linux" {
+		return false
+	}
+	if e.getenv("container") != "" || e.exists("/.dockerenv") || e.exists("/run/.containerenv") {
+		return true
+	}
+	cg := e.readFile("/proc/1/cgroup")
+	return strings.Contains(cg, "docker") || strings.Contains(cg, "kubepods") || strings.Contains(cg, "containerd")
+}

@@ -1,0 +1,214 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/emulator"
+)
+
+// jsonLines decodes one JSON object per line.
+func jsonLines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not a JSON line: %q", line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestDeviceLoginAgainstEmulator(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto})
+	h := newHarness(t, emulatorEnv(srv))
+
+	r := h.run("login", "--flow", "device", "--json")
+	if r.code != 0 {
+		t.Fatalf("login exit %d: %s", r.code, r.stderr)
+	}
+	events := jsonLines(t, r.stdout)
+	if len(events) != 2 || events[0]["event"] != "device_code" || events[1]["event"] != "logged_in" {
+		t.Fatalf("events: %v", events)
+	}
+	if uc, _ := events[0]["user_code"].(string); len(uc) != 6 {
+		t.Errorf("user_code %q", uc)
+	}
+	if !strings.Contains(events[0]["verification_uri_complete"].(string), "userCode=") {
+		t.Errorf("verification_uri_complete %v", events[0]["verification_uri_complete"])
+	}
+	in := events[1]
+	if in["provider"] != "webex" || in["email"] != emulator.DefaultUser || in["profile"] != "default" || in["subject"] == "" {
+		t.Errorf("logged_in event: %v", in)
+	}
+	if _, err := time.Parse(time.RFC3339, in["expires_at"].(string)); err != nil {
+		t.Errorf("expires_at: %v", err)
+	}
+	mustContain(t, "stderr", r.stderr, "enter the code", "Logged in as alice@example.com")
+
+	st := srv.Stats()
+	if st.DeviceCodeGrants != 1 || st.PeopleMeRequests != 1 {
+		t.Errorf("stats after login: %+v", st)
+	}
+
+	sec, err := h.keyring.Load("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sec.AccessToken == "" || sec.RefreshToken == "" || sec.IDToken != "" || sec.ClientSecret != srv.ClientSecret() {
+		t.Errorf("stored secrets incomplete")
+	}
+	p, err := config.Open(h.env["WEBEX_CONFIG_DIR"]).Load("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(p.Scopes, " ") != "spark:people_read" || p.Flow != "device" || p.RefreshExpiry.IsZero() || p.AccessExpiry.IsZero() {
+		t.Errorf("profile: %+v", p)
+	}
+
+	r = h.run("token")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != sec.AccessToken {
+		t.Fatalf("token: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
+	r = h.run("userinfo", "--json")
+	if r.code != 0 {
+		t.Fatalf("userinfo: %d %s", r.code, r.stderr)
+	}
+	mustContain(t, "userinfo", r.stdout, emulator.DefaultUser, "displayName")
+	mustContain(t, "userinfo stderr", r.stderr, "/people/me")
+
+	r = h.run("status", "--json")
+	var status struct {
+		Active   string           `json:"active_profile"`
+		Profiles []map[string]any `json:"profiles"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &status); err != nil || r.code != 0 {
+		t.Fatalf("status: %v %d %s", err, r.code, r.stderr)
+	}
+	if status.Active != "default" || len(status.Profiles) != 1 || status.Profiles[0]["email"] != emulator.DefaultUser {
+		t.Errorf("status: %s", r.stdout)
+	}
+
+	r = h.run("logout")
+	if r.code != 0 {
+		t.Fatalf("logout: %d %s", r.code, r.stderr)
+	}
+	if _, err := h.keyring.Load("default"); err == nil {
+		t.Error("tokens left after logout")
+	}
+	if r := h.run("token"); r.code != ExitLoginRequired {
+		t.Errorf("token after logout: exit %d, want 4", r.code)
+	}
+}
+
+func TestBrowserLoginAgainstEmulator(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto})
+	h := newHarness(t, emulatorEnv(srv))
+
+	r := h.run("login", "--flow", "browser", "--redirect-uri", "http://127.0.0.1:0/callback", "--json", "--login-hint", "alice@example.com")
+	if r.code != 0 {
+		t.Fatalf("login exit %d: %s", r.code, r.stderr)
+	}
+	ev := jsonLines(t, r.stdout)
+	if len(ev) != 1 || ev[0]["event"] != "logged_in" || ev[0]["email"] != emulator.DefaultUser {
+		t.Fatalf("events %v", ev)
+	}
+	sec, err := h.keyring.Load("default")
+	if err != nil || sec.IDToken == "" {
+		t.Fatalf("no ID token stored: %v", err)
+	}
+	if st := srv.Stats(); st.AuthorizationCodeGrants != 1 || st.UserInfoRequests != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	r = h.run("token", "--id-token")
+	if strings.TrimSpace(r.stdout) != sec.IDToken {
+		t.Errorf("token --id-token printed %q", r.stdout)
+	}
+	r = h.run("decode", "--verify")
+	if r.code != 0 {
+		t.Fatalf("decode --verify: %d %s", r.code, r.stderr)
+	}
+	mustContain(t, "decode", r.stdout, `"alg": "RS256"`, "Verified", "auth_time")
+
+	r = h.run("userinfo", "--json")
+	if r.code != 0 {
+		t.Fatalf("userinfo: %d %s", r.code, r.stderr)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &claims); err != nil {
+		t.Fatal(err)
+	}
+	if claims["email_verified"] != true {
+		t.Errorf("email_verified not normalised: %v", claims["email_verified"])
+	}
+}
+
+func TestRefreshAgainstEmulator(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto, AccessTTL: 30 * time.Minute})
+	h := newHarness(t, emulatorEnv(srv))
+	if r := h.run("login", "--flow", "device"); r.code != 0 {
+		t.Fatalf("login: %s", r.stderr)
+	}
+	first, _ := h.keyring.Load("default")
+
+	// Fresh: no refresh.
+	if r := h.run("token"); r.code != 0 || srv.Stats().RefreshTokenGrants != 0 {
+		t.Fatalf("token refreshed a fresh token: %+v %s", srv.Stats(), r.stderr)
+	}
+	// --min-ttl longer than what is left forces a refresh.
+	r := h.run("token", "--min-ttl", "1h")
+	if r.code != 0 || srv.Stats().RefreshTokenGrants != 1 {
+		t.Fatalf("token --min-ttl 1h: exit %d, %+v, %s", r.code, srv.Stats(), r.stderr)
+	}
+	second, _ := h.keyring.Load("default")
+	if strings.TrimSpace(r.stdout) != second.AccessToken || second.AccessToken == first.AccessToken {
+		t.Error("refreshed token not printed or not stored")
+	}
+	if second.RefreshToken != first.RefreshToken {
+		t.Error("refresh token changed although the emulator does not rotate")
+	}
+	r = h.run("refresh", "--json")
+	if r.code != 0 || srv.Stats().RefreshTokenGrants != 2 {
+		t.Fatalf("refresh: %d %s", r.code, r.stderr)
+	}
+	mustContain(t, "refresh --json", r.stdout, `"refreshed": true`, `"expires_at"`)
+}
+
+func TestDeniedDeviceLoginStoresNothing(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{})
+	h := newHarness(t, emulatorEnv(srv))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			time.Sleep(50 * time.Millisecond)
+			// The user code is on stderr only; deny whichever code is pending.
+			if srv.Stats().DeviceAuthorizations > 0 {
+				for _, code := range srv.PendingUserCodes() {
+					_ = srv.DenyDevice(code)
+				}
+				return
+			}
+		}
+	}()
+	r := h.run("login", "--flow", "device", "--json")
+	<-done
+	if r.code != ExitFailure {
+		t.Fatalf("exit %d, want 1: %s", r.code, r.stderr)
+	}
+	mustContain(t, "stderr", r.stderr, "denied")
+	if _, err := h.keyring.Load("default"); err == nil {
+		t.Error("tokens stored after a denied login")
+	}
+	if _, err := config.Open(h.env["WEBEX_CONFIG_DIR"]).Load("default"); err == nil {
+		t.Error("profile stored after a denied login")
+	}
+}

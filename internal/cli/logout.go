@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/session"
+	"github.com/webex-cli/webex/internal/tokenstore"
+)
+
+func newCmdLogout(d *deps, runF func(context.Context, bool) error) *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "logout",
+		Short: "Delete the profile's tokens",
+		Long: `Delete the profile's tokens and settings (--all: every profile). For an OpenID provider
+that announces a revocation endpoint, the refresh token (or else the access token) is revoked
+there first. Webex documents no revocation endpoint for integrations; its tokens stay valid
+until they expire.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), all)
+			}
+			return runLogout(cmd.Context(), d, all)
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "log out of every profile")
+	return cmd
+}
+
+func runLogout(ctx context.Context, d *deps, all bool) error {
+	cfg, err := d.config()
+	if err != nil {
+		return err
+	}
+	var names []string
+	if all {
+		ps, err := cfg.List()
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			names = append(names, p.Name)
+		}
+		if len(names) == 0 {
+			fmt.Fprintln(d.io.ErrOut, "No profiles to log out of.")
+			return nil
+		}
+	} else {
+		names = []string{d.profile(cfg)}
+	}
+	var errs []error
+	for _, name := range names {
+		if err := logoutOne(ctx, d, cfg, name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if all {
+		_ = cfg.SetDefault("")
+	}
+	return errors.Join(errs...)
+}
+
+func logoutOne(ctx context.Context, d *deps, cfg *config.Config, name string) error {
+	p, err := cfg.Load(name)
+	if errors.Is(err, config.ErrNotFound) {
+		return loginRequired(name, fmt.Sprintf("not logged in (profile %q)", name))
+	}
+	if err != nil {
+		// A damaged profile file must still be removable.
+		fmt.Fprintf(d.io.ErrOut, "warning: %v\n", err)
+		p = &config.Profile{Name: name}
+	}
+	st, err := d.openStore(storageOf(p), cfg.Dir())
+	if err != nil {
+		return err
+	}
+	if sec, err := st.Load(name); err == nil {
+		if msg := revoke(ctx, d, p, sec); msg != "" {
+			fmt.Fprintln(d.io.ErrOut, msg)
+		}
+	}
+	if err := st.Delete(name); err != nil {
+		return fmt.Errorf("deleting the tokens of profile %s: %w", name, err)
+	}
+	if err := cfg.Delete(name); err != nil && !errors.Is(err, config.ErrNotFound) {
+		return err
+	}
+	if def, _ := cfg.Default(); def == name {
+		_ = cfg.SetDefault("")
+	}
+	fmt.Fprintf(d.io.ErrOut, "Logged out of profile %s.\n", name)
+	return nil
+}
+
+// revoke revokes the profile's tokens at an OpenID provider that announces a revocation
+// endpoint, and returns a line for the user when something could not be done.
+func revoke(ctx context.Context, d *deps, p *config.Profile, sec *tokenstore.Secrets) string {
+	if p.Provider != "oidc" {
+		return ""
+	}
+	prov, err := session.ProviderFor(ctx, p, provider.Options{HTTPClient: d.http(), Now: d.now})
+	if err != nil {
+		return fmt.Sprintf("warning: could not reach the provider to revoke the tokens (%v); deleting them here anyway", err)
+	}
+	if prov.Endpoints.Revocation == "" {
+		return ""
+	}
+	token, hint := sec.RefreshToken, "refresh_token"
+	if token == "" {
+		token, hint = sec.AccessToken, "access_token"
+	}
+	if token == "" {
+		return ""
+	}
+	if err := session.Revoke(ctx, d.http(), prov.Endpoints.Revocation, prov.AuthStyle, p.ClientID, sec.ClientSecret, token, hint); err != nil {
+		return fmt.Sprintf("warning: the provider did not revoke the tokens (%v); deleting them here anyway", err)
+	}
+	return "Revoked the tokens at the provider."
+}

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/jwt"
+)
+
+func newCmdStatus(d *deps, runF func(context.Context, bool) error) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every profile: provider, user, scopes, expiries and storage",
+		Long: `Show every profile with its provider, signed-in user, scopes, where its tokens are
+stored and when its access and refresh tokens expire. The active profile is marked with *.
+It reads only the settings in the config folder, never the keyring.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), asJSON)
+			}
+			return runStatus(d, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// describeExpiry renders an expiry as "in 13d 4h", "expired 2h ago" or "unknown".
+func describeExpiry(t, now time.Time) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	if !t.After(now) {
+		return "expired " + jwt.Relative(t, now)
+	}
+	return jwt.Relative(t, now)
+}
+
+func rfc3339OrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func runStatus(d *deps, asJSON bool) error {
+	cfg, err := d.config()
+	if err != nil {
+		return err
+	}
+	ps, err := cfg.List()
+	if err != nil {
+		return err
+	}
+	active := d.profile(cfg)
+	now := d.now()
+	envToken := d.getenv("WEBEX_ACCESS_TOKEN") != ""
+
+	if asJSON {
+		list := make([]map[string]any, 0, len(ps))
+		for _, p := range ps {
+			list = append(list, map[string]any{
+				"profile":           p.Name,
+				"active":            p.Name == active,
+				"provider":          p.Provider,
+				"issuer":            p.Issuer,
+				"base_url":          p.BaseURL,
+				"client_id":         p.ClientID,
+				"subject":           p.Subject,
+				"email":             p.Email,
+				"name":              p.DisplayName,
+				"scopes":            nonNil(p.Scopes),
+				"granted_scopes":    nonNil(p.GrantedScopes),
+				"flow":              p.Flow,
+				"storage":           storageOf(p),
+				"access_expires_at": rfc3339OrNil(p.AccessExpiry),
+				"access_valid":      !p.AccessExpiry.IsZero() && p.AccessExpiry.After(now),
+				"refresh_expires_at": rfc3339OrNil(p.RefreshExpiry),
+				"has_refresh_token": p.HasRefreshToken,
+				"id_token_expires_at": rfc3339OrNil(p.IDTokenExpiry),
+			})
+		}
+		return writeJSON(d, map[string]any{
+			"active_profile":             active,
+			"access_token_from_env":      envToken,
+			"config_dir":                 cfg.Dir(),
+			"profiles":                   list,
+		})
+	}
+
+	w := d.io.Out
+	if envToken {
+		fmt.Fprintln(d.io.ErrOut, "Note: WEBEX_ACCESS_TOKEN is set, so `webex token`, `userinfo` and `exec` use it instead of any profile below.")
+	}
+	if len(ps) == 0 {
+		fmt.Fprintln(d.io.ErrOut, "No profiles. Run `webex login` to sign in.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	head := "PROFILE\tPROVIDER\tUSER\tSCOPES\tACCESS TOKEN\tREFRESH TOKEN\tSTORAGE"
+	fmt.Fprintln(tw, colour(d.io.ColourOut(), "1", head))
+	for _, p := range ps {
+		name := "  " + p.Name
+		if p.Name == active {
+			name = "* " + p.Name
+		}
+		user := firstNonEmpty(p.Email, p.DisplayName, p.Subject, "-")
+		scopes := p.GrantedScopes
+		if len(scopes) == 0 {
+			scopes = p.Scopes
+		}
+		refresh := "none"
+		if p.HasRefreshToken {
+			refresh = describeExpiry(p.RefreshExpiry, now)
+		}
+		access := describeExpiry(p.AccessExpiry, now)
+		if strings.HasPrefix(access, "expired") {
+			access = colour(d.io.ColourOut(), "33", access)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, providerLabel(p), user, strings.Join(scopes, " "), access, refresh, storageOf(p))
+	}
+	return tw.Flush()
+}
+
+func providerLabel(p *config.Profile) string {
+	switch {
+	case p.Provider == "oidc":
+		return "oidc " + p.Issuer
+	case p.BaseURL != "" && p.BaseURL != "https://webexapis.com/v1" && p.BaseURL != "https://api-usgov.webex.com/v1":
+		return p.Provider + " " + p.BaseURL
+	}
+	return p.Provider
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

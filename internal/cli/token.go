@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/session"
+	"github.com/webex-cli/webex/internal/tokenstore"
+)
+
+// TokenOptions are the settings of `webex token`.
+type TokenOptions struct {
+	MinTTL  time.Duration
+	IDToken bool
+	JSON    bool
+}
+
+func newCmdToken(d *deps, runF func(context.Context, *TokenOptions) error) *cobra.Command {
+	o := &TokenOptions{}
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Print a valid access token, refreshing it first when needed",
+		Long: `Print the profile's access token on stdout, refreshing it first when it is about to
+expire: with less than --min-ttl left, or by default with less than 5 minutes or half its
+lifetime left, whichever is shorter. Concurrent calls share one refresh.
+
+WEBEX_ACCESS_TOKEN, when set, is printed as it is.`,
+		Example: `  curl -H "Authorization: Bearer $(webex token)" https://webexapis.com/v1/people/me
+  webex token --json | jq .expires_at`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.MinTTL < 0 {
+				return usageErrorf("--min-ttl must not be negative")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runToken(cmd.Context(), d, o)
+		},
+	}
+	cmd.Flags().DurationVar(&o.MinTTL, "min-ttl", 0, "refresh unless the token stays valid at least this long (default: 5m or half its lifetime)")
+	cmd.Flags().BoolVar(&o.IDToken, "id-token", false, "print the stored ID token instead")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print token, type, expiry and scopes as JSON")
+	return cmd
+}
+
+// manager wires the session layer to this process.
+func (d *deps) manager(cfg *config.Config) *session.Manager {
+	return &session.Manager{
+		Config:     cfg,
+		ConfigDir:  cfg.Dir(),
+		OpenStore:  func(kind string) (tokenstore.Store, error) { return d.openStore(kind, cfg.Dir()) },
+		HTTPClient: d.http,
+		Now:        d.now,
+	}
+}
+
+func runToken(ctx context.Context, d *deps, o *TokenOptions) error {
+	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" && !o.IDToken {
+		if o.JSON {
+			return writeJSON(d, map[string]any{"token": env, "token_type": "Bearer", "expires_at": nil, "scopes": []string{}, "source": "WEBEX_ACCESS_TOKEN"})
+		}
+		_, err := fmt.Fprintln(d.io.Out, env)
+		return err
+	}
+	cfg, err := d.config()
+	if err != nil {
+		return err
+	}
+	name := d.profile(cfg)
+	if o.IDToken {
+		return printIDToken(d, cfg, name, o.JSON)
+	}
+	tok, err := d.manager(cfg).Token(ctx, name, o.MinTTL)
+	if err != nil {
+		return sessionError(err)
+	}
+	if o.JSON {
+		return writeJSON(d, tokenJSON(tok))
+	}
+	_, err = fmt.Fprintln(d.io.Out, tok.AccessToken)
+	return err
+}
+
+func tokenJSON(tok *session.Token) map[string]any {
+	m := map[string]any{"token": tok.AccessToken, "token_type": tok.TokenType, "expires_at": nil, "scopes": tok.Scopes}
+	if tok.Scopes == nil {
+		m["scopes"] = []string{}
+	}
+	if !tok.Expiry.IsZero() {
+		m["expires_at"] = tok.Expiry.UTC().Format(time.RFC3339)
+	}
+	return m
+}
+
+func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
+	p, err := cfg.Load(name)
+	if errors.Is(err, config.ErrNotFound) {
+		return loginRequired(name, fmt.Sprintf("not logged in (profile %q)", name))
+	}
+	if err != nil {
+		return err
+	}
+	st, err := d.openStore(storageOf(p), cfg.Dir())
+	if err != nil {
+		return err
+	}
+	sec, err := st.Load(name)
+	if errors.Is(err, tokenstore.ErrNotFound) {
+		return loginRequired(name, fmt.Sprintf("no stored token for profile %q", name))
+	}
+	if err != nil {
+		return err
+	}
+	if sec.IDToken == "" {
+		return fmt.Errorf("profile %q has no ID token (the %s flow of %s returns none; log in with --flow browser and the openid scope)", name, p.Flow, p.Provider)
+	}
+	if asJSON {
+		m := map[string]any{"token": sec.IDToken, "token_type": "id_token", "expires_at": nil}
+		if !p.IDTokenExpiry.IsZero() {
+			m["expires_at"] = p.IDTokenExpiry.UTC().Format(time.RFC3339)
+		}
+		return writeJSON(d, m)
+	}
+	_, err = fmt.Fprintln(d.io.Out, sec.IDToken)
+	return err
+}
+
+func storageOf(p *config.Profile) string {
+	if p.Storage == "" {
+		return "keyring"
+	}
+	return p.Storage
+}
+
+// sessionError maps the session layer's "log in again" errors to exit code 4.
+func sessionError(err error) error {
+	var lr *session.LoginRequiredError
+	if errors.As(err, &lr) {
+		return loginRequired(lr.Profile, lr.Reason)
+	}
+	return err
+}
+
+func writeJSON(d *deps, v any) error {
+	enc := json.NewEncoder(d.io.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

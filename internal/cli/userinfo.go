@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/userinfo"
+)
+
+func newCmdUserinfo(d *deps, runF func(context.Context, bool) error) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "userinfo",
+		Short: "Show the signed-in user's claims from the provider",
+		Long: `Call the provider's UserInfo endpoint with a valid access token (refreshed first when
+needed) and show the claims: a table on a terminal, JSON when piped or with --json.
+
+A Webex device-flow login has no OpenID scopes, so for it Webex's /people/me is shown instead.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), asJSON)
+			}
+			return runUserinfo(cmd.Context(), d, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
+	var token string
+	var prof *config.Profile
+	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" {
+		token = env
+	}
+	prov, prof, err := resolveProvider(ctx, d, &providerFlags{})
+	if err != nil {
+		return err
+	}
+	if token == "" {
+		if prof == nil {
+			cfg, err := d.config()
+			if err != nil {
+				return err
+			}
+			name := d.profile(cfg)
+			return loginRequired(name, fmt.Sprintf("not logged in (profile %q)", name))
+		}
+		cfg, err := d.config()
+		if err != nil {
+			return err
+		}
+		tok, err := d.manager(cfg).Token(ctx, prof.Name, 0)
+		if err != nil {
+			return sessionError(err)
+		}
+		token = tok.AccessToken
+	}
+	uc := &userinfo.Client{HTTP: d.http()}
+	var claims map[string]any
+	usePeople := prov.Kind != provider.KindOIDC && prof != nil && !contains(prof.Scopes, "openid")
+	if usePeople {
+		fmt.Fprintln(d.io.ErrOut, "This Webex login has no OpenID scopes (device flow), so showing /people/me instead of UserInfo.")
+		person, err := uc.PeopleMe(ctx, prov.Endpoints.People, token)
+		if err != nil {
+			return err
+		}
+		claims = person.Raw
+	} else {
+		if prov.Endpoints.UserInfo == "" {
+			return fmt.Errorf("the provider announces no UserInfo endpoint")
+		}
+		c, err := uc.UserInfo(ctx, prov.Endpoints.UserInfo, token)
+		if err != nil {
+			return err
+		}
+		claims = c
+	}
+	if asJSON || !d.io.IsStdoutTTY() {
+		return writeJSON(d, claims)
+	}
+	keys := make([]string, 0, len(claims))
+	for k := range claims {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	tw := tabwriter.NewWriter(d.io.Out, 0, 4, 2, ' ', 0)
+	for _, k := range keys {
+		fmt.Fprintf(tw, "%s\t%s\n", colour(d.io.ColourOut(), "36", k), claimString(claims[k]))
+	}
+	return tw.Flush()
+}
+
+func claimString(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case []any:
+		parts := make([]string, len(t))
+		for i, x := range t {
+			parts[i] = claimString(x)
+		}
+		return strings.Join(parts, ", ")
+	case nil:
+		return "null"
+	case float64:
+		if t == float64(int64(t)) {
+			return fmt.Sprintf("%d", int64(t))
+		}
+	}
+	return fmt.Sprint(v)
+}

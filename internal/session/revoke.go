@@ -1,0 +1,46 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/oauth2"
+
+	"github.com/webex-cli/webex/internal/oautherr"
+)
+
+// Revoke asks the revocation endpoint (RFC 7009) to revoke token, authenticating the client
+// the way the provider's token endpoint expects. hint is "refresh_token" or "access_token".
+// Revoking a refresh token also ends the access tokens issued with it (RFC 7009, section 2.1).
+func Revoke(ctx context.Context, client *http.Client, endpoint string, style oauth2.AuthStyle, clientID, clientSecret, token, hint string) error {
+	form := url.Values{"token": {token}, "token_type_hint": {hint}}
+	useBasic := clientSecret != "" && style != oauth2.AuthStyleInParams
+	if !useBasic {
+		form.Set("client_id", clientID)
+		if clientSecret != "" {
+			form.Set("client_secret", clientSecret)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return fmt.Errorf("bad revocation endpoint: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if useBasic {
+		req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(clientSecret))
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	return oautherr.Parse(resp.StatusCode, resp.Header, body)
+}

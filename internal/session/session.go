@@ -1,0 +1,335 @@
+// Package session turns a stored login into a usable access token: it decides when a token is
+// about to expire, refreshes it under a cross-process lock so that many processes asking at
+// once cause a single refresh grant, and writes the result back to the stores.
+//
+// It owns the refresh policy of the command-line contract (../shared/cli.md, "Refresh"). It
+// never prints, prompts or opens a browser; failures that need a new login are reported as
+// *LoginRequiredError.
+package session
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/oautherr"
+	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/tokenstore"
+)
+
+// DefaultLockTimeout bounds the wait for another process's refresh.
+const DefaultLockTimeout = 60 * time.Second
+
+// LoginRequiredError means the profile has no usable login: nothing stored, no refresh token,
+// an expired refresh token, or one the provider rejected. The user must run `webex login`.
+type LoginRequiredError struct {
+	Profile string
+	Reason  string
+	Err     error
+}
+
+func (e *LoginRequiredError) Error() string { return e.Reason }
+func (e *LoginRequiredError) Unwrap() error { return e.Err }
+
+// Token is a usable access token and what is known about it.
+type Token struct {
+	AccessToken string
+	TokenType   string
+	Expiry      time.Time // zero when the provider did not say
+	Scopes      []string
+	// Refreshed is true when this call performed a refresh grant.
+	Refreshed bool
+}
+
+// Manager reads and refreshes stored logins.
+type Manager struct {
+	Config    *config.Config
+	ConfigDir string
+	// OpenStore opens the secret store a profile names ("keyring" or "file").
+	OpenStore func(kind string) (tokenstore.Store, error)
+	// HTTPClient returns the client for provider calls; called only when the network is needed.
+	HTTPClient func() *http.Client
+	// Provider builds the profile's provider; nil uses ProviderFor.
+	Provider func(ctx context.Context, p *config.Profile) (*provider.Provider, error)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// LockTimeout bounds the wait for the profile's refresh lock (default DefaultLockTimeout).
+	LockTimeout time.Duration
+}
+
+func (m *Manager) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// NeedsRefresh reports whether the profile's access token should be refreshed before use: the
+// inverse of config.Profile.AccessTokenFresh, which holds the rule of the command-line contract.
+func NeedsRefresh(p *config.Profile, now time.Time, minTTL time.Duration) bool {
+	return !p.AccessTokenFresh(now, minTTL)
+}
+
+func (m *Manager) load(name string) (*config.Profile, error) {
+	p, err := m.Config.Load(name)
+	if errors.Is(err, config.ErrNotFound) {
+		return nil, &LoginRequiredError{Profile: name, Reason: fmt.Sprintf("not logged in (profile %q)", name), Err: err}
+	}
+	return p, err
+}
+
+func (m *Manager) store(p *config.Profile) (tokenstore.Store, error) {
+	kind := p.Storage
+	if kind == "" {
+		kind = "keyring"
+	}
+	return m.OpenStore(kind)
+}
+
+// Token returns a valid access token for the profile, refreshing it first when it is about to
+// expire (see NeedsRefresh). A fresh token costs one small file read and one secret read; no
+// network and no lock.
+func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duration) (*Token, error) {
+	p, err := m.load(profile)
+	if err != nil {
+		return nil, err
+	}
+	if !NeedsRefresh(p, m.now(), minTTL) {
+		st, err := m.store(p)
+		if err != nil {
+			return nil, err
+		}
+		at, err := st.LoadAccessToken(profile)
+		if errors.Is(err, tokenstore.ErrNotFound) {
+			return nil, &LoginRequiredError{Profile: profile, Reason: fmt.Sprintf("no stored token for profile %q", profile), Err: err}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return tokenOf(p, at, false), nil
+	}
+	return m.refresh(ctx, p, minTTL, false)
+}
+
+// Refresh forces a refresh-token grant for the profile, unless another process completed one
+// while this one waited for the lock, in which case that result is used.
+func (m *Manager) Refresh(ctx context.Context, profile string) (*Token, error) {
+	p, err := m.load(profile)
+	if err != nil {
+		return nil, err
+	}
+	return m.refresh(ctx, p, 0, true)
+}
+
+func tokenOf(p *config.Profile, access string, refreshed bool) *Token {
+	tt := p.TokenType
+	if tt == "" {
+		tt = "Bearer"
+	}
+	scopes := p.GrantedScopes
+	if len(scopes) == 0 {
+		scopes = p.Scopes
+	}
+	return &Token{AccessToken: access, TokenType: tt, Expiry: p.AccessExpiry, Scopes: scopes, Refreshed: refreshed}
+}
+
+func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL time.Duration, force bool) (*Token, error) {
+	timeout := m.LockTimeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	lctx, cancel := context.WithTimeout(ctx, timeout)
+	unlock, err := tokenstore.Lock(lctx, m.ConfigDir, before.Name)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("waiting for another webex process to finish refreshing: %w", err)
+	}
+	defer unlock()
+
+	// Inside the lock: another process may have refreshed while this one waited.
+	p, err := m.load(before.Name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := m.store(p)
+	if err != nil {
+		return nil, err
+	}
+	othersDid := !p.AccessIssuedAt.Equal(before.AccessIssuedAt) || !p.AccessExpiry.Equal(before.AccessExpiry)
+	if (force && othersDid) || (!force && !NeedsRefresh(p, m.now(), minTTL)) {
+		at, err := st.LoadAccessToken(p.Name)
+		if err == nil {
+			return tokenOf(p, at, false), nil
+		}
+		if !errors.Is(err, tokenstore.ErrNotFound) {
+			return nil, err
+		}
+	}
+
+	sec, err := st.Load(p.Name)
+	if errors.Is(err, tokenstore.ErrNotFound) {
+		return nil, &LoginRequiredError{Profile: p.Name, Reason: fmt.Sprintf("no stored token for profile %q", p.Name), Err: err}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m.refreshWith(ctx, p, st, sec)
+}
+
+// refreshWith runs the refresh grant with the refresh token in sec and stores the result. The
+// caller holds the profile's lock.
+func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenstore.Store, sec *tokenstore.Secrets) (*Token, error) {
+	now := m.now()
+	if sec.RefreshToken == "" {
+		return nil, &LoginRequiredError{Profile: p.Name, Reason: "the access token has expired and there is no refresh token"}
+	}
+	if !p.RefreshExpiry.IsZero() && !now.Before(p.RefreshExpiry) {
+		return nil, &LoginRequiredError{Profile: p.Name, Reason: "the refresh token expired on " + p.RefreshExpiry.Local().Format("2006-01-02 15:04")}
+	}
+	prov, err := m.provider(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	oc := prov.OAuth2Config(p.ClientID, sec.ClientSecret, p.RedirectURI, p.Scopes)
+	hctx := context.WithValue(ctx, oauth2.HTTPClient, m.HTTPClient())
+	tok, err := oc.TokenSource(hctx, &oauth2.Token{RefreshToken: sec.RefreshToken, Expiry: now.Add(-time.Hour)}).Token()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		pe, ok := oautherr.FromRetrieveError(err)
+		if ok && pe.Code == "invalid_grant" {
+			// Another process (or another copy of this login) may have rotated the refresh
+			// token: adopt its result if there is a fresh one.
+			if t, ok := m.adopt(p.Name, sec.RefreshToken); ok {
+				return t, nil
+			}
+			return nil, &LoginRequiredError{Profile: p.Name, Reason: "the provider rejected the refresh token (" + pe.Error() + ")", Err: pe}
+		}
+		if ok {
+			return nil, fmt.Errorf("refreshing the token: %w", pe)
+		}
+		return nil, fmt.Errorf("refreshing the token: %w", err)
+	}
+
+	next := *sec
+	next.AccessToken = tok.AccessToken
+	if tok.RefreshToken != "" {
+		next.RefreshToken = tok.RefreshToken
+	}
+	np := *p
+	if raw, _ := tok.Extra("id_token").(string); raw != "" {
+		idt, err := prov.VerifyIDToken(ctx, raw, provider.VerifyOptions{ClientID: p.ClientID})
+		if err != nil {
+			return nil, fmt.Errorf("the refreshed ID token failed verification: %w", err)
+		}
+		next.IDToken = raw
+		np.IDTokenExpiry = idt.Expiry
+		np.HasIDToken = true
+	}
+	np.AccessIssuedAt = now
+	np.AccessExpiry = tok.Expiry
+	if tt := tok.TokenType; tt != "" {
+		np.TokenType = tt
+	}
+	if s, _ := tok.Extra("scope").(string); s != "" {
+		np.GrantedScopes = strings.Fields(s)
+	}
+	if d, ok := DurationExtra(tok, "refresh_token_expires_in"); ok {
+		np.RefreshExpiry = now.Add(d)
+	} else if next.RefreshToken != sec.RefreshToken {
+		np.RefreshExpiry = time.Time{}
+	}
+	np.HasRefreshToken = next.RefreshToken != ""
+	np.UpdatedAt = now
+	if err := st.Save(p.Name, &next); err != nil {
+		return nil, fmt.Errorf("storing the refreshed token: %w", err)
+	}
+	if err := m.Config.Save(&np); err != nil {
+		return nil, fmt.Errorf("storing the refreshed token's metadata: %w", err)
+	}
+	return tokenOf(&np, next.AccessToken, true), nil
+}
+
+// adopt returns the stored token when the store now holds a different refresh token than the
+// one the provider just rejected, together with a fresh access token.
+func (m *Manager) adopt(profile, rejected string) (*Token, bool) {
+	p, err := m.Config.Load(profile)
+	if err != nil {
+		return nil, false
+	}
+	st, err := m.store(p)
+	if err != nil {
+		return nil, false
+	}
+	sec, err := st.Load(profile)
+	if err != nil || sec.RefreshToken == "" {
+		return nil, false
+	}
+	if subtle.ConstantTimeCompare([]byte(sec.RefreshToken), []byte(rejected)) == 1 {
+		return nil, false
+	}
+	if NeedsRefresh(p, m.now(), 0) {
+		return nil, false
+	}
+	return tokenOf(p, sec.AccessToken, false), true
+}
+
+func (m *Manager) provider(ctx context.Context, p *config.Profile) (*provider.Provider, error) {
+	if m.Provider != nil {
+		return m.Provider(ctx, p)
+	}
+	return ProviderFor(ctx, p, provider.Options{HTTPClient: m.HTTPClient(), Now: m.Now})
+}
+
+// ProviderFor builds the provider a profile was saved with: the static Webex endpoints, or
+// discovery for an OpenID provider.
+func ProviderFor(ctx context.Context, p *config.Profile, opts provider.Options) (*provider.Provider, error) {
+	opts.IssuerPatterns = append(opts.IssuerPatterns, p.IssuerAllow...)
+	switch provider.Kind(p.Provider) {
+	case provider.KindWebex, provider.KindWebexGov, "":
+		kind := provider.Kind(p.Provider)
+		if kind == "" {
+			kind = provider.KindWebex
+		}
+		return provider.NewWebex(kind, p.BaseURL, opts)
+	case provider.KindOIDC:
+		return provider.Discover(ctx, p.Issuer, opts)
+	}
+	return nil, fmt.Errorf("profile %q names an unknown provider %q", p.Name, p.Provider)
+}
+
+// DurationExtra reads a number of seconds from a token response field, as a number or a
+// numeric string.
+func DurationExtra(tok *oauth2.Token, key string) (time.Duration, bool) {
+	var secs float64
+	switch v := tok.Extra(key).(type) {
+	case float64:
+		secs = v
+	case int64:
+		secs = float64(v)
+	case string:
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, false
+		}
+		secs = f
+	default:
+		return 0, false
+	}
+	if secs <= 0 || secs > 10*365*24*3600 {
+		return 0, false
+	}
+	return time.Duration(secs * float64(time.Second)), true
+}

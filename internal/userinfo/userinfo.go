@@ -1,0 +1,195 @@
+// Package userinfo reads who a token belongs to: the OpenID Connect UserInfo endpoint (OpenID
+// Connect Core 1.0, section 5.3) and Webex's People API (`GET /people/me`), which is the only
+// way to learn the user behind a Webex device-flow token, since that flow takes no OpenID scopes.
+//
+// It normalises Webex's quirks (email_verified as the string "true") and turns error answers
+// into *oautherr.Error values. It never prints.
+package userinfo
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/webex-cli/webex/internal/oautherr"
+)
+
+// MaxRetryAfter is the longest a 429's Retry-After is honoured before giving up.
+const MaxRetryAfter = 30 * time.Second
+
+// maxBody bounds what is read of an answer.
+const maxBody = 1 << 20
+
+// Client fetches identity documents with a bearer token.
+type Client struct {
+	HTTP *http.Client
+	// Sleep waits between a 429 and its retry; nil sleeps on the real clock.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Claims is a UserInfo document.
+type Claims map[string]any
+
+// Person is the part of Webex's `GET /people/me` answer that identifies the user.
+type Person struct {
+	ID          string   `json:"id"`
+	Emails      []string `json:"emails"`
+	DisplayName string   `json:"displayName"`
+	OrgID       string   `json:"orgId"`
+	// Raw is the whole answer.
+	Raw map[string]any `json:"-"`
+}
+
+// Email is the person's first email address.
+func (p *Person) Email() string {
+	if len(p.Emails) > 0 {
+		return p.Emails[0]
+	}
+	return ""
+}
+
+// UUID is the user's UUID from the person id, which Webex encodes as base64 of
+// "ciscospark://<cluster>/PEOPLE/<uuid>"; it is the `sub` of the user's ID tokens. It returns
+// the id unchanged when it is not of that form.
+func (p *Person) UUID() string {
+	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.URLEncoding, base64.StdEncoding, base64.RawStdEncoding} {
+		b, err := enc.DecodeString(p.ID)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		if i := strings.LastIndex(s, "/PEOPLE/"); strings.HasPrefix(s, "ciscospark://") && i >= 0 {
+			return s[i+len("/PEOPLE/"):]
+		}
+	}
+	return p.ID
+}
+
+// UserInfo fetches the OpenID Connect UserInfo document at endpoint.
+func (c *Client) UserInfo(ctx context.Context, endpoint, token string) (Claims, error) {
+	body, err := c.get(ctx, endpoint, token)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil || m == nil {
+		return nil, errors.New("the UserInfo answer is not a JSON object")
+	}
+	Normalize(m)
+	return Claims(m), nil
+}
+
+// PeopleMe fetches Webex's description of the token's user.
+func (c *Client) PeopleMe(ctx context.Context, endpoint, token string) (*Person, error) {
+	body, err := c.get(ctx, endpoint, token)
+	if err != nil {
+		return nil, err
+	}
+	p := &Person{}
+	if err := json.Unmarshal(body, p); err != nil {
+		return nil, errors.New("the people/me answer is not a JSON object")
+	}
+	_ = json.Unmarshal(body, &p.Raw)
+	return p, nil
+}
+
+// Normalize rewrites Webex's string booleans ("true"/"false") for email_verified and
+// phone_number_verified into real booleans, in place.
+func Normalize(m map[string]any) {
+	for _, k := range []string{"email_verified", "phone_number_verified"} {
+		if s, ok := m[k].(string); ok {
+			switch strings.ToLower(strings.TrimSpace(s)) {
+			case "true":
+				m[k] = true
+			case "false":
+				m[k] = false
+			}
+		}
+	}
+}
+
+func (c *Client) get(ctx context.Context, endpoint, token string) ([]byte, error) {
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+		if err != nil {
+			return nil, fmt.Errorf("bad endpoint URL: %w", err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Accept", "application/json")
+		resp, err := c.HTTP.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		resp.Body.Close()
+		if rerr != nil {
+			return nil, fmt.Errorf("reading the answer of %s: %w", endpoint, rerr)
+		}
+		if resp.StatusCode == http.StatusOK {
+			return body, nil
+		}
+		pe := oautherr.Parse(resp.StatusCode, resp.Header, body)
+		if resp.StatusCode == http.StatusTooManyRequests && attempt < 2 {
+			wait := pe.RetryAfter
+			if wait <= 0 {
+				wait = 2 * time.Second
+			}
+			if wait <= MaxRetryAfter {
+				if err := c.sleep(ctx, wait); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		return nil, &StatusError{Status: resp.StatusCode, Err: pe}
+	}
+}
+
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if c.Sleep != nil {
+		return c.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// StatusError is a non-200 answer, phrased for a person.
+type StatusError struct {
+	Status int
+	Err    *oautherr.Error
+}
+
+func (e *StatusError) Error() string {
+	var what string
+	switch e.Status {
+	case http.StatusUnauthorized:
+		what = "the provider rejected the access token (HTTP 401): it expired or was revoked; run `webex login`"
+	case http.StatusForbidden:
+		what = "the access token lacks the scope for this (HTTP 403): log in again with the needed --scopes"
+	case http.StatusTooManyRequests:
+		what = "the provider is rate limiting these requests (HTTP 429); try again later"
+	default:
+		what = fmt.Sprintf("the provider answered HTTP %d", e.Status)
+	}
+	if e.Err != nil {
+		detail := e.Err.Error()
+		if detail != "" {
+			what += " [" + detail + "]"
+		}
+	}
+	return what
+}
+
+func (e *StatusError) Unwrap() error { return e.Err }
