@@ -436,6 +436,10 @@ func (s *Server) discover() error {
 	return nil
 }
 
+// Process is the provider's node process, for tests that pause it (SIGSTOP) to hold a
+// request in flight. Only signal it; Start's cleanup ends it.
+func (s *Server) Process() *os.Process { return s.cmd.Process }
+
 // Endpoint returns the provider's endpoints for golang.org/x/oauth2, with client credentials
 // sent by HTTP Basic (client_secret_basic).
 //

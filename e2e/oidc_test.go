@@ -1,0 +1,239 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/webex-cli/webex/internal/testutil/oidcprov"
+)
+
+// keyringEnabled reports whether the suites may use the real Secret Service, which
+// scripts/integration provides inside dbus-run-session.
+func keyringEnabled(t *testing.T) bool {
+	if os.Getenv("WEBEX_TEST_KEYRING") != "1" {
+		return false
+	}
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Fatal("WEBEX_TEST_KEYRING=1 but there is no D-Bus session: run inside dbus-run-session with gnome-keyring-daemon --unlock (see scripts/integration)")
+	}
+	return true
+}
+
+// oidcEnv is the environment of a webex run against provider p.
+func oidcEnv(p *oidcprov.Server, configDir, storage string) []string {
+	return []string{
+		"WEBEX_CONFIG_DIR=" + configDir,
+		"WEBEX_ISSUER=" + p.Issuer,
+		"WEBEX_CLIENT_ID=" + p.ClientID,
+		"WEBEX_CLIENT_SECRET=" + p.ClientSecret,
+		"WEBEX_STORAGE=" + storage,
+	}
+}
+
+// deviceLogin signs in with the device flow; the provider approves the code by itself.
+func deviceLogin(t *testing.T, env []string, profile string) {
+	t.Helper()
+	r := runWebex(t, env, "", "login", "--flow", "device", "--profile", profile, "--json")
+	if r.code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, `"event":"logged_in"`) {
+		t.Fatalf("no logged_in event: %s", r.stdout)
+	}
+}
+
+func tokenExpiry(t *testing.T, env []string, profile string) time.Time {
+	t.Helper()
+	r := runWebex(t, env, "", "token", "--json", "--profile", profile, "--min-ttl", "1ns")
+	if r.code != 0 {
+		t.Fatalf("token --json: %d %s", r.code, r.stderr)
+	}
+	var v struct {
+		Expires time.Time `json:"expires_at"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.Expires
+}
+
+// TestConcurrentTokenSingleRefresh: after the access token expires, 32 concurrent
+// `webex token` processes make exactly one refresh grant at the provider, and all print the
+// same valid token. With the file store and with the real Secret Service.
+func TestConcurrentTokenSingleRefresh(t *testing.T) {
+	const accessTTL = 12 * time.Second
+	p := oidcprov.Start(t, oidcprov.Options{AccessTTL: accessTTL, AutoApproveDevice: true, DeviceInterval: time.Second})
+	storages := []string{"file"}
+	if keyringEnabled(t) {
+		storages = append(storages, "keyring")
+	}
+	for _, storage := range storages {
+		t.Run(storage, func(t *testing.T) {
+			env := oidcEnv(p, t.TempDir(), storage)
+			deviceLogin(t, env, "default")
+			exp := tokenExpiry(t, env, "default")
+			if wait := time.Until(exp); wait > 0 {
+				time.Sleep(wait + 500*time.Millisecond)
+			}
+			p.ResetStats(t)
+
+			const n = 32
+			out := make([]proc, n)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					out[i] = runWebex(t, env, "", "token")
+				}()
+			}
+			close(start)
+			wg.Wait()
+
+			first := strings.TrimSpace(out[0].stdout)
+			for i, r := range out {
+				if r.code != 0 {
+					t.Fatalf("process %d: exit %d: %s", i, r.code, r.stderr)
+				}
+				if got := strings.TrimSpace(r.stdout); got != first || got == "" {
+					t.Fatalf("process %d printed a different token", i)
+				}
+			}
+			if got := p.Stats(t)[oidcprov.GrantRefreshToken]; got != 1 {
+				t.Fatalf("refresh grants at the provider: %d, want exactly 1 (stats %v)", got, p.Stats(t))
+			}
+			// The token the 32 agreed on is valid at the provider.
+			r := runWebex(t, env, "", "userinfo", "--json")
+			if r.code != 0 || !strings.Contains(r.stdout, "alice@example.com") {
+				t.Fatalf("userinfo with the refreshed token: %d %s %s", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+// TestStaleLockOfKilledProcess: a process killed while it held the refresh lock does not
+// block the next one. The provider is paused so that the first refresh hangs with the lock
+// held, then that process is killed with SIGKILL.
+func TestStaleLockOfKilledProcess(t *testing.T) {
+	p := oidcprov.Start(t, oidcprov.Options{AutoApproveDevice: true, DeviceInterval: time.Second})
+	env := oidcEnv(p, t.TempDir(), "file")
+	deviceLogin(t, env, "default")
+	p.ResetStats(t)
+
+	// Pause the provider and start a refresh that will hang inside the lock.
+	if err := p.Process().Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	defer func() {
+		if !resumed {
+			p.Process().Signal(syscall.SIGCONT)
+		}
+	}()
+	cmd := exec.Command(webexBin(t), "refresh", "--debug")
+	cmd.Env = append(baseEnv(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// --debug traces each request before it is sent: wait for the refresh request.
+	sc := bufio.NewScanner(stderr)
+	sawToken := false
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "POST ") && strings.Contains(sc.Text(), "/token") {
+			sawToken = true
+			break
+		}
+	}
+	if !sawToken {
+		t.Fatal("the refresh never reached the token endpoint")
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	p.Process().Signal(syscall.SIGCONT)
+	resumed = true
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan proc, 1)
+	go func() { done <- runWebex(t, env, "", "refresh", "--json") }()
+	select {
+	case r := <-done:
+		if r.code != 0 || !strings.Contains(r.stdout, `"refreshed": true`) {
+			t.Fatalf("refresh after a killed holder: exit %d %s %s", r.code, r.stdout, r.stderr)
+		}
+	case <-ctx.Done():
+		t.Fatal("the lock of the killed process still blocks")
+	}
+}
+
+// TestBrowserLoginOIDCProvider signs in with the authorization code flow and PKCE against
+// oidc-provider, whose interaction logs alice in by itself: the "browser" follows redirects.
+func TestBrowserLoginOIDCProvider(t *testing.T) {
+	p := oidcprov.Start(t, oidcprov.Options{})
+	dir := t.TempDir()
+	env := append(oidcEnv(p, dir, "file"), "BROWSER="+os.Args[0]+" -test.run=^TestHelperBrowser$ --")
+	env = append(env, "WEBEX_E2E_HELPER_BROWSER=1")
+	r := runWebex(t, env, "", "login", "--flow", "browser", "--json")
+	if r.code != 0 {
+		t.Fatalf("login: %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, `"email":"alice@example.com"`) || !strings.Contains(r.stdout, `"provider":"oidc"`) {
+		t.Fatalf("logged_in event: %s", r.stdout)
+	}
+	r = runWebex(t, env, "", "decode", "--verify", "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"valid": true`) {
+		t.Fatalf("decode --verify: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = runWebex(t, env, "", "logout")
+	if r.code != 0 || !strings.Contains(r.stderr, "Revoked") {
+		t.Fatalf("logout: %d %s", r.code, r.stderr)
+	}
+	if p.Stats(t)[oidcprov.StatRevocation] != 1 {
+		t.Errorf("revocations: %v", p.Stats(t))
+	}
+}
+
+// TestHelperBrowser is the $BROWSER of TestBrowserLoginOIDCProvider: it follows the sign-in
+// URL's redirects to the CLI's loopback callback, in the background, as a browser would.
+func TestHelperBrowser(t *testing.T) {
+	if os.Getenv("WEBEX_E2E_HELPER_BROWSER") != "1" {
+		t.Skip("only runs as the $BROWSER of another test")
+	}
+	args := os.Args
+	url := args[len(args)-1]
+	// Detach: webex waits for the callback, not for the browser to exit.
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperFollow$")
+	cmd.Env = append(os.Environ(), "WEBEX_E2E_FOLLOW_URL="+url)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHelperFollow follows WEBEX_E2E_FOLLOW_URL with a cookie-keeping client.
+func TestHelperFollow(t *testing.T) {
+	url := os.Getenv("WEBEX_E2E_FOLLOW_URL")
+	if url == "" {
+		t.Skip("only runs as a helper process")
+	}
+	followURL(t, url)
+}
