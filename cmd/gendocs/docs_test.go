@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // The troubleshooting guide quotes each message a user can meet on a line of its own:
@@ -175,10 +176,41 @@ func TestQuotedMessages(t *testing.T) {
 	}
 }
 
-// TestGuidesLinkResolve: relative links between the hand-written guides and the reference
-// point at files that exist.
-func TestGuidesLinkResolve(t *testing.T) {
-	link := regexp.MustCompile(`\]\(([^)#\s]+)(#[^)]*)?\)`)
+// slug is the anchor GitHub gives a Markdown heading: lower case, punctuation dropped, spaces
+// turned into hyphens.
+func slug(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(heading)) {
+		switch {
+		case r == ' ':
+			b.WriteByte('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// anchors returns the heading anchors of a Markdown file.
+func anchors(text string) map[string]bool {
+	out := map[string]bool{}
+	inFence := false
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "```") {
+			inFence = !inFence
+			continue
+		}
+		if !inFence && strings.HasPrefix(line, "#") {
+			out[slug(strings.TrimLeft(line, "#"))] = true
+		}
+	}
+	return out
+}
+
+// TestGuidesLinksResolve: relative links of the hand-written guides point at files that exist,
+// and their #anchors at headings of those files.
+func TestGuidesLinksResolve(t *testing.T) {
+	link := regexp.MustCompile(`\]\(([^)#\s]*)(?:#([^)\s]*))?\)`)
 	guides, err := filepath.Glob(filepath.Join(repoDir, "docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -192,13 +224,37 @@ func TestGuidesLinkResolve(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range link.FindAllStringSubmatch(string(b), -1) {
-			target := m[1]
+			target, anchor := m[1], m[2]
 			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
 				continue
 			}
-			if _, err := os.Stat(filepath.Join(filepath.Dir(g), filepath.FromSlash(target))); err != nil {
-				t.Errorf("%s links to %s, which does not exist", filepath.Base(g), target)
+			path := g
+			if target != "" {
+				path = filepath.Join(filepath.Dir(g), filepath.FromSlash(target))
 			}
+			body, err := os.ReadFile(path)
+			if err != nil {
+				t.Errorf("%s links to %s, which does not exist", filepath.Base(g), target)
+				continue
+			}
+			if anchor != "" && !anchors(string(body))[anchor] {
+				t.Errorf("%s links to %s#%s, which has no such heading", filepath.Base(g), target, anchor)
+			}
+		}
+	}
+}
+
+func TestSlug(t *testing.T) {
+	tests := map[string]string{
+		" 2. Redirect URIs":                        "2-redirect-uris",
+		" What `--storage file` gives up":          "what---storage-file-gives-up",
+		" Login required (exit 4)":                 "login-required-exit-4",
+		" Profiles, logout, exec":                  "profiles-logout-exec",
+		" `webex token`: a bearer token on stdout": "webex-token-a-bearer-token-on-stdout",
+	}
+	for in, want := range tests {
+		if got := slug(in); got != want {
+			t.Errorf("slug(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
