@@ -445,20 +445,20 @@ func finishLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenst
 	tok := res.token
 	now := d.now()
 	p := &config.Profile{
-		Name:        pl.profile,
-		Provider:    string(pl.prov.Kind),
-		Issuer:      pl.prov.Issuer,
-		BaseURL:     pl.prov.BaseURL,
-		ClientID:    pl.clientID,
-		Scopes:      pl.scopes,
-		RedirectURI: pl.redirectURI,
-		Storage:     pl.storage,
-		Flow:        pl.flow,
-		IssuerAllow: pl.issuerAllow,
-		TokenType:   tok.TokenType,
+		Name:           pl.profile,
+		Provider:       string(pl.prov.Kind),
+		Issuer:         pl.prov.Issuer,
+		BaseURL:        pl.prov.BaseURL,
+		ClientID:       pl.clientID,
+		Scopes:         pl.scopes,
+		RedirectURI:    pl.redirectURI,
+		Storage:        pl.storage,
+		Flow:           pl.flow,
+		IssuerAllow:    pl.issuerAllow,
+		TokenType:      tok.TokenType,
 		AccessIssuedAt: now,
-		AccessExpiry: tok.Expiry,
-		UpdatedAt:   now,
+		AccessExpiry:   tok.Expiry,
+		UpdatedAt:      now,
 	}
 	if pl.prov.Kind != provider.KindOIDC {
 		p.Issuer = ""

@@ -68,31 +68,31 @@ func runStatus(d *deps, asJSON bool) error {
 		list := make([]map[string]any, 0, len(ps))
 		for _, p := range ps {
 			list = append(list, map[string]any{
-				"profile":           p.Name,
-				"active":            p.Name == active,
-				"provider":          p.Provider,
-				"issuer":            p.Issuer,
-				"base_url":          p.BaseURL,
-				"client_id":         p.ClientID,
-				"subject":           p.Subject,
-				"email":             p.Email,
-				"name":              p.DisplayName,
-				"scopes":            nonNil(p.Scopes),
-				"granted_scopes":    nonNil(p.GrantedScopes),
-				"flow":              p.Flow,
-				"storage":           storageOf(p),
-				"access_expires_at": rfc3339OrNil(p.AccessExpiry),
-				"access_valid":      !p.AccessExpiry.IsZero() && p.AccessExpiry.After(now),
-				"refresh_expires_at": rfc3339OrNil(p.RefreshExpiry),
-				"has_refresh_token": p.HasRefreshToken,
+				"profile":             p.Name,
+				"active":              p.Name == active,
+				"provider":            p.Provider,
+				"issuer":              p.Issuer,
+				"base_url":            p.BaseURL,
+				"client_id":           p.ClientID,
+				"subject":             p.Subject,
+				"email":               p.Email,
+				"name":                p.DisplayName,
+				"scopes":              nonNil(p.Scopes),
+				"granted_scopes":      nonNil(p.GrantedScopes),
+				"flow":                p.Flow,
+				"storage":             storageOf(p),
+				"access_expires_at":   rfc3339OrNil(p.AccessExpiry),
+				"access_valid":        !p.AccessExpiry.IsZero() && p.AccessExpiry.After(now),
+				"refresh_expires_at":  rfc3339OrNil(p.RefreshExpiry),
+				"has_refresh_token":   p.HasRefreshToken,
 				"id_token_expires_at": rfc3339OrNil(p.IDTokenExpiry),
 			})
 		}
 		return writeJSON(d, map[string]any{
-			"active_profile":             active,
-			"access_token_from_env":      envToken,
-			"config_dir":                 cfg.Dir(),
-			"profiles":                   list,
+			"active_profile":        active,
+			"access_token_from_env": envToken,
+			"config_dir":            cfg.Dir(),
+			"profiles":              list,
 		})
 	}
 
