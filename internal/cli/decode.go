@@ -106,7 +106,7 @@ func runDecode(ctx context.Context, d *deps, o *DecodeOptions) error {
 			return err
 		}
 	} else {
-		printDecoded(d, tok, now)
+		printDecoded(d, tok, now, o.Verify && verified)
 		if o.Verify && verified {
 			fmt.Fprintln(d.io.Out, colour(d.io.ColourOut(), "32", "Verified: signature, issuer, audience and expiry all hold."))
 		}
@@ -222,7 +222,7 @@ func timesJSON(tok *jwt.Token, now time.Time) []map[string]any {
 	return out
 }
 
-func printDecoded(d *deps, tok *jwt.Token, now time.Time) {
+func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {
 	w := d.io.Out
 	on := d.io.ColourOut()
 	fmt.Fprintln(w, colour(on, "1", "Header"))
@@ -244,6 +244,9 @@ func printDecoded(d *deps, tok *jwt.Token, now time.Time) {
 		}
 	}
 	sig := "present (not verified; use --verify)"
+	if verified {
+		sig = "present"
+	}
 	if !tok.SignaturePresent {
 		sig = colour(on, "31", "absent: this token is unsigned")
 	}

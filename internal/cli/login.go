@@ -157,20 +157,16 @@ func runLogin(ctx context.Context, d *deps, o *LoginOptions) error {
 	}
 
 	ev := &eventWriter{w: d.io.Out, on: o.JSON}
-	var res *loginResult
-	switch plan.flow {
-	case "device":
-		res, err = deviceLogin(ctx, d, plan, o, ev)
-	default:
-		res, err = browserLogin(ctx, d, plan, o)
+	finish := func(res *loginResult) error { return finishLogin(ctx, d, cfg, store, plan, res, ev) }
+	if plan.flow == "device" {
+		err = deviceLogin(ctx, d, plan, o, ev, finish)
+	} else {
+		err = browserLogin(ctx, d, plan, o, finish)
 	}
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			return fmt.Errorf("the login did not complete within %s (--timeout)", o.Timeout)
-		}
-		return err
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		return fmt.Errorf("the login did not complete within %s (--timeout)", o.Timeout)
 	}
-	return finishLogin(ctx, d, cfg, store, plan, res, ev)
+	return err
 }
 
 // planLogin resolves provider, client and flow: flags first, then the environment, then what
@@ -339,7 +335,9 @@ type loginResult struct {
 	redirectURI string
 }
 
-func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions) (*loginResult, error) {
+// browserLogin runs the authorization code flow; finish verifies and stores the result while
+// the browser waits, so its page tells the truth about the outcome.
+func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, finish func(*loginResult) error) error {
 	params := url.Values{}
 	if o.LoginHint != "" {
 		params.Set("login_hint", o.LoginHint)
@@ -347,7 +345,11 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions) 
 	if o.Prompt != "" {
 		params.Set("prompt", o.Prompt)
 	}
-	res, err := loopback.Run(ctx, loopback.Config{
+	hint := time.AfterFunc(browserHintAfter, func() {
+		fmt.Fprintf(d.io.ErrOut, "Still waiting for the browser to come back to %s. If the provider showed an error page instead, check that this redirect URI is registered on the integration (or pass --redirect-uri).\n", pl.redirectURI)
+	})
+	defer hint.Stop()
+	_, err := loopback.Run(ctx, loopback.Config{
 		AuthURL:     pl.prov.Endpoints.Authorize,
 		ClientID:    pl.clientID,
 		RedirectURI: pl.redirectURI,
@@ -365,21 +367,25 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions) 
 			fmt.Fprintf(d.io.ErrOut, "Opened a browser to sign in. If it did not appear, open:\n\n  %s\n\n", authURL)
 			return nil
 		},
+		Complete: func(ctx context.Context, res *loopback.Result) error {
+			hint.Stop()
+			fmt.Fprintln(d.io.ErrOut, "Received the authorization code; exchanging it for tokens.")
+			oc := pl.prov.OAuth2Config(pl.clientID, pl.clientSecret, res.RedirectURI, pl.scopes)
+			hctx := context.WithValue(ctx, oauth2.HTTPClient, d.http())
+			tok, err := oc.Exchange(hctx, res.Code, oauth2.VerifierOption(res.CodeVerifier))
+			if err != nil {
+				return providerError("exchanging the authorization code", err)
+			}
+			return finish(&loginResult{token: tok, nonce: res.Nonce, redirectURI: res.RedirectURI})
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintln(d.io.ErrOut, "Received the authorization code; exchanging it for tokens.")
-	oc := pl.prov.OAuth2Config(pl.clientID, pl.clientSecret, res.RedirectURI, pl.scopes)
-	hctx := context.WithValue(ctx, oauth2.HTTPClient, d.http())
-	tok, err := oc.Exchange(hctx, res.Code, oauth2.VerifierOption(res.CodeVerifier))
-	if err != nil {
-		return nil, providerError("exchanging the authorization code", err)
-	}
-	return &loginResult{token: tok, nonce: res.Nonce, redirectURI: res.RedirectURI}, nil
+	return err
 }
 
-func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, ev *eventWriter) (*loginResult, error) {
+// browserHintAfter is how long the browser flow waits before suggesting why no callback came.
+const browserHintAfter = 90 * time.Second
+
+func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, ev *eventWriter, finish func(*loginResult) error) error {
 	dc := device.Config{
 		DeviceAuthURL:       pl.prov.Endpoints.DeviceAuthorization,
 		TokenURL:            pl.prov.Endpoints.DeviceToken,
@@ -392,7 +398,7 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 	}
 	code, err := device.Authorize(ctx, dc)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ev.emit(map[string]any{
 		"event":                     "device_code",
@@ -407,9 +413,9 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 	tok, err := device.Poll(ctx, dc, code, nil)
 	cd.stop()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &loginResult{token: tok}, nil
+	return finish(&loginResult{token: tok})
 }
 
 func showDeviceCode(d *deps, code *device.Code, qrMode string) {

@@ -6,8 +6,10 @@
 // Run binds the listener before anything else and only then hands the URL to Config.OnReady,
 // which is where the caller opens a browser: this package never opens one, never prints and
 // never prompts. It answers exactly one callback, then shuts the listener down. It does not
-// exchange the code: Result carries the code with the PKCE verifier, nonce and redirect URI
-// the token request and ID token check need (with golang.org/x/oauth2 and go-oidc).
+// exchange the code itself: Result carries the code with the PKCE verifier, nonce and redirect
+// URI the token request and ID token check need (with golang.org/x/oauth2 and go-oidc), and
+// Config.Complete lets the caller do that work while the browser waits, so that the page the
+// browser ends on tells the real outcome.
 package loopback
 
 import (
@@ -68,6 +70,13 @@ type Config struct {
 	// wait for it). An error from it ends Run with that error, unwrapped. Nil means nobody is
 	// told, which is only useful in tests.
 	OnReady func(authURL string) error
+	// Complete, when set, finishes the login while the browser waits for the answer to the
+	// callback: typically the code exchange, the ID token checks and storing the tokens. It
+	// gets Run's context and the Result with the code. Only when it returns nil does the
+	// browser see the success page; its error is shown on the error page (first line only)
+	// and returned by Run as it is. Nil means the success page is shown as soon as the code
+	// arrives, and the caller finishes the login after Run returns.
+	Complete func(ctx context.Context, r *Result) error
 	// SuccessPage and ErrorPage replace the built-in HTML answers to the callback. They are
 	// executed with a PageData. The pages are served with a Content-Security-Policy of
 	// "default-src 'none'; style-src 'unsafe-inline'; img-src data:".
@@ -128,7 +137,7 @@ func (e *PortInUseError) Unwrap() error { return e.Err }
 var ownParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method"}
 
 // Run listens on the redirect URI, calls OnReady with the authorization URL, and waits for
-// the callback. It returns the code on a callback with the right state; a callback with a
+// the callback (and, with Config.Complete, for the login to be finished). It returns the code on a callback with the right state; a callback with a
 // wrong or missing state ends it with ErrStateMismatch, and one with error= ends it with the
 // provider's *oautherr.Error (wrapped). Either way the browser gets a page, then the listener
 // closes. When ctx is done first, Run closes the listener and returns ctx.Err().
@@ -168,6 +177,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		success: cfg.SuccessPage,
 		failure: cfg.ErrorPage,
 		result:  make(chan callback, 1),
+	}
+	if cfg.Complete != nil {
+		h.complete = func(code string) error {
+			r := *res
+			r.Code = code
+			return cfg.Complete(ctx, &r)
+		}
 	}
 	if h.success == nil {
 		h.success = successPage
@@ -370,6 +386,7 @@ type handler struct {
 	state            string
 	success, failure *template.Template
 	result           chan callback // capacity 1; written once
+	complete         func(code string) error
 
 	mu       sync.Mutex
 	answered bool
@@ -402,10 +419,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			data = PageData{Message: "The provider refused the sign-in.", Code: perr.Code, Description: perr.Description}
 		}
 		h.render(w, h.failure, http.StatusBadRequest, data)
-	} else {
-		h.render(w, h.success, http.StatusOK, PageData{})
+		h.result <- callback{err: err}
+		return
 	}
-	h.result <- callback{code: code, err: err}
+	if h.complete != nil {
+		if err := h.complete(code); err != nil {
+			msg, _, _ := strings.Cut(err.Error(), "\n")
+			h.render(w, h.failure, http.StatusInternalServerError, PageData{Message: sentence(msg)})
+			h.result <- callback{err: err}
+			return
+		}
+	}
+	h.render(w, h.success, http.StatusOK, PageData{})
+	h.result <- callback{code: code}
 }
 
 func (h *handler) render(w http.ResponseWriter, t *template.Template, status int, data PageData) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"net"
@@ -425,4 +426,40 @@ func TestRunCustomPages(t *testing.T) {
 		t.Errorf("success page = %q", body)
 	}
 	<-done
+}
+
+func TestRunComplete(t *testing.T) {
+	t.Run("success page only after Complete succeeds", func(t *testing.T) {
+		var got *Result
+		auth, done := start(t, context.Background(), Config{Complete: func(ctx context.Context, r *Result) error {
+			got = r
+			return nil
+		}})
+		state := auth.Query().Get("state")
+		status, body := get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"the-code"}, "state": {state}}))
+		o := <-done
+		if o.err != nil || status != http.StatusOK || !strings.Contains(body, "Signed in") {
+			t.Fatalf("status %d, err %v, body %s", status, o.err, body)
+		}
+		if got == nil || got.Code != "the-code" || got.State != state || got.CodeVerifier == "" || got.RedirectURI == "" {
+			t.Fatalf("Complete got %+v", got)
+		}
+	})
+	t.Run("error page and Run's error when Complete fails", func(t *testing.T) {
+		failure := &oautherr.Error{Status: 401, Code: "invalid_client", Description: "bad secret"}
+		auth, done := start(t, context.Background(), Config{Complete: func(ctx context.Context, r *Result) error {
+			return fmt.Errorf("exchanging the authorization code: %w", failure)
+		}})
+		status, body := get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"the-code"}, "state": {auth.Query().Get("state")}}))
+		o := <-done
+		if !errors.Is(o.err, failure) || o.res != nil {
+			t.Fatalf("Run: %+v, %v", o.res, o.err)
+		}
+		if status != http.StatusInternalServerError || strings.Contains(body, "Signed in") || !strings.Contains(body, "invalid_client") {
+			t.Fatalf("status %d, body %s", status, body)
+		}
+		if strings.Contains(body, "the-code") {
+			t.Error("the page shows the code")
+		}
+	})
 }
