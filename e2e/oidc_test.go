@@ -149,17 +149,18 @@ func TestStaleLockOfKilledProcess(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// --debug traces each request before it is sent: wait for the refresh request.
+	// --debug traces each request before it is sent. A refresh makes its first request (the
+	// provider's discovery) only once it holds the profile's lock: wait for it.
 	sc := bufio.NewScanner(stderr)
-	sawToken := false
+	sawRequest := false
 	for sc.Scan() {
-		if strings.Contains(sc.Text(), "POST ") && strings.Contains(sc.Text(), "/token") {
-			sawToken = true
+		if strings.HasPrefix(sc.Text(), "> #1 ") {
+			sawRequest = true
 			break
 		}
 	}
-	if !sawToken {
-		t.Fatal("the refresh never reached the token endpoint")
+	if !sawRequest {
+		t.Fatal("the refresh never sent a request")
 	}
 	go func() {
 		for sc.Scan() {
