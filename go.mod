@@ -5,18 +5,13 @@ go 1.26.0
 require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/coreos/go-oidc/v3 v3.21.0
-	github.com/danieljoos/wincred v1.2.3
 	github.com/go-jose/go-jose/v4 v4.1.9
-	github.com/godbus/dbus/v5 v5.2.2
 	github.com/gofrs/flock v0.13.2
-	github.com/inconshreveable/mousetrap v1.1.0
 	github.com/mdp/qrterminal/v3 v3.2.1
 	github.com/pkg/browser v0.0.0-20240102092130-5ac0b6a4141c
 	github.com/spf13/cobra v1.10.2
-	github.com/spf13/pflag v1.0.9
 	github.com/zalando/go-keyring v0.2.8
 	golang.org/x/oauth2 v0.38.0
-	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
 	rsc.io/qr v0.2.0
 )
@@ -29,5 +24,10 @@ require (
 
 require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/danieljoos/wincred v1.2.3 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/godbus/dbus/v5 v5.2.2 // indirect
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 )
