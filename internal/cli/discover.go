@@ -70,7 +70,7 @@ func resolveProvider(ctx context.Context, d *deps, f *providerFlags) (*provider.
 		return prov, nil, err
 	case "oidc":
 		if issuer == "" {
-			return nil, nil, usageErrorf("--provider oidc needs --issuer URL")
+			return nil, nil, usageErrorf("--provider oidc needs --issuer URL (or WEBEX_ISSUER)")
 		}
 		if err := provider.ValidateURL(issuer); err != nil {
 			return nil, nil, usageErrorf("--issuer: %v", err)

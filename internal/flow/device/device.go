@@ -109,7 +109,7 @@ var (
 	ErrDenied = errors.New("the sign-in request was denied")
 	// ErrExpired: the device code expired before it was approved (expired_token,
 	// invalid_grant, or ExpiresAt reached).
-	ErrExpired = errors.New("the code expired; run webex login again")
+	ErrExpired = errors.New("the code expired before it was approved; run `webex login` again")
 	// ErrTokenLimit: Webex's tokenlimit_reached.
 	ErrTokenLimit = errors.New("the user holds too many tokens for this integration " +
 		"(tokenlimit_reached); revoke old ones (sign out of other sessions of the integration) " +

@@ -426,7 +426,7 @@ func TestPoll(t *testing.T) {
 			answers:  []answer{pending428},
 			wantAt:   secs(3, 6, 9),
 			wantOut:  []Outcome{OutcomePending, OutcomePending, OutcomePending},
-			wantKind: ErrExpired, wantErr: "the code expired; run webex login again",
+			wantKind: ErrExpired, wantErr: "the code expired before it was approved; run `webex login` again",
 			wantEnd: 10 * time.Second,
 		},
 		{
@@ -456,14 +456,14 @@ func TestPoll(t *testing.T) {
 			answers:  []answer{{status: 400, body: `{"error":"expired_token"}`}},
 			wantAt:   secs(2),
 			wantOut:  []Outcome{OutcomeFailed},
-			wantKind: ErrExpired, wantErr: "run webex login again", wantEnd: 2 * time.Second,
+			wantKind: ErrExpired, wantErr: "run `webex login` again", wantEnd: 2 * time.Second,
 		},
 		{
 			name: "webex invalid_grant in the envelope", interval: 2, expiresIn: 300,
 			answers:  []answer{{status: 400, body: `{"message":"invalid_grant","errors":[{"description":"Device code expired"}],"trackingId":"TR_9"}`}},
 			wantAt:   secs(2),
 			wantOut:  []Outcome{OutcomeFailed},
-			wantKind: ErrExpired, wantErr: "the code expired; run webex login again: provider error invalid_grant: Device code expired (HTTP 400, trackingId TR_9)",
+			wantKind: ErrExpired, wantErr: "the code expired before it was approved; run `webex login` again: provider error invalid_grant: Device code expired (HTTP 400, trackingId TR_9)",
 			wantEnd: 2 * time.Second,
 		},
 		{
