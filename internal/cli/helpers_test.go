@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -58,6 +57,9 @@ type harness struct {
 	keyring *tokenstore.Memory
 	browser func(url string) error
 	now     func() time.Time
+	// tty makes stdout and stderr terminals of the given width, with colour.
+	tty   bool
+	width int
 }
 
 func newHarness(t *testing.T, env map[string]string) *harness {
@@ -91,6 +93,11 @@ func (h *harness) runIn(stdin string, args ...string) result {
 	h.t.Helper()
 	ios, in, out, errOut := iostreams.Test()
 	in.WriteString(stdin)
+	if h.tty {
+		ios.SetTTY(false, true, true)
+		ios.SetColour(true)
+		ios.SetWidth(h.width)
+	}
 	d := newDeps(ios)
 	d.getenv = func(k string) string { return h.env[k] }
 	if h.now != nil {
@@ -136,4 +143,3 @@ func mustContain(t *testing.T, what, got string, want ...string) {
 	}
 }
 
-var _ = bytes.NewBuffer

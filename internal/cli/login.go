@@ -128,6 +128,7 @@ type loginPlan struct {
 	redirectURI  string
 	storage      string
 	issuerAllow  []string
+	why          string // why --flow auto chose flow
 }
 
 func runLogin(ctx context.Context, d *deps, o *LoginOptions) error {
@@ -175,6 +176,21 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 	pl := &loginPlan{profile: d.profile(cfg)}
 	if err := config.ValidateName(pl.profile); err != nil {
 		return nil, usageErrorf("%v", err)
+	}
+	switch o.Flow {
+	case "", "auto", "browser", "device":
+	default:
+		return nil, usageErrorf("unknown --flow %q: use auto, browser or device", o.Flow)
+	}
+	if o.Prompt != "" && o.Prompt != "select_account" && o.Prompt != "login" && o.Prompt != "none" {
+		return nil, usageErrorf("unknown --prompt %q: use select_account, login or none", o.Prompt)
+	}
+	if o.QR != "auto" && o.QR != "always" && o.QR != "never" {
+		return nil, usageErrorf("unknown --qr %q: use auto, always or never", o.QR)
+	}
+	pl.storage = firstNonEmpty(o.Storage, d.getenv("WEBEX_STORAGE"), "keyring")
+	if pl.storage != "keyring" && pl.storage != "file" {
+		return nil, usageErrorf("unknown storage %q: use keyring or file", pl.storage)
 	}
 	saved, err := cfg.Load(pl.profile)
 	if err != nil && !errors.Is(err, config.ErrNotFound) {
@@ -243,15 +259,10 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 	}
 	pl.clientSecret = secret
 
-	switch o.Flow {
-	case "", "auto":
-		flow, why := chooseFlow(systemEnvironment(d.getenv))
-		pl.flow = flow
-		fmt.Fprintf(d.io.ErrOut, "Using the %s flow: %s (choose with --flow).\n", flow, why)
-	case "browser", "device":
+	if o.Flow == "" || o.Flow == "auto" {
+		pl.flow, pl.why = chooseFlow(systemEnvironment(d.getenv))
+	} else {
 		pl.flow = o.Flow
-	default:
-		return nil, usageErrorf("unknown --flow %q: use auto, browser or device", o.Flow)
 	}
 	if pl.flow == "device" && pl.prov.Endpoints.DeviceAuthorization == "" {
 		return nil, fmt.Errorf("the provider at %s announces no device authorization endpoint; use --flow browser", pl.prov.Issuer)
@@ -277,16 +288,8 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 			pl.redirectURI = "http://127.0.0.1:8085/callback"
 		}
 	}
-	if o.Prompt != "" && o.Prompt != "select_account" && o.Prompt != "login" && o.Prompt != "none" {
-		return nil, usageErrorf("unknown --prompt %q: use select_account, login or none", o.Prompt)
-	}
-	if o.QR != "auto" && o.QR != "always" && o.QR != "never" {
-		return nil, usageErrorf("unknown --qr %q: use auto, always or never", o.QR)
-	}
-
-	pl.storage = firstNonEmpty(o.Storage, d.getenv("WEBEX_STORAGE"), "keyring")
-	if pl.storage != "keyring" && pl.storage != "file" {
-		return nil, usageErrorf("unknown storage %q: use keyring or file", pl.storage)
+	if pl.why != "" {
+		fmt.Fprintf(d.io.ErrOut, "Using the %s flow: %s (choose with --flow).\n", pl.flow, pl.why)
 	}
 	return pl, nil
 }
@@ -514,7 +517,10 @@ func finishLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenst
 		_ = store.Delete(pl.profile)
 		return fmt.Errorf("storing the profile: %w", err)
 	}
+	// The first login (or the first after the active profile was removed) becomes active.
 	if def, err := cfg.Default(); err != nil || def == "" {
+		_ = cfg.SetDefault(pl.profile)
+	} else if _, err := cfg.Load(def); errors.Is(err, config.ErrNotFound) {
 		_ = cfg.SetDefault(pl.profile)
 	}
 

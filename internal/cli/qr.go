@@ -19,8 +19,9 @@ func qrWidth(text string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// qrterminal draws Size+1 modules per row plus the quiet zone on each side.
-	return code.Size + 1 + 2*qrQuietZone, nil
+	// qrterminal draws Size+1 modules per row, the quiet zone on the left and one module
+	// less of it on the right (the extra module is light).
+	return code.Size + 2*qrQuietZone, nil
 }
 
 // renderQR draws text as a QR code with half blocks, two modules per character row.

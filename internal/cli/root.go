@@ -44,9 +44,8 @@ func NewRootCmd(d *deps) *cobra.Command {
 		Short: "Sign in with Webex and hand scripts a bearer token",
 		Long: `webex signs you in with Login with Webex (or any OpenID Connect provider),
 keeps the tokens in the OS keyring, and hands scripts a valid bearer token,
-refreshing it when needed.
-
-  webex login                      sign in (browser on a desktop, device code over SSH)
+refreshing it when needed.`,
+		Example: `  webex login        # sign in: a browser on a desktop, a device code over SSH
   curl -H "Authorization: Bearer $(webex token)" https://webexapis.com/v1/people/me`,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
