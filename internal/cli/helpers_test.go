@@ -142,4 +142,3 @@ func mustContain(t *testing.T, what, got string, want ...string) {
 		}
 	}
 }
-
