@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
 
 	"golang.org/x/term"
 )
@@ -57,10 +58,31 @@ func System() *IOStreams {
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // Test returns streams backed by buffers: stdin, stdout and stderr. None is a terminal and
-// colour is off until SetTTY or SetColour say otherwise.
-func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
-	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+// colour is off until SetTTY or SetColour say otherwise. The output buffers may be written
+// from several goroutines, as a terminal may.
+func Test() (*IOStreams, *bytes.Buffer, *Buffer, *Buffer) {
+	in, out, errOut := &bytes.Buffer{}, &Buffer{}, &Buffer{}
 	return &IOStreams{In: in, Out: out, ErrOut: errOut, width: func() int { return 80 }}, in, out, errOut
+}
+
+// Buffer is a bytes.Buffer that is safe for concurrent use, for Test.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what was written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // IsStdinTTY reports whether standard input is a terminal.
@@ -105,4 +127,11 @@ func Colour(on bool, code, text string) string {
 		return text
 	}
 	return "\x1b[" + code + "m" + text + "\x1b[0m"
+}
+
+// Bytes returns a copy of what was written so far.
+func (b *Buffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.b.Bytes())
 }
