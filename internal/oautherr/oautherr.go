@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -62,7 +63,10 @@ var knownCodes = []string{
 }
 
 // codeInText finds a known code as a whole word (case-insensitive) in free text.
-var codeInText = regexp.MustCompile(`(?i)(?:^|[^a-z0-9_])(` + strings.Join(knownCodes, "|") + `)(?:$|[^a-z0-9_])`)
+// It is compiled on first use: most runs of webex never parse an error.
+var codeInText = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(?:^|[^a-z0-9_])(` + strings.Join(knownCodes, "|") + `)(?:$|[^a-z0-9_])`)
+})
 
 // Limits applied to what ends up in an Error.
 const (
@@ -332,7 +336,7 @@ func pickCode(errCode, message string, errDescs []string) (code, desc string) {
 	texts := append([]string{message}, errDescs...)
 	if code == "" {
 		for _, t := range texts {
-			if m := codeInText.FindStringSubmatch(t); m != nil {
+			if m := codeInText().FindStringSubmatch(t); m != nil {
 				code = strings.ToLower(m[1])
 				break
 			}
@@ -379,11 +383,11 @@ func isHTML(mediaType string, body []byte) bool {
 		strings.HasPrefix(head, "<head") || strings.HasPrefix(head, "<body")
 }
 
-var titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+var titleRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`) })
 
 // htmlTitle returns the page's title (an error page's usual summary), or "".
 func htmlTitle(body []byte) string {
-	m := titleRE.FindSubmatch(body[:min(len(body), 8192)])
+	m := titleRE().FindSubmatch(body[:min(len(body), 8192)])
 	if m == nil {
 		return ""
 	}

@@ -186,10 +186,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	if h.success == nil {
-		h.success = successPage
+		h.success = successPage()
 	}
 	if h.failure == nil {
-		h.failure = errorPage
+		h.failure = errorPage()
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -438,7 +438,7 @@ func (h *handler) render(w http.ResponseWriter, t *template.Template, status int
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
 		buf.Reset()
-		_ = errorPage.Execute(&buf, data)
+		_ = errorPage().Execute(&buf, data)
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")

@@ -1,6 +1,9 @@
 package loopback
 
-import "html/template"
+import (
+	"html/template"
+	"sync"
+)
 
 // The built-in pages: small, self-contained (no external resources), escaped by html/template.
 const pageStyle = `<style>
@@ -14,7 +17,9 @@ code{background:#f0f1f3;border-radius:4px;padding:.1rem .35rem;font-size:.95em}
 .muted{color:#5c6068;font-size:.9rem}
 </style>`
 
-var successPage = template.Must(template.New("success").Parse(`<!DOCTYPE html>
+// The pages are parsed on first use, so that commands other than login pay nothing for them.
+var successPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("success").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Signed in - webex</title>` + pageStyle + `</head>
 <body><main>
@@ -22,8 +27,10 @@ var successPage = template.Must(template.New("success").Parse(`<!DOCTYPE html>
 <p>You are signed in. You can close this tab and return to the terminal.</p>
 </main></body></html>
 `))
+})
 
-var errorPage = template.Must(template.New("error").Parse(`<!DOCTYPE html>
+var errorPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("error").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign-in failed - webex</title>` + pageStyle + `</head>
 <body><main>
@@ -33,3 +40,4 @@ var errorPage = template.Must(template.New("error").Parse(`<!DOCTYPE html>
 <p class="muted">Return to the terminal for details.</p>
 </main></body></html>
 `))
+})
