@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
-	"github.com/webex-cli/webex/internal/inspect"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
 )
@@ -114,16 +113,11 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 	if err != nil {
 		return err
 	}
-	client := d.http()
 	report := map[string]any{"provider": string(prov.Kind)}
 	var notes []string
 
 	if email != "" {
-		ep := prov.Endpoints.WebFinger
-		if ep == "" {
-			ep = webfingerFor(prov.Issuer)
-		}
-		issuers, err := inspect.WebFinger(ctx, client, ep, email)
+		issuers, err := prov.WebFinger(ctx, email)
 		if err != nil {
 			return fmt.Errorf("WebFinger for %s: %w", email, err)
 		}
@@ -132,7 +126,7 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 
 	doc := prov.Discovery
 	if doc == nil && prov.Endpoints.Discovery != "" {
-		doc, err = inspect.Document(ctx, client, prov.Endpoints.Discovery)
+		doc, err = prov.FetchDiscovery(ctx)
 		if err != nil {
 			return fmt.Errorf("fetching the discovery document: %w", err)
 		}
@@ -200,7 +194,7 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 		notes = append(notes, "The provider does not announce PKCE S256; webex always uses S256.")
 	}
 	if prov.Endpoints.JWKS != "" {
-		keys, err := inspect.Keys(ctx, client, prov.Endpoints.JWKS)
+		keys, err := prov.FetchKeys(ctx)
 		if err != nil {
 			notes = append(notes, "Could not read the JWKS: "+errorLine(err))
 		} else {
@@ -255,14 +249,14 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 		fmt.Fprintf(tw, "  %s\t%s\n", k, v)
 	}
 	fmt.Fprintf(tw, "  signing_algorithms\t%s\n", strings.Join(prov.SigningAlgs, " "))
-	if keys, ok := report["keys"].([]inspect.Key); ok {
+	if keys, ok := report["keys"].([]provider.KeyInfo); ok {
 		fmt.Fprintln(tw, colour(on, "1", "KEYS")+"\t")
 		for _, k := range keys {
 			kid := k.KeyID
 			if kid == "" {
 				kid = "(no kid)"
 			}
-			fmt.Fprintf(tw, "  %s\t%s %s %s\n", kid, k.KeyType, k.Algorithm, k.Use)
+			fmt.Fprintf(tw, "  %s\t%s %s %s\n", kid, k.Type, k.Alg, k.Use)
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -275,19 +269,6 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 		}
 	}
 	return nil
-}
-
-// webfingerFor is the WebFinger endpoint at the issuer's host (RFC 7033, section 4).
-func webfingerFor(issuer string) string {
-	i := strings.Index(issuer, "://")
-	if i < 0 {
-		return issuer + "/.well-known/webfinger"
-	}
-	rest := issuer[i+3:]
-	if j := strings.IndexByte(rest, '/'); j >= 0 {
-		rest = rest[:j]
-	}
-	return issuer[:i+3] + rest + "/.well-known/webfinger"
 }
 
 func contains(list []string, s string) bool {

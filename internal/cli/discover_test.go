@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/webex-cli/webex/internal/emulator"
+)
+
+func TestDiscoverEmulator(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{})
+	h := newHarness(t, emulatorEnv(srv))
+
+	r := h.run("discover", "--json", "alice@example.com")
+	if r.code != 0 {
+		t.Fatalf("discover: %d %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Provider  string `json:"provider"`
+		WebFinger struct {
+			Issuers []string `json:"issuers"`
+		} `json:"webfinger"`
+		Announced map[string]any `json:"announced"`
+		Used      map[string]any `json:"used"`
+		Keys      []struct {
+			KID string `json:"kid"`
+			Kty string `json:"kty"`
+		} `json:"keys"`
+		Notes []string `json:"notes"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Provider != "webex" || len(rep.Keys) != 3 || rep.Announced["issuer"] != emulator.DefaultDiscoveryIssuer {
+		t.Errorf("report: %s", r.stdout)
+	}
+	if len(rep.WebFinger.Issuers) == 0 {
+		t.Errorf("no WebFinger issuer: %s", r.stdout)
+	}
+	if rep.Used["token"] != srv.BaseURL()+"/access_token" || rep.Used["device_authorization"] != srv.BaseURL()+"/device/authorize" {
+		t.Errorf("used endpoints: %v", rep.Used)
+	}
+	notes := strings.Join(rep.Notes, "\n")
+	for _, want := range []string{"is not the API base", "varies by data centre", "no device authorization endpoint"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+
+	r = h.run("discover")
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	mustContain(t, "discover table", r.stdout, "ANNOUNCED", "USED BY WEBEX", "KEYS", "NOTES", "issuer_pattern", emulator.DefaultDiscoveryIssuer)
+
+	if r := h.run("discover", "not-an-email"); r.code != ExitFailure || !strings.Contains(r.stderr, "not an email address") {
+		t.Errorf("bad email: %d %s", r.code, r.stderr)
+	}
+	if r := h.run("discover", "--issuer", "http://example.com"); r.code != ExitUsage {
+		t.Errorf("plain-http issuer: exit %d", r.code)
+	}
+}
