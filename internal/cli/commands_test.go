@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"rsc.io/qr"
+
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/emulator"
 )
@@ -256,5 +258,73 @@ func TestVersion(t *testing.T) {
 	r := h.run("version")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "webex ") || !strings.Contains(r.stdout, runtime.Version()) {
 		t.Errorf("version: %q", r.stdout)
+	}
+}
+
+// TestQRCodeMatrix reads the drawn QR code back, module by module, and compares it with the
+// code rsc.io/qr computes: what is on the screen is exactly the code, with a light quiet zone.
+func TestQRCodeMatrix(t *testing.T) {
+	const text = "http://127.0.0.1:8080/verify?userCode=5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592"
+	code, err := qr.Encode(text, qr.L)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := renderQR(&out, text, false); err != nil {
+		t.Fatal(err)
+	}
+	// Without colour the glyphs show light modules in the foreground colour.
+	light := map[rune][2]bool{'█': {true, true}, ' ': {false, false}, '▀': {true, false}, '▄': {false, true}}
+	var grid [][]bool // grid[y][x] true = light
+	for _, line := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
+		var top, bottom []bool
+		for _, r := range line {
+			m, ok := light[r]
+			if !ok {
+				t.Fatalf("unexpected glyph %q", r)
+			}
+			top, bottom = append(top, m[0]), append(bottom, m[1])
+		}
+		grid = append(grid, top, bottom)
+	}
+	for y := -qrQuietZone; y < code.Size+qrQuietZone-1; y++ {
+		for x := -qrQuietZone; x < code.Size+qrQuietZone-1; x++ {
+			gy, gx := y+qrQuietZone, x+qrQuietZone
+			if gy >= len(grid) || gx >= len(grid[gy]) {
+				t.Fatalf("the drawing is too small at module (%d,%d)", x, y)
+			}
+			dark := x >= 0 && y >= 0 && x < code.Size && y < code.Size && code.Black(x, y)
+			if grid[gy][gx] == dark {
+				t.Fatalf("module (%d,%d): drawn light=%v, want dark=%v", x, y, grid[gy][gx], dark)
+			}
+		}
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto})
+	h := newHarness(t, emulatorEnv(srv))
+	if r := h.run("login", "--flow", "device", "--profile", "work"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"__complete", "login", "--flow", ""}, []string{"auto", "browser", "device"}},
+		{[]string{"__complete", "login", "--provider", ""}, []string{"webex", "webex-gov", "oidc"}},
+		{[]string{"__complete", "login", "--storage", ""}, []string{"keyring", "file"}},
+		{[]string{"__complete", "login", "--qr", ""}, []string{"auto", "always", "never"}},
+		{[]string{"__complete", "token", "--profile", ""}, []string{"work"}},
+		{[]string{"__complete", "switch", "w"}, []string{"work"}},
+	} {
+		r := h.run(c.args...)
+		if r.code != 0 {
+			t.Fatalf("%v: %s", c.args, r.stderr)
+		}
+		got := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		if len(got) != len(c.want)+1 || strings.Join(got[:len(c.want)], " ") != strings.Join(c.want, " ") {
+			t.Errorf("%v completes to %q, want %q", c.args, got, c.want)
+		}
 	}
 }

@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer collects a process's stderr while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestEmulatorCommand runs `webex emulator` as a process: base URL and credentials on stdout,
+// a request log on stderr, a clean stop on Ctrl-C.
+func TestEmulatorCommand(t *testing.T) {
+	cmd := exec.Command(webexBin(t), "emulator", "--addr", "127.0.0.1:0", "--client-id", "Cemulated", "--user", "ada@example.com")
+	cmd.Env = baseEnv()
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stdout)
+	var lines []string
+	for len(lines) < 3 && sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "http://127.0.0.1:") || !strings.HasSuffix(lines[0], "/v1") ||
+		lines[1] != "WEBEX_CLIENT_ID=Cemulated" || !strings.HasPrefix(lines[2], "WEBEX_CLIENT_SECRET=") || len(lines[2]) < len("WEBEX_CLIENT_SECRET=")+32 {
+		t.Fatalf("first lines: %q", lines)
+	}
+	resp, err := http.Get(lines[0] + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if doc["issuer"] == nil || resp.Header.Get("TrackingID") == "" {
+		t.Errorf("discovery: %v", doc)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stderr.String(), "GET /v1/.well-known/openid-configuration 200") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(stderr.String(), "GET /v1/.well-known/openid-configuration 200") {
+		t.Errorf("no request log on stderr:\n%s", stderr.String())
+	}
+	if strings.Contains(stderr.String(), strings.TrimPrefix(lines[2], "WEBEX_CLIENT_SECRET=")) {
+		t.Error("the secret is in the request log")
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after Ctrl-C: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the emulator did not stop on Ctrl-C")
+	}
+	if !strings.Contains(stderr.String(), "Emulator stopped.") {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+
+	r := runWebex(t, nil, "", "emulator", "--addr", "0.0.0.0:0")
+	if r.code != 1 || !strings.Contains(r.stderr, "loopback") {
+		t.Errorf("non-loopback address without --allow-remote: exit %d, %s", r.code, r.stderr)
+	}
+}
