@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -26,6 +27,7 @@ type recordingBrowser struct {
 	mu     sync.Mutex
 	urls   []string
 	status []int
+	pages  []string
 	wg     sync.WaitGroup
 }
 
@@ -40,9 +42,11 @@ func (b *recordingBrowser) open(u string) error {
 		if err != nil {
 			return
 		}
-		drain(resp)
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
 		b.mu.Lock()
 		b.status = append(b.status, resp.StatusCode)
+		b.pages = append(b.pages, string(page))
 		b.mu.Unlock()
 	}()
 	return nil
@@ -200,6 +204,9 @@ func TestLoginRejectsBadAnswers(t *testing.T) {
 			if r.stdout != "" {
 				t.Errorf("stdout: %q", r.stdout)
 			}
+			if strings.Contains(tc.want[0], "signature") && f.Hits("/v1/verification") == 0 {
+				t.Error("the signature was judged without fetching the JWKS")
+			}
 			if got := f.Hits("/v1/access_token"); (got == 1) != tc.exchanged {
 				t.Errorf("token endpoint hit %d times, exchanged=%v", got, tc.exchanged)
 			}
@@ -208,6 +215,19 @@ func TestLoginRejectsBadAnswers(t *testing.T) {
 					t.Errorf("stderr holds a secret (%d bytes): %q", len(s), last)
 				}
 			}
+			// The browser waits for the outcome and is told the truth.
+			b.mu.Lock()
+			if len(b.status) != 1 || b.status[0] == http.StatusOK || !strings.Contains(b.pages[0], "<") {
+				t.Errorf("the browser saw %v, want one error page", b.status)
+			}
+			for _, s := range f.Secrets() {
+				for _, p := range b.pages {
+					if strings.Contains(p, s) {
+						t.Errorf("the browser page holds a secret (%d bytes)", len(s))
+					}
+				}
+			}
+			b.mu.Unlock()
 			assertNothingStored(t, h, "default")
 			if _, err := os.Stat(filepath.Join(h.env["WEBEX_CONFIG_DIR"], "default-profile")); err == nil {
 				t.Error("a default profile was set")
