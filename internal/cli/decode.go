@@ -21,7 +21,8 @@ import (
 
 // DecodeOptions are the settings of `webex decode`.
 type DecodeOptions struct {
-	Token    string // argument; "-" reads stdin; "" the stored ID token
+	Token    string // the argument; "-" reads stdin
+	HasToken bool   // an argument was given (even an empty one); else the stored ID token
 	JSON     bool
 	Verify   bool
 	Issuer   string
@@ -47,7 +48,7 @@ expiry, and exits 0 only when all hold.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				o.Token = args[0]
+				o.Token, o.HasToken = args[0], true
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -65,10 +66,11 @@ expiry, and exits 0 only when all hold.`,
 }
 
 func runDecode(ctx context.Context, d *deps, o *DecodeOptions) error {
-	raw, prof, err := decodeInput(d, o.Token)
+	raw, prof, err := decodeInput(d, o)
 	if err != nil {
 		return err
 	}
+	d.secret(raw)
 	tok, err := jwt.Decode(raw)
 	if err != nil {
 		return err
@@ -76,10 +78,16 @@ func runDecode(ctx context.Context, d *deps, o *DecodeOptions) error {
 	now := d.now()
 	expired, expKnown := tok.Expired(now)
 
+	// Problems with the flags or reaching the provider are not a verdict on the token: they
+	// are reported before anything is printed.
 	var verr error
 	verified := false
 	if o.Verify {
-		verr = verifyToken(ctx, d, o, prof, tok.Raw)
+		prov, clientID, err := verifierFor(ctx, d, o, prof)
+		if err != nil {
+			return err
+		}
+		_, verr = prov.VerifyIDToken(ctx, tok.Raw, provider.VerifyOptions{ClientID: clientID})
 		verified = verr == nil
 	}
 
@@ -119,15 +127,15 @@ func runDecode(ctx context.Context, d *deps, o *DecodeOptions) error {
 
 // decodeInput returns the token to decode: the argument, stdin for "-", or the profile's
 // stored ID token, with the profile when one was read.
-func decodeInput(d *deps, arg string) (string, *config.Profile, error) {
-	switch arg {
-	case "-":
+func decodeInput(d *deps, o *DecodeOptions) (string, *config.Profile, error) {
+	switch {
+	case o.Token == "-":
 		b, err := io.ReadAll(io.LimitReader(d.io.In, jwt.MaxSize+1))
 		if err != nil {
 			return "", nil, fmt.Errorf("reading the token from stdin: %w", err)
 		}
 		return string(b), nil, nil
-	case "":
+	case !o.HasToken:
 		cfg, err := d.config()
 		if err != nil {
 			return "", nil, err
@@ -156,15 +164,16 @@ func decodeInput(d *deps, arg string) (string, *config.Profile, error) {
 		}
 		return sec.IDToken, p, nil
 	}
-	return arg, nil, nil
+	return o.Token, nil, nil
 }
 
-// verifyToken checks raw against the chosen provider's keys and rules.
-func verifyToken(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Profile, raw string) error {
+// verifierFor picks the provider whose keys and rules a token is checked against, and the
+// audience it must carry.
+func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Profile) (*provider.Provider, string, error) {
 	if prof == nil && o.Issuer == "" && o.JWKSURL == "" {
 		cfg, err := d.config()
 		if err != nil {
-			return err
+			return nil, "", err
 		}
 		if p, err := cfg.Load(d.profile(cfg)); err == nil {
 			prof = p
@@ -178,7 +187,7 @@ func verifyToken(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 		clientID = d.getenv("WEBEX_CLIENT_ID")
 	}
 	if clientID == "" {
-		return usageErrorf("--verify needs the expected audience: pass --client-id or log in first")
+		return nil, "", usageErrorf("--verify needs the expected audience: pass --client-id or log in first")
 	}
 	opts := provider.Options{HTTPClient: d.http(), Now: d.now}
 	var prov *provider.Provider
@@ -186,27 +195,26 @@ func verifyToken(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 	switch {
 	case o.JWKSURL != "":
 		if err := provider.ValidateURL(o.JWKSURL); err != nil {
-			return usageErrorf("--jwks-url: %v", err)
+			return nil, "", usageErrorf("--jwks-url: %v", err)
 		}
 		if o.Issuer == "" {
-			return usageErrorf("--jwks-url needs --issuer, the iss the token must carry")
+			return nil, "", usageErrorf("--jwks-url needs --issuer, the iss the token must carry")
 		}
 		prov, err = provider.NewStatic(o.Issuer, o.JWKSURL, nil, opts)
 	case o.Issuer != "":
 		if err := provider.ValidateURL(o.Issuer); err != nil {
-			return usageErrorf("--issuer: %v", err)
+			return nil, "", usageErrorf("--issuer: %v", err)
 		}
 		prov, err = provider.Discover(ctx, o.Issuer, opts)
 	case prof != nil:
 		prov, err = session.ProviderFor(ctx, prof, opts)
 	default:
-		return usageErrorf("--verify needs a provider: log in first, or pass --issuer or --jwks-url")
+		return nil, "", usageErrorf("--verify needs a provider: log in first, or pass --issuer or --jwks-url")
 	}
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	_, err = prov.VerifyIDToken(ctx, raw, provider.VerifyOptions{ClientID: clientID})
-	return err
+	return prov, clientID, nil
 }
 
 func timesJSON(tok *jwt.Token, now time.Time) []map[string]any {

@@ -39,6 +39,7 @@ through. The token never appears on a command line.`,
 
 func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) error {
 	token := d.getenv("WEBEX_ACCESS_TOKEN")
+	d.secret(token)
 	if token == "" {
 		cfg, err := d.config()
 		if err != nil {

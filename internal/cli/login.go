@@ -258,6 +258,7 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 		return nil, err
 	}
 	pl.clientSecret = secret
+	d.secret(secret)
 
 	if o.Flow == "" || o.Flow == "auto" {
 		pl.flow, pl.why = chooseFlow(systemEnvironment(d.getenv))
@@ -372,14 +373,16 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, 
 		},
 		Complete: func(ctx context.Context, res *loopback.Result) error {
 			hint.Stop()
+			d.secret(res.Code, res.CodeVerifier)
 			fmt.Fprintln(d.io.ErrOut, "Received the authorization code; exchanging it for tokens.")
 			oc := pl.prov.OAuth2Config(pl.clientID, pl.clientSecret, res.RedirectURI, pl.scopes)
 			hctx := context.WithValue(ctx, oauth2.HTTPClient, d.http())
 			tok, err := oc.Exchange(hctx, res.Code, oauth2.VerifierOption(res.CodeVerifier))
 			if err != nil {
-				return providerError("exchanging the authorization code", err)
+				// The browser's error page shows this message too.
+				return d.scrubError(providerError("exchanging the authorization code", err))
 			}
-			return finish(&loginResult{token: tok, nonce: res.Nonce, redirectURI: res.RedirectURI})
+			return d.scrubError(finish(&loginResult{token: tok, nonce: res.Nonce, redirectURI: res.RedirectURI}))
 		},
 	})
 	return err
@@ -403,6 +406,7 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 	if err != nil {
 		return err
 	}
+	d.secret(code.DeviceCode)
 	ev.emit(map[string]any{
 		"event":                     "device_code",
 		"user_code":                 code.UserCode,
@@ -452,6 +456,8 @@ func showDeviceCode(d *deps, code *device.Code, qrMode string) {
 // Nothing is stored unless every check passes.
 func finishLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenstore.Store, pl *loginPlan, res *loginResult, ev *eventWriter) error {
 	tok := res.token
+	idt, _ := tok.Extra("id_token").(string)
+	d.secret(tok.AccessToken, tok.RefreshToken, idt)
 	now := d.now()
 	p := &config.Profile{
 		Name:           pl.profile,

@@ -26,7 +26,7 @@ func run(ctx context.Context, args []string, d *deps) int {
 		var se *silentError
 		var ee *exitError
 		if !errors.As(err, &se) && !errors.As(err, &ee) {
-			fmt.Fprintln(d.io.ErrOut, "webex: "+errorLine(err))
+			fmt.Fprintln(d.io.ErrOut, "webex: "+d.scrub(errorLine(err)))
 			var ue *usageError
 			if errors.As(err, &ue) && cmd != nil {
 				fmt.Fprintf(d.io.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())

@@ -58,11 +58,13 @@ func (d *deps) manager(cfg *config.Config) *session.Manager {
 		OpenStore:  func(kind string) (tokenstore.Store, error) { return d.openStore(kind, cfg.Dir()) },
 		HTTPClient: d.http,
 		Now:        d.now,
+		Secret:     d.secret,
 	}
 }
 
 func runToken(ctx context.Context, d *deps, o *TokenOptions) error {
 	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" && !o.IDToken {
+		d.secret(env)
 		if o.JSON {
 			return writeJSON(d, map[string]any{"token": env, "token_type": "Bearer", "expires_at": nil, "scopes": []string{}, "source": "WEBEX_ACCESS_TOKEN"})
 		}

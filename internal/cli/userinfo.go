@@ -41,6 +41,7 @@ func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
 	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" {
 		token = env
 	}
+	d.secret(token)
 	prov, prof, err := resolveProvider(ctx, d, &providerFlags{})
 	if err != nil {
 		return err

@@ -27,6 +27,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/oauth2"
+
+	"github.com/webex-cli/webex/internal/httpx"
 )
 
 // Error codes a caller may branch on. The RFC 6749 §5.2 and RFC 8628 §3.5 codes, the OpenID
@@ -402,7 +404,9 @@ func htmlTitle(body []byte) string {
 // escapes, bidi overrides, ...) removed, runs of white space folded, at most max runes (an
 // ellipsis marks a cut).
 func clean(s string, max int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	// Providers may echo what they were sent ("code=... is not valid"): redact tokens, codes
+	// and secrets before the text reaches a message.
+	s = httpx.RedactText(strings.ToValidUTF8(s, "\uFFFD"))
 	s = strings.Map(func(r rune) rune {
 		switch {
 		case unicode.IsSpace(r):

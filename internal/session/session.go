@@ -63,6 +63,15 @@ type Manager struct {
 	Now func() time.Time
 	// LockTimeout bounds the wait for the profile's refresh lock (default DefaultLockTimeout).
 	LockTimeout time.Duration
+	// Secret, when set, is told every token and client secret the Manager reads or receives,
+	// so the caller can keep them out of anything it shows.
+	Secret func(values ...string)
+}
+
+func (m *Manager) secret(values ...string) {
+	if m.Secret != nil {
+		m.Secret(values...)
+	}
 }
 
 func (m *Manager) now() time.Time {
@@ -114,6 +123,7 @@ func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duratio
 		if err != nil {
 			return nil, err
 		}
+		m.secret(at)
 		return tokenOf(p, at, false), nil
 	}
 	return m.refresh(ctx, p, minTTL, false)
@@ -170,6 +180,7 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 	if (force && othersDid) || (!force && !NeedsRefresh(p, m.now(), minTTL)) {
 		at, err := st.LoadAccessToken(p.Name)
 		if err == nil {
+			m.secret(at)
 			return tokenOf(p, at, false), nil
 		}
 		if !errors.Is(err, tokenstore.ErrNotFound) {
@@ -184,6 +195,7 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 	if err != nil {
 		return nil, err
 	}
+	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
 	return m.refreshWith(ctx, p, st, sec)
 }
 
@@ -223,6 +235,8 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 		return nil, fmt.Errorf("refreshing the token: %w", err)
 	}
 
+	newID, _ := tok.Extra("id_token").(string)
+	m.secret(tok.AccessToken, tok.RefreshToken, newID)
 	next := *sec
 	next.AccessToken = tok.AccessToken
 	if tok.RefreshToken != "" {
