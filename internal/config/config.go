@@ -27,10 +27,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/webex-cli/webex/internal/privatefile"
 )
 
 // Provider kinds stored in [Profile.Provider].
@@ -292,7 +293,7 @@ func (c *Config) Load(name string) (*Profile, error) {
 		return nil, err
 	}
 	path := c.ProfilePath(name)
-	data, err := readSmallFile(path)
+	data, err := privatefile.Read(path, maxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
 	}
@@ -348,7 +349,7 @@ func (c *Config) Save(p *Profile) error {
 	if err := c.mkdirs(); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(c.ProfilePath(p.Name), data); err != nil {
+	if err := privatefile.WriteAtomic(c.ProfilePath(p.Name), data); err != nil {
 		return fmt.Errorf("saving profile %q: %w", p.Name, err)
 	}
 	return nil
@@ -410,7 +411,7 @@ func (c *Config) List() ([]*Profile, error) {
 // and it does not look at WEBEX_PROFILE or --profile; the caller does.
 func (c *Config) Default() (string, error) {
 	path := c.defaultPath()
-	data, err := readSmallFile(path)
+	data, err := privatefile.Read(path, maxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return DefaultProfile, nil
 	}
@@ -436,7 +437,7 @@ func (c *Config) SetDefault(name string) error {
 	if err := c.mkdirs(); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(c.defaultPath(), []byte(name+"\n")); err != nil {
+	if err := privatefile.WriteAtomic(c.defaultPath(), []byte(name+"\n")); err != nil {
 		return fmt.Errorf("setting the default profile: %w", err)
 	}
 	return nil
@@ -450,96 +451,5 @@ func (c *Config) mkdirs() error {
 	if err := os.MkdirAll(c.dir, 0o700); err != nil {
 		return fmt.Errorf("creating the config directory: %w", err)
 	}
-	return ensurePrivateDir(filepath.Join(c.dir, "profiles"))
-}
-
-// ensurePrivateDir creates dir with mode 0700 or, when it exists with group
-// or other permissions, removes them. Windows has no mode bits to fix.
-func ensurePrivateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
-	}
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%s is not a directory", dir)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("making %s private: %w", dir, err)
-		}
-	}
-	return nil
-}
-
-// readSmallFile reads at most maxFileSize bytes of a regular file.
-func readSmallFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxFileSize)
-	}
-	return data, nil
-}
-
-// writeFileAtomic replaces path with data: a temporary file in the same
-// directory (mode 0600), fsync, rename over path, then fsync of the
-// directory so the rename survives a crash. Readers see the old or the new
-// content, never a mix.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if runtime.GOOS != "windows" {
-		if err = f.Chmod(0o600); err != nil {
-			return err
-		}
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	syncDir(dir)
-	return nil
-}
-
-// syncDir flushes a directory entry change; best effort (not supported on
-// Windows, where rename is already durable enough for our purpose).
-func syncDir(dir string) {
-	if runtime.GOOS == "windows" {
-		return
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
+	return privatefile.EnsureDir(filepath.Join(c.dir, "profiles"))
 }

@@ -9,9 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/privatefile"
 )
 
 // maxTokenFile bounds what File reads; tokens are a few kilobytes at most.
@@ -47,7 +47,7 @@ func (f *File) Load(profile string) (*Secrets, error) {
 		return nil, err
 	}
 	path := f.Path(profile)
-	data, err := readPrivateFile(path)
+	data, err := privatefile.Read(path, maxTokenFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("profile %q: %w", profile, ErrNotFound)
 	}
@@ -86,10 +86,10 @@ func (f *File) Save(profile string, s *Secrets) error {
 		return fmt.Errorf("encoding tokens of profile %q: %w", profile, err)
 	}
 	data = append(data, '\n')
-	if err := ensurePrivateDir(f.dir); err != nil {
+	if err := privatefile.EnsureDir(f.dir); err != nil {
 		return fmt.Errorf("saving tokens of profile %q: %w", profile, err)
 	}
-	if err := writeFileAtomic(f.Path(profile), data); err != nil {
+	if err := privatefile.WriteAtomic(f.Path(profile), data); err != nil {
 		return fmt.Errorf("saving tokens of profile %q: %w", profile, err)
 	}
 	return nil
@@ -136,100 +136,4 @@ func parseSecrets(data []byte) (*Secrets, error) {
 		return nil, fmt.Errorf("%w: unexpected data after the JSON object", ErrCorrupt)
 	}
 	return &s, nil
-}
-
-// readPrivateFile reads a regular file of at most maxTokenFile bytes and
-// removes group and other permissions from it if it has any.
-func readPrivateFile(path string) ([]byte, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	fi, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		if err := fh.Chmod(0o600); err != nil {
-			return nil, fmt.Errorf("making %s private: %w", path, err)
-		}
-	}
-	data, err := io.ReadAll(io.LimitReader(fh, maxTokenFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxTokenFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxTokenFile)
-	}
-	return data, nil
-}
-
-// ensurePrivateDir creates dir (and parents) with mode 0700 or, when it
-// exists with group or other permissions, removes them.
-func ensurePrivateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%s is not a directory", dir)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("making %s private: %w", dir, err)
-		}
-	}
-	return nil
-}
-
-// writeFileAtomic replaces path with data through a 0600 temporary file in
-// the same folder, fsync and rename, then syncs the folder. Readers see the
-// old or the new content, never a mix.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	fh, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := fh.Name()
-	defer func() {
-		if err != nil {
-			fh.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if runtime.GOOS != "windows" {
-		if err = fh.Chmod(0o600); err != nil {
-			return err
-		}
-	}
-	if _, err = fh.Write(data); err != nil {
-		return err
-	}
-	if err = fh.Sync(); err != nil {
-		return err
-	}
-	if err = fh.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if runtime.GOOS != "windows" {
-		if d, derr := os.Open(dir); derr == nil {
-			_ = d.Sync()
-			d.Close()
-		}
-	}
-	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/privatefile"
 )
 
 // Lock polling: the first retry comes after lockMinDelay, then the delay
@@ -40,7 +41,7 @@ func Lock(ctx context.Context, configDir, profile string) (unlock func() error, 
 	if err := config.ValidateName(profile); err != nil {
 		return nil, err
 	}
-	if err := ensurePrivateDir(filepath.Join(configDir, "locks")); err != nil {
+	if err := privatefile.EnsureDir(filepath.Join(configDir, "locks")); err != nil {
 		return nil, fmt.Errorf("creating the lock folder: %w", err)
 	}
 	path := LockPath(configDir, profile)

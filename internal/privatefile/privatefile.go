@@ -1,0 +1,109 @@
+// Package privatefile reads and writes the files that only their owner may see: profile
+// settings and, with --storage file, tokens. Folders are 0700 and files 0600 (on Unix; Windows
+// has no mode bits to set), loosened permissions are tightened again, and writes are atomic,
+// so a reader sees the old content or the new, never a mix, and a crash never leaves half a
+// file. It never decides what goes into the files.
+package privatefile
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// EnsureDir creates dir (and its parents) with mode 0700 or, when it exists with group or
+// other permissions, removes them.
+func EnsureDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("making %s private: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// Read returns the content of the regular file at path, of at most max bytes, and removes
+// group and other permissions from it if it has any.
+func Read(path string, max int) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		if err := fh.Chmod(0o600); err != nil {
+			return nil, fmt.Errorf("making %s private: %w", path, err)
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, int64(max)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	return data, nil
+}
+
+// WriteAtomic replaces path with data: a 0600 temporary file in the same folder, fsync,
+// rename over path, then fsync of the folder so that the rename survives a crash.
+func WriteAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	fh, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := fh.Name()
+	defer func() {
+		if err != nil {
+			fh.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if runtime.GOOS != "windows" {
+		if err = fh.Chmod(0o600); err != nil {
+			return err
+		}
+	}
+	if _, err = fh.Write(data); err != nil {
+		return err
+	}
+	if err = fh.Sync(); err != nil {
+		return err
+	}
+	if err = fh.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if runtime.GOOS != "windows" {
+		if d, derr := os.Open(dir); derr == nil {
+			_ = d.Sync()
+			d.Close()
+		}
+	}
+	return nil
+}
