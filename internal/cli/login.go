@@ -472,7 +472,7 @@ func finishLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenst
 		IssuerAllow:    pl.issuerAllow,
 		TokenType:      tok.TokenType,
 		AccessIssuedAt: now,
-		AccessExpiry:   tok.Expiry,
+		AccessExpiry:   session.AccessExpiry(tok, now),
 		UpdatedAt:      now,
 	}
 	if pl.prov.Kind != provider.KindOIDC {

@@ -253,7 +253,7 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 		np.HasIDToken = true
 	}
 	np.AccessIssuedAt = now
-	np.AccessExpiry = tok.Expiry
+	np.AccessExpiry = AccessExpiry(tok, now)
 	if tt := tok.TokenType; tt != "" {
 		np.TokenType = tt
 	}
@@ -322,6 +322,16 @@ func ProviderFor(ctx context.Context, p *config.Profile, opts provider.Options) 
 		return provider.Discover(ctx, p.Issuer, opts)
 	}
 	return nil, fmt.Errorf("profile %q names an unknown provider %q", p.Name, p.Provider)
+}
+
+// AccessExpiry is when tok's access token expires, counted from now (the caller's clock)
+// with the response's expires_in; x/oauth2's own Expiry, which uses the system clock, only
+// when expires_in is absent.
+func AccessExpiry(tok *oauth2.Token, now time.Time) time.Time {
+	if d, ok := DurationExtra(tok, "expires_in"); ok {
+		return now.Add(d)
+	}
+	return tok.Expiry
 }
 
 // DurationExtra reads a number of seconds from a token response field, as a number or a
