@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -64,27 +65,33 @@ func normalizeName(name string) string {
 	return b.String()
 }
 
+// The patterns are compiled on first use: a run of webex that never redacts anything (the
+// hot path of webex token) pays nothing for them.
 var (
 	// A JWS (3 parts) or JWE (5 parts) compact serialization: the header always starts
 	// with eyJ, the base64url of `{"`. Two parts or more are treated as one, to be safe.
-	jwtRe = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){1,4}`)
+	jwtRe = lazyRegexp(`eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){1,4}`)
 	// http(s) URLs inside free text.
-	urlRe = regexp.MustCompile(`(?i)\bhttps?://[^\s"'<>\x60]+`)
+	urlRe = lazyRegexp(`(?i)\bhttps?://[^\s"'<>\x60]+`)
 	// Credentials after an authentication scheme in free text.
 	// The credential is an RFC 7235 token68.
-	schemeRe = regexp.MustCompile(`(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/-]+=*)`)
+	schemeRe = lazyRegexp(`(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/-]+=*)`)
 	// name=value, name: value, "name":"value" in free text; the name is checked with
 	// IsSecretName. The value stops at '?', '=' and '#' so that a URL value such as
 	// href="/cb?code=x" exposes its own parameters to the same rule.
-	kvRe = regexp.MustCompile(`([A-Za-z0-9_.-]+)("?\s*[:=]\s*"?)([^\s"'&,;<>()\[\]{}?=#]+)`)
+	kvRe = lazyRegexp(`([A-Za-z0-9_.-]+)("?\s*[:=]\s*"?)([^\s"'&,;<>()\[\]{}?=#]+)`)
 )
 
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
 func redactJWTs(s string) string {
-	return jwtRe.ReplaceAllStringFunc(s, func(m string) string { return redacted(len(m)) })
+	return jwtRe().ReplaceAllStringFunc(s, func(m string) string { return redacted(len(m)) })
 }
 
 func redactSchemes(s string) string {
-	idx := schemeRe.FindAllStringSubmatchIndex(s, -1)
+	idx := schemeRe().FindAllStringSubmatchIndex(s, -1)
 	if idx == nil {
 		return s
 	}
@@ -111,8 +118,8 @@ func isAlnum(c byte) bool {
 }
 
 func redactKVs(s string) string {
-	return kvRe.ReplaceAllStringFunc(s, func(m string) string {
-		sub := kvRe.FindStringSubmatch(m)
+	return kvRe().ReplaceAllStringFunc(s, func(m string) string {
+		sub := kvRe().FindStringSubmatch(m)
 		// After "Authorization: " comes the scheme, whose credential redactSchemes handled.
 		if !IsSecretName(sub[1]) || strings.EqualFold(sub[3], "bearer") || strings.EqualFold(sub[3], "basic") {
 			return m
@@ -126,7 +133,7 @@ func redactKVs(s string) string {
 func redactValue(s string) string {
 	s = redactJWTs(s)
 	if strings.Contains(s, "://") {
-		s = urlRe.ReplaceAllStringFunc(s, RedactURL)
+		s = urlRe().ReplaceAllStringFunc(s, RedactURL)
 	}
 	return redactSchemes(s)
 }
@@ -202,7 +209,7 @@ func RedactForm(s string) string {
 		}
 		switch {
 		case dv == "":
-		case IsSecretName(dk) || jwtRe.MatchString(dv) || jwtRe.MatchString(v):
+		case IsSecretName(dk) || jwtRe().MatchString(dv) || jwtRe().MatchString(v):
 			v = redacted(len(dv))
 		case strings.Contains(dv, "://"):
 			if r := redactValue(dv); r != dv {
