@@ -97,3 +97,62 @@ func TestEmulatorCommand(t *testing.T) {
 		t.Errorf("non-loopback address without --allow-remote: exit %d, %s", r.code, r.stderr)
 	}
 }
+
+// TestCtrlCDuringLogin: an interrupted device login stops polling, says so, exits 130 and
+// stores nothing.
+func TestCtrlCDuringLogin(t *testing.T) {
+	emu := exec.Command(webexBin(t), "emulator", "--addr", "127.0.0.1:0")
+	emu.Env = baseEnv()
+	out, err := emu.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { emu.Process.Kill(); emu.Wait() }()
+	sc := bufio.NewScanner(out)
+	var lines []string
+	for len(lines) < 3 && sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if len(lines) < 3 {
+		t.Fatal("the emulator did not start")
+	}
+	dir := t.TempDir()
+	login := exec.Command(webexBin(t), "login", "--flow", "device", "--json", "--storage", "file")
+	login.Env = append(baseEnv(), "WEBEX_CONFIG_DIR="+dir, "WEBEX_BASE_URL="+lines[0], lines[1], lines[2])
+	var stderr lockedBuffer
+	login.Stderr = &stderr
+	lout, err := login.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := login.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ls := bufio.NewScanner(lout)
+	if !ls.Scan() || !strings.Contains(ls.Text(), `"event":"device_code"`) {
+		t.Fatalf("no device code event: %q %s", ls.Text(), stderr.String())
+	}
+	if err := login.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- login.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		login.Process.Kill()
+		t.Fatal("the login did not stop on Ctrl-C")
+	}
+	if code := login.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit code %d, want 130; stderr:\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "webex: cancelled") {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+	if entries, _ := os.ReadDir(dir + "/profiles"); len(entries) != 0 {
+		t.Errorf("a profile was stored: %v", entries)
+	}
+}

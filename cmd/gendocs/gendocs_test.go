@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -344,7 +343,7 @@ func TestCompletionScriptsMatchTheBinary(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.shell, func(t *testing.T) {
 			ios, _, out, errOut := iostreams.Test()
-			if code := cli.Main(context.Background(), []string{"completion", tt.shell}, ios); code != 0 {
+			if code := cli.Main([]string{"completion", tt.shell}, ios); code != 0 {
 				t.Fatalf("webex completion %s: exit %d: %s", tt.shell, code, errOut)
 			}
 			want, err := os.ReadFile(filepath.Join(dir, completionsDir, tt.file))

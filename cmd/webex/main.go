@@ -3,18 +3,14 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/webex-cli/webex/internal/cli"
 	"github.com/webex-cli/webex/internal/iostreams"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args[1:], iostreams.System())
-	stop()
-	os.Exit(code)
+	// cli.Main turns Ctrl-C and SIGTERM into a cancelled context once a command starts work
+	// that can block; until then the default action (exit 130) is the clean way out.
+	os.Exit(cli.Main(os.Args[1:], iostreams.System()))
 }

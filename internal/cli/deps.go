@@ -30,6 +30,10 @@ type deps struct {
 	// openStore opens the secret store of the given kind ("keyring" or "file").
 	openStore func(kind, configDir string) (tokenstore.Store, error)
 
+	// interruptible makes interrupts cancel the command's context from now on; commands call
+	// it (through http and blocking work) before anything that can wait. Nil in tests.
+	interruptible func()
+
 	// Global flag values.
 	profileFlag string
 	debug       bool
@@ -100,6 +104,7 @@ func newDeps(ios *iostreams.IOStreams) *deps {
 // http returns the shared HTTP client, tracing to stderr when --debug or WEBEX_DEBUG is on.
 func (d *deps) http() *http.Client {
 	d.httpOnce.Do(func() {
+		d.blocking()
 		o := httpx.Options{UserAgent: "webex/" + shortVersion(), Now: d.now}
 		if d.debugOn() {
 			o.Debug = d.io.ErrOut
@@ -118,6 +123,13 @@ func (d *deps) debugOn() bool {
 		return true
 	}
 	return false
+}
+
+// blocking is called before work that may wait: from then on Ctrl-C cancels the context.
+func (d *deps) blocking() {
+	if d.interruptible != nil {
+		d.interruptible()
+	}
 }
 
 // configDir resolves the configuration folder.

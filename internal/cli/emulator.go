@@ -77,6 +77,7 @@ WEBEX_BASE_URL.`,
 }
 
 func runEmulator(ctx context.Context, d *deps, o *EmulatorOptions) error {
+	d.blocking()
 	srv, err := emulator.New(emulator.Config{
 		ClientID:         o.ClientID,
 		ClientSecret:     o.ClientSecret,

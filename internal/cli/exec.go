@@ -38,6 +38,7 @@ through. The token never appears on a command line.`,
 }
 
 func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) error {
+	d.blocking()
 	token := d.getenv("WEBEX_ACCESS_TOKEN")
 	d.secret(token)
 	if token == "" {

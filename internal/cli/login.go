@@ -135,6 +135,7 @@ func runLogin(ctx context.Context, d *deps, o *LoginOptions) error {
 	if o.Timeout <= 0 {
 		return usageErrorf("--timeout must be positive")
 	}
+	d.blocking()
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 

@@ -7,6 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -14,8 +18,31 @@ import (
 )
 
 // Main runs the command line with args (without the program name) and returns the exit code.
-func Main(ctx context.Context, args []string, ios *iostreams.IOStreams) int {
-	return run(ctx, args, newDeps(ios))
+//
+// Interrupts (Ctrl-C, SIGTERM) cancel the command's context, so that it stops cleanly and
+// exits 130, from the moment the command starts work that can block: a network request, a
+// login, the emulator, a child process. The handler is installed only then, because
+// installing it costs a measurable share of a `webex token` that answers from the store.
+// Before that the default action applies, which the shell also reports as 130.
+func Main(args []string, ios *iostreams.IOStreams) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d := newDeps(ios)
+	var once sync.Once
+	d.interruptible = func() {
+		once.Do(func() {
+			ch := make(chan os.Signal, 1)
+			signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+			go func() {
+				select {
+				case <-ch:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+		})
+	}
+	return run(ctx, args, d)
 }
 
 func run(ctx context.Context, args []string, d *deps) int {
