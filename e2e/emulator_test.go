@@ -81,9 +81,9 @@ func TestEmulatorCommand(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after Ctrl-C: %v\n%s", err, stderr.String())
+	case <-done:
+		if code := cmd.ProcessState.ExitCode(); code != 130 {
+			t.Fatalf("exit code after Ctrl-C: %d, want 130\n%s", code, stderr.String())
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the emulator did not stop on Ctrl-C")

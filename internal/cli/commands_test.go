@@ -222,6 +222,10 @@ func TestUsageErrors(t *testing.T) {
 		{"decode", "a", "b"},
 		{"token", "--min-ttl", "soon"},
 		{"emulator", "--approve", "maybe"},
+		{"frobnicate"},
+		{"token", "--profile", "../etc"},
+		{"status", "--profile", "a/b"},
+		{"decode", "--profile", "..", "x.y.z"},
 	} {
 		r := h.run(args...)
 		if r.code != ExitUsage {
@@ -234,6 +238,11 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("%v: stdout %q", args, r.stdout)
 		}
 	}
+	h.env["WEBEX_PROFILE"] = "bad name"
+	if r := h.run("token"); r.code != ExitUsage || !strings.Contains(r.stderr, "invalid profile name") {
+		t.Errorf("WEBEX_PROFILE with a bad name: exit %d %s", r.code, r.stderr)
+	}
+	delete(h.env, "WEBEX_PROFILE")
 	if r := h.run("login", "--client-id", "x", "--client-secret-file", "/nonexistent/secret"); r.code != ExitUsage {
 		t.Errorf("missing secret file: exit %d", r.code)
 	}

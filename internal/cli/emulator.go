@@ -117,5 +117,6 @@ func runEmulator(ctx context.Context, d *deps, o *EmulatorOptions) error {
 	defer cancel()
 	_ = srv.Shutdown(sctx)
 	fmt.Fprintln(d.io.ErrOut, "Emulator stopped.")
-	return nil
+	// Stopped by Ctrl-C or SIGTERM: exit 130 as the contract says, without an error line.
+	return &exitError{code: ExitCancelled}
 }

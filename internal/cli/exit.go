@@ -49,26 +49,18 @@ type exitError struct{ code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-// silentError has already been reported to the user; only its exit code remains.
-type silentError struct{ code int }
-
-func (e *silentError) Error() string { return "" }
-
 // exitCode maps an error returned by a command to the process exit code.
 func exitCode(err error) int {
 	var (
 		ue *usageError
 		le *loginRequiredError
 		ee *exitError
-		se *silentError
 	)
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &se):
-		return se.code
 	case errors.Is(err, context.Canceled):
 		return ExitCancelled
 	case errors.As(err, &le):

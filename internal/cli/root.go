@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/iostreams"
 )
 
@@ -49,10 +51,12 @@ func run(ctx context.Context, args []string, d *deps) int {
 	root := NewRootCmd(d)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil && cmd == root && strings.HasPrefix(err.Error(), "unknown command ") {
+		err = &usageError{err}
+	}
 	if err != nil {
-		var se *silentError
 		var ee *exitError
-		if !errors.As(err, &se) && !errors.As(err, &ee) {
+		if !errors.As(err, &ee) {
 			fmt.Fprintln(d.io.ErrOut, "webex: "+d.scrub(errorLine(err)))
 			var ue *usageError
 			if errors.As(err, &ue) && cmd != nil {
@@ -84,6 +88,16 @@ refreshing it when needed.`,
 	root.SetErr(d.io.ErrOut)
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		for _, name := range []string{d.profileFlag, d.getenv("WEBEX_PROFILE")} {
+			if name != "" {
+				if err := config.ValidateName(name); err != nil {
+					return &usageError{err}
+				}
+			}
+		}
+		return nil
+	}
 
 	pf := root.PersistentFlags()
 	pf.StringVarP(&d.profileFlag, "profile", "p", "", "profile to use (env WEBEX_PROFILE; default: the active profile)")
