@@ -5,7 +5,11 @@
 //
 // Run binds the listener before anything else and only then hands the URL to Config.OnReady,
 // which is where the caller opens a browser: this package never opens one, never prints and
-// never prompts. It answers exactly one callback, then shuts the listener down. It does not
+// never prompts. Only a callback that carries the login's state decides the login (RFC 6749
+// §10.12, RFC 8252 §8.9): one with a missing or wrong state, whoever sent it (another local
+// process, or a web page pointing an <img> at the callback), gets a 400 page, is reported
+// through Config.OnRejected, and the listener keeps waiting. It answers exactly one callback
+// with the right state, then shuts the listener down. It does not
 // exchange the code itself: Result carries the code with the PKCE verifier, nonce and redirect
 // URI the token request and ID token check need (with golang.org/x/oauth2 and go-oidc), and
 // Config.Complete lets the caller do that work while the browser waits, so that the page the
@@ -82,9 +86,23 @@ type Config struct {
 	// "default-src 'none'; style-src 'unsafe-inline'; img-src data:".
 	SuccessPage *template.Template
 	ErrorPage   *template.Template
+	// OnRejected, when set, is told about each callback that was ignored because its state
+	// is missing, wrong or repeated: the browser got a 400 page saying the answer does not
+	// belong to this sign-in, and Run keeps waiting. err matches ErrStateMismatch (or
+	// ErrMalformedCallback for a repeated state) with errors.Is; when the ignored callback
+	// carried error=, err also wraps the provider's *oautherr.Error (sanitised), so that a
+	// caller can say "ignored ...". Only the first MaxRejectedReports rejections are reported.
+	// It is called from the HTTP handler's goroutine, possibly concurrently with OnReady and
+	// Complete, and must return promptly. err never holds the code or the state.
+	OnRejected func(err error)
 	// Rand is the source of state, nonce and PKCE verifier; nil means crypto/rand.
 	Rand io.Reader
 }
+
+// MaxRejectedReports bounds how many ignored callbacks one Run reports to Config.OnRejected,
+// so that a page that keeps hitting the callback cannot flood the caller. Later ones are still
+// answered with a 400 page and ignored.
+const MaxRejectedReports = 5
 
 // PageData is what SuccessPage and ErrorPage are executed with.
 type PageData struct {
@@ -114,7 +132,7 @@ type Result struct {
 var (
 	// ErrStateMismatch: the callback's state is missing or differs from the one sent, so the
 	// answer may not belong to this login (RFC 6749 §10.12).
-	ErrStateMismatch = errors.New("the sign-in answer does not belong to this login (state mismatch); start the login again")
+	ErrStateMismatch = errors.New("the sign-in answer does not belong to this login (state mismatch)")
 	// ErrMissingCode: the callback carried neither a code nor an error.
 	ErrMissingCode = errors.New("the sign-in answer carries no authorization code")
 	// ErrMalformedCallback: a repeated parameter or an unusable code.
@@ -123,12 +141,19 @@ var (
 
 // PortInUseError is returned when the redirect URI's port is taken.
 type PortInUseError struct {
+	// Host is the address the listener tried to bind: "127.0.0.1" (also for localhost) or
+	// "::1". Empty reads as 127.0.0.1.
+	Host string
 	Port int
 	Err  error
 }
 
 func (e *PortInUseError) Error() string {
-	return fmt.Sprintf("port %d on 127.0.0.1 is already in use; pass --redirect-uri with another port registered on the integration", e.Port)
+	host := e.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return fmt.Sprintf("port %d on %s is already in use; pass --redirect-uri with another port registered on the integration", e.Port, host)
 }
 
 func (e *PortInUseError) Unwrap() error { return e.Err }
@@ -137,10 +162,12 @@ func (e *PortInUseError) Unwrap() error { return e.Err }
 var ownParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method"}
 
 // Run listens on the redirect URI, calls OnReady with the authorization URL, and waits for
-// the callback (and, with Config.Complete, for the login to be finished). It returns the code on a callback with the right state; a callback with a
-// wrong or missing state ends it with ErrStateMismatch, and one with error= ends it with the
-// provider's *oautherr.Error (wrapped). Either way the browser gets a page, then the listener
-// closes. When ctx is done first, Run closes the listener and returns ctx.Err().
+// the callback (and, with Config.Complete, for the login to be finished). Only a callback
+// with the right state decides: with a code, Run returns the Result; with error=, the
+// provider's *oautherr.Error (wrapped); with neither, ErrMissingCode. Either way the browser
+// gets a page, then the listener closes. A callback with a wrong, missing or repeated state
+// never ends Run: it gets a 400 page and is reported to Config.OnRejected. When ctx is done
+// first, Run closes the listener and returns ctx.Err().
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, err
@@ -177,6 +204,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		success: cfg.SuccessPage,
 		failure: cfg.ErrorPage,
 		result:  make(chan callback, 1),
+		reject:  cfg.OnRejected,
 	}
 	if cfg.Complete != nil {
 		h.complete = func(code string) error {
@@ -302,7 +330,7 @@ func listen(ctx context.Context, host string, port int) (net.Listener, error) {
 	}
 	if port != 0 && (errors.Is(err, syscall.EADDRINUSE) ||
 		strings.Contains(strings.ToLower(err.Error()), "only one usage of each socket address")) { // Windows
-		return nil, &PortInUseError{Port: port, Err: err}
+		return nil, &PortInUseError{Host: host, Port: port, Err: err}
 	}
 	return nil, fmt.Errorf("loopback: %w", err)
 }
@@ -337,7 +365,8 @@ func buildAuthURL(cfg Config, res *Result) string {
 // ParseCallback checks the query of a redirect to the callback (RFC 6749 §4.1.2) and returns
 // its code. The state must equal wantState (compared in constant time), else
 // ErrStateMismatch. An error= answer gives the provider's *oautherr.Error, wrapped, unless it
-// carries a state that does not match. A repeated parameter or a code that is empty, over 4096
+// carries a state that does not match (Run's handler checks the state first and ignores such
+// a stateless error, see Config.OnRejected). A repeated parameter or a code that is empty, over 4096
 // bytes or not printable ASCII is an error too. Errors never contain the code or the state.
 func ParseCallback(q url.Values, wantState string) (code string, err error) {
 	if wantState == "" {
@@ -351,7 +380,8 @@ func ParseCallback(q url.Values, wantState string) (code string, err error) {
 	state := q.Get("state")
 	stateOK := subtle.ConstantTimeCompare([]byte(state), []byte(wantState)) == 1
 	if perr := oautherr.FromParams(q); perr != nil {
-		// Some providers drop state on errors; an error ends the login either way.
+		// Some providers drop state on errors, so a stateless error is still reported as the
+		// provider's; Run's handler ignores it all the same, since anyone can send one.
 		if state != "" && !stateOK {
 			return "", ErrStateMismatch
 		}
@@ -380,17 +410,23 @@ type callback struct {
 	err  error
 }
 
-// handler serves the callback path; the first GET to it decides the login.
+// handler serves the callback path; the first GET to it with the right state decides the
+// login.
 type handler struct {
 	path             string
 	state            string
 	success, failure *template.Template
 	result           chan callback // capacity 1; written once
 	complete         func(code string) error
+	reject           func(error) // Config.OnRejected; may be nil
 
 	mu       sync.Mutex
 	answered bool
+	rejected int // callbacks ignored so far
 }
+
+// rejectedMessage is the error page's sentence for a callback that was ignored.
+const rejectedMessage = "This answer does not belong to this sign-in, so it was ignored. The sign-in started in the terminal is still waiting."
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != h.path {
@@ -402,6 +438,25 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	q := r.URL.Query()
+	h.mu.Lock()
+	answered := h.answered
+	h.mu.Unlock()
+	if answered {
+		h.render(w, h.failure, http.StatusGone, PageData{Message: "This sign-in has already finished. Return to the terminal."})
+		return
+	}
+	if err := h.foreign(q); err != nil {
+		h.render(w, h.failure, http.StatusBadRequest, PageData{Message: rejectedMessage})
+		h.mu.Lock()
+		h.rejected++
+		report := h.reject != nil && h.rejected <= MaxRejectedReports
+		h.mu.Unlock()
+		if report {
+			h.reject(err)
+		}
+		return
+	}
 	h.mu.Lock()
 	first := !h.answered
 	h.answered = true
@@ -410,7 +465,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.render(w, h.failure, http.StatusGone, PageData{Message: "This sign-in has already finished. Return to the terminal."})
 		return
 	}
-	code, err := ParseCallback(r.URL.Query(), h.state)
+	code, err := ParseCallback(q, h.state)
 	w.Header().Set("Connection", "close")
 	if err != nil {
 		data := PageData{Message: sentence(err.Error())}
@@ -432,6 +487,30 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.render(w, h.success, http.StatusOK, PageData{})
 	h.result <- callback{code: code}
+}
+
+// foreign says why a callback cannot belong to this login (its state is missing, repeated or
+// wrong), or nil when it carries exactly the login's state and may decide it. The error
+// matches ErrStateMismatch or ErrMalformedCallback, and wraps the provider's error when the
+// callback carried error=.
+func (h *handler) foreign(q url.Values) error {
+	var err error
+	switch states := q["state"]; {
+	case len(states) > 1:
+		err = fmt.Errorf("%w: the state parameter is repeated", ErrMalformedCallback)
+	case len(states) == 0 || states[0] == "":
+		err = fmt.Errorf("%w: it carries no state", ErrStateMismatch)
+	case subtle.ConstantTimeCompare([]byte(states[0]), []byte(h.state)) != 1:
+		err = ErrStateMismatch
+	default:
+		return nil
+	}
+	if len(q["error"]) == 1 {
+		if perr := oautherr.FromParams(q); perr != nil {
+			return fmt.Errorf("%w (%w)", err, perr)
+		}
+	}
+	return err
 }
 
 func (h *handler) render(w http.ResponseWriter, t *template.Template, status int, data PageData) {

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/oauth2"
@@ -301,11 +302,11 @@ func TestRunBusyPort(t *testing.T) {
 			OnReady:     func(string) error { called = true; return nil },
 		})
 		var pe *PortInUseError
-		if !errors.As(err, &pe) || pe.Port != port {
+		if !errors.As(err, &pe) || pe.Port != port || pe.Host != "127.0.0.1" {
 			t.Fatalf("Run() error = %v (%T), want *PortInUseError for %d", err, err, port)
 		}
 		msg := err.Error()
-		if !strings.Contains(msg, strconv.Itoa(port)) || !strings.Contains(msg, "--redirect-uri") {
+		if !strings.Contains(msg, strconv.Itoa(port)) || !strings.Contains(msg, "on 127.0.0.1 ") || !strings.Contains(msg, "--redirect-uri") {
 			t.Errorf("message %q lacks the port or the flag", msg)
 		}
 		if called {
@@ -314,24 +315,203 @@ func TestRunBusyPort(t *testing.T) {
 	}
 }
 
-func TestRunStateMismatch(t *testing.T) {
-	for name, q := range map[string]url.Values{
-		"wrong state":   {"code": {"c"}, "state": {"forged"}},
-		"missing state": {"code": {"c"}},
-	} {
-		t.Run(name, func(t *testing.T) {
-			auth, done := start(t, context.Background(), Config{})
-			status, body := get(t, http.MethodGet, callbackURL(t, auth, q))
+func TestRunBusyPortIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback here")
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	_, err = Run(context.Background(), Config{
+		AuthURL:     "https://webexapis.com/v1/authorize",
+		ClientID:    "Cclient",
+		RedirectURI: "http://[::1]:" + strconv.Itoa(port) + "/callback",
+	})
+	var pe *PortInUseError
+	if !errors.As(err, &pe) || pe.Port != port || pe.Host != "::1" {
+		t.Fatalf("Run() error = %v (%T), want *PortInUseError for ::1 port %d", err, err, port)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "on ::1 ") || strings.Contains(msg, "127.0.0.1") {
+		t.Errorf("message %q does not name the host bound", msg)
+	}
+}
+
+// rejections records what Run reported through OnRejected.
+type rejections struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (r *rejections) add(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs = append(r.errs, err)
+}
+
+func (r *rejections) list() []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]error(nil), r.errs...)
+}
+
+// assertWaiting fails when Run has already ended.
+func assertWaiting(t *testing.T, done <-chan outcome) {
+	t.Helper()
+	select {
+	case o := <-done:
+		t.Fatalf("Run ended on an ignored callback: %+v %v", o.res, o.err)
+	default:
+	}
+}
+
+func TestRunIgnoresForeignCallbacks(t *testing.T) {
+	tests := []struct {
+		name      string
+		query     func(state string) url.Values
+		wantIs    error
+		wantCode  string // the provider's error code carried by the ignored callback
+		wantInMsg string
+	}{
+		{name: "bare GET", query: func(string) url.Values { return nil }, wantIs: ErrStateMismatch, wantInMsg: "no state"},
+		{name: "code with a wrong state", query: func(string) url.Values { return url.Values{"code": {"c"}, "state": {"forged"}} }, wantIs: ErrStateMismatch},
+		{name: "code without state", query: func(string) url.Values { return url.Values{"code": {"c"}} }, wantIs: ErrStateMismatch, wantInMsg: "no state"},
+		{name: "empty state", query: func(string) url.Values { return url.Values{"code": {"c"}, "state": {""}} }, wantIs: ErrStateMismatch},
+		{name: "state prefix", query: func(s string) url.Values { return url.Values{"code": {"c"}, "state": {s[:20]}} }, wantIs: ErrStateMismatch},
+		{
+			name: "error without state",
+			query: func(string) url.Values {
+				return url.Values{"error": {"access_denied"}, "error_description": {"no\x1b[31m"}}
+			},
+			wantIs: ErrStateMismatch, wantCode: "access_denied", wantInMsg: "provider error access_denied",
+		},
+		{
+			name:   "error with a wrong state",
+			query:  func(string) url.Values { return url.Values{"error": {"login_required"}, "state": {"forged"}} },
+			wantIs: ErrStateMismatch, wantCode: "login_required",
+		},
+		{
+			name:   "repeated state",
+			query:  func(s string) url.Values { return url.Values{"code": {"c"}, "state": {s, s}} },
+			wantIs: ErrMalformedCallback, wantInMsg: "repeated",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rej rejections
+			auth, done := start(t, context.Background(), Config{OnRejected: rej.add})
+			state := auth.Query().Get("state")
+			status, body := get(t, http.MethodGet, callbackURL(t, auth, tt.query(state)))
 			if status != http.StatusBadRequest || !strings.Contains(body, "<title>Sign-in failed - webex</title>") ||
-				!strings.Contains(body, "state mismatch") {
+				!strings.Contains(body, "does not belong to this sign-in") {
 				t.Errorf("callback answer = %d %q", status, body)
 			}
-			o := <-done
-			if !errors.Is(o.err, ErrStateMismatch) {
-				t.Fatalf("Run() = %+v, %v; want ErrStateMismatch", o.res, o.err)
+			if strings.Contains(body, state) {
+				t.Error("the page shows the state")
 			}
-			assertClosed(t, auth.Query().Get("redirect_uri"))
+			assertWaiting(t, done)
+
+			// The real answer still completes the login.
+			status, _ = get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"the-code"}, "state": {state}}))
+			o := <-done
+			if status != http.StatusOK || o.err != nil || o.res.Code != "the-code" {
+				t.Fatalf("after the ignored callback: status %d, Run() = %+v, %v", status, o.res, o.err)
+			}
+			assertClosed(t, o.res.RedirectURI)
+
+			errs := rej.list()
+			if len(errs) != 1 {
+				t.Fatalf("OnRejected called %d times, want 1: %v", len(errs), errs)
+			}
+			err := errs[0]
+			if !errors.Is(err, tt.wantIs) {
+				t.Errorf("rejection %q does not match %v", err, tt.wantIs)
+			}
+			var perr *oautherr.Error
+			if got := errors.As(err, &perr); got != (tt.wantCode != "") || (got && perr.Code != tt.wantCode) {
+				t.Errorf("rejection %q: provider error %v, want code %q", err, perr, tt.wantCode)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tt.wantInMsg) || strings.Contains(msg, state) || strings.Contains(msg, "\x1b") {
+				t.Errorf("rejection message %q (want %q, no state, no control characters)", msg, tt.wantInMsg)
+			}
 		})
+	}
+}
+
+func TestRunIgnoredErrorThenValidCallback(t *testing.T) {
+	// A page in the browser fires /callback?error=access_denied before the provider redirects.
+	var rej rejections
+	auth, done := start(t, context.Background(), Config{OnRejected: rej.add})
+	status, _ := get(t, http.MethodGet, callbackURL(t, auth, url.Values{"error": {"access_denied"}}))
+	if status != http.StatusBadRequest {
+		t.Fatalf("stateless error answered %d, want 400", status)
+	}
+	assertWaiting(t, done)
+	status, body := get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"good"}, "state": {auth.Query().Get("state")}}))
+	if status != http.StatusOK || !strings.Contains(body, "Signed in") {
+		t.Fatalf("valid callback answered %d %q", status, body)
+	}
+	if o := <-done; o.err != nil || o.res.Code != "good" {
+		t.Fatalf("Run() = %+v, %v", o.res, o.err)
+	}
+	if errs := rej.list(); len(errs) != 1 {
+		t.Errorf("OnRejected got %v", errs)
+	}
+}
+
+func TestRunWrongStateCodeThenRightOne(t *testing.T) {
+	var rej rejections
+	completed := 0
+	auth, done := start(t, context.Background(), Config{
+		OnRejected: rej.add,
+		Complete:   func(context.Context, *Result) error { completed++; return nil },
+	})
+	status, _ := get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"attacker-code"}, "state": {"forged"}}))
+	if status != http.StatusBadRequest {
+		t.Fatalf("wrong state answered %d, want 400", status)
+	}
+	assertWaiting(t, done)
+	get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"victim-code"}, "state": {auth.Query().Get("state")}}))
+	o := <-done
+	if o.err != nil || o.res.Code != "victim-code" {
+		t.Fatalf("Run() = %+v, %v", o.res, o.err)
+	}
+	if completed != 1 {
+		t.Errorf("Complete ran %d times, want 1 (never for the forged code)", completed)
+	}
+	if errs := rej.list(); len(errs) != 1 || !errors.Is(errs[0], ErrStateMismatch) {
+		t.Errorf("OnRejected got %v", errs)
+	}
+}
+
+func TestRunBoundsRejectionReports(t *testing.T) {
+	var rej rejections
+	auth, done := start(t, context.Background(), Config{OnRejected: rej.add})
+	for i := 0; i < MaxRejectedReports+3; i++ {
+		if status, _ := get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"c"}, "state": {strconv.Itoa(i)}})); status != http.StatusBadRequest {
+			t.Fatalf("callback %d answered %d", i, status)
+		}
+	}
+	assertWaiting(t, done)
+	get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"c"}, "state": {auth.Query().Get("state")}}))
+	if o := <-done; o.err != nil {
+		t.Fatal(o.err)
+	}
+	// Run waits for the handlers before returning, so every report has been made.
+	if n := len(rej.list()); n != MaxRejectedReports {
+		t.Errorf("OnRejected called %d times, want %d", n, MaxRejectedReports)
+	}
+}
+
+func TestRunIgnoresForeignCallbacksWithoutOnRejected(t *testing.T) {
+	auth, done := start(t, context.Background(), Config{})
+	if status, _ := get(t, http.MethodGet, callbackURL(t, auth, nil)); status != http.StatusBadRequest {
+		t.Fatalf("bare callback answered %d", status)
+	}
+	assertWaiting(t, done)
+	get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"c"}, "state": {auth.Query().Get("state")}}))
+	if o := <-done; o.err != nil {
+		t.Fatal(o.err)
 	}
 }
 
@@ -416,7 +596,11 @@ func TestRunCustomPages(t *testing.T) {
 	bad := template.Must(template.New("bad").Parse(`custom bad: {{.Message}}`))
 	auth, done := start(t, context.Background(), Config{SuccessPage: ok, ErrorPage: bad})
 	_, body := get(t, http.MethodGet, callbackURL(t, auth, url.Values{"code": {"c"}, "state": {"nope"}}))
-	if !strings.HasPrefix(body, "custom bad: The sign-in answer does not belong") {
+	if !strings.HasPrefix(body, "custom bad: This answer does not belong to this sign-in") {
+		t.Errorf("error page for a foreign callback = %q", body)
+	}
+	_, body = get(t, http.MethodGet, callbackURL(t, auth, url.Values{"error": {"access_denied"}, "state": {auth.Query().Get("state")}}))
+	if !strings.HasPrefix(body, "custom bad: The provider refused the sign-in.") {
 		t.Errorf("error page = %q", body)
 	}
 	<-done
