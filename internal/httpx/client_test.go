@@ -3,6 +3,7 @@ package httpx
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -227,4 +228,116 @@ func TestRootCAs(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+}
+
+func TestRedirectPolicy(t *testing.T) {
+	// other is the host a redirect points to; it records every request it gets.
+	var mu sync.Mutex
+	var otherSaw []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		otherSaw = append(otherSaw, r.Method+" "+r.URL.Path+" "+r.PostForm.Encode())
+		mu.Unlock()
+		io.WriteString(w, "other")
+	}))
+	defer other.Close()
+	seen := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		s := otherSaw
+		otherSaw = nil
+		return s
+	}
+	redirector := func(status int, to string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, to, status)
+		})
+	}
+
+	t.Run("other methods get the 3xx itself", func(t *testing.T) {
+		for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+			for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {
+				srv := httptest.NewServer(redirector(status, other.URL+"/stolen"))
+				req, _ := http.NewRequest(method, srv.URL+"/v1/access_token", strings.NewReader("grant_type=refresh_token&refresh_token=rt-secret&client_secret=cs"))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				resp, err := NewClient(Options{}).Do(req)
+				srv.Close()
+				if err != nil {
+					t.Fatalf("%s answered %d: %v", method, status, err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != status || resp.Header.Get("Location") != other.URL+"/stolen" {
+					t.Errorf("%s answered %d: client returned %d (Location %q)", method, status, resp.StatusCode, resp.Header.Get("Location"))
+				}
+				if got := seen(); len(got) != 0 {
+					t.Errorf("%s answered %d: the redirect was followed: %q", method, status, got)
+				}
+			}
+		}
+	})
+
+	t.Run("GET and HEAD follow plain redirects", func(t *testing.T) {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			srv := httptest.NewServer(redirector(http.StatusFound, other.URL+"/moved"))
+			req, _ := http.NewRequest(method, srv.URL+"/v1/people/me", nil)
+			resp, err := NewClient(Options{}).Do(req)
+			srv.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s: status %d", method, resp.StatusCode)
+			}
+			if got := seen(); len(got) != 1 || !strings.HasPrefix(got[0], method+" /moved") {
+				t.Errorf("%s: other saw %q", method, got)
+			}
+		}
+	})
+
+	t.Run("GET never goes from https to http", func(t *testing.T) {
+		srv := httptest.NewUnstartedServer(redirector(http.StatusFound, other.URL+"/downgraded"))
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+		srv.StartTLS()
+		defer srv.Close()
+		pool := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			req, _ := http.NewRequest(method, srv.URL+"/v1/userinfo", nil)
+			resp, err := NewClient(Options{RootCAs: pool}).Do(req)
+			if resp != nil {
+				resp.Body.Close()
+			}
+			if !errors.Is(err, ErrInsecureRedirect) {
+				t.Errorf("%s: err = %v, want ErrInsecureRedirect", method, err)
+			}
+			if got := seen(); len(got) != 0 {
+				t.Errorf("%s: the downgrade was followed: %q", method, got)
+			}
+		}
+	})
+
+	t.Run("at most MaxRedirects", func(t *testing.T) {
+		var hits int
+		var loop *httptest.Server
+		loop = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			hits++
+			mu.Unlock()
+			http.Redirect(w, r, loop.URL+"/again", http.StatusFound)
+		}))
+		defer loop.Close()
+		resp, err := NewClient(Options{}).Get(loop.URL)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("stopped after %d redirects", MaxRedirects)) {
+			t.Errorf("err = %v", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if hits != MaxRedirects {
+			t.Errorf("server hit %d times, want %d", hits, MaxRedirects)
+		}
+	})
 }

@@ -39,6 +39,8 @@ package httpx
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -48,6 +50,14 @@ import (
 // DefaultTimeout bounds a whole request (connect, TLS, headers and reading the body) when
 // Options.Timeout is zero.
 const DefaultTimeout = 30 * time.Second
+
+// MaxRedirects is how many redirects a GET or HEAD request follows before the client gives up.
+const MaxRedirects = 10
+
+// ErrInsecureRedirect is returned (inside a *url.Error) when a GET or HEAD request over https
+// is redirected to a plain http URL, which would send the request, and what it carries, in
+// clear.
+var ErrInsecureRedirect = errors.New("refused a redirect from https to plain http")
 
 // Options configures NewClient. The zero value is usable.
 type Options struct {
@@ -87,8 +97,14 @@ func UserAgent(version string) string {
 // HTTPS_PROXY, HTTP_PROXY and NO_PROXY honoured through http.ProxyFromEnvironment; note that
 // Go never proxies requests to localhost or loopback addresses), with TLS 1.2 as the minimum
 // version, a 10s dial timeout, a 10s TLS handshake timeout and a 1 MiB response header limit.
-// Redirects follow the http.Client defaults. Each client gets its own transport; callers
-// should build one client and reuse it.
+// Redirects (CheckRedirect): a request whose method is not GET or HEAD never follows one, so
+// a 307 or 308 from a token endpoint cannot make the client re-send its form (codes, refresh
+// tokens, verifiers, client secrets) to another URL, and a 301/302/303 is not turned into a GET
+// elsewhere: the caller gets the 3xx response itself (http.ErrUseLastResponse) and treats it
+// as an error answer. GET and HEAD follow at most MaxRedirects redirects and never from https
+// to http (ErrInsecureRedirect). As with any http.Client, Authorization and Cookie headers are
+// dropped when a redirect leaves the original host's domain. Each client gets its own
+// transport; callers should build one client and reuse it.
 func NewClient(o Options) *http.Client {
 	timeout := o.Timeout
 	switch {
@@ -106,7 +122,25 @@ func NewClient(o Options) *http.Client {
 		rt = NewTrace(rt, o.Debug, o.Now)
 	}
 	rt = &userAgentTransport{next: rt, ua: ua}
-	return &http.Client{Transport: rt, Timeout: timeout}
+	return &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: checkRedirect}
+}
+
+// checkRedirect is the redirect policy NewClient documents. req is the next request and via
+// the requests made so far, oldest first.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) == 0 {
+		return nil
+	}
+	if m := via[0].Method; m != http.MethodGet && m != http.MethodHead {
+		return http.ErrUseLastResponse
+	}
+	if len(via) >= MaxRedirects {
+		return fmt.Errorf("stopped after %d redirects", MaxRedirects)
+	}
+	if via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return ErrInsecureRedirect
+	}
+	return nil
 }
 
 // newTransport clones http.DefaultTransport and applies the settings NewClient documents.
