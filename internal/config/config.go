@@ -19,11 +19,9 @@
 package config
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -173,12 +171,6 @@ func (p *Profile) AccessTokenFresh(now time.Time, minTTL time.Duration) bool {
 	return p.AccessExpiry.Sub(now) >= margin
 }
 
-// CanRefresh reports whether a refresh token is stored and not known to have
-// expired at now.
-func (p *Profile) CanRefresh(now time.Time) bool {
-	return p.HasRefreshToken && (p.RefreshExpiry.IsZero() || now.Before(p.RefreshExpiry))
-}
-
 // InvalidNameError is returned for a profile name that ValidateName rejects.
 type InvalidNameError struct {
 	Name   string
@@ -311,23 +303,13 @@ func (c *Config) Load(name string) (*Profile, error) {
 	return p, nil
 }
 
-// parseProfile decodes a profile file. It accepts unknown fields (written by
-// newer versions) and rejects anything that is not exactly one JSON object.
+// parseProfile decodes a profile file with privatefile.DecodeObject: exactly
+// one JSON object, unknown fields (written by newer versions) accepted, and an
+// error that does not quote the file.
 func parseProfile(data []byte) (*Profile, error) {
-	trimmed := bytes.TrimLeft(data, " \t\r\n")
-	if len(trimmed) == 0 {
-		return nil, errors.New("the file is empty")
-	}
-	if trimmed[0] != '{' {
-		return nil, errors.New("not a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	var p Profile
-	if err := dec.Decode(&p); err != nil {
+	if err := privatefile.DecodeObject(data, &p); err != nil {
 		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("unexpected data after the JSON object")
 	}
 	return &p, nil
 }

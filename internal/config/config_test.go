@@ -192,12 +192,13 @@ func TestLoadErrors(t *testing.T) {
 		name, content string
 	}{
 		{"empty", ""},
-		{"garbage", "not json"},
+		{"garbage", "QUOTED"},
+		{"syntax", `{"client_id":"x" QUOTED}`},
 		{"truncated", `{"name":"x","provider":"webex"`},
 		{"array", `[]`},
 		{"null", `null`},
 		{"trailing", `{} {}`},
-		{"badtime", `{"access_expiry":"yesterday"}`},
+		{"badtime", `{"access_expiry":"QUOTED"}`},
 		{"badprovider", `{"provider":"facebook"}`},
 		{"badstorage", `{"storage":"cloud"}`},
 		{"wrongtype", `{"scopes":"openid"}`},
@@ -216,6 +217,10 @@ func TestLoadErrors(t *testing.T) {
 			msg := err.Error()
 			if !strings.Contains(msg, path) || strings.Contains(msg, "\n") {
 				t.Fatalf("error %q should be one line naming %s", msg, path)
+			}
+			// The file's content is not quoted, not even one character of it.
+			if strings.Contains(msg, "QUOTED") || strings.Contains(msg, "'Q'") {
+				t.Errorf("error %q quotes the file's content", msg)
 			}
 		})
 	}
@@ -330,27 +335,6 @@ func TestAccessTokenFresh(t *testing.T) {
 		p := &Profile{AccessIssuedAt: tt.issued, AccessExpiry: tt.expiry}
 		if got := p.AccessTokenFresh(now, tt.minTTL); got != tt.want {
 			t.Errorf("%s: AccessTokenFresh = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
-
-func TestCanRefresh(t *testing.T) {
-	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	tests := []struct {
-		has    bool
-		expiry time.Time
-		want   bool
-	}{
-		{false, time.Time{}, false},
-		{true, time.Time{}, true},
-		{true, now.Add(time.Hour), true},
-		{true, now, false},
-		{true, now.Add(-time.Hour), false},
-	}
-	for _, tt := range tests {
-		p := &Profile{HasRefreshToken: tt.has, RefreshExpiry: tt.expiry}
-		if got := p.CanRefresh(now); got != tt.want {
-			t.Errorf("CanRefresh(has=%v, exp=%v) = %v, want %v", tt.has, tt.expiry, got, tt.want)
 		}
 	}
 }

@@ -2,10 +2,14 @@
 // settings and, with --storage file, tokens. Folders are 0700 and files 0600 (on Unix; Windows
 // has no mode bits to set), loosened permissions are tightened again, and writes are atomic,
 // so a reader sees the old content or the new, never a mix, and a crash never leaves half a
-// file. It never decides what goes into the files.
+// file. It also decodes such a file's single JSON object without ever quoting its content
+// in an error. It never decides what goes into the files.
 package privatefile
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -104,6 +108,45 @@ func WriteAtomic(path string, data []byte) (err error) {
 			_ = d.Sync()
 			d.Close()
 		}
+	}
+	return nil
+}
+
+// DecodeObject decodes data, the content of one of these files, into v (a pointer, as for
+// json.Unmarshal). data must hold exactly one JSON object, optionally surrounded by white
+// space; unknown fields are accepted (written by newer versions). The error says what is wrong
+// in words and byte offsets and never quotes the content, which may hold secrets:
+// encoding/json's own messages ("invalid character 'x' ...", `parsing time "..."`) would.
+// The caller adds which file it was.
+func DecodeObject(data []byte, v any) error {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 {
+		return errors.New("the file is empty")
+	}
+	if trimmed[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	if err := dec.Decode(v); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			// Offset counts the bytes read up to and including the bad one: its
+			// 1-based position.
+			return fmt.Errorf("invalid JSON at byte %d", se.Offset+int64(len(data)-len(trimmed)))
+		case errors.As(err, &te) && te.Field != "":
+			return fmt.Errorf("field %q has the wrong type", te.Field)
+		case errors.As(err, &te):
+			return errors.New("a value has the wrong type")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return errors.New("the JSON object is cut short")
+		default:
+			return errors.New("a field holds an invalid value")
+		}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the JSON object")
 	}
 	return nil
 }

@@ -1,11 +1,9 @@
 package tokenstore
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -63,14 +61,7 @@ func (f *File) Load(profile string) (*Secrets, error) {
 
 // LoadAccessToken implements Store with a single read of the profile's file.
 func (f *File) LoadAccessToken(profile string) (string, error) {
-	s, err := f.Load(profile)
-	if err != nil {
-		return "", err
-	}
-	if s.AccessToken == "" {
-		return "", fmt.Errorf("profile %q has no access token: %w", profile, ErrNotFound)
-	}
-	return s.AccessToken, nil
+	return accessToken(f, profile)
 }
 
 // Save implements Store.
@@ -107,33 +98,13 @@ func (f *File) Delete(profile string) error {
 	return nil
 }
 
-// parseSecrets decodes a token file: exactly one JSON object. Errors wrap
-// ErrCorrupt and never quote the content (it holds secrets); encoding/json
-// syntax errors are reduced to their byte offset for that reason.
+// parseSecrets decodes a token file (or the keyring's "rest" item): exactly
+// one JSON object, by privatefile.DecodeObject. Errors wrap ErrCorrupt and
+// never quote the content, which holds secrets.
 func parseSecrets(data []byte) (*Secrets, error) {
-	trimmed := bytes.TrimLeft(data, " \t\r\n")
-	if len(trimmed) == 0 {
-		return nil, fmt.Errorf("%w: the file is empty", ErrCorrupt)
-	}
-	if trimmed[0] != '{' {
-		return nil, fmt.Errorf("%w: not a JSON object", ErrCorrupt)
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	var s Secrets
-	if err := dec.Decode(&s); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return nil, fmt.Errorf("%w: invalid JSON at byte %d", ErrCorrupt, se.Offset)
-		case errors.As(err, &te):
-			return nil, fmt.Errorf("%w: field %q has the wrong type", ErrCorrupt, te.Field)
-		default:
-			return nil, fmt.Errorf("%w: invalid JSON", ErrCorrupt)
-		}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: unexpected data after the JSON object", ErrCorrupt)
+	if err := privatefile.DecodeObject(data, &s); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	return &s, nil
 }

@@ -323,11 +323,6 @@ func (k *Keyring) Probe(ctx context.Context) error {
 	return nil
 }
 
-// ProbeKeyring is NewKeyring(opts...).Probe(ctx).
-func ProbeKeyring(ctx context.Context, opts ...KeyringOption) error {
-	return NewKeyring(opts...).Probe(ctx)
-}
-
 // asUnavailable makes sure err (e.g. a not-found right after a write) is a
 // *KeyringError.
 func asUnavailable(err error, op string) error {

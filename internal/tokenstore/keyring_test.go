@@ -263,7 +263,7 @@ func TestKeyringBackendFailure(t *testing.T) {
 
 func TestProbe(t *testing.T) {
 	fk := newFakeKeyring()
-	if err := ProbeKeyring(context.Background(), WithBackend(fk)); err != nil {
+	if err := NewKeyring(WithBackend(fk)).Probe(context.Background()); err != nil {
 		t.Fatalf("Probe on a working keyring = %v", err)
 	}
 	if got := fk.users(KeyringService); len(got) != 0 {

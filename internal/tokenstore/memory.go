@@ -36,14 +36,7 @@ func (m *Memory) Load(profile string) (*Secrets, error) {
 
 // LoadAccessToken implements Store.
 func (m *Memory) LoadAccessToken(profile string) (string, error) {
-	s, err := m.Load(profile)
-	if err != nil {
-		return "", err
-	}
-	if s.AccessToken == "" {
-		return "", fmt.Errorf("profile %q has no access token: %w", profile, ErrNotFound)
-	}
-	return s.AccessToken, nil
+	return accessToken(m, profile)
 }
 
 // Save implements Store.

@@ -82,6 +82,19 @@ type Store interface {
 	Delete(profile string) error
 }
 
+// accessToken is LoadAccessToken for the stores that keep all secrets of a
+// profile in one item (File, Memory): one Load, then the access token alone.
+func accessToken(st Store, profile string) (string, error) {
+	s, err := st.Load(profile)
+	if err != nil {
+		return "", err
+	}
+	if s.AccessToken == "" {
+		return "", fmt.Errorf("profile %q has no access token: %w", profile, ErrNotFound)
+	}
+	return s.AccessToken, nil
+}
+
 // New returns the store of the given kind: KindKeyring (opts configure it)
 // or KindFile (under configDir/tokens; opts are ignored).
 func New(kind, configDir string, opts ...KeyringOption) (Store, error) {
