@@ -19,9 +19,12 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -169,6 +172,37 @@ func (p *Profile) AccessTokenFresh(now time.Time, minTTL time.Duration) bool {
 		}
 	}
 	return p.AccessExpiry.Sub(now) >= margin
+}
+
+// StorageKind is where the profile's secrets live: p.Storage, or
+// StorageKeyring when it is empty (the default).
+func (p *Profile) StorageKind() string {
+	if p.Storage == "" {
+		return StorageKeyring
+	}
+	return p.Storage
+}
+
+// Binding identifies the login the profile's secrets were issued to: the
+// lowercase hex SHA-256 of the provider kind (empty counts as ProviderWebex),
+// issuer, base URL and client id, each length-prefixed so that no choice of
+// values can make two different profiles collide. A login stores it with the
+// secrets (tokenstore.Secrets.Binding), so that a refresh can tell secrets
+// that belong to other settings (a crash between saving the new secrets and
+// saving the new profile) and never sends a refresh token or client secret
+// to the token endpoint of another provider or client. Only those four fields
+// count: scopes, storage and token metadata may change without a new login.
+func (p *Profile) Binding() string {
+	provider := p.Provider
+	if provider == "" {
+		provider = ProviderWebex
+	}
+	h := sha256.New()
+	io.WriteString(h, "webex-binding-v1")
+	for _, f := range []string{provider, p.Issuer, p.BaseURL, p.ClientID} {
+		fmt.Fprintf(h, "\x00%d:%s", len(f), f)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // InvalidNameError is returned for a profile name that ValidateName rejects.
@@ -411,7 +445,7 @@ func (c *Config) Default() (string, error) {
 }
 
 // SetDefault makes name the default profile. It does not check that the
-// profile exists.
+// profile exists. An empty name is an error; use ClearDefault.
 func (c *Config) SetDefault(name string) error {
 	if err := ValidateName(name); err != nil {
 		return err
@@ -421,6 +455,17 @@ func (c *Config) SetDefault(name string) error {
 	}
 	if err := privatefile.WriteAtomic(c.defaultPath(), []byte(name+"\n")); err != nil {
 		return fmt.Errorf("setting the default profile: %w", err)
+	}
+	return nil
+}
+
+// ClearDefault removes the choice of default profile, so that Default
+// returns DefaultProfile again (after `webex logout` of the active profile).
+// Nothing to remove is not an error.
+func (c *Config) ClearDefault() error {
+	err := os.Remove(c.defaultPath())
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("clearing the default profile: %w", err)
 	}
 	return nil
 }

@@ -311,6 +311,84 @@ func TestListDeleteDefault(t *testing.T) {
 	}
 }
 
+func TestClearDefault(t *testing.T) {
+	c := Open(filepath.Join(t.TempDir(), "cfg"))
+	// Nothing to clear: no config folder at all, then no default-profile file.
+	if err := c.ClearDefault(); err != nil {
+		t.Fatalf("ClearDefault with no config folder = %v", err)
+	}
+	if err := c.SetDefault("work"); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := c.Default(); err != nil || d != "work" {
+		t.Fatalf("Default = %q, %v; want work", d, err)
+	}
+	if err := c.ClearDefault(); err != nil {
+		t.Fatalf("ClearDefault = %v", err)
+	}
+	if d, err := c.Default(); err != nil || d != DefaultProfile {
+		t.Fatalf("Default after ClearDefault = %q, %v; want %q", d, err, DefaultProfile)
+	}
+	if _, err := os.Stat(filepath.Join(c.Dir(), "default-profile")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("default-profile still there: %v", err)
+	}
+	if err := c.ClearDefault(); err != nil {
+		t.Fatalf("second ClearDefault = %v", err)
+	}
+	// An empty name stays a usage error of SetDefault.
+	if err := c.SetDefault(""); err == nil {
+		t.Error("SetDefault(\"\") succeeded")
+	}
+}
+
+func TestStorageKind(t *testing.T) {
+	for _, tc := range []struct{ storage, want string }{
+		{"", StorageKeyring},
+		{StorageKeyring, StorageKeyring},
+		{StorageFile, StorageFile},
+	} {
+		if got := (&Profile{Storage: tc.storage}).StorageKind(); got != tc.want {
+			t.Errorf("StorageKind(%q) = %q, want %q", tc.storage, got, tc.want)
+		}
+	}
+}
+
+func TestBinding(t *testing.T) {
+	base := Profile{Name: "work", Provider: ProviderOIDC, Issuer: "https://id.example", BaseURL: "", ClientID: "client"}
+	b := base.Binding()
+	if len(b) != 64 || strings.Trim(b, "0123456789abcdef") != "" {
+		t.Fatalf("Binding = %q, want 64 lowercase hex digits", b)
+	}
+	// What does not identify the login does not change the binding.
+	same := base
+	same.Name, same.Scopes, same.Storage, same.Subject = "other", []string{"openid"}, StorageFile, "sub"
+	same.AccessExpiry, same.HasRefreshToken = time.Now(), true
+	if same.Binding() != b {
+		t.Error("the binding depends on fields other than provider, issuer, base URL and client id")
+	}
+	if (&Profile{}).Binding() != (&Profile{Provider: ProviderWebex}).Binding() {
+		t.Error("an empty provider (webex) binds differently from \"webex\"")
+	}
+	// Each identifying field changes it, and no shift of text between fields collides.
+	variants := []Profile{
+		{Provider: ProviderWebexGov, Issuer: base.Issuer, ClientID: base.ClientID},
+		{Provider: ProviderOIDC, Issuer: "https://id2.example", ClientID: base.ClientID},
+		{Provider: ProviderOIDC, Issuer: base.Issuer, BaseURL: "http://127.0.0.1:1/v1", ClientID: base.ClientID},
+		{Provider: ProviderOIDC, Issuer: base.Issuer, ClientID: "client2"},
+		{Provider: ProviderOIDC, Issuer: base.Issuer + "\x00", ClientID: base.ClientID},
+		{Provider: ProviderOIDC, Issuer: base.Issuer, BaseURL: "client"},
+		{Provider: ProviderOIDC, Issuer: base.Issuer + "\x001:x", ClientID: base.ClientID},
+	}
+	seen := map[string]int{b: -1}
+	for i, v := range variants {
+		got := v.Binding()
+		if j, ok := seen[got]; ok {
+			t.Errorf("variant %d binds like %d", i, j)
+		}
+		seen[got] = i
+	}
+}
+
 func TestAccessTokenFresh(t *testing.T) {
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
