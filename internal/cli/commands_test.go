@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -335,5 +337,66 @@ func TestCompletion(t *testing.T) {
 		if len(got) != len(c.want)+1 || strings.Join(got[:len(c.want)], " ") != strings.Join(c.want, " ") {
 			t.Errorf("%v completes to %q, want %q", c.args, got, c.want)
 		}
+	}
+}
+
+func TestReloginReusesTheProfile(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto})
+	h := newHarness(t, emulatorEnv(srv))
+	dir := h.env["WEBEX_CONFIG_DIR"]
+	if r := h.run("login", "--flow", "device", "--storage", "file"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	// Again with no flags and no credentials in the environment: the profile's client,
+	// base URL, storage and stored client secret serve.
+	for _, k := range []string{"WEBEX_CLIENT_ID", "WEBEX_CLIENT_SECRET", "WEBEX_BASE_URL"} {
+		delete(h.env, k)
+	}
+	r := h.run("login", "--flow", "device")
+	if r.code != 0 {
+		t.Fatalf("second login: %s", r.stderr)
+	}
+	mustContain(t, "stderr", r.stderr, "tokens in a file")
+	if _, err := h.keyring.Load("default"); err == nil {
+		t.Error("the second login used the keyring although the profile keeps its tokens in a file")
+	}
+	// Moving to the keyring leaves no tokens in the file.
+	if r := h.run("login", "--flow", "device", "--storage", "keyring"); r.code != 0 {
+		t.Fatalf("login --storage keyring: %s", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tokens", "default.json")); !os.IsNotExist(err) {
+		t.Errorf("the token file is still there after moving to the keyring: %v", err)
+	}
+	if sec, err := h.keyring.Load("default"); err != nil || sec.ClientSecret != srv.ClientSecret() {
+		t.Errorf("keyring after the move: %v", err)
+	}
+}
+
+func TestDamagedProfileFile(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto})
+	h := newHarness(t, emulatorEnv(srv))
+	if r := h.run("login", "--flow", "device", "--profile", "good"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	bad := filepath.Join(h.env["WEBEX_CONFIG_DIR"], "profiles", "bad.json")
+	if err := os.WriteFile(bad, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run("status")
+	if r.code != ExitFailure || !strings.Contains(r.stdout, "good") || !strings.Contains(r.stderr, "bad.json") {
+		t.Errorf("status with a damaged profile: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = h.run("status", "--json")
+	if r.code != ExitFailure || !strings.Contains(r.stdout, `"damaged_profiles": [`) || !strings.Contains(r.stdout, `"bad"`) {
+		t.Errorf("status --json with a damaged profile: exit %d\n%s", r.code, r.stdout)
+	}
+	if r := h.run("logout", "--all"); r.code != 0 {
+		t.Fatalf("logout --all: %s", r.stderr)
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Error("logout --all left the damaged profile")
+	}
+	if r := h.run("status"); r.code != 0 || r.stdout != "" {
+		t.Errorf("status after logout --all: %d %q", r.code, r.stdout)
 	}
 }

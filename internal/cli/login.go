@@ -128,7 +128,22 @@ type loginPlan struct {
 	redirectURI  string
 	storage      string
 	issuerAllow  []string
-	why          string // why --flow auto chose flow
+	why          string          // why --flow auto chose flow
+	saved        *config.Profile // the profile as the last login left it (empty when new)
+}
+
+// storedClientSecret returns the client secret kept with the profile's tokens, or "" when
+// there is none or the store cannot be read (the login then goes on without a secret).
+func storedClientSecret(d *deps, cfg *config.Config, p *config.Profile) string {
+	st, err := d.openStore(storageOf(p), cfg.Dir())
+	if err != nil {
+		return ""
+	}
+	sec, err := st.Load(p.Name)
+	if err != nil {
+		return ""
+	}
+	return sec.ClientSecret
 }
 
 func runLogin(ctx context.Context, d *deps, o *LoginOptions) error {
@@ -189,16 +204,17 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 	if o.QR != "auto" && o.QR != "always" && o.QR != "never" {
 		return nil, usageErrorf("unknown --qr %q: use auto, always or never", o.QR)
 	}
-	pl.storage = firstNonEmpty(o.Storage, d.getenv("WEBEX_STORAGE"), "keyring")
-	if pl.storage != "keyring" && pl.storage != "file" {
-		return nil, usageErrorf("unknown storage %q: use keyring or file", pl.storage)
-	}
 	saved, err := cfg.Load(pl.profile)
 	if err != nil && !errors.Is(err, config.ErrNotFound) {
 		return nil, err
 	}
 	if saved == nil {
 		saved = &config.Profile{}
+	}
+	pl.saved = saved
+	pl.storage = firstNonEmpty(o.Storage, d.getenv("WEBEX_STORAGE"), saved.Storage, config.StorageKeyring)
+	if pl.storage != config.StorageKeyring && pl.storage != config.StorageFile {
+		return nil, usageErrorf("unknown storage %q: use keyring or file", pl.storage)
 	}
 
 	issuer := firstNonEmpty(o.Issuer, d.getenv("WEBEX_ISSUER"))
@@ -257,6 +273,10 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 	secret, err := readClientSecret(d, o.ClientSecretFile)
 	if err != nil {
 		return nil, err
+	}
+	if secret == "" && saved.Name != "" && saved.ClientID == pl.clientID && saved.Provider == kind {
+		// Logging in again with the same client: the secret stored at the last login serves.
+		secret = storedClientSecret(d, cfg, saved)
 	}
 	pl.clientSecret = secret
 	d.secret(secret)
@@ -372,6 +392,9 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, 
 			fmt.Fprintf(d.io.ErrOut, "Opened a browser to sign in. If it did not appear, open:\n\n  %s\n\n", authURL)
 			return nil
 		},
+		OnRejected: func(err error) {
+			fmt.Fprintf(d.io.ErrOut, "Ignored an answer at the callback: %s; still waiting.\n", d.scrub(errorLine(err)))
+		},
 		Complete: func(ctx context.Context, res *loopback.Result) error {
 			hint.Stop()
 			d.secret(res.Code, res.CodeVerifier)
@@ -408,12 +431,12 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 		return err
 	}
 	d.secret(code.DeviceCode)
-	ev.emit(map[string]any{
-		"event":                     "device_code",
-		"user_code":                 code.UserCode,
-		"verification_uri":          code.VerificationURI,
-		"verification_uri_complete": code.VerificationURIComplete,
-		"expires_at":                code.ExpiresAt.UTC().Format(time.RFC3339),
+	ev.emit(deviceCodeEvent{
+		Event:                   "device_code",
+		UserCode:                code.UserCode,
+		VerificationURI:         code.VerificationURI,
+		VerificationURIComplete: code.VerificationURIComplete,
+		ExpiresAt:               code.ExpiresAt.UTC().Format(time.RFC3339),
 	})
 	showDeviceCode(d, code, o.QR)
 
@@ -517,12 +540,27 @@ func finishLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenst
 		fmt.Fprintf(d.io.ErrOut, "warning: could not read the signed-in user's profile: %v\n", err)
 	}
 
+	// Under the profile's lock, so that a refresh running in another process cannot write its
+	// older result over this login.
+	unlock, err := tokenstore.Lock(ctx, cfg.Dir(), pl.profile)
+	if err != nil {
+		return fmt.Errorf("storing the tokens: %w", err)
+	}
+	defer unlock()
 	if err := store.Save(pl.profile, sec); err != nil {
 		return fmt.Errorf("storing the tokens: %w", err)
 	}
 	if err := cfg.Save(p); err != nil {
 		_ = store.Delete(pl.profile)
 		return fmt.Errorf("storing the profile: %w", err)
+	}
+	if old := pl.saved; old.Name != "" && storageOf(old) != pl.storage {
+		// The profile moved to another store: leave no tokens behind in the old one.
+		if oldStore, err := d.openStore(storageOf(old), cfg.Dir()); err == nil {
+			if err := oldStore.Delete(pl.profile); err != nil {
+				fmt.Fprintf(d.io.ErrOut, "warning: could not delete the old tokens from the %s: %v\n", storageOf(old), err)
+			}
+		}
 	}
 	// The first login (or the first after the active profile was removed) becomes active.
 	if def, err := cfg.Default(); err != nil || def == "" {
@@ -533,17 +571,10 @@ func finishLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenst
 
 	who := firstNonEmpty(p.Email, p.DisplayName, p.Subject, "an unnamed user")
 	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", who, p.Name, p.Provider, storageLabel(p.Storage))
-	evt := map[string]any{
-		"event":    "logged_in",
-		"profile":  p.Name,
-		"provider": p.Provider,
-		"subject":  p.Subject,
-		"email":    p.Email,
-	}
+	evt := loggedInEvent{Event: "logged_in", Profile: p.Name, Provider: p.Provider, Subject: p.Subject, Email: p.Email}
 	if !p.AccessExpiry.IsZero() {
-		evt["expires_at"] = p.AccessExpiry.UTC().Format(time.RFC3339)
-	} else {
-		evt["expires_at"] = nil
+		at := p.AccessExpiry.UTC().Format(time.RFC3339)
+		evt.ExpiresAt = &at
 	}
 	ev.emit(evt)
 	return nil
@@ -556,13 +587,31 @@ func storageLabel(kind string) string {
 	return "the keyring"
 }
 
+// The --json events of `webex login`, with their fields in the contract's order.
+type deviceCodeEvent struct {
+	Event                   string `json:"event"`
+	UserCode                string `json:"user_code"`
+	VerificationURI         string `json:"verification_uri"`
+	VerificationURIComplete string `json:"verification_uri_complete"`
+	ExpiresAt               string `json:"expires_at"`
+}
+
+type loggedInEvent struct {
+	Event     string  `json:"event"`
+	Profile   string  `json:"profile"`
+	Provider  string  `json:"provider"`
+	Subject   string  `json:"subject"`
+	Email     string  `json:"email"`
+	ExpiresAt *string `json:"expires_at"` // null when the provider gave no lifetime
+}
+
 // eventWriter prints --json events, one object per line.
 type eventWriter struct {
 	w  io.Writer
 	on bool
 }
 
-func (e *eventWriter) emit(v map[string]any) {
+func (e *eventWriter) emit(v any) {
 	if !e.on {
 		return
 	}

@@ -35,6 +35,10 @@ func TestDeviceLoginAgainstEmulator(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("login exit %d: %s", r.code, r.stderr)
 	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], `{"event":"device_code","user_code":"`) || !strings.HasPrefix(lines[1], `{"event":"logged_in","profile":"default","provider":"webex","subject":"`) {
+		t.Errorf("events are not in the contract's field order:\n%s", r.stdout)
+	}
 	events := jsonLines(t, r.stdout)
 	if len(events) != 2 || events[0]["event"] != "device_code" || events[1]["event"] != "logged_in" {
 		t.Fatalf("events: %v", events)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -42,11 +44,14 @@ func runLogout(ctx context.Context, d *deps, all bool) error {
 	var names []string
 	if all {
 		ps, err := cfg.List()
-		if err != nil {
-			return err
-		}
 		for _, p := range ps {
 			names = append(names, p.Name)
+		}
+		// Damaged profile files are logged out of too: that is how to get rid of them.
+		damaged := damagedProfiles(err)
+		names = append(names, damaged...)
+		if err != nil && len(damaged) == 0 {
+			return err
 		}
 		if len(names) == 0 {
 			fmt.Fprintln(d.io.ErrOut, "No profiles to log out of.")
@@ -81,6 +86,12 @@ func logoutOne(ctx context.Context, d *deps, cfg *config.Config, name string) er
 	if err != nil {
 		return err
 	}
+	// Under the profile's lock, so that a refresh in flight cannot write the tokens back.
+	unlock, err := tokenstore.Lock(ctx, cfg.Dir(), name)
+	if err != nil {
+		return fmt.Errorf("logging out of profile %s: %w", name, err)
+	}
+	defer unlock()
 	if sec, err := st.Load(name); err == nil {
 		if msg := revoke(ctx, d, p, sec); msg != "" {
 			fmt.Fprintln(d.io.ErrOut, msg)
@@ -123,4 +134,22 @@ func revoke(ctx context.Context, d *deps, p *config.Profile, sec *tokenstore.Sec
 		return fmt.Sprintf("warning: the provider did not revoke the tokens (%v); deleting them here anyway", err)
 	}
 	return "Revoked the tokens at the provider."
+}
+
+// damagedProfiles names the profiles whose settings file config.List could not read.
+func damagedProfiles(err error) []string {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else if err != nil {
+		errs = []error{err}
+	}
+	var names []string
+	for _, e := range errs {
+		var ce *config.CorruptError
+		if errors.As(e, &ce) {
+			names = append(names, strings.TrimSuffix(filepath.Base(ce.Path), ".json"))
+		}
+	}
+	return names
 }

@@ -56,9 +56,11 @@ func runStatus(d *deps, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	ps, err := cfg.List()
-	if err != nil {
-		return err
+	// A damaged profile file hides none of the others: they are shown, the damage is reported
+	// after them, and the exit code says something is wrong.
+	ps, listErr := cfg.List()
+	if listErr != nil && len(ps) == 0 && len(damagedProfiles(listErr)) == 0 {
+		return listErr
 	}
 	active := d.profile(cfg)
 	now := d.now()
@@ -82,25 +84,29 @@ func runStatus(d *deps, asJSON bool) error {
 				"flow":                p.Flow,
 				"storage":             storageOf(p),
 				"access_expires_at":   rfc3339OrNil(p.AccessExpiry),
-				"access_valid":        !p.AccessExpiry.IsZero() && p.AccessExpiry.After(now),
+				"access_valid":        p.AccessExpiry.IsZero() || p.AccessExpiry.After(now), // unknown expiry: used as it is
 				"refresh_expires_at":  rfc3339OrNil(p.RefreshExpiry),
 				"has_refresh_token":   p.HasRefreshToken,
 				"id_token_expires_at": rfc3339OrNil(p.IDTokenExpiry),
 			})
 		}
-		return writeJSON(d, map[string]any{
+		if err := writeJSON(d, map[string]any{
 			"active_profile":        active,
 			"access_token_from_env": envToken,
 			"config_dir":            cfg.Dir(),
 			"profiles":              list,
-		})
+			"damaged_profiles":      nonNil(damagedProfiles(listErr)),
+		}); err != nil {
+			return err
+		}
+		return listErr
 	}
 
 	w := d.io.Out
 	if envToken {
 		fmt.Fprintln(d.io.ErrOut, "Note: WEBEX_ACCESS_TOKEN is set, so `webex token`, `userinfo` and `exec` use it instead of any profile below.")
 	}
-	if len(ps) == 0 {
+	if len(ps) == 0 && listErr == nil {
 		fmt.Fprintln(d.io.ErrOut, "No profiles. Run `webex login` to sign in.")
 		return nil
 	}
@@ -127,7 +133,13 @@ func runStatus(d *deps, asJSON bool) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, providerLabel(p), user, strings.Join(scopes, " "), access, refresh, storageOf(p))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if listErr != nil {
+		return fmt.Errorf("%w (`webex logout --profile NAME` removes a damaged profile)", listErr)
+	}
+	return nil
 }
 
 func providerLabel(p *config.Profile) string {
