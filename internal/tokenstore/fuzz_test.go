@@ -13,6 +13,8 @@ import (
 func FuzzParseSecrets(f *testing.F) {
 	for _, s := range []string{
 		`{"access_token":"a","refresh_token":"r","id_token":"i","client_secret":"c"}`,
+		`{"refresh_token":"r","binding":"0123abcd","access_token":"a"}`,
+		`{"binding":1}`,
 		`{}`,
 		`{"access_token":null}`,
 		`{"access_token":"\u00e9\ud834\udd1e"}`,

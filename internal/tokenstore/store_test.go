@@ -39,6 +39,10 @@ func storeContract(t *testing.T, s Store) {
 		{AccessToken: strings.Repeat("a", 4500), RefreshToken: strings.Repeat("r", 2500), IDToken: big, ClientSecret: "é€𝄞" + strings.Repeat("s", 1999)},
 		{AccessToken: "at-5", RefreshToken: "rt-5"},
 		{RefreshToken: "only-refresh"},
+		{AccessToken: "at-7", RefreshToken: "rt-7", ClientSecret: "cs-7", Binding: strings.Repeat("b", 64)},
+		// Without the binding the other secrets fit one keyring item; with it they do not.
+		{AccessToken: "at-8", RefreshToken: strings.Repeat("r", ChunkSize-60), Binding: strings.Repeat("c", 64)},
+		{AccessToken: strings.Repeat("a", 4500), RefreshToken: strings.Repeat("r", 2500), IDToken: big, ClientSecret: "cs", Binding: strings.Repeat("d", 64)},
 	}
 	for i, want := range cases {
 		if err := s.Save("work", &want); err != nil {

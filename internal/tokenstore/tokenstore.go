@@ -7,7 +7,8 @@
 // It must not hold non-secret settings (those live in package config), must
 // not print or prompt, and must never fall back from the keyring to a file on
 // its own: a keyring that does not work is an error (wrapping
-// [ErrKeyringUnavailable]) that tells the user about `--storage file`.
+// [ErrKeyringUnavailable]) that tells the user how to log in with
+// `--storage file`.
 // Errors never contain a secret.
 package tokenstore
 
@@ -46,6 +47,12 @@ type Secrets struct {
 	IDToken      string `json:"id_token,omitempty"`
 	// ClientSecret is kept with the tokens because refresh needs it.
 	ClientSecret string `json:"client_secret,omitempty"`
+	// Binding is config.Profile.Binding() of the profile the secrets were
+	// issued for (provider, issuer, base URL, client id), set by whoever
+	// saves them. It is not a secret; it lets a refresh notice secrets that
+	// belong to other profile settings and refuse to send them anywhere.
+	// Empty in stores written before it existed.
+	Binding string `json:"binding,omitempty"`
 }
 
 // String returns a redacted description naming which fields are set.
