@@ -135,7 +135,9 @@ func (*Keyring) Name() string { return KindKeyring }
 
 // KeyringError reports a keyring that failed or did not answer. It wraps
 // ErrKeyringUnavailable and, when there is one, the backend's error. Its
-// message suggests `--storage file`.
+// message suggests logging in with `--storage file`; it is shown by every
+// command that reads or writes the keyring, so it does not assume the
+// command has that flag.
 type KeyringError struct {
 	// Op says what was being done, e.g. `reading "work/access"`.
 	Op string
@@ -145,7 +147,7 @@ type KeyringError struct {
 	Err error
 }
 
-const storageHint = "use --storage file (or WEBEX_STORAGE=file) to keep tokens in a 0600 file under the config directory instead"
+const storageHint = "to keep the tokens in a 0600 file under the config directory instead, log in with --storage file (or WEBEX_STORAGE=file)"
 
 func (e *KeyringError) Error() string {
 	if e.Timeout > 0 {
