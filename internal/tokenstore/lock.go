@@ -33,6 +33,10 @@ func LockPath(configDir, profile string) string {
 // holding process dies: a crashed or killed webex never leaves a stale lock.
 // The lock file itself stays (removing it would race with other waiters).
 //
+// When ctx ends first, the error is a *LockWaitError wrapping ctx.Err(); a
+// lock folder that cannot be created or a lock call that fails give other
+// errors.
+//
 // Callers refresh under this lock and re-read the store inside it, so that a
 // process that waited uses the tokens another one just refreshed. Without a
 // deadline on ctx, Lock waits until ctx is cancelled. unlock releases the
@@ -61,10 +65,24 @@ func Lock(ctx context.Context, configDir, profile string) (unlock func() error, 
 		case <-ctx.Done():
 			t.Stop()
 			_ = fl.Close()
-			return nil, fmt.Errorf("gave up waiting for the lock of profile %q (%s), which another webex process holds: %w",
-				profile, path, ctx.Err())
+			return nil, &LockWaitError{Profile: profile, Path: path, Err: ctx.Err()}
 		case <-t.C:
 		}
 		delay = min(delay*2, lockMaxDelay)
 	}
 }
+
+// LockWaitError reports that Lock gave up because its context ended while
+// another process held the lock. Err is the context's error.
+type LockWaitError struct {
+	Profile string
+	Path    string // the lock file
+	Err     error
+}
+
+func (e *LockWaitError) Error() string {
+	return fmt.Sprintf("gave up waiting for the lock of profile %q (%s), which another webex process holds", e.Profile, e.Path)
+}
+
+// Unwrap returns the context's error.
+func (e *LockWaitError) Unwrap() error { return e.Err }

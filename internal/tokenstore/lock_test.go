@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -59,6 +60,23 @@ func TestLockExcludesGoroutines(t *testing.T) {
 	}
 }
 
+// TestLockFolderError: a lock folder that cannot be created is its own error, not a
+// *LockWaitError.
+func TestLockFolderError(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "locks"), nil, 0o600); err != nil { // a file where the folder goes
+		t.Fatal(err)
+	}
+	_, err := Lock(context.Background(), dir, "p")
+	var lw *LockWaitError
+	if err == nil || errors.As(err, &lw) || strings.Contains(err.Error(), "waiting") {
+		t.Fatalf("Lock with a broken lock folder = %v, want a folder error that is not about waiting", err)
+	}
+	if !strings.Contains(err.Error(), "lock folder") {
+		t.Errorf("message %q does not name the lock folder", err)
+	}
+}
+
 func TestLockProfilesAreIndependent(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), bound)
@@ -88,8 +106,13 @@ func TestLockGivesUpWithContext(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Lock while held = %v, want DeadlineExceeded", err)
 	}
-	if msg := err.Error(); !strings.Contains(msg, `profile "p"`) || !strings.Contains(msg, "another webex process") {
-		t.Fatalf("message %q should name the profile and say who holds it", msg)
+	var lw *LockWaitError
+	if !errors.As(err, &lw) || lw.Profile != "p" || lw.Path != LockPath(dir, "p") {
+		t.Fatalf("Lock while held = %#v, want a *LockWaitError for profile p", err)
+	}
+	// One sentence: no trailing ": context deadline exceeded".
+	if msg := err.Error(); !strings.Contains(msg, `profile "p"`) || !strings.Contains(msg, "another webex process") || strings.Contains(msg, "deadline") {
+		t.Fatalf("message %q should be one sentence naming the profile and who holds the lock", msg)
 	}
 	if _, err := Lock(context.Background(), dir, "../p"); err == nil {
 		t.Fatal("Lock accepted a bad profile name")
