@@ -36,6 +36,11 @@ func FuzzRedactJSON(f *testing.F) {
 		if json.Valid(doc) {
 			inner = json.RawMessage(doc)
 		}
+		// The doc's own encoding may spell the secret ("\u0000" followed by "0000..."): then
+		// the secret is the doc's text, not a value to redact.
+		if enc, err := json.Marshal(inner); err != nil || bytes.Contains(enc, []byte(secret)) {
+			return
+		}
 		wrapped, err := json.Marshal(map[string]any{
 			"doc":          inner,
 			"access_token": secret,

@@ -22,7 +22,10 @@
 //   - the credentials of Authorization and Proxy-Authorization (the scheme stays visible),
 //     Cookie and Set-Cookie, and the userinfo of URLs;
 //   - any JWT or JWE (a run of base64url parts starting with "eyJ"), wherever it appears;
-//   - the credential after "Bearer " or "Basic " in free text.
+//   - the credential after "Bearer " or "Basic " in free text: always when the two are the
+//     whole value or follow "Authorization:", elsewhere only when it looks like a credential
+//     (digits, base64 padding or punctuation, mixed case, or 20 letters or more), so that
+//     prose such as "HTTP Basic client authentication is required" stays readable.
 //
 // Kept visible on purpose: state and nonce (single-use values that protect nothing once the
 // response they belong to has arrived, and that help match a trace to a browser session),

@@ -98,11 +98,15 @@ func redactSchemes(s string) string {
 	var b strings.Builder
 	last := 0
 	for _, m := range idx {
-		credStart, end := m[6], m[7]
+		schemeStart, credStart, end := m[2], m[6], m[7]
 		cred := s[credStart:end]
 		// "Bearer realm=\"x\"" or "Bearer expires_in=5": an auth-param or a name=value pair,
 		// not a credential.
-		if end < len(s) && (s[end] == '"' || isAlnum(s[end])) || strings.HasPrefix(cred, redactedPrefix) {
+		if end < len(s) && (s[end] == '"' && isParamName(cred) || isAlnum(s[end])) || strings.HasPrefix(cred, redactedPrefix) {
+			continue
+		}
+		// "HTTP Basic client authentication is required": a word, not a credential.
+		if !authorizationValue(s, schemeStart, end) && !looksLikeCredential(cred) {
 			continue
 		}
 		b.WriteString(s[last:credStart])
@@ -111,6 +115,79 @@ func redactSchemes(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// authorizationValue reports whether the scheme and credential at s[start:end] are certainly
+// an Authorization value: they are the whole of s (a header, form or JSON value), or follow
+// "Authorization:" or "Authorization=" (quotes and spaces allowed around the separator).
+func authorizationValue(s string, start, end int) bool {
+	before := strings.TrimRight(s[:start], " \t\"'")
+	if before == "" && strings.TrimSpace(s[end:]) == "" {
+		return true
+	}
+	sep := len(before) - 1
+	if sep < 0 || before[sep] != ':' && before[sep] != '=' {
+		return false
+	}
+	name := strings.TrimRight(before[:sep], " \t\"'")
+	const want = "authorization"
+	return len(name) >= len(want) && strings.EqualFold(name[len(name)-len(want):], want)
+}
+
+// looksLikeCredential reports whether w, the token68 after "Bearer" or "Basic" in free text,
+// looks like a credential rather than a word of prose. Words are letters only, all lower
+// case, all upper case or capitalised, shorter than 20 letters, possibly joined by '-' or
+// followed by '.' ("authentication", "Authentication.", "token-based"). Anything shorter than
+// 8 characters is taken as a word. Everything else is a credential: base64 padding, digits,
+// '_', '~', '+', '/', mixed case ("dXNlcjpwYXNz", "abc123DEF456").
+func looksLikeCredential(w string) bool {
+	if len(w) < 8 {
+		return false
+	}
+	for _, part := range strings.FieldsFunc(w, func(r rune) bool { return r == '-' || r == '.' }) {
+		if !isWord(part) {
+			return true
+		}
+	}
+	return false
+}
+
+// isWord reports whether s is letters only, shorter than 20, and all lower case, all upper
+// case or capitalised.
+func isWord(s string) bool {
+	if len(s) >= 20 {
+		return false
+	}
+	upper, lower := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z':
+			lower++
+		case c >= 'A' && c <= 'Z':
+			if lower > 0 {
+				return false // "dXNl": an upper-case letter after a lower-case one
+			}
+			upper++
+		default:
+			return false
+		}
+	}
+	return upper <= 1 || lower == 0
+}
+
+// isParamName reports whether w is a lower-case auth-param name and its '=' ("realm=",
+// "error_description="), as in `Bearer realm="x"` (RFC 7235 §2.1).
+func isParamName(w string) bool {
+	name, ok := strings.CutSuffix(w, "=")
+	if !ok || name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !(c >= 'a' && c <= 'z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func isAlnum(c byte) bool {

@@ -188,6 +188,28 @@ func TestRedactText(t *testing.T) {
 		{"proxyconnect tcp: http://u:p@127.0.0.1:1 refused", "proxyconnect tcp: http://[REDACTED len=3]@127.0.0.1:1 refused"},
 		{"token_type=Bearer expires_in=5", "token_type=Bearer expires_in=5"},
 		{"jwt " + testJWT + ".", "jwt [REDACTED len=50]"},
+		// Prose after a scheme name stays; credentials go.
+		{"HTTP Basic client authentication is required", "HTTP Basic client authentication is required"},
+		{"Use HTTP Basic authentication.", "Use HTTP Basic authentication."},
+		{"HTTP Basic Authentication required", "HTTP Basic Authentication required"},
+		{"BASIC AUTHENTICATION REQUIRED", "BASIC AUTHENTICATION REQUIRED"},
+		{"a Bearer token is required", "a Bearer token is required"},
+		{"send a Bearer token-based header", "send a Bearer token-based header"},
+		{"The Bearer credentials expired", "The Bearer credentials expired"},
+		{"sent Basic dXNlcjpwYXNz to h", "sent Basic [REDACTED len=12] to h"},
+		{"sent Basic dXNlcjpwYXNzd29yZA== to h", "sent Basic [REDACTED len=20] to h"},
+		{"got Bearer abc123DEF456ghi789 back", "got Bearer [REDACTED len=18] back"},
+		{"got bearer ZDI3abc_def-1.", "got bearer [REDACTED len=14]"},
+		{"got Bearer abcdefghijklmnopqrstuvwxyz", "got Bearer [REDACTED len=26]"},
+		{"got Bearer " + testJWT, "got Bearer [REDACTED len=49]"},
+		// Where an Authorization value is certain, any credential goes.
+		{"Bearer abcdefgh", "Bearer [REDACTED len=8]"},
+		{"  Basic secret \n", "  Basic [REDACTED len=6] \n"},
+		{"Authorization: Bearer lowercaseword", "Authorization: Bearer [REDACTED len=13]"},
+		{`"authorization":"Basic password" next`, `"authorization":"Basic [REDACTED len=8]" next`},
+		{`Bearer realm="webex", error="invalid_token"`, `Bearer realm="webex", error="invalid_token"`},
+		{`{"note":"Bearer abc123DEF456"`, `{"note":"Bearer [REDACTED len=12]"`},
+		{"proxy-authorization = Bearer tok later", "proxy-authorization = Bearer [REDACTED len=3] later"},
 	}
 	for _, tt := range tests {
 		if got := RedactText(tt.in); got != tt.want {
