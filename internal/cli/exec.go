@@ -62,8 +62,12 @@ func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) 
 	if err := c.Start(); err != nil {
 		return fmt.Errorf("cannot run %s: %w", args[0], err)
 	}
-	// Signals reach the child through the process group; wait for it to decide.
+	// Ctrl-C at a terminal reaches the child directly, through the foreground process group.
+	// Signals sent to webex alone (SIGTERM from a CI runner or systemd, SIGHUP) are passed on.
+	// Either way webex waits for the child to decide and reports its exit.
+	stop := forwardSignals(c.Process)
 	err = c.Wait()
+	stop()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code := ee.ExitCode()

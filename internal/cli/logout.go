@@ -130,7 +130,7 @@ func revoke(ctx context.Context, d *deps, p *config.Profile, sec *tokenstore.Sec
 	if token == "" {
 		return ""
 	}
-	if err := session.Revoke(ctx, d.http(), prov.Endpoints.Revocation, prov.AuthStyle, p.ClientID, sec.ClientSecret, token, hint); err != nil {
+	if err := session.Revoke(ctx, d.http(), d.now(), prov.Endpoints.Revocation, prov.AuthStyle, p.ClientID, sec.ClientSecret, token, hint); err != nil {
 		return fmt.Sprintf("warning: the provider did not revoke the tokens (%v); deleting them here anyway", err)
 	}
 	return "Revoked the tokens at the provider."

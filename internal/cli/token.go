@@ -54,7 +54,6 @@ WEBEX_ACCESS_TOKEN, when set, is printed as it is.`,
 func (d *deps) manager(cfg *config.Config) *session.Manager {
 	return &session.Manager{
 		Config:     cfg,
-		ConfigDir:  cfg.Dir(),
 		OpenStore:  func(kind string) (tokenstore.Store, error) { return d.openStore(kind, cfg.Dir()) },
 		HTTPClient: d.http,
 		Now:        d.now,
