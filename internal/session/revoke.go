@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -16,7 +17,9 @@ import (
 // Revoke asks the revocation endpoint (RFC 7009) to revoke token, authenticating the client
 // the way the provider's token endpoint expects. hint is "refresh_token" or "access_token".
 // Revoking a refresh token also ends the access tokens issued with it (RFC 7009, section 2.1).
-func Revoke(ctx context.Context, client *http.Client, endpoint string, style oauth2.AuthStyle, clientID, clientSecret, token, hint string) error {
+// now is the caller's clock, against which a Retry-After date in an error answer is read; the
+// error is then an *oautherr.Error.
+func Revoke(ctx context.Context, client *http.Client, now time.Time, endpoint string, style oauth2.AuthStyle, clientID, clientSecret, token, hint string) error {
 	form := url.Values{"token": {token}, "token_type_hint": {hint}}
 	useBasic := clientSecret != "" && style != oauth2.AuthStyleInParams
 	if !useBasic {
@@ -42,5 +45,5 @@ func Revoke(ctx context.Context, client *http.Client, endpoint string, style oau
 	if resp.StatusCode == http.StatusOK {
 		return nil
 	}
-	return oautherr.Parse(resp.StatusCode, resp.Header, body)
+	return oautherr.ParseAt(now, resp.StatusCode, resp.Header, body)
 }
