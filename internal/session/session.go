@@ -4,7 +4,9 @@
 //
 // It owns the refresh policy of the command-line contract (../shared/cli.md, "Refresh"). It
 // never prints, prompts or opens a browser; failures that need a new login are reported as
-// *LoginRequiredError.
+// *LoginRequiredError, a provider whose tokens cannot meet the caller's minimum lifetime as
+// *ShortLivedError, and problems that did not stop the refresh (a refreshed ID token that
+// failed verification) as Token.Warnings for the caller to show.
 package session
 
 import (
@@ -39,6 +41,24 @@ type LoginRequiredError struct {
 func (e *LoginRequiredError) Error() string { return e.Reason }
 func (e *LoginRequiredError) Unwrap() error { return e.Err }
 
+// ShortLivedError means the provider issues access tokens whose whole lifetime is shorter than
+// the minimum the caller asked for (Manager.Token's minTTL, `--min-ttl`), so no refresh can give
+// a token that lasts that long. The newest token is stored and valid; it is not handed out,
+// because it would break the caller's promise (`webex exec` runs a command with a token that
+// must last at least --min-ttl). Ask for less.
+type ShortLivedError struct {
+	Profile string
+	// Lifetime is the whole lifetime of the newest access token (expiry minus issue time).
+	Lifetime time.Duration
+	// MinTTL is what the caller asked for.
+	MinTTL time.Duration
+}
+
+func (e *ShortLivedError) Error() string {
+	return fmt.Sprintf("the provider issues access tokens that live only %s, less than the %s asked for (--min-ttl)",
+		e.Lifetime.Round(time.Second), e.MinTTL)
+}
+
 // Token is a usable access token and what is known about it.
 type Token struct {
 	AccessToken string
@@ -47,12 +67,18 @@ type Token struct {
 	Scopes      []string
 	// Refreshed is true when this call performed a refresh grant.
 	Refreshed bool
+	// Warnings are problems that did not stop this call, one sentence each, for the caller to
+	// show (on stderr, say). Today only a refresh adds one: when the refreshed ID token fails
+	// verification the new access and refresh tokens are still stored (with a rotating
+	// provider the old refresh token is dead, and every retry would mint another token), the
+	// stored ID token is dropped (the profile's HasIDToken becomes false) and the reason is
+	// reported here. Warnings never contain a token.
+	Warnings []string
 }
 
-// Manager reads and refreshes stored logins.
+// Manager reads and refreshes stored logins. Its lock files live under Config.Dir().
 type Manager struct {
-	Config    *config.Config
-	ConfigDir string
+	Config *config.Config
 	// OpenStore opens the secret store a profile names ("keyring" or "file").
 	OpenStore func(kind string) (tokenstore.Store, error)
 	// HTTPClient returns the client for provider calls; called only when the network is needed.
@@ -96,16 +122,31 @@ func (m *Manager) load(name string) (*config.Profile, error) {
 }
 
 func (m *Manager) store(p *config.Profile) (tokenstore.Store, error) {
-	kind := p.Storage
-	if kind == "" {
-		kind = "keyring"
+	return m.OpenStore(p.StorageKind())
+}
+
+// shortLived reports a token whose whole recorded lifetime is shorter than minTTL while it is
+// still valid: refreshing would bring another token of that lifetime, so the refresh is not
+// worth a grant (each Webex grant counts against the user's token limit). An expired token is
+// refreshed first, in case the provider's lifetime changed; refreshWith then checks the result.
+func shortLived(p *config.Profile, now time.Time, minTTL time.Duration) *ShortLivedError {
+	if minTTL <= 0 || p.AccessIssuedAt.IsZero() || p.AccessExpiry.IsZero() || !now.Before(p.AccessExpiry) {
+		return nil
 	}
-	return m.OpenStore(kind)
+	if life := p.AccessExpiry.Sub(p.AccessIssuedAt); life < minTTL {
+		return &ShortLivedError{Profile: p.Name, Lifetime: life, MinTTL: minTTL}
+	}
+	return nil
 }
 
 // Token returns a valid access token for the profile, refreshing it first when it is about to
 // expire (see NeedsRefresh). A fresh token costs one small file read and one secret read; no
 // network and no lock.
+//
+// With minTTL > 0 the token returned has at least minTTL left. When the provider's tokens live
+// less than that, Token returns a *ShortLivedError: after a refresh whose new token is too
+// short (the token is stored all the same), or at once, without a refresh, while the current
+// token, itself shorter-lived than minTTL, is still valid.
 func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duration) (*Token, error) {
 	p, err := m.load(profile)
 	if err != nil {
@@ -125,6 +166,9 @@ func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duratio
 		}
 		m.secret(at)
 		return tokenOf(p, at, false), nil
+	}
+	if e := shortLived(p, m.now(), minTTL); e != nil {
+		return nil, e
 	}
 	return m.refresh(ctx, p, minTTL, false)
 }
@@ -157,13 +201,17 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 		timeout = DefaultLockTimeout
 	}
 	lctx, cancel := context.WithTimeout(ctx, timeout)
-	unlock, err := tokenstore.Lock(lctx, m.ConfigDir, before.Name)
+	unlock, err := tokenstore.Lock(lctx, m.Config.Dir(), before.Name)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("waiting for another webex process to finish refreshing: %w", err)
+		var lw *tokenstore.LockWaitError
+		if errors.As(err, &lw) {
+			return nil, &lockWaitError{timeout: timeout, err: lw}
+		}
+		return nil, fmt.Errorf("refreshing the token: %w", err)
 	}
 	defer unlock()
 
@@ -187,6 +235,13 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 			return nil, err
 		}
 	}
+	if !force && othersDid {
+		// Another process just refreshed and its token is too short-lived for minTTL: another
+		// grant would bring the same.
+		if e := shortLived(p, m.now(), minTTL); e != nil {
+			return nil, e
+		}
+	}
 
 	sec, err := st.Load(p.Name)
 	if errors.Is(err, tokenstore.ErrNotFound) {
@@ -196,18 +251,51 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 		return nil, err
 	}
 	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
-	return m.refreshWith(ctx, p, st, sec)
+	return m.refreshWith(ctx, p, st, sec, minTTL)
+}
+
+// lockWaitError is the refresh's account of a *tokenstore.LockWaitError: one sentence that
+// says what the other process is doing and for how long this one waited.
+type lockWaitError struct {
+	timeout time.Duration
+	err     *tokenstore.LockWaitError
+}
+
+func (e *lockWaitError) Error() string {
+	return fmt.Sprintf("gave up after %s waiting for another webex process to finish refreshing profile %q (it holds the lock %s)",
+		e.timeout, e.err.Profile, e.err.Path)
+}
+
+func (e *lockWaitError) Unwrap() error { return e.err }
+
+// errOtherLogin is the reason given when the stored secrets were issued for other profile
+// settings than the stored ones.
+const errOtherLogin = "the stored tokens belong to another login of this profile; run `webex login`"
+
+// bound reports whether sec may be used with p's settings: secrets without a binding (stores
+// written before bindings existed) are accepted.
+func bound(p *config.Profile, sec *tokenstore.Secrets) bool {
+	return sec.Binding == "" || sec.Binding == p.Binding()
 }
 
 // refreshWith runs the refresh grant with the refresh token in sec and stores the result. The
-// caller holds the profile's lock.
-func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenstore.Store, sec *tokenstore.Secrets) (*Token, error) {
+// caller holds the profile's lock. minTTL is the caller's (0 for none); see Token.
+func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenstore.Store, sec *tokenstore.Secrets, minTTL time.Duration) (*Token, error) {
 	now := m.now()
 	if sec.RefreshToken == "" {
-		return nil, &LoginRequiredError{Profile: p.Name, Reason: "the access token has expired and there is no refresh token"}
+		reason := "the profile has no refresh token, so its access token cannot be refreshed"
+		if !p.AccessExpiry.IsZero() && !now.Before(p.AccessExpiry) {
+			reason = "the access token has expired and there is no refresh token"
+		}
+		return nil, &LoginRequiredError{Profile: p.Name, Reason: reason}
 	}
 	if !p.RefreshExpiry.IsZero() && !now.Before(p.RefreshExpiry) {
 		return nil, &LoginRequiredError{Profile: p.Name, Reason: "the refresh token expired on " + p.RefreshExpiry.Local().Format("2006-01-02 15:04")}
+	}
+	if !bound(p, sec) {
+		// A login stored these secrets but not (yet) its profile: sending the refresh token and
+		// client secret to the endpoint p names could hand them to another provider.
+		return nil, &LoginRequiredError{Profile: p.Name, Reason: errOtherLogin}
 	}
 	prov, err := m.provider(ctx, p)
 	if err != nil {
@@ -224,7 +312,7 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 		if ok && pe.Code == "invalid_grant" {
 			// Another process (or another copy of this login) may have rotated the refresh
 			// token: adopt its result if there is a fresh one.
-			if t, ok := m.adopt(p.Name, sec.RefreshToken); ok {
+			if t, ok := m.adopt(p.Name, sec.RefreshToken, minTTL); ok {
 				return t, nil
 			}
 			return nil, &LoginRequiredError{Profile: p.Name, Reason: "the provider rejected the refresh token (" + pe.Error() + ")", Err: pe}
@@ -242,15 +330,23 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 	if tok.RefreshToken != "" {
 		next.RefreshToken = tok.RefreshToken
 	}
+	next.Binding = p.Binding()
 	np := *p
-	if raw, _ := tok.Extra("id_token").(string); raw != "" {
-		idt, err := prov.VerifyIDToken(ctx, raw, provider.VerifyOptions{ClientID: p.ClientID})
+	var warnings []string
+	if newID != "" {
+		idt, err := m.verifyRefreshedIDToken(ctx, prov, p, newID)
 		if err != nil {
-			return nil, fmt.Errorf("the refreshed ID token failed verification: %w", err)
+			// The access and refresh tokens are good: keep them (the old refresh token may be
+			// dead already), and drop the ID token rather than keep one of another session.
+			next.IDToken = ""
+			np.IDTokenExpiry = time.Time{}
+			np.HasIDToken = false
+			warnings = append(warnings, fmt.Sprintf("the refreshed ID token failed verification (%v); the new access token is stored, but the profile has no ID token until the next `webex login`", err))
+		} else {
+			next.IDToken = newID
+			np.IDTokenExpiry = idt.Expiry
+			np.HasIDToken = true
 		}
-		next.IDToken = raw
-		np.IDTokenExpiry = idt.Expiry
-		np.HasIDToken = true
 	}
 	np.AccessIssuedAt = now
 	np.AccessExpiry = AccessExpiry(tok, now)
@@ -273,12 +369,39 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 	if err := m.Config.Save(&np); err != nil {
 		return nil, fmt.Errorf("storing the refreshed token's metadata: %w", err)
 	}
-	return tokenOf(&np, next.AccessToken, true), nil
+	if minTTL > 0 && !np.AccessExpiry.IsZero() && np.AccessExpiry.Sub(now) < minTTL {
+		return nil, &ShortLivedError{Profile: p.Name, Lifetime: np.AccessExpiry.Sub(now), MinTTL: minTTL}
+	}
+	t := tokenOf(&np, next.AccessToken, true)
+	t.Warnings = warnings
+	return t, nil
+}
+
+// verifyRefreshedIDToken checks an ID token from a refresh response: everything
+// provider.VerifyIDToken checks (signature, iss by the provider's rule, aud, exp, iat; no
+// nonce, OpenID Connect Core 1.0 §12.2), and, as §12.2 also requires, the same "sub" as the
+// login's (when the profile knows it) and, for an OpenID provider, exactly the profile's
+// issuer.
+func (m *Manager) verifyRefreshedIDToken(ctx context.Context, prov *provider.Provider, p *config.Profile, raw string) (*provider.IDToken, error) {
+	idt, err := prov.VerifyIDToken(ctx, raw, provider.VerifyOptions{ClientID: p.ClientID})
+	if err != nil {
+		return nil, err
+	}
+	if p.Provider == config.ProviderOIDC && idt.Issuer != p.Issuer {
+		return nil, &provider.VerifyError{Check: provider.CheckIssuer,
+			Err: fmt.Errorf("issuer %q is not the profile's issuer %q", idt.Issuer, p.Issuer)}
+	}
+	if p.Subject != "" && idt.Subject != p.Subject {
+		return nil, &provider.VerifyError{Check: provider.CheckSubject,
+			Err: errors.New("the token names another user than the one who logged in (its sub differs; OpenID Connect Core 1.0 §12.2)")}
+	}
+	return idt, nil
 }
 
 // adopt returns the stored token when the store now holds a different refresh token than the
-// one the provider just rejected, together with a fresh access token.
-func (m *Manager) adopt(profile, rejected string) (*Token, bool) {
+// one the provider just rejected, bound to the stored profile, together with an access token
+// that is fresh for minTTL (see NeedsRefresh).
+func (m *Manager) adopt(profile, rejected string, minTTL time.Duration) (*Token, bool) {
 	p, err := m.Config.Load(profile)
 	if err != nil {
 		return nil, false
@@ -294,9 +417,10 @@ func (m *Manager) adopt(profile, rejected string) (*Token, bool) {
 	if subtle.ConstantTimeCompare([]byte(sec.RefreshToken), []byte(rejected)) == 1 {
 		return nil, false
 	}
-	if NeedsRefresh(p, m.now(), 0) {
+	if sec.AccessToken == "" || !bound(p, sec) || NeedsRefresh(p, m.now(), minTTL) {
 		return nil, false
 	}
+	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
 	return tokenOf(p, sec.AccessToken, false), true
 }
 

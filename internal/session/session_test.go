@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/emulator"
 	"github.com/webex-cli/webex/internal/oautherr"
+	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
@@ -146,8 +148,7 @@ func bareEnv(t *testing.T) *env {
 // build one.
 func (e *env) manager() *Manager {
 	return &Manager{
-		Config:    config.Open(e.dir),
-		ConfigDir: e.dir,
+		Config: config.Open(e.dir),
 		OpenStore: func(kind string) (tokenstore.Store, error) {
 			if kind != config.StorageFile {
 				return nil, fmt.Errorf("unexpected storage %q", kind)
@@ -416,7 +417,6 @@ func TestTokenMinTTL(t *testing.T) {
 		{"shorter than what is left", 30 * time.Minute, false},
 		{"exactly what is left", 50 * time.Minute, false},
 		{"longer than what is left", 55 * time.Minute, true},
-		{"longer than the whole lifetime", 2 * time.Hour, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -528,7 +528,7 @@ func TestInvalidGrantAdoptsStoredToken(t *testing.T) {
 			e.clock.Set(now)
 			m := e.manager()
 			stale := &tokenstore.Secrets{AccessToken: "old-access", RefreshToken: "stale-refresh-token", ClientSecret: e.secret}
-			tok, err := m.refreshWith(context.Background(), e.profile(), e.store, stale)
+			tok, err := m.refreshWith(context.Background(), e.profile(), e.store, stale, 0)
 			if !tc.wantAdopt {
 				wantLoginRequired(t, err)
 				return
@@ -725,14 +725,59 @@ func TestRefreshRecordsEmulatorRefreshLifetime(t *testing.T) {
 	}
 }
 
+// jwtSub returns the "sub" claim of a compact JWT, unverified.
+func jwtSub(t *testing.T, raw string) string {
+	t.Helper()
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		t.Fatal("not a compact JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Sub string `json:"sub"`
+	}
+	if err := json.Unmarshal(payload, &c); err != nil || c.Sub == "" {
+		t.Fatalf("no sub in the ID token: %v", err)
+	}
+	return c.Sub
+}
+
+// TestRefreshVerifiesIDToken: a refreshed ID token is stored only when it passes the checks of
+// a login plus those of OpenID Connect Core 1.0 §12.2 (same sub, for an OpenID provider the
+// profile's issuer). When it fails, the new access and refresh tokens are kept all the same
+// (the old refresh token may be dead, and a retry would mint yet another token), the stored ID
+// token is dropped and the caller gets a warning.
 func TestRefreshVerifiesIDToken(t *testing.T) {
 	tests := []struct {
-		name    string
-		issuer  string // iss of the emulator's ID tokens
-		wantErr bool
+		name      string
+		issuer    string                                   // iss of the emulator's ID tokens
+		edit      func(p *config.Profile, loginSub string) // changes to the saved profile
+		webexProv bool                                     // verify with the Webex rules whatever the profile says
+		wantCheck string                                   // "": the ID token is stored
 	}{
-		{"valid ID token is stored", "", false},
-		{"ID token from a foreign issuer is rejected", "https://idbroker.webex.example.org/idb", true},
+		{name: "valid ID token is stored"},
+		{name: "same subject as the login is stored", edit: func(p *config.Profile, sub string) { p.Subject = sub }},
+		{
+			name:      "ID token from a foreign issuer is dropped",
+			issuer:    "https://idbroker.webex.example.org/idb",
+			wantCheck: "iss",
+		},
+		{
+			name:      "ID token of another user is dropped",
+			edit:      func(p *config.Profile, sub string) { p.Subject = "another-" + sub },
+			wantCheck: "sub",
+		},
+		{
+			name: "OpenID profile: ID token of an issuer other than the profile's is dropped",
+			edit: func(p *config.Profile, _ string) {
+				p.Provider, p.Issuer = config.ProviderOIDC, "https://login.example.org"
+			},
+			webexProv: true,
+			wantCheck: "iss",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -740,42 +785,70 @@ func TestRefreshVerifiesIDToken(t *testing.T) {
 			now := wallNow()
 			e.clock.Set(now.Add(-2 * time.Hour))
 			e.login("openid", "email", "spark:people_read")
-			before, beforeProfile := *e.secrets(), e.profile()
+			before := *e.secrets()
 			if before.IDToken == "" {
 				t.Fatal("login returned no ID token")
 			}
+			if tc.edit != nil {
+				p := e.profile()
+				tc.edit(p, jwtSub(t, before.IDToken))
+				if err := e.cfg.Save(p); err != nil {
+					t.Fatal(err)
+				}
+			}
 			e.clock.Set(now)
+			m := e.manager()
+			if tc.webexProv {
+				m.Provider = func(ctx context.Context, p *config.Profile) (*provider.Provider, error) {
+					return provider.NewWebex(provider.KindWebex, e.base, provider.Options{HTTPClient: m.HTTPClient(), Now: m.Now})
+				}
+			}
 
-			tok, err := e.manager().Token(context.Background(), "default", 0)
-			if e.stats().RefreshTokenGrants != 1 {
-				t.Fatalf("refresh grants = %d, want 1", e.stats().RefreshTokenGrants)
-			}
-			if tc.wantErr {
-				if err == nil {
-					t.Fatal("a refresh whose ID token fails verification succeeded")
-				}
-				var lr *LoginRequiredError
-				if errors.As(err, &lr) {
-					t.Errorf("error %v is a LoginRequiredError; a bad ID token is not the user's doing", err)
-				}
-				if *e.secrets() != before {
-					t.Error("secrets were stored from a refresh whose ID token failed verification")
-				}
-				if p := e.profile(); !p.UpdatedAt.Equal(beforeProfile.UpdatedAt) || !p.AccessExpiry.Equal(beforeProfile.AccessExpiry) {
-					t.Error("the profile was updated from a refresh whose ID token failed verification")
-				}
-				return
-			}
+			tok, err := m.Token(context.Background(), "default", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sec := e.secrets()
-			if sec.IDToken == "" || sec.IDToken == before.IDToken || sec.AccessToken != tok.AccessToken {
-				t.Error("the refreshed ID token or access token was not stored")
+			if g := e.stats().RefreshTokenGrants; g != 1 {
+				t.Fatalf("refresh grants = %d, want 1", g)
 			}
-			p := e.profile()
-			if !p.HasIDToken || !p.IDTokenExpiry.Equal(now.Add(emulator.DefaultIDTokenTTL)) {
-				t.Errorf("HasIDToken %t, IDTokenExpiry %v; want true, %v", p.HasIDToken, p.IDTokenExpiry, now.Add(emulator.DefaultIDTokenTTL))
+			sec, p := e.secrets(), e.profile()
+			if sec.AccessToken != tok.AccessToken || tok.AccessToken == before.AccessToken || !tok.Refreshed {
+				t.Error("the refreshed access token was not stored and returned")
+			}
+			if sec.RefreshToken == "" || sec.ClientSecret != before.ClientSecret {
+				t.Error("the refresh token or client secret was lost")
+			}
+			if !p.AccessIssuedAt.Equal(now) || !p.UpdatedAt.Equal(now) {
+				t.Error("the profile does not describe the refreshed token")
+			}
+			if tc.wantCheck == "" {
+				if len(tok.Warnings) != 0 {
+					t.Errorf("Warnings = %q, want none", tok.Warnings)
+				}
+				if sec.IDToken == "" || sec.IDToken == before.IDToken {
+					t.Error("the refreshed ID token was not stored")
+				}
+				if !p.HasIDToken || !p.IDTokenExpiry.Equal(now.Add(emulator.DefaultIDTokenTTL)) {
+					t.Errorf("HasIDToken %t, IDTokenExpiry %v; want true, %v", p.HasIDToken, p.IDTokenExpiry, now.Add(emulator.DefaultIDTokenTTL))
+				}
+				return
+			}
+			if len(tok.Warnings) != 1 || !strings.Contains(tok.Warnings[0], "failed the "+tc.wantCheck+" check") {
+				t.Fatalf("Warnings = %q, want one naming the %s check", tok.Warnings, tc.wantCheck)
+			}
+			for _, secret := range []string{sec.AccessToken, sec.RefreshToken, before.IDToken, before.ClientSecret} {
+				if strings.Contains(tok.Warnings[0], secret) {
+					t.Fatal("the warning contains a secret")
+				}
+			}
+			if sec.IDToken != "" || p.HasIDToken || !p.IDTokenExpiry.IsZero() {
+				t.Errorf("ID token kept (stored %t, HasIDToken %t, IDTokenExpiry %v); want it dropped",
+					sec.IDToken != "", p.HasIDToken, p.IDTokenExpiry)
+			}
+			// The stored login goes on working without another grant.
+			again, err := e.manager().Token(context.Background(), "default", 0)
+			if err != nil || again.AccessToken != tok.AccessToken || again.Refreshed || len(again.Warnings) != 0 {
+				t.Errorf("next Token: %v (refreshed %t)", err, again != nil && again.Refreshed)
 			}
 		})
 	}
