@@ -211,7 +211,7 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 		if errors.As(err, &lw) {
 			return nil, &lockWaitError{timeout: timeout, err: lw}
 		}
-		return nil, fmt.Errorf("refreshing the token: %w", err)
+		return nil, fmt.Errorf("taking the refresh lock of profile %q: %w", before.Name, err)
 	}
 	defer unlock()
 
