@@ -270,7 +270,7 @@ func prettyJSON(raw []byte, on bool) string {
 	if err := json.Indent(&buf, raw, "  ", "  "); err != nil {
 		return "  " + string(raw)
 	}
-	s := "  " + buf.String()
+	s := safeJSON("  " + buf.String())
 	if !on {
 		return s
 	}

@@ -219,7 +219,7 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 	w := d.io.Out
 	on := d.io.ColourOut()
 	if wf, ok := report["webfinger"].(map[string]any); ok {
-		fmt.Fprintf(w, "%s acct:%s is served by %s\n\n", colour(on, "1", "WebFinger:"), email, strings.Join(wf["issuers"].([]string), ", "))
+		fmt.Fprintf(w, "%s acct:%s is served by %s\n\n", colour(on, "1", "WebFinger:"), safe(email), safe(strings.Join(wf["issuers"].([]string), ", ")))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, colour(on, "1", "ANNOUNCED")+"\t")
@@ -228,14 +228,14 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 		if v == "" {
 			v = "-"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\n", k, v)
+		fmt.Fprintf(tw, "  %s\t%s\n", k, safe(v))
 	}
 	for _, k := range []string{"scopes_supported", "grant_types_supported", "id_token_signing_alg_values_supported", "code_challenge_methods_supported", "token_endpoint_auth_methods_supported"} {
 		v := strings.Join(announced[k].([]string), " ")
 		if v == "" {
 			v = "-"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\n", k, v)
+		fmt.Fprintf(tw, "  %s\t%s\n", k, safe(v))
 	}
 	fmt.Fprintln(tw, colour(on, "1", "USED BY WEBEX")+"\t")
 	for _, k := range []string{"issuer", "issuer_pattern", "authorize", "token", "device_authorization", "device_token", "userinfo", "people", "jwks", "revocation"} {
@@ -246,7 +246,7 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 		if v == "" {
 			v = "-"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\n", k, v)
+		fmt.Fprintf(tw, "  %s\t%s\n", k, safe(v))
 	}
 	fmt.Fprintf(tw, "  signing_algorithms\t%s\n", strings.Join(prov.SigningAlgs, " "))
 	if keys, ok := report["keys"].([]provider.KeyInfo); ok {
@@ -256,7 +256,7 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 			if kid == "" {
 				kid = "(no kid)"
 			}
-			fmt.Fprintf(tw, "  %s\t%s %s %s\n", kid, k.Type, k.Alg, k.Use)
+			fmt.Fprintf(tw, "  %s\t%s\n", safe(kid), safe(strings.TrimSpace(k.Type+" "+k.Alg+" "+k.Use)))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -265,7 +265,7 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 	if len(notes) > 0 {
 		fmt.Fprintln(w, colour(on, "1", "NOTES"))
 		for _, n := range notes {
-			fmt.Fprintln(w, "  - "+n)
+			fmt.Fprintln(w, "  - "+safe(n))
 		}
 	}
 	return nil

@@ -452,7 +452,7 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 func showDeviceCode(d *deps, code *device.Code, qrMode string) {
 	w := d.io.ErrOut
 	bold := func(s string) string { return colour(d.io.ColourErr(), "1", s) }
-	fmt.Fprintf(w, "\nTo sign in, open %s\nand enter the code  %s\n", code.VerificationURI, bold(code.UserCode))
+	fmt.Fprintf(w, "\nTo sign in, open %s\nand enter the code  %s\n", safe(code.VerificationURI), bold(safe(code.UserCode)))
 	target := code.VerificationURIComplete
 	if target == "" {
 		target = code.VerificationURI
@@ -570,7 +570,7 @@ func finishLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenst
 	}
 
 	who := firstNonEmpty(p.Email, p.DisplayName, p.Subject, "an unnamed user")
-	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", who, p.Name, p.Provider, storageLabel(p.Storage))
+	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", safe(who), p.Name, p.Provider, storageLabel(p.Storage))
 	evt := loggedInEvent{Event: "logged_in", Profile: p.Name, Provider: p.Provider, Subject: p.Subject, Email: p.Email}
 	if !p.AccessExpiry.IsZero() {
 		at := p.AccessExpiry.UTC().Format(time.RFC3339)

@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, d *deps) int {
 	if err != nil {
 		var ee *exitError
 		if !errors.As(err, &ee) {
-			fmt.Fprintln(d.io.ErrOut, "webex: "+d.scrub(errorLine(err)))
+			fmt.Fprintln(d.io.ErrOut, "webex: "+d.scrub(safe(errorLine(err))))
 			var ue *usageError
 			if errors.As(err, &ue) && cmd != nil {
 				fmt.Fprintf(d.io.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())

@@ -131,7 +131,7 @@ func runStatus(d *deps, asJSON bool) error {
 		if strings.HasPrefix(access, "expired") {
 			access = colour(d.io.ColourOut(), "33", access)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, providerLabel(p), user, strings.Join(scopes, " "), access, refresh, storageOf(p))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, safe(providerLabel(p)), safe(user), safe(strings.Join(scopes, " ")), access, refresh, storageOf(p))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

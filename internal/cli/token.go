@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -149,8 +151,14 @@ func sessionError(err error) error {
 	return err
 }
 
+// writeJSON prints v as indented JSON, with the characters a terminal would act on escaped.
 func writeJSON(d *deps, v any) error {
-	enc := json.NewEncoder(d.io.Out)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := io.WriteString(d.io.Out, safeJSON(b.String()))
+	return err
 }

@@ -95,7 +95,7 @@ func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
 	sort.Strings(keys)
 	tw := tabwriter.NewWriter(d.io.Out, 0, 4, 2, ' ', 0)
 	for _, k := range keys {
-		fmt.Fprintf(tw, "%s\t%s\n", colour(d.io.ColourOut(), "36", k), claimString(claims[k]))
+		fmt.Fprintf(tw, "%s\t%s\n", colour(d.io.ColourOut(), "36", safe(k)), safe(claimString(claims[k])))
 	}
 	return tw.Flush()
 }
