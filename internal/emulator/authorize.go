@@ -148,11 +148,19 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		if u == nil {
 			u = s.firstUser()
 		}
-		code := s.issueCode(req, u, now)
+		code, ok := s.issueCode(req, u, now)
+		if !ok {
+			writeBusy(w)
+			return
+		}
 		redirectWith(w, r, http.StatusFound, redirectURI, url.Values{"code": {code}}, req.state)
 		return
 	}
-	token := s.newForm(&pendingForm{kind: formAuthorize, auth: req}, now)
+	token, ok := s.newForm(&pendingForm{kind: formAuthorize, auth: req}, now)
+	if !ok {
+		writeBusy(w)
+		return
+	}
 	s.renderSignIn(w, http.StatusOK, req, token, "", "")
 }
 
@@ -189,18 +197,26 @@ func (s *Server) authorizePost(w http.ResponseWriter, r *http.Request) {
 			s.errorPage(w, http.StatusBadRequest, "This sign-in request was already answered.")
 			return
 		}
-		code := s.issueCode(req, u, now)
+		code, ok := s.issueCode(req, u, now)
+		if !ok {
+			writeBusy(w)
+			return
+		}
 		redirectWith(w, r, http.StatusSeeOther, req.redirectURI, url.Values{"code": {code}}, req.state)
 	default:
 		s.renderSignIn(w, http.StatusBadRequest, req, token, form.Get("user"), "Choose Approve or Deny.")
 	}
 }
 
-// issueCode stores a fresh single-use authorization code for req approved by u.
-func (s *Server) issueCode(req *authRequest, u *user, now time.Time) string {
+// issueCode stores a fresh single-use authorization code for req approved by u. It reports
+// false when Config.MaxPending live codes exist.
+func (s *Server) issueCode(req *authRequest, u *user, now time.Time) (string, bool) {
 	code := randomToken(32)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.roomLocked(func() int { return len(s.codes) }, now) {
+		return "", false
+	}
 	s.codes[code] = &authCode{
 		grant:           grant{user: u, clientID: req.clientID, scopes: req.scopes, authTime: now},
 		redirectURI:     req.redirectURI,
@@ -211,7 +227,7 @@ func (s *Server) issueCode(req *authRequest, u *user, now time.Time) string {
 	}
 	s.stats.CodesIssued++
 	s.noteInsertLocked(now)
-	return code
+	return code, true
 }
 
 // redirectWith redirects to base with params added to its query (and state when not empty).
@@ -278,14 +294,19 @@ func checkPKCE(challenge, method, verifier string) bool {
 
 // --- pending forms (the CSRF tokens of the pages) ---
 
-func (s *Server) newForm(pf *pendingForm, now time.Time) string {
+// newForm stores a pending form and returns its CSRF token. It reports false when
+// Config.MaxPending live forms exist.
+func (s *Server) newForm(pf *pendingForm, now time.Time) (string, bool) {
 	token := randomToken(24)
 	pf.expires = now.Add(formTTL)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.roomLocked(func() int { return len(s.forms) }, now) {
+		return "", false
+	}
 	s.forms[token] = pf
 	s.noteInsertLocked(now)
-	return token
+	return token, true
 }
 
 func (s *Server) lookupForm(token string, kind formKind, now time.Time) *pendingForm {

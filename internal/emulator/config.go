@@ -25,6 +25,9 @@ const (
 	DefaultDeviceTTL      = 300 * time.Second   // device flow expires_in
 	DefaultDeviceInterval = 2 * time.Second     // device flow interval
 
+	// DefaultMaxPending is the default of Config.MaxPending.
+	DefaultMaxPending = 10000
+
 	// ApproveManual waits for a person (or ApproveDevice) to decide on the pages.
 	ApproveManual = "manual"
 	// ApproveAuto approves sign-ins at once and device codes after Config.ApproveDelay.
@@ -37,6 +40,13 @@ const (
 	formTTL      = 15 * time.Minute // sign-in and device confirmation forms
 	deviceGrace  = 10 * time.Minute // expired device codes still answer "expired" this long
 	maxFormBytes = 64 << 10
+
+	busyRetryAfter = 60 * time.Second // Retry-After of the 503 answered when a table is full
+
+	// The device page lets one client address enter at most maxWrongCodes user codes that do
+	// not exist per wrongCodeWindow: six digits are guessable.
+	maxWrongCodes   = 10
+	wrongCodeWindow = time.Minute
 )
 
 // deviceHelperRedirectURIs are Webex's OAuth helper callbacks. When redirect URIs are registered,
@@ -97,6 +107,14 @@ type Config struct {
 	// another machine (a phone scanning the device QR code, say) can reach the pages. The
 	// emulator has no real security: use it on trusted networks only.
 	AllowNonLoopback bool
+
+	// MaxPending caps each in-memory table that anyone who can reach the server may fill
+	// without the client secret: pending page forms (sign-in and device confirmation), device
+	// codes, authorization codes, and the client addresses tracked by the device page's limit
+	// on wrong codes. When a table is full, expired entries are pruned; if it is still full the
+	// request is answered 503 with the Webex envelope and Retry-After. Default
+	// DefaultMaxPending (10000).
+	MaxPending int
 
 	// Log, when set, gets one line per request: time, method, path (never the query), status
 	// and duration. Secrets, tokens and codes are never logged.
@@ -168,6 +186,12 @@ func (cfg Config) normalize() (Config, error) {
 		if *d.d == 0 {
 			*d.d = d.def
 		}
+	}
+	switch {
+	case cfg.MaxPending < 0:
+		return cfg, fmt.Errorf("emulator: the cap on pending entries must not be negative")
+	case cfg.MaxPending == 0:
+		cfg.MaxPending = DefaultMaxPending
 	}
 	if cfg.SlowDownEvery < 0 || cfg.RateLimitEvery < 0 {
 		return cfg, fmt.Errorf("emulator: slow-down and rate-limit periods must not be negative")

@@ -5,7 +5,8 @@
 // It owns: the /v1 endpoints of one integration (one client id and secret), the people who can
 // sign in, the sign-in and device pages, and every code and token it hands out. It must not
 // talk to any host, print (beyond the optional request log it is given), open browsers or keep
-// state outside the Server; it listens on IPv4 loopback only.
+// state outside the Server; it listens on IPv4 loopback only unless Config.AllowNonLoopback
+// is set (see Exposure beyond loopback).
 //
 // # Endpoints
 //
@@ -78,6 +79,9 @@
 //	GET /userinfo, /people/me            envelope, 401 bad or expired token; 403
 //	                                     insufficient_scope (userinfo without openid)
 //	unknown path, wrong method           envelope, 404 / 405
+//	a table is full (see Limits)         envelope, 503 with Retry-After: 60
+//	GET/POST /verify, too many wrong     HTML error page, 429 with Retry-After
+//	codes from one address
 //
 // GET /authorize shows errors about the client id or redirect URI on the page and never
 // redirects to an unregistered URI. After those checks, errors are redirected in the query:
@@ -111,6 +115,33 @@
 // Approve on the sign-in page answers 303 to redirect_uri?code=...&state=...; Deny answers
 // 303 with error=access_denied. With Config.Approve "auto", GET /v1/authorize redirects at once
 // (302) and device codes count as approved after Config.ApproveDelay.
+//
+// # Limits
+//
+// The tables that anyone who can reach the server can fill without the client secret hold at
+// most Config.MaxPending live entries each (DefaultMaxPending, 10000): pending page forms,
+// device codes, authorization codes (auto mode hands them out to anyone), and the client
+// addresses tracked below. When one is full, expired entries are pruned at once; if it is
+// still full the request gets HTTP 503 with the Webex envelope (message "Service
+// Unavailable") and Retry-After: 60.
+//
+// The device page accepts at most 10 user codes (or verification_uri_complete hashes) that
+// match no device code per client address (the peer's IP; forwarding headers are not
+// trusted) per minute; then every code lookup from that address gets a 429 error page with
+// Retry-After until the minute is over, since six digits can be guessed. Malformed codes do
+// not count.
+//
+// # Exposure beyond loopback
+//
+// With Config.AllowNonLoopback (`webex emulator --allow-remote`) other machines can reach the
+// pages, say a phone scanning the device QR code. The emulator has no real security: use it on
+// trusted networks only. The HTTP server bounds every connection (10s for the request header,
+// 30s to read the request, 30s to write the response, 120s idle). When the listen address is
+// unspecified (0.0.0.0 or ::), the absolute URLs the server hands out (verification_uri,
+// verification_uri_complete, discovery endpoints, the index page) are built from each
+// request's Host header, accepted only as host[:port] (anything else falls back to the
+// loopback address and port of the listener), so that a phone that reached the machine by its
+// LAN address is sent back there; Start then returns http://127.0.0.1:PORT/v1 (or [::1]).
 //
 // # State
 //

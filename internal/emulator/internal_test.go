@@ -59,7 +59,7 @@ func TestConfigDefaults(t *testing.T) {
 	c := s.cfg
 	if c.Approve != ApproveManual || c.AccessTTL != DefaultAccessTTL || c.RefreshTTL != DefaultRefreshTTL ||
 		c.IDTokenTTL != DefaultIDTokenTTL || c.DeviceTTL != DefaultDeviceTTL || c.DeviceInterval != DefaultDeviceInterval ||
-		c.IDTokenIssuer != DefaultIDTokenIssuer || c.DiscoveryIssuer != DefaultDiscoveryIssuer {
+		c.IDTokenIssuer != DefaultIDTokenIssuer || c.DiscoveryIssuer != DefaultDiscoveryIssuer || c.MaxPending != DefaultMaxPending {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 	if got := s.Users(); len(got) != 1 || got[0] != DefaultUser {
@@ -83,6 +83,7 @@ func TestConfigErrors(t *testing.T) {
 		{"negative TTL", Config{AccessTTL: -time.Second}},
 		{"negative delay", Config{ApproveDelay: -time.Second}},
 		{"negative slow down", Config{SlowDownEvery: -1}},
+		{"negative cap", Config{MaxPending: -1}},
 		{"user not an address", Config{Users: []string{"alice"}}},
 		{"user with space", Config{Users: []string{"a lice@example.com"}}},
 		{"relative redirect", Config{RedirectURIs: []string{"/callback"}}},
@@ -243,6 +244,12 @@ func TestStart(t *testing.T) {
 	}
 	if _, err := s.Start(""); err == nil {
 		t.Error("second Start succeeded")
+	}
+	s.mu.Lock()
+	hs := s.httpSrv
+	s.mu.Unlock()
+	if hs.ReadHeaderTimeout != 10*time.Second || hs.ReadTimeout != 30*time.Second || hs.WriteTimeout != 30*time.Second || hs.IdleTimeout != 120*time.Second {
+		t.Errorf("timeouts: header %v, read %v, write %v, idle %v", hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout)
 	}
 	resp, err := http.Get(base + "/verification")
 	if err != nil {

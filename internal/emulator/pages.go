@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -137,8 +138,12 @@ type deviceView struct {
 	scopes               []string
 }
 
+// msgUnknownCode is pendingDevice's message for a code that matches no device code.
+const msgUnknownCode = "That code is not valid. Check the code shown on your device and try again."
+
 // pendingDevice finds a device code still waiting for a decision, by user code or by its hash.
-// It returns a message for the person when there is none.
+// It returns a message for the person when there is none (msgUnknownCode when the code
+// matches no device code at all).
 func (s *Server) pendingDevice(userCode, hash string, now time.Time) (deviceView, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -149,7 +154,7 @@ func (s *Server) pendingDevice(userCode, hash string, now time.Time) (deviceView
 	d := s.devices[dc]
 	switch {
 	case d == nil:
-		return deviceView{}, "That code is not valid. Check the code shown on your device and try again."
+		return deviceView{}, msgUnknownCode
 	case !now.Before(d.expires):
 		return deviceView{}, "That code has expired. Start again on your device to get a new one."
 	case d.status != devicePending:
@@ -177,20 +182,35 @@ func (s *Server) renderDeviceConfirm(w http.ResponseWriter, status int, v device
 // handleVerify serves the device page: GET /verify shows the code form (or, with
 // ?userCode=<hash>, the confirmation for that code); POST /verify takes the code form
 // (user_code) or the confirmation (csrf_token, user, decision).
+//
+// Looking up a code is limited per client address: after maxWrongCodes codes (or hashes) that
+// match no device code within wrongCodeWindow, further lookups from that address are answered
+// 429 with Retry-After until the window ends, since a six-digit code can be guessed.
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.Now()
+	addr := clientAddr(r)
 	if r.Method == http.MethodGet {
 		hash := r.URL.Query().Get("userCode")
 		if hash == "" {
 			s.renderDeviceCode(w, http.StatusOK, "", "")
 			return
 		}
+		if !s.allowCodeLookup(w, addr, now) {
+			return
+		}
 		v, msg := s.pendingDevice("", hash, now)
 		if msg != "" {
+			if msg == msgUnknownCode {
+				s.noteWrongCode(addr, now)
+			}
 			s.renderDeviceCode(w, http.StatusBadRequest, "", msg)
 			return
 		}
-		token := s.newForm(&pendingForm{kind: formDevice, deviceCode: v.deviceCode}, now)
+		token, ok := s.newForm(&pendingForm{kind: formDevice, deviceCode: v.deviceCode}, now)
+		if !ok {
+			writeBusy(w)
+			return
+		}
 		s.renderDeviceConfirm(w, http.StatusOK, v, token, "", "")
 		return
 	}
@@ -203,6 +223,9 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 		s.deviceDecision(w, form.Get("decision"), form.Get("user"), token, now)
 		return
 	}
+	if !s.allowCodeLookup(w, addr, now) {
+		return
+	}
 	code := normalizeUserCode(form.Get("user_code"))
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		s.renderDeviceCode(w, http.StatusBadRequest, code, "Enter the six-digit code shown on your device.")
@@ -210,11 +233,34 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	v, msg := s.pendingDevice(code, "", now)
 	if msg != "" {
+		if msg == msgUnknownCode {
+			s.noteWrongCode(addr, now)
+		}
 		s.renderDeviceCode(w, http.StatusBadRequest, code, msg)
 		return
 	}
-	token := s.newForm(&pendingForm{kind: formDevice, deviceCode: v.deviceCode}, now)
+	token, ok := s.newForm(&pendingForm{kind: formDevice, deviceCode: v.deviceCode}, now)
+	if !ok {
+		writeBusy(w)
+		return
+	}
 	s.renderDeviceConfirm(w, http.StatusOK, v, token, "", "")
+}
+
+// allowCodeLookup answers 429 and reports false when the client at addr has entered too many
+// wrong codes (see handleVerify).
+func (s *Server) allowCodeLookup(w http.ResponseWriter, addr string, now time.Time) bool {
+	ok, retry := s.codeGuessAllowed(addr, now)
+	if ok {
+		return true
+	}
+	secs := int64((retry + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	s.errorPage(w, http.StatusTooManyRequests, "Too many wrong codes were entered from your address. Wait a minute, then try again.")
+	return false
 }
 
 func (s *Server) deviceDecision(w http.ResponseWriter, decision, email, token string, now time.Time) {

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -71,11 +72,24 @@ type Server struct {
 	userCodes map[string]string        // user_code -> device_code
 	hashCodes map[string]string        // hash of user_code -> device_code
 	forms     map[string]*pendingForm  // csrf_token -> form waiting for a decision
-	stats     Stats
-	lastPrune time.Time
-	inserts   int
-	httpSrv   *http.Server
-	root      string // http://127.0.0.1:PORT once started
+	// wrongCodes counts, per client address, the user codes entered on the device page that
+	// match no device code.
+	wrongCodes map[string]*attempts
+	stats      Stats
+	lastPrune  time.Time
+	inserts    int
+	httpSrv    *http.Server
+	// root is http://HOST:PORT once started. When the listen address is unspecified (0.0.0.0,
+	// ::), rootFromHost is set: URLs handed out are built from each request's Host, and root
+	// (a loopback address with the port) is only the fallback.
+	root         string
+	rootFromHost bool
+}
+
+// attempts counts events in a window that started at start.
+type attempts struct {
+	start time.Time
+	n     int
 }
 
 // grant is what a person approved: who, for which client, which scopes and when.
@@ -158,6 +172,8 @@ func New(cfg Config) (*Server, error) {
 		userCodes: map[string]string{},
 		hashCodes: map[string]string{},
 		forms:     map[string]*pendingForm{},
+
+		wrongCodes: map[string]*attempts{},
 	}
 	for i, email := range cfg.Users {
 		s.users = append(s.users, newUser(email, i))
@@ -184,12 +200,19 @@ func (s *Server) Users() []string { return append([]string(nil), s.cfg.Users...)
 
 // Handler serves /v1/... (the API and the sign-in page), /verify (the device page) and an
 // index page at /. Absolute URLs it hands out (discovery, verification_uri) use the request's
-// Host until Start is called, and the listener's address after.
+// Host until Start is called, and the listener's address after, except when Start listens on
+// an unspecified address (0.0.0.0, ::): then they keep using the request's Host (host[:port]
+// only; anything else falls back to the loopback address of the listener), so that a phone
+// that reached the emulator by the machine's LAN address is sent back to that address.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start listens on addr (default "127.0.0.1:0", a free port; only IPv4 loopback addresses are
-// accepted unless Config.AllowNonLoopback is set), serves Handler in the background and returns the API base URL
-// "http://127.0.0.1:PORT/v1". Stop the server with Close or Shutdown.
+// accepted unless Config.AllowNonLoopback is set), serves Handler in the background and
+// returns the API base URL "http://HOST:PORT/v1". When addr's host is unspecified (0.0.0.0 or
+// ::), HOST is the loopback address of the same family (127.0.0.1 or [::1]), which reaches the
+// listener from this machine; see Handler for the URLs handed to other machines. The server
+// has read and write timeouts of 30s, an idle timeout of 120s and a header timeout of 10s.
+// Stop the server with Close or Shutdown.
 func (s *Server) Start(addr string) (baseURL string, err error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -211,7 +234,13 @@ func (s *Server) Start(addr string) (baseURL string, err error) {
 	if err != nil {
 		return "", fmt.Errorf("emulator: listen: %w", err)
 	}
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
 	s.mu.Lock()
 	if s.httpSrv != nil {
 		s.mu.Unlock()
@@ -219,7 +248,7 @@ func (s *Server) Start(addr string) (baseURL string, err error) {
 		return "", errors.New("emulator: server already started")
 	}
 	s.httpSrv = srv
-	s.root = "http://" + ln.Addr().String()
+	s.root, s.rootFromHost = listenRoot(ln.Addr())
 	root := s.root
 	s.mu.Unlock()
 	go srv.Serve(ln) //nolint:errcheck // returns http.ErrServerClosed after Close/Shutdown
@@ -347,23 +376,143 @@ func (s *Server) findUser(email string) *user {
 	return nil
 }
 
-// rootURL is the scheme://host the server is reachable at.
+// listenRoot returns the root URL for a listener's address, and whether URLs should rather be
+// built from each request's Host because the address is unspecified (0.0.0.0 or ::), which
+// no client can dial; the root returned then is the loopback address of the same family.
+func listenRoot(addr net.Addr) (root string, fromHost bool) {
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok || !ta.IP.IsUnspecified() {
+		return "http://" + addr.String(), false
+	}
+	host := "127.0.0.1"
+	if ta.IP.To4() == nil {
+		host = "::1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(ta.Port)), true
+}
+
+// rootURL is the scheme://host the server is reachable at (see Handler).
 func (s *Server) rootURL(r *http.Request) string {
 	s.mu.Lock()
-	root := s.root
+	root, fromHost := s.root, s.rootFromHost
 	s.mu.Unlock()
-	if root != "" {
+	if root != "" && !fromHost {
 		return root
 	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	host := r.Host
-	if host == "" || strings.ContainsAny(host, "/?#@ \\\"<>") {
-		host = "127.0.0.1"
+	if validHostPort(r.Host) {
+		return scheme + "://" + r.Host
 	}
-	return scheme + "://" + host
+	if root != "" {
+		return root
+	}
+	return scheme + "://127.0.0.1"
+}
+
+// validHostPort reports whether h is a host name, an IPv4 address or a bracketed IPv6 address,
+// optionally followed by :PORT, and nothing else (no user info, path, query or spaces).
+func validHostPort(h string) bool {
+	if h == "" || len(h) > 262 {
+		return false
+	}
+	host, port := h, ""
+	if strings.HasPrefix(h, "[") {
+		end := strings.IndexByte(h, ']')
+		if end < 0 {
+			return false
+		}
+		ip := net.ParseIP(h[1:end])
+		if ip == nil || ip.To4() != nil {
+			return false
+		}
+		rest := h[end+1:]
+		if rest == "" {
+			return true
+		}
+		p, ok := strings.CutPrefix(rest, ":")
+		return ok && validPort(p)
+	}
+	if i := strings.LastIndexByte(h, ':'); i >= 0 {
+		host, port = h[:i], h[i+1:]
+		if !validPort(port) {
+			return false
+		}
+	}
+	if host == "" || len(host) > 253 || host[0] == '-' || host[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n <= 65535 && strconv.Itoa(n) == p
+}
+
+// roomLocked reports whether a table that now holds size() entries may take one more:
+// below Config.MaxPending, or below it once expired entries are pruned. s.mu must be held.
+func (s *Server) roomLocked(size func() int, now time.Time) bool {
+	if size() < s.cfg.MaxPending {
+		return true
+	}
+	s.pruneLocked(now)
+	return size() < s.cfg.MaxPending
+}
+
+// writeBusy answers 503 with the Webex envelope when a table is full.
+func writeBusy(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(busyRetryAfter/time.Second)))
+	writeEnvelope(w, http.StatusServiceUnavailable, "Service Unavailable",
+		"The emulator holds too many pending requests. Try again later.")
+}
+
+// clientAddr is the IP address of the request's peer (proxies' headers are not trusted).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// codeGuessAllowed reports whether the client at addr may look up another user code: it has
+// entered fewer than maxWrongCodes wrong codes in the current window, and the table of
+// addresses has room for it.
+func (s *Server) codeGuessAllowed(addr string, now time.Time) (ok bool, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.wrongCodes[addr]
+	if a != nil && now.Sub(a.start) < wrongCodeWindow {
+		if a.n >= maxWrongCodes {
+			return false, a.start.Add(wrongCodeWindow).Sub(now)
+		}
+		return true, 0
+	}
+	if a == nil && !s.roomLocked(func() int { return len(s.wrongCodes) }, now) {
+		return false, wrongCodeWindow
+	}
+	return true, 0
+}
+
+// noteWrongCode counts a user code from addr that matched no device code.
+func (s *Server) noteWrongCode(addr string, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.wrongCodes[addr]
+	if a == nil || now.Sub(a.start) >= wrongCodeWindow {
+		a = &attempts{start: now}
+		s.wrongCodes[addr] = a
+	}
+	a.n++
 }
 
 // userCodeHash is the 64-hex identifier of a user code in verification_uri_complete.
@@ -379,7 +528,17 @@ func (s *Server) noteInsertLocked(now time.Time) {
 	if s.inserts < 256 && now.Sub(s.lastPrune) < time.Minute {
 		return
 	}
+	s.pruneLocked(now)
+}
+
+// pruneLocked drops every expired entry. s.mu must be held.
+func (s *Server) pruneLocked(now time.Time) {
 	s.inserts, s.lastPrune = 0, now
+	for k, a := range s.wrongCodes {
+		if now.Sub(a.start) >= wrongCodeWindow {
+			delete(s.wrongCodes, k)
+		}
+	}
 	for k, v := range s.codes {
 		if !now.Before(v.expires) {
 			delete(s.codes, k)

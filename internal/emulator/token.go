@@ -242,6 +242,11 @@ func (s *Server) handleDeviceAuthorize(w http.ResponseWriter, r *http.Request) {
 		expires:    now.Add(s.cfg.DeviceTTL),
 	}
 	s.mu.Lock()
+	if !s.roomLocked(func() int { return len(s.devices) }, now) {
+		s.mu.Unlock()
+		writeBusy(w)
+		return
+	}
 	for {
 		d.userCode = sixDigits()
 		if s.userCodes[d.userCode] == "" {
