@@ -177,7 +177,7 @@ func verifyIDToken(t *testing.T, raw string, keys []*rsa.PublicKey) (map[string]
 	if string(hdr) != `{"alg":"RS256","typ":"JWT"}` {
 		t.Errorf("ID token header = %s", hdr)
 	}
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,6 +139,7 @@ func writeEnvelope(w http.ResponseWriter, status int, message, description strin
 const trackingHeader = "TrackingID"
 
 func trackingID(w http.ResponseWriter) string {
+	//lint:ignore SA1008 Webex spells the header TrackingID
 	if v := w.Header()[trackingHeader]; len(v) > 0 {
 		return v[0]
 	}
