@@ -182,7 +182,7 @@ func TestExec(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("uses sh")
 	}
-	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto, AccessTTL: 30 * time.Minute})
+	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto, AccessTTL: 2 * time.Hour})
 	h := newHarness(t, emulatorEnv(srv))
 	if r := h.run("login", "--flow", "device"); r.code != 0 {
 		t.Fatal(r.stderr)
@@ -194,9 +194,10 @@ func TestExec(t *testing.T) {
 		t.Fatalf("exec exit %d, want 7: %s", r.code, r.stderr)
 	}
 	if srv.Stats().RefreshTokenGrants != 0 {
-		t.Error("exec refreshed a token with 30 minutes left under a 10-minute --min-ttl")
+		t.Error("exec refreshed a token with 2 hours left under a 10-minute --min-ttl")
 	}
-	// --min-ttl longer than the token's life left: refreshed first.
+	// 90 minutes later, less than --min-ttl is left: refreshed first.
+	h.now = func() time.Time { return time.Now().Add(90 * time.Minute) }
 	r = h.run("exec", "--min-ttl", "1h", "--", "sh", "-c", `printf %s "$WEBEX_ACCESS_TOKEN"`)
 	if r.code != 0 || srv.Stats().RefreshTokenGrants != 1 {
 		t.Fatalf("exec --min-ttl 1h: %d %+v %s", r.code, srv.Stats(), r.stderr)

@@ -185,11 +185,11 @@ func TestDebugTraceHasNoSecrets(t *testing.T) {
 			"GET " + env["WEBEX_BASE_URL"] + "/userinfo",
 		}},
 		{"token", []string{"token", "--debug"}, nil, nil},
-		{"token forcing a refresh", []string{"token", "--debug", "--min-ttl", "8760h"}, nil, []string{
+		{"ID token", []string{"token", "--id-token", "--debug"}, nil, nil},
+		{"token forcing a refresh", []string{"token", "--debug"}, nil, []string{
 			"grant_type=refresh_token",
 			"refresh_token=[REDACTED len=",
 		}},
-		{"ID token", []string{"token", "--id-token", "--debug"}, nil, nil},
 		{"device login", []string{"login", "--profile", "dev", "--flow", "device", "--debug", "--timeout", "30s"}, nil, []string{
 			"POST " + env["WEBEX_BASE_URL"] + "/device/authorize",
 			`"device_code": "[REDACTED len=`,
@@ -205,7 +205,13 @@ func TestDebugTraceHasNoSecrets(t *testing.T) {
 		for k, v := range s.env {
 			h.env[k] = v
 		}
+		h.now = nil
+		if s.name == "token forcing a refresh" {
+			// Two minutes before the 14-day token expires, the default rule refreshes it.
+			h.now = func() time.Time { return time.Now().Add(emulator.DefaultAccessTTL - 2*time.Minute) }
+		}
 		r := h.run(s.args...)
+		h.now = nil
 		for k := range s.env {
 			delete(h.env, k)
 		}

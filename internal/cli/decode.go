@@ -148,7 +148,7 @@ func decodeInput(d *deps, o *DecodeOptions) (string, *config.Profile, error) {
 		if err != nil {
 			return "", nil, err
 		}
-		st, err := d.openStore(storageOf(p), cfg.Dir())
+		st, err := d.openStore(p.StorageKind(), cfg.Dir())
 		if err != nil {
 			return "", nil, err
 		}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -68,6 +69,13 @@ func (d *deps) scrub(s string) string {
 		}
 	}
 	return s
+}
+
+// warn prints warnings on stderr, one line each.
+func (d *deps) warn(warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintln(d.io.ErrOut, "warning: "+d.scrub(safe(w)))
+	}
 }
 
 // scrubbedError is err with the run's secrets removed from its message; errors.Is and

@@ -53,31 +53,38 @@ func resolveProvider(ctx context.Context, d *deps, f *providerFlags) (*provider.
 	base := firstNonEmpty(f.BaseURL, d.getenv("WEBEX_BASE_URL"))
 	kind := f.Provider
 	if kind == "" {
-		kind = "webex"
+		kind = string(provider.KindWebex)
 		if issuer != "" {
-			kind = "oidc"
+			kind = string(provider.KindOIDC)
 		}
 	}
-	switch kind {
-	case "webex", "webex-gov":
-		if base != "" {
-			if err := provider.ValidateURL(base); err != nil {
-				return nil, nil, usageErrorf("--base-url: %v", err)
-			}
-		}
-		prov, err := provider.NewWebex(provider.Kind(kind), base, opts)
-		return prov, nil, err
-	case "oidc":
+	prov, err := d.newProvider(ctx, kind, issuer, base, nil)
+	return prov, nil, err
+}
+
+// newProvider builds a provider from its kind and its issuer (oidc) or API base (Webex
+// kinds), checked as the contract asks: https, or http on a loopback host. Bad values are
+// usage errors.
+func (d *deps) newProvider(ctx context.Context, kind, issuer, baseURL string, issuerAllow []string) (*provider.Provider, error) {
+	k, err := provider.ParseKind(kind)
+	if err != nil {
+		return nil, usageErrorf("--provider: %v", err)
+	}
+	if k == provider.KindOIDC {
 		if issuer == "" {
-			return nil, nil, usageErrorf("--provider oidc needs --issuer URL (or WEBEX_ISSUER)")
+			return nil, usageErrorf("--provider oidc needs --issuer URL (or WEBEX_ISSUER)")
 		}
 		if err := provider.ValidateURL(issuer); err != nil {
-			return nil, nil, usageErrorf("--issuer: %v", err)
+			return nil, usageErrorf("--issuer: %v", err)
 		}
-		prov, err := provider.Discover(ctx, issuer, opts)
-		return prov, nil, err
+		baseURL = ""
+	} else if baseURL != "" {
+		if err := provider.ValidateURL(baseURL); err != nil {
+			return nil, usageErrorf("--base-url: %v", err)
+		}
 	}
-	return nil, nil, usageErrorf("unknown --provider %q: use webex, webex-gov or oidc", kind)
+	p := &config.Profile{Provider: kind, Issuer: issuer, BaseURL: baseURL, IssuerAllow: issuerAllow}
+	return session.ProviderFor(ctx, p, provider.Options{HTTPClient: d.http(), Now: d.now})
 }
 
 func newCmdDiscover(d *deps, runF func(context.Context, *providerFlags, string, bool) error) *cobra.Command {

@@ -50,6 +50,7 @@ func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) 
 		if err != nil {
 			return sessionError(err)
 		}
+		d.warn(tok.Warnings)
 		token = tok.AccessToken
 	}
 	path, err := exec.LookPath(args[0])

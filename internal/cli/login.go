@@ -135,7 +135,7 @@ type loginPlan struct {
 // storedClientSecret returns the client secret kept with the profile's tokens, or "" when
 // there is none or the store cannot be read (the login then goes on without a secret).
 func storedClientSecret(d *deps, cfg *config.Config, p *config.Profile) string {
-	st, err := d.openStore(storageOf(p), cfg.Dir())
+	st, err := d.openStore(p.StorageKind(), cfg.Dir())
 	if err != nil {
 		return ""
 	}
@@ -230,37 +230,17 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 	case kind == "":
 		kind = "webex"
 	}
-	switch kind {
-	case "webex", "webex-gov":
-		if issuer != "" && o.Issuer != "" {
+	if kind != string(provider.KindOIDC) {
+		if o.Issuer != "" {
 			return nil, usageErrorf("--issuer is for OpenID providers; use --base-url with --provider %s", kind)
 		}
 		if baseURL == "" && saved.Provider == kind {
 			baseURL = saved.BaseURL
 		}
-		if baseURL != "" {
-			if err := provider.ValidateURL(baseURL); err != nil {
-				return nil, usageErrorf("--base-url: %v", err)
-			}
-		}
 		pl.issuerAllow = saved.IssuerAllow
-		pl.prov, err = provider.NewWebex(provider.Kind(kind), baseURL, provider.Options{HTTPClient: d.http(), Now: d.now, IssuerPatterns: pl.issuerAllow})
-		if err != nil {
-			return nil, err
-		}
-	case "oidc":
-		if issuer == "" {
-			return nil, usageErrorf("--provider oidc needs --issuer URL (or WEBEX_ISSUER)")
-		}
-		if err := provider.ValidateURL(issuer); err != nil {
-			return nil, usageErrorf("--issuer: %v", err)
-		}
-		pl.prov, err = provider.Discover(ctx, issuer, provider.Options{HTTPClient: d.http(), Now: d.now})
-		if err != nil {
-			return nil, err
-		}
-	default:
-		return nil, usageErrorf("unknown --provider %q: use webex, webex-gov or oidc", kind)
+	}
+	if pl.prov, err = d.newProvider(ctx, kind, issuer, baseURL, pl.issuerAllow); err != nil {
+		return nil, err
 	}
 
 	pl.clientID = firstNonEmpty(o.ClientID, d.getenv("WEBEX_CLIENT_ID"))
@@ -540,6 +520,7 @@ func finishLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenst
 		fmt.Fprintf(d.io.ErrOut, "warning: could not read the signed-in user's profile: %v\n", err)
 	}
 
+	sec.Binding = p.Binding()
 	// Under the profile's lock, so that a refresh running in another process cannot write its
 	// older result over this login.
 	unlock, err := tokenstore.Lock(ctx, cfg.Dir(), pl.profile)
@@ -554,11 +535,11 @@ func finishLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenst
 		_ = store.Delete(pl.profile)
 		return fmt.Errorf("storing the profile: %w", err)
 	}
-	if old := pl.saved; old.Name != "" && storageOf(old) != pl.storage {
+	if old := pl.saved; old.Name != "" && old.StorageKind() != pl.storage {
 		// The profile moved to another store: leave no tokens behind in the old one.
-		if oldStore, err := d.openStore(storageOf(old), cfg.Dir()); err == nil {
+		if oldStore, err := d.openStore(old.StorageKind(), cfg.Dir()); err == nil {
 			if err := oldStore.Delete(pl.profile); err != nil {
-				fmt.Fprintf(d.io.ErrOut, "warning: could not delete the old tokens from the %s: %v\n", storageOf(old), err)
+				fmt.Fprintf(d.io.ErrOut, "warning: could not delete the old tokens from the %s: %v\n", old.StorageKind(), err)
 			}
 		}
 	}

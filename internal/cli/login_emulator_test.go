@@ -156,7 +156,7 @@ func TestBrowserLoginAgainstEmulator(t *testing.T) {
 }
 
 func TestRefreshAgainstEmulator(t *testing.T) {
-	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto, AccessTTL: 30 * time.Minute})
+	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto, AccessTTL: 2 * time.Hour})
 	h := newHarness(t, emulatorEnv(srv))
 	if r := h.run("login", "--flow", "device"); r.code != 0 {
 		t.Fatalf("login: %s", r.stderr)
@@ -167,7 +167,8 @@ func TestRefreshAgainstEmulator(t *testing.T) {
 	if r := h.run("token"); r.code != 0 || srv.Stats().RefreshTokenGrants != 0 {
 		t.Fatalf("token refreshed a fresh token: %+v %s", srv.Stats(), r.stderr)
 	}
-	// --min-ttl longer than what is left forces a refresh.
+	// 90 minutes later, 30 are left: --min-ttl 1h forces a refresh.
+	h.now = func() time.Time { return time.Now().Add(90 * time.Minute) }
 	r := h.run("token", "--min-ttl", "1h")
 	if r.code != 0 || srv.Stats().RefreshTokenGrants != 1 {
 		t.Fatalf("token --min-ttl 1h: exit %d, %+v, %s", r.code, srv.Stats(), r.stderr)
@@ -214,5 +215,24 @@ func TestDeniedDeviceLoginStoresNothing(t *testing.T) {
 	}
 	if _, err := config.Open(h.env["WEBEX_CONFIG_DIR"]).Load("default"); err == nil {
 		t.Error("profile stored after a denied login")
+	}
+}
+
+// A --min-ttl longer than the provider's whole token lifetime cannot be honoured: a clear
+// error, and no refresh grant spent on it.
+func TestMinTTLLongerThanTheLifetime(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto, AccessTTL: 30 * time.Minute})
+	h := newHarness(t, emulatorEnv(srv))
+	if r := h.run("login", "--flow", "device"); r.code != 0 {
+		t.Fatalf("login: %s", r.stderr)
+	}
+	for _, args := range [][]string{{"token", "--min-ttl", "1h"}, {"exec", "--min-ttl", "1h", "--", "true"}} {
+		r := h.run(args...)
+		if r.code != ExitFailure || !strings.Contains(r.stderr, "live only 30m0s, less than the 1h0m0s asked for") || r.stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %s", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	if n := srv.Stats().RefreshTokenGrants; n != 0 {
+		t.Errorf("%d refresh grants spent on a lifetime that cannot be met", n)
 	}
 }

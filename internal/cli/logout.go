@@ -67,7 +67,7 @@ func runLogout(ctx context.Context, d *deps, all bool) error {
 		}
 	}
 	if all {
-		_ = cfg.SetDefault("")
+		_ = cfg.ClearDefault()
 	}
 	return errors.Join(errs...)
 }
@@ -82,7 +82,7 @@ func logoutOne(ctx context.Context, d *deps, cfg *config.Config, name string) er
 		fmt.Fprintf(d.io.ErrOut, "warning: %v\n", err)
 		p = &config.Profile{Name: name}
 	}
-	st, err := d.openStore(storageOf(p), cfg.Dir())
+	st, err := d.openStore(p.StorageKind(), cfg.Dir())
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func logoutOne(ctx context.Context, d *deps, cfg *config.Config, name string) er
 		return err
 	}
 	if def, _ := cfg.Default(); def == name {
-		_ = cfg.SetDefault("")
+		_ = cfg.ClearDefault()
 	}
 	fmt.Fprintf(d.io.ErrOut, "Logged out of profile %s.\n", name)
 	return nil

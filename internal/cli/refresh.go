@@ -37,6 +37,7 @@ func runRefresh(ctx context.Context, d *deps, asJSON bool) error {
 	if err != nil {
 		return sessionError(err)
 	}
+	d.warn(tok.Warnings)
 	if asJSON {
 		m := tokenJSON(tok)
 		m["refreshed"] = tok.Refreshed

@@ -82,7 +82,7 @@ func runStatus(d *deps, asJSON bool) error {
 				"scopes":              nonNil(p.Scopes),
 				"granted_scopes":      nonNil(p.GrantedScopes),
 				"flow":                p.Flow,
-				"storage":             storageOf(p),
+				"storage":             p.StorageKind(),
 				"access_expires_at":   rfc3339OrNil(p.AccessExpiry),
 				"access_valid":        p.AccessExpiry.IsZero() || p.AccessExpiry.After(now), // unknown expiry: used as it is
 				"refresh_expires_at":  rfc3339OrNil(p.RefreshExpiry),
@@ -131,7 +131,7 @@ func runStatus(d *deps, asJSON bool) error {
 		if strings.HasPrefix(access, "expired") {
 			access = colour(d.io.ColourOut(), "33", access)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, safe(providerLabel(p)), safe(user), safe(strings.Join(scopes, " ")), access, refresh, storageOf(p))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, safe(providerLabel(p)), safe(user), safe(strings.Join(scopes, " ")), access, refresh, p.StorageKind())
 	}
 	if err := tw.Flush(); err != nil {
 		return err

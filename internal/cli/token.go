@@ -84,6 +84,7 @@ func runToken(ctx context.Context, d *deps, o *TokenOptions) error {
 	if err != nil {
 		return sessionError(err)
 	}
+	d.warn(tok.Warnings)
 	if o.JSON {
 		return writeJSON(d, tokenJSON(tok))
 	}
@@ -110,7 +111,7 @@ func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	st, err := d.openStore(storageOf(p), cfg.Dir())
+	st, err := d.openStore(p.StorageKind(), cfg.Dir())
 	if err != nil {
 		return err
 	}
@@ -133,13 +134,6 @@ func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 	}
 	_, err = fmt.Fprintln(d.io.Out, sec.IDToken)
 	return err
-}
-
-func storageOf(p *config.Profile) string {
-	if p.Storage == "" {
-		return "keyring"
-	}
-	return p.Storage
 }
 
 // sessionError maps the session layer's "log in again" errors to exit code 4.

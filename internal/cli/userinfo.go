@@ -63,6 +63,7 @@ func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
 		if err != nil {
 			return sessionError(err)
 		}
+		d.warn(tok.Warnings)
 		token = tok.AccessToken
 	}
 	uc := &userinfo.Client{HTTP: d.http()}
