@@ -16,7 +16,6 @@ import (
 	"github.com/webex-cli/webex/internal/jwt"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
-	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
 // DecodeOptions are the settings of `webex decode`.
@@ -141,21 +140,7 @@ func decodeInput(d *deps, o *DecodeOptions) (string, *config.Profile, error) {
 			return "", nil, err
 		}
 		name := d.profile(cfg)
-		p, err := cfg.Load(name)
-		if errors.Is(err, config.ErrNotFound) {
-			return "", nil, loginRequired(name, fmt.Sprintf("no token given and no stored login (profile %q)", name))
-		}
-		if err != nil {
-			return "", nil, err
-		}
-		st, err := d.openStore(p.StorageKind(), cfg.Dir())
-		if err != nil {
-			return "", nil, err
-		}
-		sec, err := st.Load(name)
-		if errors.Is(err, tokenstore.ErrNotFound) {
-			return "", nil, loginRequired(name, fmt.Sprintf("no stored token for profile %q", name))
-		}
+		p, sec, err := d.stored(cfg, name)
 		if err != nil {
 			return "", nil, err
 		}

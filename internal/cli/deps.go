@@ -113,7 +113,7 @@ func newDeps(ios *iostreams.IOStreams) *deps {
 func (d *deps) http() *http.Client {
 	d.httpOnce.Do(func() {
 		d.blocking()
-		o := httpx.Options{UserAgent: "webex/" + shortVersion(), Now: d.now}
+		o := httpx.Options{UserAgent: httpx.UserAgent(shortVersion()), Now: d.now}
 		if d.debugOn() {
 			o.Debug = d.io.ErrOut
 		}

@@ -104,21 +104,7 @@ func tokenJSON(tok *session.Token) map[string]any {
 }
 
 func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
-	p, err := cfg.Load(name)
-	if errors.Is(err, config.ErrNotFound) {
-		return loginRequired(name, fmt.Sprintf("not logged in (profile %q)", name))
-	}
-	if err != nil {
-		return err
-	}
-	st, err := d.openStore(p.StorageKind(), cfg.Dir())
-	if err != nil {
-		return err
-	}
-	sec, err := st.Load(name)
-	if errors.Is(err, tokenstore.ErrNotFound) {
-		return loginRequired(name, fmt.Sprintf("no stored token for profile %q", name))
-	}
+	p, sec, err := d.stored(cfg, name)
 	if err != nil {
 		return err
 	}
@@ -134,6 +120,30 @@ func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 	}
 	_, err = fmt.Fprintln(d.io.Out, sec.IDToken)
 	return err
+}
+
+// stored reads a profile and all its secrets; a missing login is "login required" (exit 4).
+func (d *deps) stored(cfg *config.Config, name string) (*config.Profile, *tokenstore.Secrets, error) {
+	p, err := cfg.Load(name)
+	if errors.Is(err, config.ErrNotFound) {
+		return nil, nil, loginRequired(name, fmt.Sprintf("not logged in (profile %q)", name))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := d.openStore(p.StorageKind(), cfg.Dir())
+	if err != nil {
+		return nil, nil, err
+	}
+	sec, err := st.Load(name)
+	if errors.Is(err, tokenstore.ErrNotFound) {
+		return nil, nil, loginRequired(name, fmt.Sprintf("no stored token for profile %q", name))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	d.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
+	return p, sec, nil
 }
 
 // sessionError maps the session layer's "log in again" errors to exit code 4.
