@@ -5,8 +5,8 @@
 // profile.
 //
 // Everything here is readable without the OS keyring, so `webex status` and
-// the hot path of `webex token` ("is the access token still fresh?") cost one
-// small file read. The package must never hold a token, refresh token, ID
+// the hot path of `webex token` ("is the access token still fresh?") cost a
+// small file read or two (the default profile's name, then its settings). The package must never hold a token, refresh token, ID
 // token or client secret: those belong to package tokenstore.
 //
 // Layout under the config directory (see [Dir]):
