@@ -38,8 +38,8 @@ func System() *IOStreams {
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
 	}
-	_, noColour := os.LookupEnv("NO_COLOR")
-	s.colour = !noColour && os.Getenv("TERM") != "dumb"
+	// https://no-color.org: a NO_COLOR that is present and not empty turns colour off.
+	s.colour = os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 	s.width = func() int {
 		if w, _, err := term.GetSize(int(os.Stderr.Fd())); err == nil && w > 0 {
 			return w

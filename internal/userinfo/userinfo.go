@@ -95,7 +95,9 @@ func (c *Client) PeopleMe(ctx context.Context, endpoint, token string) (*Person,
 	if err := json.Unmarshal(body, p); err != nil {
 		return nil, errors.New("the people/me answer is not a JSON object")
 	}
-	_ = json.Unmarshal(body, &p.Raw)
+	if err := json.Unmarshal(body, &p.Raw); err != nil || p.Raw == nil {
+		return nil, errors.New("the people/me answer is not a JSON object")
+	}
 	return p, nil
 }
 

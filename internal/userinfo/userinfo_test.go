@@ -370,9 +370,7 @@ func TestBadBodies(t *testing.T) {
 		{"array", `[{"sub":"x"}]`, true, true},
 		{"string", `"hello"`, true, true},
 		{"number", `42`, true, true},
-		// PeopleMe takes a JSON null as an empty person (no id, no e-mail); callers check
-		// the fields they need.
-		{"JSON null", `null`, true, false},
+		{"JSON null", `null`, true, true},
 		{"truncated", `{"sub":"x"`, true, true},
 		{"wrong types", `{"id":1,"emails":"a@example.com"}`, false, true},
 	}
