@@ -102,7 +102,7 @@ func TestColour(t *testing.T) {
 	}
 }
 
-// TestSystemColourFlag checks the environment rules of System: NO_COLOR set (any value) or
+// TestSystemColourFlag checks the environment rules of System: NO_COLOR set to any non-empty value or
 // TERM=dumb turn colour off. Only the flag is checked: whether the streams are terminals
 // depends on how the tests run.
 func TestSystemColourFlag(t *testing.T) {
@@ -115,6 +115,7 @@ func TestSystemColourFlag(t *testing.T) {
 		{"nothing set", nil, "xterm-256color", true},
 		{"NO_COLOR=1", ptr("1"), "xterm-256color", false},
 		{"NO_COLOR=anything", ptr("false"), "xterm", false},
+		{"NO_COLOR empty", ptr(""), "xterm", true},
 		{"TERM=dumb", nil, "dumb", false},
 		{"TERM empty", nil, "", true},
 	}
