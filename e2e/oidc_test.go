@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/base64"
 	"context"
 	"encoding/json"
 	"os"
@@ -205,6 +206,30 @@ func TestBrowserLoginOIDCProvider(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, `"valid": true`) {
 		t.Fatalf("decode --verify: %d %s %s", r.code, r.stdout, r.stderr)
 	}
+	// The same ID token, verified against the issuer named explicitly and read from stdin.
+	idt := runWebex(t, env, "", "token", "--id-token")
+	r = runWebex(t, []string{"WEBEX_CONFIG_DIR=" + t.TempDir()}, idt.stdout, "decode", "-", "--verify", "--issuer", p.Issuer, "--client-id", p.ClientID, "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"valid": true`) {
+		t.Fatalf("decode - --verify --issuer: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// And tampered: the verdict names the signature.
+	parts := strings.Split(strings.TrimSpace(idt.stdout), ".")
+	claims, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || !strings.Contains(string(claims), `"sub":"alice"`) {
+		t.Fatalf("claims %s: %v", claims, err)
+	}
+	forged := strings.Replace(string(claims), `"sub":"alice"`, `"sub":"bob"`, 1)
+	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(forged)) + "." + parts[2]
+	r = runWebex(t, []string{"WEBEX_CONFIG_DIR=" + t.TempDir()}, "", "decode", tampered, "--verify", "--issuer", p.Issuer, "--client-id", p.ClientID)
+	if r.code != 1 || !strings.Contains(r.stderr, "the signature check") {
+		t.Fatalf("tampered token: %d %s", r.code, r.stderr)
+	}
+	// What the provider announces, with its keys.
+	r = runWebex(t, env, "", "discover", "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"provider": "oidc"`) || !strings.Contains(r.stdout, `"kid"`) {
+		t.Fatalf("discover: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+
 	r = runWebex(t, env, "", "logout")
 	if r.code != 0 || !strings.Contains(r.stderr, "Revoked") {
 		t.Fatalf("logout: %d %s", r.code, r.stderr)
