@@ -92,13 +92,23 @@ func WithTimeout(d time.Duration) KeyringOption {
 	}
 }
 
-// WithBackend replaces the OS keyring (default SystemBackend()).
+// WithBackend replaces the OS keyring (default SystemBackend()). A Keyring
+// with another backend has no access-token cache (see the package doc): the
+// cache stands in front of the OS keyring only, so that tests with their own
+// backend never read or clear the user's real cache.
 func WithBackend(b Backend) KeyringOption {
 	return func(k *Keyring) {
 		if b != nil {
 			k.backend = b
+			k.customBackend = true
 		}
 	}
+}
+
+// WithoutCache turns the access-token cache off (see the package doc), so
+// that every read goes to the backend.
+func WithoutCache() KeyringOption {
+	return func(k *Keyring) { k.noCache = true }
 }
 
 // WithService replaces the service name (default KeyringService).
@@ -119,13 +129,24 @@ type Keyring struct {
 	backend Backend
 	service string
 	timeout time.Duration
+
+	customBackend bool
+	noCache       bool
+	// cache holds access tokens for LoadAccessTokenVersion; nil for none.
+	cache accessCache
 }
 
-// NewKeyring returns a Keyring store; see the options for the defaults.
+// NewKeyring returns a Keyring store; see the options for the defaults. On
+// Linux, with the OS keyring and without WithoutCache, access tokens read
+// through LoadAccessTokenVersion are cached in the kernel (see the package
+// doc).
 func NewKeyring(opts ...KeyringOption) *Keyring {
 	k := &Keyring{backend: SystemBackend(), service: KeyringService, timeout: DefaultKeyringTimeout}
 	for _, o := range opts {
 		o(k)
+	}
+	if !k.noCache && !k.customBackend {
+		k.cache = newKernelCache(k.service)
 	}
 	return k
 }
@@ -262,13 +283,49 @@ func (k *Keyring) LoadAccessToken(profile string) (string, error) {
 	return v, nil
 }
 
+// LoadAccessTokenVersion implements VersionedAccess: the access token from
+// the cache when one is cached under (profile, version), else
+// LoadAccessToken, whose result is then cached under that version. Errors
+// are LoadAccessToken's; the cache never causes one.
+func (k *Keyring) LoadAccessTokenVersion(profile, version string) (string, error) {
+	if err := config.ValidateName(profile); err != nil {
+		return "", err
+	}
+	key, ok := cacheKey(profile, version)
+	ok = ok && k.cache != nil
+	if ok {
+		if v, hit := k.cache.get(key); hit {
+			return v, nil
+		}
+	}
+	v, err := k.LoadAccessToken(profile)
+	if err != nil {
+		return "", err
+	}
+	if ok {
+		k.cache.put(key, v)
+	}
+	return v, nil
+}
+
+// clearCache drops every cached access token of the service; see Save and
+// Delete.
+func (k *Keyring) clearCache() {
+	if k.cache != nil {
+		k.cache.clearAll()
+	}
+}
+
 // Save implements Store. The other secrets are written before the access
 // token, so a crash in between leaves the new refresh token next to the old
-// access token, never the reverse.
+// access token, never the reverse. Afterwards, whether it succeeded or not,
+// the access-token cache of the whole service is cleared (it is only a cache:
+// other profiles just read the keyring once more).
 func (k *Keyring) Save(profile string, s *Secrets) error {
 	if err := config.ValidateName(profile); err != nil {
 		return err
 	}
+	defer k.clearCache()
 	if s == nil {
 		return fmt.Errorf("saving tokens of profile %q: nil secrets", profile)
 	}
@@ -286,11 +343,14 @@ func (k *Keyring) Save(profile string, s *Secrets) error {
 }
 
 // Delete implements Store: every item of the profile goes, the access token
-// first; missing items are fine.
+// first; missing items are fine. Afterwards, whether it succeeded or not,
+// the access-token cache of the whole service is cleared, so a logout leaves
+// no cached token.
 func (k *Keyring) Delete(profile string) error {
 	if err := config.ValidateName(profile); err != nil {
 		return err
 	}
+	defer k.clearCache()
 	ctx := context.Background()
 	for _, field := range []string{fieldAccess, fieldRest} {
 		if err := k.deleteValue(ctx, profile, field); err != nil {

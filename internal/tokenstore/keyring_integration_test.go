@@ -180,3 +180,46 @@ func secretToolSizes(t *testing.T, profile string) int {
 	}
 	return n
 }
+
+// TestKeyringIntegrationCache runs the access-token cache in front of the real
+// Secret Service, under a service name of its own.
+func TestKeyringIntegrationCache(t *testing.T) {
+	requireRealKeyring(t)
+	service := "webex-test-" + randomProfile(t)
+	k := NewKeyring(WithTimeout(10*time.Second), WithService(service))
+	profile := randomProfile(t)
+	t.Cleanup(func() { _ = k.Delete(profile) })
+	if k.cache == nil {
+		t.Skip("no access-token cache on this OS")
+	}
+	if err := k.Save(profile, &Secrets{AccessToken: "AT-1", RefreshToken: "RT-1"}); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	ckey, _ := cacheKey(profile, "v1")
+	for range 2 {
+		if at, err := k.LoadAccessTokenVersion(profile, "v1"); err != nil || at != "AT-1" {
+			t.Fatalf("LoadAccessTokenVersion: %v", err)
+		}
+	}
+	if v, ok := k.cache.get(ckey); !ok || v != "AT-1" {
+		t.Errorf("the token is not in the cache after a load (hit=%t)", ok)
+	}
+	if err := k.Save(profile, &Secrets{AccessToken: "AT-2"}); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	if _, ok := k.cache.get(ckey); ok {
+		t.Error("Save left the old token in the cache")
+	}
+	if at, err := k.LoadAccessTokenVersion(profile, "v1"); err != nil || at != "AT-2" {
+		t.Fatalf("LoadAccessTokenVersion after Save: %v (new token: %t)", err, at == "AT-2")
+	}
+	if err := k.Delete(profile); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, ok := k.cache.get(ckey); ok {
+		t.Error("Delete left a token in the cache")
+	}
+	if _, err := k.LoadAccessTokenVersion(profile, "v1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("LoadAccessTokenVersion after Delete = %v, want ErrNotFound", err)
+	}
+}

@@ -10,6 +10,45 @@
 // [ErrKeyringUnavailable]) that tells the user how to log in with
 // `--storage file`.
 // Errors never contain a secret.
+//
+// # Access-token cache (Linux)
+//
+// Reading one item from the Secret Service costs about eight D-Bus round
+// trips, several times the rest of `webex token`. So on Linux a [Keyring]
+// on the OS keyring keeps a copy of the ACCESS TOKEN ONLY (never the
+// refresh token, ID token or client secret) in the kernel key retention
+// service (keyrings(7)), read through [VersionedAccess]:
+//
+//   - Where: a keyring "webex:<service>" linked into the user keyring (@u),
+//     holding "user" keys named "access:<profile>:<version>", where version
+//     is what the caller derives from the profile settings (package session
+//     hashes the token's issue time, expiry and binding). `keyctl show @u`
+//     lists them.
+//   - For how long: each key has a kernel timeout of 10 minutes from when it
+//     was cached (hits do not extend it), after which the kernel drops it.
+//     Every Save and Delete of any profile clears and removes the whole
+//     keyring, so a login, a refresh and a logout leave no old token behind;
+//     a refresh also changes the version, so the old entry is never read
+//     again even before it is cleared. Tokens over 4 KiB are not cached.
+//   - Who can read it: the possessor and any process running under the same
+//     uid (key permissions possessor-all plus user view/read/search); no
+//     other user except root. That is the trust boundary of an unlocked
+//     Secret Service, whose items any process of the user can read over
+//     D-Bus, but the copy stays in kernel memory even while the Secret
+//     Service is locked, for at most those 10 minutes.
+//   - How it turns itself off: the cache is best effort. Its errors are
+//     never returned; a miss reads the Secret Service as before, and the
+//     first unexpected keyctl error (EPERM, EACCES or ENOSYS under a seccomp
+//     profile, EDQUOT with a full key quota) turns it off for the rest of
+//     the process. [WithoutCache] turns it off altogether; a Keyring with
+//     [WithBackend] has none.
+//
+// Residual race: a reader that fetched the token from the Secret Service
+// just before a concurrent Delete and stores it in the cache just after
+// that Delete cleared it leaves a copy behind, under a version no reader of
+// the new settings asks for, until the timeout. The window is the few
+// microseconds between the reader's D-Bus reply and its keyctl call, while
+// Delete clears only after its own D-Bus calls.
 package tokenstore
 
 import (
@@ -87,6 +126,22 @@ type Store interface {
 	Save(profile string, s *Secrets) error
 	// Delete removes all secrets of profile; nothing stored is not an error.
 	Delete(profile string) error
+}
+
+// VersionedAccess is implemented by stores that can cache the access token
+// (Keyring). The store cannot tell which access token is current; the
+// caller can: version is any short string (ASCII letters, digits, '-', '_',
+// '.'; at most 64 bytes) that changes whenever the profile's access token
+// does, e.g. a hash of the issue time recorded in the profile settings.
+//
+// Writers save the secrets before the settings, so a reader that saw a new
+// version reads the new token; a reader holding an old version can only
+// cache under that old version, which later readers never ask for. A version
+// the cache cannot use makes the call behave like LoadAccessToken.
+type VersionedAccess interface {
+	// LoadAccessTokenVersion is LoadAccessToken, served from the cache when
+	// a token is cached under (profile, version).
+	LoadAccessTokenVersion(profile, version string) (string, error)
 }
 
 // accessToken is LoadAccessToken for the stores that keep all secrets of a
