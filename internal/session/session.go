@@ -11,7 +11,9 @@ package session
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -141,7 +143,9 @@ func shortLived(p *config.Profile, now time.Time, minTTL time.Duration) *ShortLi
 
 // Token returns a valid access token for the profile, refreshing it first when it is about to
 // expire (see NeedsRefresh). A fresh token costs one small file read and one secret read; no
-// network and no lock.
+// network and no lock. The secret read goes through the store's access-token cache when the
+// store has one (tokenstore.VersionedAccess; the keyring on Linux), keyed by a version derived
+// from the profile's token metadata, so that a refreshed or new login never gets the old token.
 //
 // With minTTL > 0 the token returned has at least minTTL left. When the provider's tokens live
 // less than that, Token returns a *ShortLivedError: after a refresh whose new token is too
@@ -157,7 +161,7 @@ func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duratio
 		if err != nil {
 			return nil, err
 		}
-		at, err := st.LoadAccessToken(profile)
+		at, err := loadAccess(st, p)
 		if errors.Is(err, tokenstore.ErrNotFound) {
 			return nil, &LoginRequiredError{Profile: profile, Reason: fmt.Sprintf("no stored token for profile %q", profile), Err: err}
 		}
@@ -171,6 +175,33 @@ func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duratio
 		return nil, e
 	}
 	return m.refresh(ctx, p, minTTL, false)
+}
+
+// loadAccess reads the profile's access token, through the store's cache when it has one
+// (tokenstore.VersionedAccess), keyed by accessVersion.
+func loadAccess(st tokenstore.Store, p *config.Profile) (string, error) {
+	if va, ok := st.(tokenstore.VersionedAccess); ok {
+		if v := accessVersion(p); v != "" {
+			return va.LoadAccessTokenVersion(p.Name, v)
+		}
+	}
+	return st.LoadAccessToken(p.Name)
+}
+
+// accessVersion names the profile's current access token for a store's cache
+// (tokenstore.VersionedAccess): the first 16 hex digits of the SHA-256 of the token's issue
+// time, expiry and the profile's Binding. Every login and refresh records a new issue time, and
+// both save the secrets before the profile, so a reader that sees a new version reads the new
+// token. It is "" when the profile records no issue time (nothing to tell tokens apart by), and
+// then no cache is used.
+func accessVersion(p *config.Profile) string {
+	if p.AccessIssuedAt.IsZero() {
+		return ""
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "webex-access-v1\x00%s\x00%s\x00%s", p.AccessIssuedAt.UTC().Format(time.RFC3339Nano),
+		p.AccessExpiry.UTC().Format(time.RFC3339Nano), p.Binding())
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // Refresh forces a refresh-token grant for the profile, unless another process completed one
