@@ -63,14 +63,15 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/webex-bench.XXXXXX")
 emu_pid=""
-used_user_bus=""
 cleanup() {
 	if [[ -n "$emu_pid" ]]; then
 		kill "$emu_pid" 2>/dev/null || true
 		wait "$emu_pid" 2>/dev/null || true
 	fi
-	if [[ -n "$used_user_bus" ]]; then
-		"$work/webex" -p bench-keyring logout >/dev/null 2>&1 || true
+	# Log the keyring profile out on either bus: that also drops its access token from the
+	# kernel keyring cache, which would otherwise linger for its 10 minutes.
+	if [[ -x "$work/webex" ]]; then
+		WEBEX_CONFIG_DIR="${WEBEX_CONFIG_DIR:-$work/config}" "$work/webex" -p bench-keyring logout >/dev/null 2>&1 || true
 	fi
 	if [[ "${KEEP:-}" == 1 ]]; then
 		log "kept $work"
@@ -140,7 +141,6 @@ login bench-file file || die "login with --storage file failed: $(cat "$work/log
 if [[ -z "$keyring_note" ]]; then
 	if login bench-keyring keyring; then
 		stores+=(keyring)
-		[[ -z "${WEBEX_BENCH_PRIVATE_BUS:-}" ]] && used_user_bus=1
 	else
 		keyring_note="skipped: login with --storage keyring failed: $(tail -1 "$work/login-bench-keyring.log")"
 	fi
