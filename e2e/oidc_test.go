@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"bufio"
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"os/exec"
