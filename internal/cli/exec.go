@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,7 +60,7 @@ func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) 
 	}
 	c := exec.Command(path, args[1:]...)
 	c.Stdin, c.Stdout, c.Stderr = d.io.In, d.io.Out, d.io.ErrOut
-	c.Env = append(os.Environ(), "WEBEX_ACCESS_TOKEN="+token)
+	c.Env = append(childEnv(os.Environ()), "WEBEX_ACCESS_TOKEN="+token)
 	if err := c.Start(); err != nil {
 		return fmt.Errorf("cannot run %s: %w", args[0], err)
 	}
@@ -78,4 +79,18 @@ func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) 
 		return &exitError{code: code}
 	}
 	return err
+}
+
+// childEnv is the environment for the command of `webex exec`: webex's own, without the
+// client secret, which the command has no use for, and without any WEBEX_ACCESS_TOKEN, which
+// exec sets itself.
+func childEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "WEBEX_CLIENT_SECRET=") || strings.HasPrefix(kv, "WEBEX_ACCESS_TOKEN=") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
