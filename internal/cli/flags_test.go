@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/webex-cli/webex/internal/iostreams"
+)
+
+// The flag-to-options mapping of the commands, through their runF seams: no network, no
+// stores, nothing run.
+
+func TestLoginFlags(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	d := newDeps(ios)
+	for _, c := range []struct {
+		args        []string
+		flow        string
+		storage     string
+		timeout     time.Duration
+		qr          string
+		redirectURI string
+	}{
+		{nil, "auto", "", 5 * time.Minute, "auto", ""},
+		{[]string{"--browser"}, "browser", "", 5 * time.Minute, "auto", ""},
+		{[]string{"--device", "--qr", "never"}, "device", "", 5 * time.Minute, "never", ""},
+		{[]string{"--flow", "device", "--storage", "file", "--timeout", "30s"}, "device", "file", 30 * time.Second, "auto", ""},
+		{[]string{"--redirect-uri", "http://127.0.0.1:18085/callback"}, "auto", "", 5 * time.Minute, "auto", "http://127.0.0.1:18085/callback"},
+	} {
+		var got *LoginOptions
+		cmd := newCmdLogin(d, func(_ context.Context, o *LoginOptions) error { got = o; return nil })
+		cmd.SetArgs(c.args)
+		if err := cmd.Execute(); err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		if got.Flow != c.flow || got.Storage != c.storage || got.Timeout != c.timeout || got.QR != c.qr || got.RedirectURI != c.redirectURI {
+			t.Errorf("%v: got %+v", c.args, got)
+		}
+	}
+	cmd := newCmdLogin(d, func(context.Context, *LoginOptions) error { t.Fatal("ran"); return nil })
+	cmd.SetArgs([]string{"--browser", "--device"})
+	if err := cmd.Execute(); exitCode(err) != ExitUsage {
+		t.Errorf("--browser --device: %v", err)
+	}
+}
+
+func TestTokenDecodeExecFlags(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	d := newDeps(ios)
+
+	var tok *TokenOptions
+	cmd := newCmdToken(d, func(_ context.Context, o *TokenOptions) error { tok = o; return nil })
+	cmd.SetArgs([]string{"--min-ttl", "90s", "--json"})
+	if err := cmd.Execute(); err != nil || tok.MinTTL != 90*time.Second || !tok.JSON || tok.IDToken {
+		t.Errorf("token: %+v %v", tok, err)
+	}
+
+	for _, c := range []struct {
+		args     []string
+		token    string
+		hasToken bool
+	}{
+		{nil, "", false},
+		{[]string{"-"}, "-", true},
+		{[]string{""}, "", true},
+		{[]string{"a.b.c", "--verify", "--client-id", "C1"}, "a.b.c", true},
+	} {
+		var dec *DecodeOptions
+		cmd := newCmdDecode(d, func(_ context.Context, o *DecodeOptions) error { dec = o; return nil })
+		cmd.SetArgs(c.args)
+		if err := cmd.Execute(); err != nil || dec.Token != c.token || dec.HasToken != c.hasToken {
+			t.Errorf("decode %q: %+v %v", c.args, dec, err)
+		}
+	}
+
+	var minTTL time.Duration
+	var argv []string
+	cmd = newCmdExec(d, func(_ context.Context, m time.Duration, a []string) error { minTTL, argv = m, a; return nil })
+	cmd.SetArgs([]string{"--min-ttl", "1h", "--", "curl", "--min-ttl", "-s"})
+	if err := cmd.Execute(); err != nil || minTTL != time.Hour || len(argv) != 3 || argv[1] != "--min-ttl" {
+		t.Errorf("exec: %v %v %v", minTTL, argv, err)
+	}
+	cmd = newCmdExec(d, func(_ context.Context, m time.Duration, a []string) error { minTTL = m; return nil })
+	cmd.SetArgs([]string{"--", "true"})
+	if err := cmd.Execute(); err != nil || minTTL != 10*time.Minute {
+		t.Errorf("exec default --min-ttl: %v %v", minTTL, err)
+	}
+}
+
+func TestEmulatorFlags(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	var got *EmulatorOptions
+	cmd := newCmdEmulator(newDeps(ios), func(_ context.Context, o *EmulatorOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--addr", "127.0.0.1:0", "--redirect-uri", "http://127.0.0.1:8085/callback", "--redirect-uri", "https://oauth-helper-a.wbx2.com/helperservice/v1/actions/device/callback",
+		"--user", "a@example.com", "--user", "b@example.com", "--approve", "auto", "--slow-down-every", "3", "--device-interval", "1s"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Addr != "127.0.0.1:0" || len(got.RedirectURIs) != 2 || len(got.Users) != 2 || got.Approve != "auto" || got.SlowDownEvery != 3 || got.DeviceInterval != time.Second || got.AccessTTL != 14*24*time.Hour {
+		t.Errorf("emulator options: %+v", got)
+	}
+}
