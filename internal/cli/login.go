@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -40,6 +41,7 @@ type LoginOptions struct {
 	Timeout          time.Duration
 	Storage          string
 	JSON             bool
+	AllowIssuers     []string
 }
 
 func newCmdLogin(d *deps, runF func(context.Context, *LoginOptions) error) *cobra.Command {
@@ -103,6 +105,7 @@ commands need no flags.`,
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up on the login after this long")
 	f.StringVar(&o.Storage, "storage", "keyring", "where tokens are stored: keyring or file (env WEBEX_STORAGE)")
 	f.BoolVar(&o.JSON, "json", false, "print JSON events, one per line, on stdout")
+	f.StringArrayVar(&o.AllowIssuers, "allow-issuer", nil, "also accept ID tokens whose iss matches this regular expression (Webex kinds; repeatable; saved in the profile)")
 	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion("webex", "webex-gov", "oidc"))
 	_ = cmd.RegisterFlagCompletionFunc("flow", fixedCompletion("auto", "browser", "device"))
 	_ = cmd.RegisterFlagCompletionFunc("storage", fixedCompletion("keyring", "file"))
@@ -238,6 +241,14 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 			baseURL = saved.BaseURL
 		}
 		pl.issuerAllow = saved.IssuerAllow
+		if len(o.AllowIssuers) > 0 {
+			for _, re := range o.AllowIssuers {
+				if _, err := regexp.Compile(re); err != nil {
+					return nil, usageErrorf("--allow-issuer %q: %v", re, err)
+				}
+			}
+			pl.issuerAllow = o.AllowIssuers
+		}
 	}
 	if pl.prov, err = d.newProvider(ctx, kind, issuer, baseURL, pl.issuerAllow); err != nil {
 		return nil, err

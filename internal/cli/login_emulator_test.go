@@ -236,3 +236,29 @@ func TestMinTTLLongerThanTheLifetime(t *testing.T) {
 		t.Errorf("%d refresh grants spent on a lifetime that cannot be met", n)
 	}
 }
+
+// The government cloud's IdBroker host is unknown: --allow-issuer adds to the accepted iss
+// patterns, and the profile keeps them for later verifications.
+func TestAllowIssuerForWebexGov(t *testing.T) {
+	const govIss = "https://idbroker.gov.example/idb"
+	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto, IDTokenIssuer: govIss})
+	h := newHarness(t, emulatorEnv(srv))
+	args := []string{"login", "--provider", "webex-gov", "--flow", "browser", "--redirect-uri", "http://127.0.0.1:0/callback"}
+	r := h.run(args...)
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "the iss check") {
+		t.Fatalf("unknown IdBroker accepted: %d %s", r.code, r.stderr)
+	}
+	if r := h.run(append(args, "--allow-issuer", "[")...); r.code != ExitUsage {
+		t.Errorf("bad pattern: exit %d", r.code)
+	}
+	r = h.run(append(args, "--allow-issuer", `https://idbroker\.gov\.example/idb`)...)
+	if r.code != 0 {
+		t.Fatalf("login with --allow-issuer: %s", r.stderr)
+	}
+	if r := h.run("decode", "--verify"); r.code != 0 {
+		t.Errorf("the saved pattern is not used later: %s", r.stderr)
+	}
+	if r := h.run("status", "--json"); !strings.Contains(r.stdout, `"provider": "webex-gov"`) {
+		t.Errorf("status: %s", r.stdout)
+	}
+}
