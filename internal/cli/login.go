@@ -415,7 +415,7 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 		Scopes:              pl.scopes,
 		AuthStyle:           pl.prov.AuthStyle,
 		HTTPClient:          d.http(),
-		Clock:               deviceClock{now: d.now},
+		Clock:               device.NowClock(d.now), // the code's expiry and the countdown agree
 		HintHelperRedirects: pl.prov.Kind != provider.KindOIDC,
 	}
 	code, err := device.Authorize(ctx, dc)
@@ -439,23 +439,6 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 		return err
 	}
 	return finish(&loginResult{token: tok})
-}
-
-// deviceClock gives the device poller the command's clock, so the code's expiry and the
-// countdown agree; waiting is real time.
-type deviceClock struct{ now func() time.Time }
-
-func (c deviceClock) Now() time.Time { return c.now() }
-
-func (c deviceClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func showDeviceCode(d *deps, code *device.Code, qrMode string) {

@@ -13,10 +13,19 @@ type Clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
-// realClock is the wall clock.
-type realClock struct{}
+// realClock is the wall clock, or now when set.
+type realClock struct{ now func() time.Time }
 
-func (realClock) Now() time.Time { return time.Now() }
+// NowClock returns a Clock that tells the time with now (a caller's injected clock, say) and
+// waits in real time.
+func NowClock(now func() time.Time) Clock { return realClock{now: now} }
+
+func (c realClock) Now() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
 
 func (realClock) Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
