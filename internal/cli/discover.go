@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -49,8 +51,8 @@ func resolveProvider(ctx context.Context, d *deps, f *providerFlags) (*provider.
 			return nil, nil, err
 		}
 	}
-	issuer := firstNonEmpty(f.Issuer, d.getenv("WEBEX_ISSUER"))
-	base := firstNonEmpty(f.BaseURL, d.getenv("WEBEX_BASE_URL"))
+	issuer := cmp.Or(f.Issuer, d.getenv("WEBEX_ISSUER"))
+	base := cmp.Or(f.BaseURL, d.getenv("WEBEX_BASE_URL"))
 	kind := f.Provider
 	if kind == "" {
 		kind = string(provider.KindWebex)
@@ -197,7 +199,7 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 			}
 		}
 	}
-	if methods := list("code_challenge_methods_supported"); len(methods) > 0 && !contains(methods, "S256") {
+	if methods := list("code_challenge_methods_supported"); len(methods) > 0 && !slices.Contains(methods, "S256") {
 		notes = append(notes, "The provider does not announce PKCE S256; webex always uses S256.")
 	}
 	if prov.Endpoints.JWKS != "" {
@@ -276,13 +278,4 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

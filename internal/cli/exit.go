@@ -44,6 +44,11 @@ func loginRequired(profile, reason string) error {
 	return &loginRequiredError{profile: profile, reason: reason}
 }
 
+// notLoggedIn is the "login required" error of a profile with no stored login.
+func notLoggedIn(profile string) error {
+	return loginRequired(profile, fmt.Sprintf("not logged in (profile %q)", profile))
+}
+
 // exitError carries an exact exit code, for `webex exec` passing its child's code through.
 type exitError struct{ code int }
 

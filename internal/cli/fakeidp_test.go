@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"crypto"
 	"crypto/hmac"
 	"crypto/rand"
@@ -23,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
@@ -379,29 +377,7 @@ func (h *harness) runWithStore(open func(kind, dir string) (tokenstore.Store, er
 // store, ...).
 func (h *harness) runTweaked(tweak func(d *deps), args ...string) result {
 	h.t.Helper()
-	ios, _, out, errOut := iostreams.Test()
-	d := newDeps(ios)
-	d.getenv = func(k string) string { return h.env[k] }
-	if h.now != nil {
-		d.now = h.now
-	}
-	d.openStore = func(kind, dir string) (tokenstore.Store, error) {
-		if kind == "keyring" {
-			return h.keyring, nil
-		}
-		return tokenstore.New(kind, dir)
-	}
-	d.openBrowser = func(url string) error {
-		if h.browser != nil {
-			return h.browser(url)
-		}
-		return followInBackground(url)
-	}
-	tweak(d)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	code := run(ctx, args, d)
-	return result{code: code, stdout: out.String(), stderr: errOut.String()}
+	return h.exec("", tweak, args...)
 }
 
 // assertNothingStored fails when the profile has tokens in the harness keyring or a settings

@@ -91,6 +91,12 @@ func (h *harness) run(args ...string) result {
 
 func (h *harness) runIn(stdin string, args ...string) result {
 	h.t.Helper()
+	return h.exec(stdin, nil, args...)
+}
+
+// exec runs args with the harness's wiring, then tweak (when not nil) applied to it last.
+func (h *harness) exec(stdin string, tweak func(d *deps), args ...string) result {
+	h.t.Helper()
 	ios, in, out, errOut := iostreams.Test()
 	in.WriteString(stdin)
 	if h.tty {
@@ -114,6 +120,9 @@ func (h *harness) runIn(stdin string, args ...string) result {
 			return h.browser(url)
 		}
 		return followInBackground(url)
+	}
+	if tweak != nil {
+		tweak(d)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -215,20 +217,20 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 		saved = &config.Profile{}
 	}
 	pl.saved = saved
-	pl.storage = firstNonEmpty(o.Storage, d.getenv("WEBEX_STORAGE"), saved.Storage, config.StorageKeyring)
+	pl.storage = cmp.Or(o.Storage, d.getenv("WEBEX_STORAGE"), saved.Storage, config.StorageKeyring)
 	if pl.storage != config.StorageKeyring && pl.storage != config.StorageFile {
 		return nil, usageErrorf("unknown storage %q: use keyring or file", pl.storage)
 	}
 
-	issuer := firstNonEmpty(o.Issuer, d.getenv("WEBEX_ISSUER"))
-	baseURL := firstNonEmpty(o.BaseURL, d.getenv("WEBEX_BASE_URL"))
+	issuer := cmp.Or(o.Issuer, d.getenv("WEBEX_ISSUER"))
+	baseURL := cmp.Or(o.BaseURL, d.getenv("WEBEX_BASE_URL"))
 	kind := o.Provider
 	switch {
 	case kind == "" && issuer != "":
 		kind = "oidc"
 	case kind == "" && baseURL == "" && saved.Provider != "":
 		kind = saved.Provider
-		issuer = firstNonEmpty(issuer, saved.Issuer)
+		issuer = cmp.Or(issuer, saved.Issuer)
 		baseURL = saved.BaseURL
 	case kind == "":
 		kind = "webex"
@@ -254,7 +256,7 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 		return nil, err
 	}
 
-	pl.clientID = firstNonEmpty(o.ClientID, d.getenv("WEBEX_CLIENT_ID"))
+	pl.clientID = cmp.Or(o.ClientID, d.getenv("WEBEX_CLIENT_ID"))
 	if pl.clientID == "" && saved.Provider == kind {
 		pl.clientID = saved.ClientID
 	}
@@ -333,15 +335,6 @@ func readClientSecret(d *deps, file string) (string, error) {
 		return "", usageErrorf("--client-secret-file: the secret is empty")
 	}
 	return s, nil
-}
-
-func firstNonEmpty(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // loginResult is what a flow produced, before verification and storage.
@@ -472,8 +465,8 @@ func showDeviceCode(d *deps, code *device.Code, qrMode string) {
 // Nothing is stored unless every check passes.
 func finishLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenstore.Store, pl *loginPlan, res *loginResult, ev *eventWriter) error {
 	tok := res.token
-	idt, _ := tok.Extra("id_token").(string)
-	d.secret(tok.AccessToken, tok.RefreshToken, idt)
+	rawID, _ := tok.Extra("id_token").(string)
+	d.secret(tok.AccessToken, tok.RefreshToken, rawID)
 	now := d.now()
 	p := &config.Profile{
 		Name:           pl.profile,
@@ -506,14 +499,7 @@ func finishLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenst
 	sec := &tokenstore.Secrets{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, ClientSecret: pl.clientSecret}
 	p.HasRefreshToken = sec.RefreshToken != ""
 
-	wantsOpenID := false
-	for _, s := range pl.scopes {
-		if s == "openid" {
-			wantsOpenID = true
-		}
-	}
-	rawID, _ := tok.Extra("id_token").(string)
-	if rawID == "" && wantsOpenID && pl.flow == "browser" {
+	if rawID == "" && slices.Contains(pl.scopes, "openid") && pl.flow == "browser" {
 		return errors.New("the provider returned no ID token although the openid scope was requested; nothing was stored")
 	}
 	if rawID != "" {
@@ -562,7 +548,7 @@ func finishLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenst
 		_ = cfg.SetDefault(pl.profile)
 	}
 
-	who := firstNonEmpty(p.Email, p.DisplayName, p.Subject, "an unnamed user")
+	who := cmp.Or(p.Email, p.DisplayName, p.Subject, "an unnamed user")
 	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", safe(who), p.Name, p.Provider, storageLabel(p.Storage))
 	evt := loggedInEvent{Event: "logged_in", Profile: p.Name, Provider: p.Provider, Subject: p.Subject, Email: p.Email}
 	if !p.AccessExpiry.IsZero() {

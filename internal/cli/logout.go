@@ -75,7 +75,7 @@ func runLogout(ctx context.Context, d *deps, all bool) error {
 func logoutOne(ctx context.Context, d *deps, cfg *config.Config, name string) error {
 	p, err := cfg.Load(name)
 	if errors.Is(err, config.ErrNotFound) {
-		return loginRequired(name, fmt.Sprintf("not logged in (profile %q)", name))
+		return notLoggedIn(name)
 	}
 	if err != nil {
 		// A damaged profile file must still be removable.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -118,7 +119,7 @@ func runStatus(d *deps, asJSON bool) error {
 		if p.Name == active {
 			name = "* " + p.Name
 		}
-		user := firstNonEmpty(p.Email, p.DisplayName, p.Subject, "-")
+		user := cmp.Or(p.Email, p.DisplayName, p.Subject, "-")
 		scopes := p.GrantedScopes
 		if len(scopes) == 0 {
 			scopes = p.Scopes

@@ -126,7 +126,7 @@ func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 func (d *deps) stored(cfg *config.Config, name string) (*config.Profile, *tokenstore.Secrets, error) {
 	p, err := cfg.Load(name)
 	if errors.Is(err, config.ErrNotFound) {
-		return nil, nil, loginRequired(name, fmt.Sprintf("not logged in (profile %q)", name))
+		return nil, nil, notLoggedIn(name)
 	}
 	if err != nil {
 		return nil, nil, err

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -82,9 +83,9 @@ func learnIdentity(ctx context.Context, d *deps, pl *loginPlan, p *config.Profil
 		if err != nil {
 			return err
 		}
-		p.Subject = firstNonEmpty(p.Subject, person.UUID())
-		p.Email = firstNonEmpty(p.Email, person.Email())
-		p.DisplayName = firstNonEmpty(p.DisplayName, person.DisplayName)
+		p.Subject = cmp.Or(p.Subject, person.UUID())
+		p.Email = cmp.Or(p.Email, person.Email())
+		p.DisplayName = cmp.Or(p.DisplayName, person.DisplayName)
 		return nil
 	}
 	if p.Email != "" && p.DisplayName != "" {
@@ -101,8 +102,8 @@ func learnIdentity(ctx context.Context, d *deps, pl *loginPlan, p *config.Profil
 		return fmt.Errorf("UserInfo describes a different subject than the ID token")
 	}
 	str := func(k string) string { s, _ := claims[k].(string); return s }
-	p.Subject = firstNonEmpty(p.Subject, str("sub"))
-	p.Email = firstNonEmpty(p.Email, str("email"))
-	p.DisplayName = firstNonEmpty(p.DisplayName, str("name"), str("preferred_username"))
+	p.Subject = cmp.Or(p.Subject, str("sub"))
+	p.Email = cmp.Or(p.Email, str("email"))
+	p.DisplayName = cmp.Or(p.DisplayName, str("name"), str("preferred_username"))
 	return nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -53,7 +54,7 @@ func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
 				return err
 			}
 			name := d.profile(cfg)
-			return loginRequired(name, fmt.Sprintf("not logged in (profile %q)", name))
+			return notLoggedIn(name)
 		}
 		cfg, err := d.config()
 		if err != nil {
@@ -68,7 +69,7 @@ func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
 	}
 	uc := &userinfo.Client{HTTP: d.http()}
 	var claims map[string]any
-	usePeople := prov.Kind != provider.KindOIDC && prof != nil && !contains(prof.Scopes, "openid")
+	usePeople := prov.Kind != provider.KindOIDC && prof != nil && !slices.Contains(prof.Scopes, "openid")
 	if usePeople {
 		fmt.Fprintln(d.io.ErrOut, "This Webex login has no OpenID scopes (device flow), so showing /people/me instead of UserInfo.")
 		person, err := uc.PeopleMe(ctx, prov.Endpoints.People, token)
