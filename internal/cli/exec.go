@@ -61,13 +61,16 @@ func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) 
 	c := exec.Command(path, args[1:]...)
 	c.Stdin, c.Stdout, c.Stderr = d.io.In, d.io.Out, d.io.ErrOut
 	c.Env = append(childEnv(os.Environ()), "WEBEX_ACCESS_TOKEN="+token)
+	// Ctrl-C at a terminal reaches the child directly, through the foreground process group.
+	// Signals sent to webex alone (SIGTERM from a CI runner or systemd, SIGHUP) are passed on,
+	// including one that arrives while the child starts. Either way webex waits for the child
+	// to decide and reports its exit.
+	forward, stop := catchSignals()
 	if err := c.Start(); err != nil {
+		stop()
 		return fmt.Errorf("cannot run %s: %w", args[0], err)
 	}
-	// Ctrl-C at a terminal reaches the child directly, through the foreground process group.
-	// Signals sent to webex alone (SIGTERM from a CI runner or systemd, SIGHUP) are passed on.
-	// Either way webex waits for the child to decide and reports its exit.
-	stop := forwardSignals(c.Process)
+	forward(c.Process)
 	err = c.Wait()
 	stop()
 	var ee *exec.ExitError

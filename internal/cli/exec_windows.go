@@ -7,8 +7,10 @@ import (
 	"os/exec"
 )
 
-// forwardSignals does nothing on Windows, which has no signals to pass on; Ctrl-C reaches
+// catchSignals does nothing on Windows, which has no signals to pass on; Ctrl-C reaches
 // the child through the console.
-func forwardSignals(*os.Process) (stop func()) { return func() {} }
+func catchSignals() (forward func(*os.Process), stop func()) {
+	return func(*os.Process) {}, func() {}
+}
 
 func exitSignal(*exec.ExitError) int { return 1 }
