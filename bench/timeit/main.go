@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command timeit runs a command many times as a whole process and prints the median wall time
 // and the largest peak RSS. bench/token.sh uses it when hyperfine is not installed.
 //
@@ -12,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"syscall"
 	"time"
@@ -41,8 +44,12 @@ func main() {
 			continue
 		}
 		times = append(times, d)
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > maxRSS {
-			maxRSS = ru.Maxrss // KiB on Linux
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss := int64(ru.Maxrss) // KiB on Linux and the BSDs, bytes on macOS
+			if runtime.GOOS == "darwin" {
+				rss /= 1024
+			}
+			maxRSS = max(maxRSS, rss)
 		}
 	}
 	slices.Sort(times)
