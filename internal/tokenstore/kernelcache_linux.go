@@ -38,17 +38,25 @@ const (
 // cacheTTL. A hit costs three system calls (find the keyring, find the key,
 // read it) and no D-Bus.
 //
-// Errors are never returned. ENOKEY, EKEYEXPIRED and EKEYREVOKED are misses;
-// any other error (EPERM, EACCES or ENOSYS under a seccomp profile that
-// forbids keyctl, EDQUOT when the user's key quota is full) switches the
-// cache off for the rest of the process, which then reads the OS keyring as
-// if there were no cache. clearAll is tried even then: it runs on the rare
-// write paths and must not leave a stale token behind when it can help it.
+// Errors are never returned. ENOKEY, EKEYEXPIRED and EKEYREVOKED are misses.
+// So is any error met inside a keyring that is no longer the one linked in
+// the user keyring: two processes that create the keyring at the same time
+// each make one, the later link displaces the earlier keyring, and the loser
+// is then refused (EACCES) inside the keyring it still holds. A put retries
+// in the current keyring. Any other error (EPERM, EACCES or ENOSYS under a
+// seccomp profile that forbids keyctl, EDQUOT when the user's key quota is
+// full) switches the cache off for the rest of the process, which then reads
+// the OS keyring as if there were no cache. clearAll is tried even then: it
+// runs on the rare write paths and must not leave a stale token behind when
+// it can help it.
 type kernelCache struct {
 	ring    string      // description of our keyring: "webex:" + service
 	keyType string      // "user"; tests use an invalid type to provoke errors
 	ttl     int         // seconds
 	off     atomic.Bool // set by the first unexpected error
+	// afterFind, when set (tests only), runs once our keyring has been
+	// looked up, so a test can displace it at the worst moment.
+	afterFind func()
 }
 
 // newKernelCache returns the kernel cache of service.
@@ -65,10 +73,27 @@ func isMiss(err error) bool {
 func (c *kernelCache) findRing() (int, error) {
 	id, err := unix.KeyctlSearch(unix.KEY_SPEC_USER_KEYRING, "keyring", c.ring, 0)
 	if isMiss(err) {
-		return 0, nil
+		id, err = 0, nil
+	}
+	if c.afterFind != nil && err == nil {
+		c.afterFind()
 	}
 	return id, err
 }
+
+// displaced reports whether ring is no longer our keyring in the user
+// keyring: another process replaced or removed it after it was looked up.
+func (c *kernelCache) displaced(ring int) bool {
+	id, err := unix.KeyctlSearch(unix.KEY_SPEC_USER_KEYRING, "keyring", c.ring, 0)
+	if isMiss(err) {
+		return true
+	}
+	return err == nil && id != ring
+}
+
+// maxPutTries bounds how often a put starts again after its keyring was
+// displaced under it.
+const maxPutTries = 3
 
 func (c *kernelCache) get(key string) (string, bool) {
 	if c.off.Load() {
@@ -84,17 +109,13 @@ func (c *kernelCache) get(key string) (string, bool) {
 	}
 	id, err := unix.KeyctlSearch(ring, c.keyType, key, 0)
 	if err != nil {
-		if !isMiss(err) {
-			c.off.Store(true)
-		}
+		c.failed(ring, err)
 		return "", false
 	}
 	buf := make([]byte, maxCachedBytes)
 	n, err := unix.KeyctlBuffer(unix.KEYCTL_READ, id, buf, 0)
 	if err != nil {
-		if !isMiss(err) {
-			c.off.Store(true)
-		}
+		c.failed(ring, err)
 		return "", false
 	}
 	if n <= 0 || n > len(buf) {
@@ -105,49 +126,74 @@ func (c *kernelCache) get(key string) (string, bool) {
 	return v, true
 }
 
-func (c *kernelCache) put(key, value string) {
-	if c.off.Load() || !cacheable(value) {
-		return
-	}
-	if err := c.add(key, value); err != nil {
+// failed handles an error met inside ring: a miss, unless it is neither a
+// missing key nor explained by a displaced keyring, which switches the cache
+// off.
+func (c *kernelCache) failed(ring int, err error) {
+	if !isMiss(err) && !c.displaced(ring) {
 		c.off.Store(true)
 	}
 }
 
-func (c *kernelCache) add(key, value string) error {
+func (c *kernelCache) put(key, value string) {
+	if c.off.Load() || !cacheable(value) {
+		return
+	}
+	for range maxPutTries {
+		ring, err := c.add(key, value)
+		if err == nil {
+			return
+		}
+		if ring == 0 || !c.displaced(ring) {
+			c.off.Store(true)
+			return
+		}
+	}
+	// Displaced every time: a storm of creators. Dropping the entry costs
+	// one keyring read later; switching off would cost the whole process.
+}
+
+// add caches value under key in our keyring, creating the keyring when
+// there is none. It returns the keyring it used (0 when it got none), so
+// that put can tell an error caused by a displaced keyring from one that
+// will not go away.
+func (c *kernelCache) add(key, value string) (int, error) {
 	ring, err := c.findRing()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if ring == 0 {
 		// Created with the kernel's default permissions (possessor all, user
 		// view), then opened to the user. Two processes racing here each
 		// create a keyring; the later link displaces the earlier one, whose
-		// keys are then unreachable and freed: a lost cache entry, no harm.
+		// keys are then unreachable and freed, and the loser's put starts
+		// again in the keyring that won.
 		if ring, err = unix.AddKey("keyring", c.ring, nil, unix.KEY_SPEC_USER_KEYRING); err != nil {
-			return err
+			return 0, err
 		}
 		if err := unix.KeyctlSetperm(ring, ringPerm); err != nil {
 			_, _ = unix.KeyctlInt(unix.KEYCTL_INVALIDATE, ring, 0, 0, 0)
-			return err
+			return ring, err
 		}
 	}
 	payload := []byte(value)
 	id, err := unix.AddKey(c.keyType, key, payload, ring)
 	clear(payload)
 	if err != nil {
-		return err
+		return ring, err
 	}
-	// The timeout first: a key must never stay without one.
+	// The timeout first: a key must never stay without one. Where even the
+	// invalidation is refused, the key sits in a displaced keyring that
+	// nothing links, and the kernel frees it with that keyring.
 	if _, err := unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, id, c.ttl, 0, 0); err != nil {
 		_, _ = unix.KeyctlInt(unix.KEYCTL_INVALIDATE, id, 0, 0, 0)
-		return err
+		return ring, err
 	}
 	if err := unix.KeyctlSetperm(id, tokenPerm); err != nil {
 		_, _ = unix.KeyctlInt(unix.KEYCTL_INVALIDATE, id, 0, 0, 0)
-		return err
+		return ring, err
 	}
-	return nil
+	return ring, nil
 }
 
 // clearAll unlinks every key from our keyring (KEYCTL_CLEAR; the kernel

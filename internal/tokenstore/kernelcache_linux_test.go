@@ -154,31 +154,121 @@ func TestKernelCacheSwitchesOffOnError(t *testing.T) {
 	}
 }
 
+// TestKernelCacheConcurrent starts from an empty cache many times, so that goroutines race to
+// create the keyring, as processes do after a save clears it.
 func TestKernelCacheConcurrent(t *testing.T) {
 	c := testKernelCache(t)
 	k, _ := cachedKeyring(t, c)
-	if err := k.Save("work", &Secrets{AccessToken: "at-1"}); err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 16)
-	for i := range 16 {
-		wg.Go(func() {
-			v, err := k.LoadAccessTokenVersion("work", fmt.Sprintf("v%d", i%3))
-			if err == nil && v != "at-1" {
-				err = fmt.Errorf("wrong token")
+	for round := range 20 {
+		token := fmt.Sprintf("at-%d", round)
+		if err := k.Save("work", &Secrets{AccessToken: token}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		for i := range 16 {
+			wg.Go(func() {
+				v, err := k.LoadAccessTokenVersion("work", fmt.Sprintf("r%dv%d", round, i%3))
+				if err == nil && v != token {
+					err = fmt.Errorf("round %d: got %q, want %q", round, v, token)
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Error(err)
 			}
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
+		}
+		if c.off.Load() {
+			t.Fatalf("round %d: concurrent use switched the cache off", round)
 		}
 	}
+}
+
+// displaceOnce makes c's next keyring lookup be followed by what another process does when it
+// found no keyring a moment earlier: it creates one, whose link displaces ours. With open, the
+// new keyring gets our permissions, as the other process sets them next.
+func displaceOnce(t *testing.T, c *kernelCache, open bool) {
+	t.Helper()
+	c.afterFind = func() {
+		c.afterFind = nil
+		ring, err := unix.AddKey("keyring", c.ring, nil, unix.KEY_SPEC_USER_KEYRING)
+		if err != nil {
+			t.Errorf("displace the keyring: %v", err)
+			return
+		}
+		if open {
+			if err := unix.KeyctlSetperm(ring, ringPerm); err != nil {
+				t.Errorf("open the new keyring: %v", err)
+			}
+		}
+	}
+}
+
+func TestKernelCachePutIntoDisplacedKeyring(t *testing.T) {
+	c := testKernelCache(t)
+	c.put("access:work:v0", "at-0")
+	old, err := c.findRing()
+	if err != nil || old == 0 {
+		t.Fatalf("no keyring after put: %v", err)
+	}
+	// The put finds the old keyring, which is displaced before it adds its key there: the
+	// kernel then refuses to set the timeout of a key nobody possesses.
+	displaceOnce(t, c, true)
+	c.put("access:work:v1", "at-1")
 	if c.off.Load() {
-		t.Error("concurrent use switched the cache off")
+		t.Fatal("a displaced keyring switched the cache off")
+	}
+	if c.afterFind != nil {
+		t.Fatal("the keyring was never displaced")
+	}
+	cur, err := c.findRing()
+	if err != nil || cur == 0 || cur == old {
+		t.Fatalf("keyring after the displacement: %d (old %d), %v", cur, old, err)
+	}
+	if v, ok := c.get("access:work:v1"); !ok || v != "at-1" {
+		t.Errorf("the put did not land in the current keyring: hit=%t", ok)
+	}
+	if _, err := unix.KeyctlSearch(cur, "user", "access:work:v1", 0); err != nil {
+		t.Errorf("the token is not in the current keyring: %v", err)
+	}
+}
+
+func TestKernelCacheGetFromDisplacedKeyring(t *testing.T) {
+	c := testKernelCache(t)
+	// A keyring just created by another process, which has not opened it to the user yet:
+	// only its possessors may search it.
+	if _, err := unix.AddKey("keyring", c.ring, nil, unix.KEY_SPEC_USER_KEYRING); err != nil {
+		t.Fatal(err)
+	}
+	displaceOnce(t, c, false)
+	if _, ok := c.get("access:work:v1"); ok {
+		t.Fatal("a hit in an empty keyring")
+	}
+	if c.afterFind != nil {
+		t.Fatal("the keyring was never displaced")
+	}
+	if c.off.Load() {
+		t.Fatal("a get in a displaced keyring switched the cache off")
+	}
+	c.put("access:work:v1", "at-1")
+	if v, ok := c.get("access:work:v1"); !ok || v != "at-1" || c.off.Load() {
+		t.Errorf("after the displacement: hit=%t off=%t", ok, c.off.Load())
+	}
+}
+
+func TestKernelCacheGetErrorSwitchesOff(t *testing.T) {
+	c := testKernelCache(t)
+	c.put("access:work:v1", "at-1")
+	// An error in a keyring that is still ours is not a displacement.
+	c.keyType = ".webex-test"
+	if _, ok := c.get("access:work:v1"); ok {
+		t.Fatal("a hit with an invalid key type")
+	}
+	if !c.off.Load() {
+		t.Error("an error in the current keyring did not switch the cache off")
 	}
 }
