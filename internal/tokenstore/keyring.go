@@ -364,11 +364,15 @@ func (k *Keyring) Delete(profile string) error {
 // reading back and deleting a probe item. Any failure (including ctx ending)
 // is a *KeyringError wrapping ErrKeyringUnavailable, whose message explains
 // `--storage file`. It never falls back to anything.
+//
+// Each probe uses an item of its own, so that processes probing at the same
+// time (two logins, or a login while another command probes) never read or
+// delete each other's item.
 func (k *Keyring) Probe(ctx context.Context) error {
-	const user = "_probe" // not a valid profile name, so never a real item
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	want := hex.EncodeToString(b[:])
+	user := "_probe-" + want[:12] // not a valid profile name, so never a real item
 	if err := k.set(ctx, user, want); err != nil {
 		return asUnavailable(err, "writing a test item")
 	}

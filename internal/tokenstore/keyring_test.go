@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -286,6 +287,31 @@ func TestProbe(t *testing.T) {
 	err = NewKeyring(WithBackend(forgetful{})).Probe(context.Background())
 	if !errors.Is(err, ErrKeyringUnavailable) || !strings.Contains(err.Error(), "--storage file") {
 		t.Fatalf("Probe on a forgetful keyring = %v", err)
+	}
+}
+
+// Two probes that overlap (two logins at once) both succeed: neither reads or
+// deletes the other's item.
+func TestProbesOverlap(t *testing.T) {
+	fk := newFakeKeyring()
+	k := NewKeyring(WithBackend(fk))
+	var nested error
+	var started atomic.Bool
+	fk.beforeG = func(user string) {
+		// The outer probe has written its item and is about to read it
+		// back: a second probe runs from start to end in between.
+		if started.CompareAndSwap(false, true) {
+			nested = k.Probe(context.Background())
+		}
+	}
+	if err := k.Probe(context.Background()); err != nil {
+		t.Fatalf("outer probe = %v", err)
+	}
+	if nested != nil {
+		t.Fatalf("nested probe = %v", nested)
+	}
+	if got := fk.users(KeyringService); len(got) != 0 {
+		t.Fatalf("probes left items: %v", got)
 	}
 }
 
