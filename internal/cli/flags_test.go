@@ -22,7 +22,7 @@ func TestLoginFlags(t *testing.T) {
 		qr          string
 		redirectURI string
 	}{
-		{nil, "auto", "", 5 * time.Minute, "auto", ""},
+		{[]string{}, "auto", "", 5 * time.Minute, "auto", ""},
 		{[]string{"--browser"}, "browser", "", 5 * time.Minute, "auto", ""},
 		{[]string{"--device", "--qr", "never"}, "device", "", 5 * time.Minute, "never", ""},
 		{[]string{"--flow", "device", "--storage", "file", "--timeout", "30s"}, "device", "file", 30 * time.Second, "auto", ""},
@@ -61,7 +61,7 @@ func TestTokenDecodeExecFlags(t *testing.T) {
 		token    string
 		hasToken bool
 	}{
-		{nil, "", false},
+		{[]string{}, "", false},
 		{[]string{"-"}, "-", true},
 		{[]string{""}, "", true},
 		{[]string{"a.b.c", "--verify", "--client-id", "C1"}, "a.b.c", true},

@@ -49,6 +49,9 @@ func Main(args []string, ios *iostreams.IOStreams) int {
 
 func run(ctx context.Context, args []string, d *deps) int {
 	root := NewRootCmd(d)
+	if args == nil {
+		args = []string{} // cobra reads os.Args when given nil
+	}
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err != nil && cmd == root && strings.HasPrefix(err.Error(), "unknown command ") {
