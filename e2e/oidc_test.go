@@ -66,9 +66,16 @@ func tokenExpiry(t *testing.T, env []string, profile string) time.Time {
 // TestConcurrentTokenSingleRefresh: after the access token expires, 32 concurrent
 // `webex token` processes make exactly one refresh grant at the provider, and all print the
 // same valid token. With the file store and with the real Secret Service.
+//
+// The refreshed token lives long, so that however slowly the 32 processes are scheduled, the
+// refreshed token is still fresh for the last of them: a second refresh grant can then only
+// come from processes that did not share the first one.
 func TestConcurrentTokenSingleRefresh(t *testing.T) {
 	const accessTTL = 12 * time.Second
-	p := oidcprov.Start(t, oidcprov.Options{AccessTTL: accessTTL, AutoApproveDevice: true, DeviceInterval: time.Second})
+	p := oidcprov.Start(t, oidcprov.Options{
+		AccessTTL: accessTTL, RefreshedAccessTTL: time.Hour,
+		AutoApproveDevice: true, DeviceInterval: time.Second,
+	})
 	storages := []string{"file"}
 	if keyringEnabled(t) {
 		storages = append(storages, "keyring")

@@ -18,6 +18,8 @@
 //   WEBEX_TEST_PUBLIC_CLIENT_ID          public (auth method "none") client id (default "webex-test-public")
 //   WEBEX_TEST_REDIRECT_URIS             extra redirect URIs, space separated
 //   WEBEX_TEST_ACCESS_TTL                access token lifetime (default 3600)
+//   WEBEX_TEST_REFRESHED_ACCESS_TTL      lifetime of access tokens from the refresh_token grant
+//                                        (default: WEBEX_TEST_ACCESS_TTL)
 //   WEBEX_TEST_ID_TOKEN_TTL              ID token lifetime (default 3600)
 //   WEBEX_TEST_REFRESH_TTL               refresh token lifetime (default 14 days)
 //   WEBEX_TEST_DEVICE_CODE_TTL           device code lifetime (default 600)
@@ -104,6 +106,7 @@ const REDIRECT_URIS = [
 ];
 
 const ACCESS_TTL = intEnv('WEBEX_TEST_ACCESS_TTL', 3600);
+const REFRESHED_ACCESS_TTL = intEnv('WEBEX_TEST_REFRESHED_ACCESS_TTL', ACCESS_TTL);
 const ID_TOKEN_TTL = intEnv('WEBEX_TEST_ID_TOKEN_TTL', 3600);
 const REFRESH_TTL = intEnv('WEBEX_TEST_REFRESH_TTL', 14 * 24 * 3600);
 const DEVICE_CODE_TTL = intEnv('WEBEX_TEST_DEVICE_CODE_TTL', 600);
@@ -248,7 +251,8 @@ function configuration() {
     },
     rotateRefreshToken: () => ROTATE_REFRESH,
     ttl: {
-      AccessToken: () => ACCESS_TTL,
+      AccessToken: (ctx) => (ctx?.oidc?.params?.grant_type === 'refresh_token'
+        ? REFRESHED_ACCESS_TTL : ACCESS_TTL),
       IdToken: () => ID_TOKEN_TTL,
       RefreshToken: () => REFRESH_TTL,
       DeviceCode: () => DEVICE_CODE_TTL,

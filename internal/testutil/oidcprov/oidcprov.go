@@ -88,6 +88,11 @@ type Options struct {
 	// access token 1 h, ID token 1 h, refresh token 14 days, device code 10 min.
 	AccessTTL, IDTokenTTL, RefreshTTL, DeviceCodeTTL time.Duration
 
+	// RefreshedAccessTTL is the lifetime of access tokens issued by the refresh_token grant
+	// (zero: AccessTTL). A test can let the first token expire soon and keep the refreshed one
+	// valid for as long as it needs to look at it.
+	RefreshedAccessTTL time.Duration
+
 	// RotateRefresh makes every refresh grant return a new refresh token and invalidate the
 	// old one (reusing it then fails with invalid_grant and revokes the grant). Otherwise the
 	// same refresh token is returned each time, as Webex usually does.
@@ -374,6 +379,7 @@ func (o Options) env(logPath string) []string {
 		}
 	}
 	dur("WEBEX_TEST_ACCESS_TTL", o.AccessTTL)
+	dur("WEBEX_TEST_REFRESHED_ACCESS_TTL", o.RefreshedAccessTTL)
 	dur("WEBEX_TEST_ID_TOKEN_TTL", o.IDTokenTTL)
 	dur("WEBEX_TEST_REFRESH_TTL", o.RefreshTTL)
 	dur("WEBEX_TEST_DEVICE_CODE_TTL", o.DeviceCodeTTL)

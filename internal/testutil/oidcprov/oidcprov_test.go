@@ -157,7 +157,7 @@ func TestDiscovery(t *testing.T) {
 }
 
 func TestAuthorizationCodePKCE(t *testing.T) {
-	s := oidcprov.Start(t, oidcprov.Options{AccessTTL: 5 * time.Second, IDTokenTTL: 7 * time.Second})
+	s := oidcprov.Start(t, oidcprov.Options{AccessTTL: 50 * time.Second, IDTokenTTL: 70 * time.Second})
 	ctx := testCtx(t, s)
 
 	tests := []struct {
@@ -192,15 +192,15 @@ func TestAuthorizationCodePKCE(t *testing.T) {
 				t.Fatalf("want access and refresh tokens, got access=%t refresh=%t",
 					res.token.AccessToken != "", res.token.RefreshToken != "")
 			}
-			if res.token.ExpiresIn != 5 {
-				t.Errorf("expires_in = %d, want 5 (AccessTTL)", res.token.ExpiresIn)
+			if res.token.ExpiresIn != 50 {
+				t.Errorf("expires_in = %d, want 50 (AccessTTL)", res.token.ExpiresIn)
 			}
 			idt := verifyIDToken(t, ctx, s, clientID, res.token)
 			if idt.Subject != tt.wantSub || idt.Nonce != res.nonce {
 				t.Errorf("ID token sub=%q nonce ok=%t, want sub %q", idt.Subject, idt.Nonce == res.nonce, tt.wantSub)
 			}
-			if got := idt.Expiry.Sub(idt.IssuedAt); got != 7*time.Second {
-				t.Errorf("ID token exp-iat = %v, want 7s (IDTokenTTL)", got)
+			if got := idt.Expiry.Sub(idt.IssuedAt); got != 70*time.Second {
+				t.Errorf("ID token exp-iat = %v, want 70s (IDTokenTTL)", got)
 			}
 			var idClaims map[string]any
 			if err := idt.Claims(&idClaims); err != nil {
@@ -341,11 +341,14 @@ func TestRefresh(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := oidcprov.Start(t, oidcprov.Options{RotateRefresh: tt.rotate, AccessTTL: 5 * time.Second})
+			s := oidcprov.Start(t, oidcprov.Options{RotateRefresh: tt.rotate, AccessTTL: 50 * time.Second, RefreshedAccessTTL: 70 * time.Second})
 			ctx := testCtx(t, s)
 			cfg := s.Config("http://127.0.0.1:50030/callback", oidc.ScopeOpenID, "email")
 			first := codeFlow(t, ctx, s, cfg).token
 			rt := first.RefreshToken
+			if first.ExpiresIn != 50 {
+				t.Errorf("expires_in = %d, want 50 (AccessTTL)", first.ExpiresIn)
+			}
 
 			refreshed, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
 			if err != nil {
@@ -354,8 +357,8 @@ func TestRefresh(t *testing.T) {
 			if refreshed.AccessToken == "" || refreshed.AccessToken == first.AccessToken {
 				t.Error("refresh returned no new access token")
 			}
-			if refreshed.ExpiresIn != 5 {
-				t.Errorf("refreshed expires_in = %d, want 5", refreshed.ExpiresIn)
+			if refreshed.ExpiresIn != 70 {
+				t.Errorf("refreshed expires_in = %d, want 70 (RefreshedAccessTTL)", refreshed.ExpiresIn)
 			}
 			verifyIDToken(t, ctx, s, s.ClientID, refreshed)
 			wantStats(t, s.Stats(t), map[string]int{oidcprov.GrantRefreshToken: 1, oidcprov.GrantAuthorizationCode: 1})
