@@ -155,11 +155,24 @@ func secretToolSizes(t *testing.T, profile string) int {
 		t.Log("secret-tool not installed; item sizes checked through go-keyring only")
 		return -1
 	}
-	cmd := exec.Command("secret-tool", "search", "--all", "--unlock", "service", KeyringService)
+	// The search lists the items of every process that uses the service, and
+	// fails when one of them is deleted between the listing and the reading
+	// ("No such secret item"); other tests and logins do that all the time,
+	// so a failed search is tried again.
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("secret-tool search: %v: %s", err, stderr.String())
+	for try := 1; ; try++ {
+		stdout.Reset()
+		stderr.Reset()
+		cmd := exec.Command("secret-tool", "search", "--all", "--unlock", "service", KeyringService)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if err == nil {
+			break
+		}
+		if try == 10 {
+			t.Fatalf("secret-tool search: %v: %s", err, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	// stdout has one block per item: "[/path]", "label = ...", "secret = ...",
 	// ...; the attributes go to stderr, so match on go-keyring's label,
