@@ -340,16 +340,17 @@ func TestLoginKeyringUnavailable(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		backend tokenstore.Backend
+		timeout time.Duration // long where the backend answers, so the answer wins
 		want    []string
 	}{
-		{"failing", failingBackend{}, []string{"keyring failed", "ServiceUnknown"}},
-		{"blocking", blockingBackend{release}, []string{"did not answer within 50ms"}},
+		{"failing", failingBackend{}, 10 * time.Second, []string{"keyring failed", "ServiceUnknown"}},
+		{"blocking", blockingBackend{release}, 50 * time.Millisecond, []string{"did not answer within 50ms"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto})
 			h := newHarness(t, emulatorEnv(srv))
 			open := func(kind, dir string) (tokenstore.Store, error) {
-				return tokenstore.NewKeyring(tokenstore.WithBackend(tc.backend), tokenstore.WithTimeout(50*time.Millisecond)), nil
+				return tokenstore.NewKeyring(tokenstore.WithBackend(tc.backend), tokenstore.WithTimeout(tc.timeout)), nil
 			}
 			r := h.runWithStore(open, "login", "--flow", "device", "--json", "--timeout", "30s")
 			if r.code != ExitFailure {
@@ -383,7 +384,7 @@ func TestLoginStorageFileWhenKeyringUnavailable(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto})
 	h := newHarness(t, emulatorEnv(srv))
 	open := func(kind, dir string) (tokenstore.Store, error) {
-		return tokenstore.NewKeyring(tokenstore.WithBackend(failingBackend{}), tokenstore.WithTimeout(50*time.Millisecond)), nil
+		return tokenstore.NewKeyring(tokenstore.WithBackend(failingBackend{}), tokenstore.WithTimeout(10*time.Second)), nil
 	}
 	r := h.runWithStore(open, "login", "--flow", "device", "--storage", "file", "--json")
 	if r.code != 0 {

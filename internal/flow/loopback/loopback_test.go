@@ -186,7 +186,9 @@ func TestRunRedirectURIs(t *testing.T) {
 		defer ln.Close()
 		return ln.Addr().(*net.TCPAddr).Port
 	}
-	fixed := free()
+	// The fixed port is picked inside its subtest, just before it is bound, so
+	// that nothing else is likely to take it in between.
+	fixed := 0
 	tests := []struct {
 		name     string
 		redirect string
@@ -197,12 +199,16 @@ func TestRunRedirectURIs(t *testing.T) {
 		{"empty means default", "", func(p string) string { return "http://127.0.0.1:" + p + "/callback" }},
 		{"localhost keeps its name", "http://localhost:0/cb", func(p string) string { return "http://localhost:" + p + "/cb" }},
 		{"no path", "http://127.0.0.1:0", func(p string) string { return "http://127.0.0.1:" + p + "/" }},
-		{"fixed port", "http://127.0.0.1:" + strconv.Itoa(fixed) + "/callback", func(string) string {
+		{"fixed port", "fixed", func(string) string {
 			return "http://127.0.0.1:" + strconv.Itoa(fixed) + "/callback"
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.redirect == "fixed" {
+				fixed = free()
+				tt.redirect = "http://127.0.0.1:" + strconv.Itoa(fixed) + "/callback"
+			}
 			auth, done := start(t, context.Background(), Config{RedirectURI: tt.redirect})
 			got := auth.Query().Get("redirect_uri")
 			ru, _ := url.Parse(got)
