@@ -20,7 +20,8 @@
 // ID token verification (OpenID Connect Core 1.0 §3.1.3.7) is built on
 // github.com/coreos/go-oidc/v3: go-oidc parses the JWS, enforces the algorithm
 // allow-list, verifies the signature against the provider's JWKS (with key
-// rotation handled by its RemoteKeySet) and checks "aud" and "exp"; this
+// rotation handled by its RemoteKeySet, plus one immediate refetch when the
+// first set fetched cannot verify the token) and checks "aud" and "exp"; this
 // package adds the issuer rule, "iat", "nbf", "azp" and "nonce" checks, and
 // reports every failure as a [*VerifyError] naming the check that failed.
 //

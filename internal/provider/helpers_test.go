@@ -44,12 +44,14 @@ var testECKey = sync.OnceValue(func() *ecdsa.PrivateKey {
 
 // fakeIdP is an httptest server that serves a JWKS (at /v1/verification, the
 // Webex path, and at /jwks) and an optional discovery document, and counts
-// JWKS fetches. Its key set can be replaced to simulate a key rotation.
+// JWKS fetches. Its key set can be replaced to simulate a key rotation, and
+// the first fetches can be given other answers (see setFirstAnswers).
 type fakeIdP struct {
 	srv *httptest.Server
 
 	mu            sync.Mutex
 	jwks          jose.JSONWebKeySet
+	first         []jose.JSONWebKeySet // answers of the first fetches, before jwks
 	jwksFetches   int
 	discovery     []byte
 	discoveryType string
@@ -62,8 +64,12 @@ func newFakeIdP(t *testing.T) *fakeIdP {
 	mux := http.NewServeMux()
 	jwks := func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
+		set := f.jwks
+		if f.jwksFetches < len(f.first) {
+			set = f.first[f.jwksFetches]
+		}
 		f.jwksFetches++
-		body, _ := json.Marshal(f.jwks)
+		body, _ := json.Marshal(set)
 		f.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
@@ -93,14 +99,28 @@ func newFakeIdP(t *testing.T) *fakeIdP {
 func (f *fakeIdP) setKeys(kids []string, keys ...crypto.Signer) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.jwks.Keys = nil
+	f.jwks = jwksOf(kids, keys...)
+}
+
+// setFirstAnswers makes the first fetches answer sets, in order; later ones
+// get what setKeys published.
+func (f *fakeIdP) setFirstAnswers(sets ...jose.JSONWebKeySet) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.first = sets
+}
+
+// jwksOf is a key set of the public halves of keys under the given kids.
+func jwksOf(kids []string, keys ...crypto.Signer) jose.JSONWebKeySet {
+	var set jose.JSONWebKeySet
 	for i, k := range keys {
 		alg := "RS256"
 		if _, ok := k.(*ecdsa.PrivateKey); ok {
 			alg = "ES256"
 		}
-		f.jwks.Keys = append(f.jwks.Keys, jose.JSONWebKey{Key: k.Public(), KeyID: kids[i], Algorithm: alg, Use: "sig"})
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: k.Public(), KeyID: kids[i], Algorithm: alg, Use: "sig"})
 	}
+	return set
 }
 
 func (f *fakeIdP) fetches() int {

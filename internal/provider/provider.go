@@ -129,7 +129,7 @@ type Provider struct {
 	client    *http.Client
 	now       func() time.Time
 	issuerRes []*regexp.Regexp // Webex kinds
-	keys      oidc.KeySet      // the JWKS, cached across calls
+	keys      oidc.KeySet      // the JWKS, cached across calls (see keySet)
 	algs      []string         // SigningAlgs as constructed
 	issuer    string           // Issuer as constructed (oidc)
 }
@@ -191,8 +191,7 @@ func NewWebex(kind Kind, baseURL string, opts Options) (*Provider, error) {
 }
 
 // init sets the clock, the HTTP client and the JWKS key set, which caches
-// keys and refetches them when a token's key is not found (go-oidc
-// RemoteKeySet).
+// keys and refetches them when a token's key is not found (see keySet).
 func (p *Provider) init(opts Options) {
 	p.client = opts.HTTPClient
 	if p.client == nil {
@@ -204,7 +203,7 @@ func (p *Provider) init(opts Options) {
 	}
 	// The context only carries the HTTP client: RemoteKeySet ignores its
 	// cancellation and uses it for every JWKS fetch.
-	p.keys = oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), p.client), p.Endpoints.JWKS)
+	p.keys = newKeySet(oidc.ClientContext(context.Background(), p.client), p.Endpoints.JWKS)
 	p.algs = slices.Clone(p.SigningAlgs)
 	p.issuer = p.Issuer
 }

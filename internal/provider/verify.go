@@ -24,7 +24,7 @@ const (
 	CheckSignature = "signature" // no key of the JWKS verifies it (after one refetch), or the JWKS could not be fetched
 	CheckIssuer    = "iss"
 	CheckSubject   = "sub"
-	CheckAudience  = "aud" // the client id is not in "aud", or "azp" names another client
+	CheckAudience  = "aud" // the client id is not in "aud", or "azp" names another client or is missing with several audiences
 	CheckExpiry    = "exp"
 	CheckNotBefore = "nbf"
 	CheckIssuedAt  = "iat"
@@ -81,12 +81,14 @@ type IDToken struct {
 //
 //   - the "alg" header is one of SigningAlgs, never "none" nor HMAC;
 //   - a key of the provider's JWKS verifies the signature: with no "kid"
-//     every key is tried; when no cached key verifies, the JWKS is fetched
-//     again once (key rotation, Core §10.1), by go-oidc's RemoteKeySet;
+//     every key is tried; when no key of the set fetched for this call (or
+//     cached by an earlier one) verifies, the JWKS is fetched again once (key
+//     rotation, Core §10.1; see keySet);
 //   - "iss" matches the issuer rule: the exact Issuer for oidc, and for the
 //     Webex kinds WebexIssuerPattern or one of Options.IssuerPatterns;
-//   - "sub" is present; "aud" contains v.ClientID and "azp", when present,
-//     equals it;
+//   - "sub" is present; "aud" contains v.ClientID; "azp", when present,
+//     equals it, and a token with several audiences must have it (Core
+//     §3.1.3.7 items 4 and 5);
 //   - "exp" is after now; "nbf" and "iat" are not later than now + ClockSkew
 //     ("iat" is required);
 //   - "nonce" equals v.Nonce (compared in constant time) when v.Nonce is set.
@@ -216,6 +218,9 @@ func (p *Provider) checkClaims(c *claims, v VerifyOptions) *VerifyError {
 	}
 	if !slices.Contains(c.aud, v.ClientID) {
 		return fail(CheckAudience, "the token is for %q, not for client %q", c.aud, v.ClientID)
+	}
+	if c.azp == "" && len(c.aud) > 1 {
+		return fail(CheckAudience, "the token has several audiences but no authorized party (azp)")
 	}
 	if c.azp != "" && c.azp != v.ClientID {
 		return fail(CheckAudience, "the token's authorized party is %q, not client %q", c.azp, v.ClientID)

@@ -67,6 +67,7 @@ func TestVerifyIDTokenWebex(t *testing.T) {
 		{"iat within skew", signJWT(t, keys[0], "", jose.RS256, with(goodClaims(), "iat", testNow.Add(4*time.Minute).Unix())), testNonce, ""},
 		{"plain idbroker issuer", signJWT(t, keys[0], "", jose.RS256, with(goodClaims(), "iss", "https://idbroker.webex.com/idb")), testNonce, ""},
 		{"aud list", signJWT(t, keys[0], "", jose.RS256, with(goodClaims(), "aud", []string{"other", testClientID}, "azp", testClientID)), testNonce, ""},
+		{"aud list of one without azp", signJWT(t, keys[0], "", jose.RS256, with(goodClaims(), "aud", []string{testClientID})), testNonce, ""},
 
 		{"bad signature (unknown key)", signJWT(t, keys[3], "", jose.RS256, goodClaims()), testNonce, CheckSignature},
 		{"bad signature (tampered payload)", tampered(), testNonce, CheckSignature},
@@ -82,6 +83,7 @@ func TestVerifyIDTokenWebex(t *testing.T) {
 		{"missing subject", signJWT(t, keys[0], "", jose.RS256, with(goodClaims(), "sub", nil)), testNonce, CheckSubject},
 		{"wrong audience", signJWT(t, keys[0], "", jose.RS256, with(goodClaims(), "aud", "C-other")), testNonce, CheckAudience},
 		{"missing audience", signJWT(t, keys[0], "", jose.RS256, with(goodClaims(), "aud", nil)), testNonce, CheckAudience},
+		{"several audiences without azp", signJWT(t, keys[0], "", jose.RS256, with(goodClaims(), "aud", []string{"other", testClientID})), testNonce, CheckAudience},
 		{"azp of another client", signJWT(t, keys[0], "", jose.RS256, with(goodClaims(), "aud", []string{testClientID, "x"}, "azp", "x")), testNonce, CheckAudience},
 		{"expired", signJWT(t, keys[0], "", jose.RS256, with(goodClaims(), "exp", testNow.Add(-time.Second).Unix())), testNonce, CheckExpiry},
 		{"missing exp", signJWT(t, keys[0], "", jose.RS256, with(goodClaims(), "exp", nil)), testNonce, CheckExpiry},
@@ -177,6 +179,48 @@ func TestVerifyIDTokenNeedsClientID(t *testing.T) {
 	}
 	if _, err := (&Provider{}).VerifyIDToken(context.Background(), raw, VerifyOptions{ClientID: testClientID}); err == nil {
 		t.Fatal("zero provider verified a token")
+	}
+}
+
+// TestVerifyIDTokenStaleFirstJWKS verifies once, with a cold cache as every
+// new `webex login` process has, while the provider's first JWKS answer lacks
+// the signing key (a rotation in progress, a cache's old copy): the set is
+// fetched exactly once more, and only a second answer without the key fails.
+func TestVerifyIDTokenStaleFirstJWKS(t *testing.T) {
+	keys := testRSAKeys()
+	tests := []struct {
+		name   string
+		kid    string // of the token and of the new key; "" as on Webex
+		second jose.JSONWebKeySet
+		ok     bool
+	}{
+		{"no kid, new key in the second answer", "", jwksOf([]string{"", ""}, keys[0], keys[1]), true},
+		{"unknown kid, in the second answer", "new", jwksOf([]string{"old", "new"}, keys[0], keys[1]), true},
+		{"no kid, both answers lack the key", "", jwksOf([]string{""}, keys[0]), false},
+		{"unknown kid, both answers lack it", "new", jwksOf([]string{"old"}, keys[0]), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeIdP(t)
+			oldKid := ""
+			if tt.kid != "" {
+				oldKid = "old"
+			}
+			f.setFirstAnswers(jwksOf([]string{oldKid}, keys[0]), tt.second)
+			f.setKeys([]string{tt.kid}, keys[1]) // never reached: a third fetch would verify
+			p := newWebexAt(t, f, Options{})
+			_, err := p.VerifyIDToken(context.Background(), signJWT(t, keys[1], tt.kid, jose.RS256, goodClaims()), VerifyOptions{ClientID: testClientID})
+			var ve *VerifyError
+			switch {
+			case tt.ok && err != nil:
+				t.Fatalf("VerifyIDToken: %v", err)
+			case !tt.ok && (!errors.As(err, &ve) || ve.Check != CheckSignature):
+				t.Fatalf("err = %v, want a signature check failure", err)
+			}
+			if n := f.fetches(); n != 2 {
+				t.Fatalf("JWKS fetched %d times, want 2", n)
+			}
+		})
 	}
 }
 
