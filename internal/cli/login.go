@@ -401,15 +401,15 @@ const browserHintAfter = 90 * time.Second
 
 func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, ev *eventWriter, finish func(*loginResult) error) error {
 	dc := device.Config{
-		DeviceAuthURL:       pl.prov.Endpoints.DeviceAuthorization,
-		TokenURL:            pl.prov.Endpoints.DeviceToken,
-		ClientID:            pl.clientID,
-		ClientSecret:        pl.clientSecret,
-		Scopes:              pl.scopes,
-		AuthStyle:           pl.prov.AuthStyle,
-		HTTPClient:          d.http(),
-		Clock:               device.NowClock(d.now), // the code's expiry and the countdown agree
-		HintHelperRedirects: pl.prov.Kind != provider.KindOIDC,
+		DeviceAuthURL: pl.prov.Endpoints.DeviceAuthorization,
+		TokenURL:      pl.prov.Endpoints.DeviceToken,
+		ClientID:      pl.clientID,
+		ClientSecret:  pl.clientSecret,
+		Scopes:        pl.scopes,
+		AuthStyle:     pl.prov.AuthStyle,
+		HTTPClient:    d.http(),
+		Clock:         device.NowClock(d.now), // the code's expiry and the countdown agree
+		Webex:         pl.prov.Kind != provider.KindOIDC,
 	}
 	code, err := device.Authorize(ctx, dc)
 	if err != nil {

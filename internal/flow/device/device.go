@@ -67,7 +67,8 @@ type Config struct {
 	// ClientID is always sent as the client_id form field.
 	ClientID string
 	// ClientSecret is optional (public clients have none). When set, both requests are
-	// authenticated with it (RFC 8628 §3.1 and §3.4) as AuthStyle says.
+	// authenticated with it (RFC 8628 §3.1 and §3.4) as AuthStyle says, except the device
+	// authorization request when Webex is set.
 	ClientSecret string
 	// Scopes are sent space-separated as scope; none means no scope parameter.
 	Scopes []string
@@ -79,10 +80,12 @@ type Config struct {
 	HTTPClient *http.Client
 	// Clock gives the time and the waits between polls; nil means the wall clock.
 	Clock Clock
-	// HintHelperRedirects adds HelperRedirectsHint to a 400 from device authorization. Set it
-	// for Webex providers, where that generic 400 usually means the integration lacks the
-	// OAuth helper redirect URIs.
-	HintHelperRedirects bool
+	// Webex selects Login with Webex's device authorization: the request carries client_id
+	// and scope only, never the secret (Webex documents no client authentication there;
+	// polls keep HTTP Basic), and a 400 answer gets a hint: for invalid_scope, the scopes to
+	// tick on the integration; for an answer about neither the scope nor the client (Webex's
+	// generic 400), HelperRedirectsHint.
+	Webex bool
 	// MaxTransientErrors is how many 5xx answers or network failures in a row Poll tolerates;
 	// 0 means DefaultMaxTransientErrors.
 	MaxTransientErrors int
@@ -115,8 +118,8 @@ var (
 		"(tokenlimit_reached); revoke old ones (sign out of other sessions of the integration) " +
 		"or wait for them to expire, then try again")
 	// ErrInvalidClient: the provider rejected the client id or secret (invalid_client,
-	// unauthorized_client, or HTTP 401).
-	ErrInvalidClient = errors.New("the provider rejected the client (invalid_client); check the client id and secret")
+	// unauthorized_client, or HTTP 401). The *Error carrying it names the provider's code.
+	ErrInvalidClient = errors.New("the provider rejected the client; check the client id and secret")
 	// ErrRateLimited: device authorization stayed rate limited (HTTP 429).
 	ErrRateLimited = errors.New("the provider is rate limiting sign-in requests; try again later")
 )
@@ -208,12 +211,12 @@ func (c *Config) client() *http.Client {
 	return http.DefaultClient
 }
 
-// post sends form to endpoint with client authentication and reads at most maxBody of the
-// answer.
-func (c *Config) post(ctx context.Context, endpoint string, form url.Values) (*http.Response, []byte, error) {
+// post sends form to endpoint, with client authentication when authenticate is set, and
+// reads at most maxBody of the answer.
+func (c *Config) post(ctx context.Context, endpoint string, form url.Values, authenticate bool) (*http.Response, []byte, error) {
 	form.Set("client_id", c.ClientID)
 	basic := false
-	if c.ClientSecret != "" {
+	if authenticate && c.ClientSecret != "" {
 		if c.AuthStyle == oauth2.AuthStyleInParams {
 			form.Set("client_secret", c.ClientSecret)
 		} else {
@@ -243,11 +246,10 @@ func (c *Config) post(ctx context.Context, endpoint string, form url.Values) (*h
 }
 
 // Authorize requests a device code (RFC 8628 §3.1-3.2): a form POST of client_id and scope to
-// DeviceAuthURL, authenticated with the secret when there is one. An answer without
-// device_code, user_code, verification_uri (or Google's verification_url) or a positive
-// expires_in is an error; a missing interval means DefaultInterval. A 429 is retried after
-// Retry-After a few times. A 400 carries HelperRedirectsHint when Config.HintHelperRedirects
-// is set.
+// DeviceAuthURL, authenticated with the secret when there is one and Config.Webex is not set.
+// An answer without device_code, user_code, verification_uri (or Google's verification_url)
+// or a positive expires_in is an error; a missing interval means DefaultInterval. A 429 is
+// retried after Retry-After a few times. With Config.Webex a 400 carries a hint (see there).
 func Authorize(ctx context.Context, cfg Config) (*Code, error) {
 	const op = "device authorization"
 	if cfg.DeviceAuthURL == "" || cfg.ClientID == "" {
@@ -259,7 +261,7 @@ func Authorize(ctx context.Context, cfg Config) (*Code, error) {
 		form.Set("scope", strings.Join(cfg.Scopes, " "))
 	}
 	for try := 0; ; try++ {
-		resp, body, err := cfg.post(ctx, cfg.DeviceAuthURL, form)
+		resp, body, err := cfg.post(ctx, cfg.DeviceAuthURL, form, !cfg.Webex)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -288,11 +290,35 @@ func Authorize(ctx context.Context, cfg Config) (*Code, error) {
 			resp.StatusCode == http.StatusUnauthorized {
 			e.Kind = ErrInvalidClient
 		}
-		if resp.StatusCode == http.StatusBadRequest && cfg.HintHelperRedirects {
-			e.Hint = HelperRedirectsHint
+		if resp.StatusCode == http.StatusBadRequest && cfg.Webex {
+			switch {
+			case perr.Code == oautherr.InvalidScope:
+				e.Hint = scopeHint(cfg.Scopes)
+			case e.Kind == nil:
+				e.Hint = HelperRedirectsHint
+			}
 		}
 		return nil, e
 	}
+}
+
+// scopeHint says what to do about Webex's invalid_scope for scopes: its device flow refuses
+// the OpenID Connect scopes, and any other scope must be ticked on the integration.
+func scopeHint(scopes []string) string {
+	var openID, data []string
+	for _, s := range scopes {
+		switch s {
+		case "openid", "email", "profile", "phone", "address":
+			openID = append(openID, s)
+		default:
+			data = append(data, s)
+		}
+	}
+	if len(openID) > 0 {
+		return "Webex's device flow takes no OpenID Connect scopes (" + strings.Join(openID, " ") + "); ask for data scopes only"
+	}
+	return "the integration may lack the scopes asked for: tick " + strings.Join(data, " ") +
+		" on the integration at developer.webex.com (My Webex Apps)"
 }
 
 // parseCode reads a device authorization answer (RFC 8628 §3.2).
@@ -424,7 +450,7 @@ func Poll(ctx context.Context, cfg Config, code *Code, onPoll func(PollEvent)) (
 		resp, body, err := cfg.post(ctx, cfg.TokenURL, url.Values{
 			"grant_type":  {GrantType},
 			"device_code": {code.DeviceCode},
-		})
+		}, true)
 		var (
 			outcome Outcome
 			evErr   error

@@ -190,19 +190,23 @@ func TestAuthorize(t *testing.T) {
 }
 
 // RFC 8628 §3.1: the device authorization request is authenticated like token requests
-// whenever the client has a secret.
+// whenever the client has a secret, except on Webex, which documents no authentication there:
+// then it carries client_id and scope only, and the polls keep the secret.
 func TestAuthorizeClientAuth(t *testing.T) {
 	tests := []struct {
 		name       string
 		secret     string
 		style      oauth2.AuthStyle
+		webex      bool
 		wantBasic  bool
 		wantSecret string // client_secret form field
 	}{
-		{"basic", "s3cret", oauth2.AuthStyleInHeader, true, ""},
-		{"auto detect means basic", "s3cret", oauth2.AuthStyleAutoDetect, true, ""},
-		{"in params", "s3cret", oauth2.AuthStyleInParams, false, "s3cret"},
-		{"public client", "", oauth2.AuthStyleInHeader, false, ""},
+		{"basic", "s3cret", oauth2.AuthStyleInHeader, false, true, ""},
+		{"auto detect means basic", "s3cret", oauth2.AuthStyleAutoDetect, false, true, ""},
+		{"in params", "s3cret", oauth2.AuthStyleInParams, false, false, "s3cret"},
+		{"public client", "", oauth2.AuthStyleInHeader, false, false, ""},
+		{"webex: basic at polls only", "s3cret", oauth2.AuthStyleInHeader, true, true, ""},
+		{"webex: secret field at polls only", "s3cret", oauth2.AuthStyleInParams, true, false, "s3cret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -211,7 +215,7 @@ func TestAuthorizeClientAuth(t *testing.T) {
 			f.authorize = []answer{{status: 200, body: webexCode}}
 			f.token = []answer{{status: 200, body: okToken}}
 			cfg := f.config()
-			cfg.ClientSecret, cfg.AuthStyle = tt.secret, tt.style
+			cfg.ClientSecret, cfg.AuthStyle, cfg.Webex = tt.secret, tt.style, tt.webex
 			code, err := Authorize(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -219,7 +223,15 @@ func TestAuthorizeClientAuth(t *testing.T) {
 			if _, err := Poll(context.Background(), cfg, code, nil); err != nil {
 				t.Fatal(err)
 			}
-			for _, r := range []request{f.authReqs[0], f.tokenReqs[0]} {
+			reqs := []request{f.authReqs[0], f.tokenReqs[0]}
+			if tt.webex {
+				r := f.authReqs[0]
+				if r.basic || len(r.form) != 2 || r.form.Get("client_id") != "Cclient" || r.form.Get("scope") == "" {
+					t.Errorf("webex device authorization: basic %v, form %v; want client_id and scope only", r.basic, r.form)
+				}
+				reqs = reqs[1:]
+			}
+			for _, r := range reqs {
 				if r.basic != tt.wantBasic || (tt.wantBasic && (r.user != "Cclient" || r.pass != "s3cret")) {
 					t.Errorf("basic auth = %v %q:%q, want %v", r.basic, r.user, r.pass, tt.wantBasic)
 				}
@@ -238,7 +250,8 @@ func TestAuthorizeAnswers(t *testing.T) {
 	tests := []struct {
 		name      string
 		answers   []answer
-		hint      bool
+		hint      bool     // Config.Webex
+		scopes    []string // instead of the fake's
 		wantKind  error
 		wantErr   string // substring of the error; "" = success
 		wantCode  *Code  // checked fields: Interval, VerificationURIComplete
@@ -286,6 +299,26 @@ func TestAuthorizeAnswers(t *testing.T) {
 			wantErr: "device authorization failed: provider error: Bad Request (HTTP 400, trackingId TR_400); the integration may be missing Webex's device-flow redirect URIs (https://oauth-helper-{a,r,k,d}.wbx2.com/helperservice/v1/actions/device/callback)",
 		},
 		{
+			name:    "webex invalid_scope names the scopes to tick",
+			answers: []answer{{status: 400, body: `{"message":"invalid_scope","errors":[{"description":"invalid_scope"}],"trackingId":"TR_S"}`}},
+			hint:    true,
+			wantErr: "device authorization failed: provider error invalid_scope (HTTP 400, trackingId TR_S); the integration may lack the scopes asked for: tick spark:people_read spark:rooms_read on the integration at developer.webex.com (My Webex Apps)",
+		},
+		{
+			name:    "webex invalid_scope for OpenID scopes",
+			answers: []answer{{status: 400, body: `{"error":"invalid_scope"}`}},
+			hint:    true,
+			scopes:  []string{"openid", "spark:people_read"},
+			wantErr: "Webex's device flow takes no OpenID Connect scopes (openid); ask for data scopes only",
+		},
+		{
+			name:     "webex unauthorized_client is said as such, without the redirect hint",
+			answers:  []answer{{status: 400, body: `{"message":"unauthorized_client","errors":[{"description":"The client is not authorized."}],"trackingId":"TR_U"}`}},
+			hint:     true,
+			wantKind: ErrInvalidClient,
+			wantErr:  "the provider rejected the client; check the client id and secret: provider error unauthorized_client: The client is not authorized. (HTTP 400, trackingId TR_U)",
+		},
+		{
 			name:    "400 without hint option",
 			answers: []answer{{status: 400, body: `{"error":"invalid_scope","error_description":"openid not allowed"}`}},
 			wantErr: "device authorization failed: provider error invalid_scope: openid not allowed (HTTP 400)",
@@ -325,7 +358,10 @@ func TestAuthorizeAnswers(t *testing.T) {
 			f := newFake(t, clk)
 			f.authorize = tt.answers
 			cfg := f.config()
-			cfg.HintHelperRedirects = tt.hint
+			cfg.Webex = tt.hint
+			if tt.scopes != nil {
+				cfg.Scopes = tt.scopes
+			}
 			code, err := Authorize(context.Background(), cfg)
 			if tt.wantErr == "" && tt.wantKind == nil {
 				if err != nil {
@@ -344,8 +380,11 @@ func TestAuthorizeAnswers(t *testing.T) {
 				if tt.wantKind != nil && !errors.Is(err, tt.wantKind) {
 					t.Errorf("error %v is not %v", err, tt.wantKind)
 				}
-				if !tt.hint && strings.Contains(err.Error(), "oauth-helper") {
-					t.Errorf("hint given without the option: %v", err)
+				if (!tt.hint || tt.wantKind != nil || strings.Contains(tt.name, "invalid_scope")) && strings.Contains(err.Error(), "oauth-helper") {
+					t.Errorf("redirect URI hint given for an answer about the scope or the client, or without the option: %v", err)
+				}
+				if strings.Contains(err.Error(), "(invalid_client)") {
+					t.Errorf("error names a code of its own: %v", err)
 				}
 			}
 			if !equalDurations(clk.sleeps, tt.wantSleep) {
