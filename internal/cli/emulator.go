@@ -17,6 +17,7 @@ type EmulatorOptions struct {
 	ClientID       string
 	ClientSecret   string
 	RedirectURIs   []string
+	Scopes         []string
 	Users          []string
 	Approve        string
 	ApproveDelay   time.Duration
@@ -37,7 +38,8 @@ func newCmdEmulator(d *deps, runF func(context.Context, *EmulatorOptions) error)
 		Long: `Serve Webex's /v1 login endpoints on 127.0.0.1, with Webex's quirks: static endpoints, a
 discovery document whose issuer differs from the ID tokens' iss, RS256 ID tokens without kid,
 six-digit device codes answered with HTTP 428 while pending, Basic auth on device polls, the
-Webex error envelope with a trackingId, and refresh without rotation.
+Webex error envelope with a trackingId, refresh without rotation, no client authentication
+accepted at device authorization, and scopes checked against those registered (--scope).
 
 A person can sign in on its pages in a browser; --approve auto approves everything without a
 page for unattended runs. The first line on stdout is the API base URL, the next two the client
@@ -62,6 +64,7 @@ WEBEX_BASE_URL.`,
 	f.StringVar(&o.ClientID, "client-id", "", "client id to register (generated when empty)")
 	f.StringVar(&o.ClientSecret, "client-secret", "", "client secret to register (generated when empty)")
 	f.StringArrayVar(&o.RedirectURIs, "redirect-uri", nil, "registered redirect URI, matched exactly (repeatable; default: any http://127.0.0.1:PORT/callback)")
+	f.StringArrayVar(&o.Scopes, "scope", nil, "data scope registered on the integration (repeatable; default "+emulator.DefaultScopes+"); OpenID Connect scopes need none, others are refused with invalid_scope")
 	f.StringArrayVar(&o.Users, "user", nil, "email of a user who can sign in (repeatable; default alice@example.com)")
 	f.StringVar(&o.Approve, "approve", "manual", "manual: a person approves on the pages; auto: approve everything")
 	f.DurationVar(&o.ApproveDelay, "approve-delay", 0, "with --approve auto, approve device codes after this long")
@@ -82,6 +85,7 @@ func runEmulator(ctx context.Context, d *deps, o *EmulatorOptions) error {
 		ClientID:         o.ClientID,
 		ClientSecret:     o.ClientSecret,
 		RedirectURIs:     o.RedirectURIs,
+		Scopes:           o.Scopes,
 		Users:            o.Users,
 		Approve:          o.Approve,
 		ApproveDelay:     o.ApproveDelay,

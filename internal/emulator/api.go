@@ -120,11 +120,19 @@ func (s *Server) handlePeopleMe(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// handleJWKS serves GET /v1/verification: every signing key, though ID tokens name none.
+// handleJWKS serves GET /v1/verification: every signing key, though ID tokens name none;
+// the first Config.StaleJWKS answers leave out the key that signs.
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	body := s.jwks
+	if s.stats.JWKSRequests < s.cfg.StaleJWKS {
+		body = s.staleJWKS
+	}
+	s.stats.JWKSRequests++
+	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	_, _ = w.Write(s.jwks)
+	_, _ = w.Write(body)
 }
 
 // discovery is the OpenID Provider metadata (OpenID Connect Discovery section 3) as Webex

@@ -105,6 +105,10 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_scope", "The scope parameter is missing.")
 		return
 	}
+	if sc := s.unregisteredScope(req.scopes); sc != "" {
+		fail("invalid_scope", "The integration does not have the scope "+strconv.Quote(sc)+".")
+		return
+	}
 	if req.challenge == "" && req.challengeMethod != "" {
 		fail("invalid_request", "code_challenge_method was sent without code_challenge.")
 		return

@@ -25,6 +25,10 @@ const (
 	DefaultDeviceTTL      = 300 * time.Second   // device flow expires_in
 	DefaultDeviceInterval = 2 * time.Second     // device flow interval
 
+	// DefaultScopes are the data scopes registered when Config.Scopes is empty: what a
+	// default login of webex asks for besides the OpenID Connect scopes.
+	DefaultScopes = "spark:people_read"
+
 	// DefaultMaxPending is the default of Config.MaxPending.
 	DefaultMaxPending = 10000
 
@@ -70,6 +74,16 @@ type Config struct {
 	// (https://oauth-helper-{a,r,k,d}.wbx2.com/helperservice/v1/actions/device/callback) to be
 	// listed, and fails with a generic 400 otherwise, as Webex does.
 	RedirectURIs []string
+
+	// Scopes are the data scopes registered on the integration (default DefaultScopes). A
+	// scope that is neither one of them nor an OpenID Connect scope (openid, email, profile,
+	// phone, address, which need no registration) is refused with invalid_scope in both
+	// flows, as Webex does.
+	Scopes []string
+
+	// StaleJWKS makes the first StaleJWKS answers of /v1/verification leave out the signing
+	// key, as a key set fetched while Webex rotates its keys (or a cache's old copy) would.
+	StaleJWKS int
 
 	// Users are the e-mail addresses of the people who can sign in. Default: DefaultUser.
 	// Names, subject UUIDs and Webex person ids are derived from the address, so they are the
@@ -141,6 +155,18 @@ func (cfg Config) normalize() (Config, error) {
 		if err != nil || !p.IsAbs() || p.Host == "" || p.Fragment != "" {
 			return cfg, fmt.Errorf("emulator: redirect URI %q is not an absolute URI without fragment", u)
 		}
+	}
+	if len(cfg.Scopes) == 0 {
+		cfg.Scopes = strings.Fields(DefaultScopes)
+	}
+	cfg.Scopes = append([]string(nil), cfg.Scopes...)
+	for _, sc := range cfg.Scopes {
+		if sc == "" || strings.ContainsAny(sc, " \t\r\n\"\\") {
+			return cfg, fmt.Errorf("emulator: scope %q is empty or holds white space or quotes", sc)
+		}
+	}
+	if cfg.StaleJWKS < 0 {
+		return cfg, fmt.Errorf("emulator: the number of stale key set answers must not be negative")
 	}
 	if len(cfg.Users) == 0 {
 		cfg.Users = []string{DefaultUser}

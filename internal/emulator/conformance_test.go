@@ -166,6 +166,27 @@ func (e *env) fetchKeys(t *testing.T) []*rsa.PublicKey {
 	return keys
 }
 
+// Config.StaleJWKS: the first answers of /verification lack the key that signs, as during a
+// key rotation; later ones have it.
+func TestStaleJWKS(t *testing.T) {
+	e := start(t, emulator.Config{Approve: emulator.ApproveAuto, StaleJWKS: 1})
+	code, verifier := e.autoCode(t, "openid", "n")
+	raw := decodeTokens(t, e.exchange(t, code, verifier)).IDToken
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range e.fetchKeys(t) {
+		if _, err := jws.Verify(k); err == nil {
+			t.Fatal("the stale answer has the signing key")
+		}
+	}
+	verifyIDToken(t, raw, e.fetchKeys(t))
+	if n := e.srv.Stats().JWKSRequests; n != 2 {
+		t.Errorf("JWKSRequests = %d, want 2", n)
+	}
+}
+
 // verifyIDToken checks the header and signature of an ID token by trying every key, and
 // returns its claims and the index of the key that verified it.
 func verifyIDToken(t *testing.T, raw string, keys []*rsa.PublicKey) (map[string]any, int) {
@@ -445,6 +466,7 @@ func TestConformanceAuthorizeRedirectErrors(t *testing.T) {
 		{"no scope", url.Values{"scope": {""}}, "invalid_scope"},
 		{"bad challenge method", url.Values{"code_challenge_method": {"S512"}}, "invalid_request"},
 		{"malformed challenge", url.Values{"code_challenge": {"short"}}, "invalid_request"},
+		{"unregistered scope", url.Values{"scope": {"openid spark:people_read spark:rooms_read"}}, "invalid_scope"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -649,7 +671,7 @@ func TestConformanceDeviceThrottling(t *testing.T) {
 }
 
 func TestConformanceDeviceAutoApprove(t *testing.T) {
-	e := start(t, emulator.Config{Approve: emulator.ApproveAuto, ApproveDelay: 5 * time.Second})
+	e := start(t, emulator.Config{Approve: emulator.ApproveAuto, ApproveDelay: 5 * time.Second, Scopes: []string{"spark:people_read", "spark:kms"}})
 	dc, _, _ := e.deviceStart(t, "spark:people_read spark:kms")
 	checkEnvelope(t, e.poll(t, dc), 428, "")
 	e.clock.Advance(5 * time.Second)
@@ -675,6 +697,8 @@ func TestConformanceDeviceAuthorizeErrors(t *testing.T) {
 		{"no client", e, url.Values{"scope": {"spark:people_read"}}, 400, "invalid_client"},
 		{"openid scope", e, url.Values{"client_id": {e.srv.ClientID()}, "scope": {"openid spark:people_read"}}, 400, "invalid_scope"},
 		{"no scope", e, url.Values{"client_id": {e.srv.ClientID()}}, 400, "invalid_scope"},
+		{"unregistered scope", e, url.Values{"client_id": {e.srv.ClientID()}, "scope": {"spark:people_read spark:rooms_read"}}, 400, "invalid_scope"},
+		{"client secret in the form", e, url.Values{"client_id": {e.srv.ClientID()}, "client_secret": {e.srv.ClientSecret()}, "scope": {"spark:people_read"}}, 400, "invalid_request"},
 		{"helper callbacks missing", noHelper, url.Values{"client_id": {noHelper.srv.ClientID()}, "scope": {"spark:people_read"}}, 400, ""},
 		{"helper callbacks present", withHelper, url.Values{"client_id": {withHelper.srv.ClientID()}, "scope": {"spark:people_read"}}, 200, ""},
 	}
@@ -690,6 +714,19 @@ func TestConformanceDeviceAuthorizeErrors(t *testing.T) {
 			checkEnvelope(t, r, tt.status, tt.message)
 		})
 	}
+	t.Run("HTTP Basic", func(t *testing.T) {
+		r := e.post(t, e.base+"/device/authorize", url.Values{"client_id": {e.srv.ClientID()}, "scope": {"spark:people_read"}}, e.srv.ClientID(), e.srv.ClientSecret())
+		checkEnvelope(t, r, 400, "invalid_request")
+	})
+	t.Run("registered scopes", func(t *testing.T) {
+		e := start(t, emulator.Config{Scopes: []string{"spark:rooms_read"}})
+		r := e.post(t, e.base+"/device/authorize", url.Values{"client_id": {e.srv.ClientID()}, "scope": {"spark:rooms_read"}}, "", "")
+		if r.status != 200 {
+			t.Fatalf("registered scope: %d %s", r.status, r.body)
+		}
+		r = e.post(t, e.base+"/device/authorize", url.Values{"client_id": {e.srv.ClientID()}, "scope": {"spark:people_read"}}, "", "")
+		checkEnvelope(t, r, 400, "invalid_scope")
+	})
 	t.Run("other device token errors", func(t *testing.T) {
 		dc, _, _ := e.deviceStart(t, "spark:people_read")
 		r := e.post(t, e.base+"/device/token", url.Values{"grant_type": {"authorization_code"}, "device_code": {dc}}, e.srv.ClientID(), e.srv.ClientSecret())

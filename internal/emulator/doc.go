@@ -15,11 +15,11 @@
 //	GET  /authorize                        sign-in page (authorization code flow, RFC 6749 4.1)
 //	POST /authorize                        the sign-in page's form
 //	POST /access_token                     authorization_code (PKCE, RFC 7636) and refresh_token
-//	POST /device/authorize                 device authorization (RFC 8628 3.1), client_id + scope
+//	POST /device/authorize                 device authorization (RFC 8628 3.1), client_id + scope, no client authentication
 //	POST /device/token                     device polling (RFC 8628 3.4), HTTP Basic required
 //	GET  /userinfo                         UserInfo (OIDC Core 5.3), Bearer
 //	GET  /people/me                        Webex person, Bearer
-//	GET  /verification                     JWKS: several RSA keys
+//	GET  /verification                     JWKS: several RSA keys (Config.StaleJWKS: first answers without the signing key)
 //	GET  /.well-known/openid-configuration discovery, issuer an IdBroker URL
 //	GET  /.well-known/webfinger            ?resource=acct:EMAIL
 //
@@ -36,7 +36,8 @@
 //     aud (the client id), iat, exp = iat + IDTokenTTL, auth_time, nonce. No e-mail or name.
 //     A refresh of an openid grant returns a fresh ID token without nonce (OIDC Core 12.2).
 //   - The client secret is required at /access_token (Basic or form fields); /device/token
-//     requires HTTP Basic. redirect_uri must equal a registered one exactly; with none
+//     requires HTTP Basic; /device/authorize refuses it (an Authorization header or a
+//     client_secret field), since Webex documents no client authentication there. redirect_uri must equal a registered one exactly; with none
 //     registered any http://127.0.0.1:PORT/callback matches. With some registered, the device
 //     flow works only if a Webex OAuth helper callback is among them (generic 400 otherwise).
 //   - PKCE: when the authorization request had a code_challenge the verifier must match; when
@@ -47,6 +48,9 @@
 //     code), expires_in and interval from Config. OpenID Connect scopes (openid, email, profile,
 //     phone, address) are refused with 400 invalid_scope, since Webex's device flow takes none;
 //     device grants never carry an ID token.
+//   - Scopes: the OpenID Connect scopes need no registration; any other scope must be one of
+//     Config.Scopes (default spark:people_read), else the browser flow redirects with
+//     error=invalid_scope and device authorization answers 400 invalid_scope.
 //   - Refresh does not rotate: the answer repeats the same refresh_token with
 //     refresh_token_expires_in counting down to its original expiry, and a new access token.
 //   - UserInfo returns the claims of the granted OIDC scopes; email_verified is the string
@@ -66,8 +70,9 @@
 //	                                     invalid_client (with WWW-Authenticate); 415 when the
 //	                                     body is not a form
 //	POST /device/authorize               envelope, 400: invalid_client (unknown client_id),
-//	                                     invalid_scope (none, or OIDC scopes), invalid_request
-//	                                     (helper callbacks not registered)
+//	                                     invalid_scope (none, OIDC or unregistered scopes),
+//	                                     invalid_request (client authentication sent, or helper
+//	                                     callbacks not registered)
 //	POST /device/token pending           envelope, 428, message authorization_pending
 //	POST /device/token slow_down         OAuth shape, 400 (every SlowDownEvery-th poll)
 //	POST /device/token throttled         envelope, 429 with Retry-After (every RateLimitEvery-th)
@@ -85,7 +90,7 @@
 //
 // GET /authorize shows errors about the client id or redirect URI on the page and never
 // redirects to an unregistered URI. After those checks, errors are redirected in the query:
-// unsupported_response_type, invalid_scope, invalid_request, login_required (prompt=none: the
+// unsupported_response_type, invalid_scope (none, or an unregistered scope), invalid_request, login_required (prompt=none: the
 // emulator keeps no session), access_denied (Deny).
 //
 // # Pages

@@ -289,6 +289,17 @@ func hasScope(scopes []string, want string) bool {
 	return false
 }
 
+// unregisteredScope returns the first of scopes that is neither an OpenID Connect scope nor
+// registered on the integration, or "".
+func (s *Server) unregisteredScope(scopes []string) string {
+	for _, sc := range scopes {
+		if !isOIDCScope(sc) && !hasScope(s.cfg.Scopes, sc) {
+			return sc
+		}
+	}
+	return ""
+}
+
 // isOIDCScope reports whether scope is one of the OpenID Connect scopes that need no
 // registration on Webex and that the device flow refuses.
 func isOIDCScope(scope string) bool {

@@ -45,6 +45,10 @@ func (s *Server) initKeys() error {
 	if s.jwks, err = json.Marshal(set); err != nil {
 		return fmt.Errorf("emulator: JWKS: %w", err)
 	}
+	set.Keys = set.Keys[:len(set.Keys)-1]
+	if s.staleJWKS, err = json.Marshal(set); err != nil {
+		return fmt.Errorf("emulator: JWKS: %w", err)
+	}
 	return nil
 }
 

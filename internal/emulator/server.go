@@ -49,6 +49,7 @@ type Stats struct {
 	DeviceDenials           int // device codes denied
 	UserInfoRequests        int // successful GET /v1/userinfo
 	PeopleMeRequests        int // successful GET /v1/people/me
+	JWKSRequests            int // GET /v1/verification, stale answers included
 }
 
 // Server is a Login-with-Webex emulator. Create it with New; serve it with Start or mount
@@ -59,6 +60,7 @@ type Server struct {
 	keys      []*rsa.PrivateKey
 	signer    jose.Signer
 	jwks      []byte
+	staleJWKS []byte // jwks without the signing key (Config.StaleJWKS)
 	hashKey   []byte // HMAC key for the verification_uri_complete user code hash
 	pages     *template.Template
 	handler   http.Handler

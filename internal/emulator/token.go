@@ -202,13 +202,20 @@ type deviceAuthResponse struct {
 	Interval                int64  `json:"interval"`
 }
 
-// handleDeviceAuthorize serves POST /v1/device/authorize (RFC 8628 section 3.1). It needs a
-// known client_id but no secret. Errors are HTTP 400 with the Webex envelope, whose message is
-// the OAuth error code.
+// handleDeviceAuthorize serves POST /v1/device/authorize (RFC 8628 section 3.1). It takes a
+// known client_id and scope, and refuses client authentication (an Authorization header or a
+// client_secret), which Webex documents as not needed there, so that a client sending its
+// secret to this endpoint is caught. Errors are HTTP 400 with the Webex envelope, whose
+// message is the OAuth error code.
 func (s *Server) handleDeviceAuthorize(w http.ResponseWriter, r *http.Request) {
 	form, ferr := parsePostForm(w, r)
 	if ferr != nil {
 		writeEnvelope(w, ferr.status, ferr.code, ferr.message)
+		return
+	}
+	if r.Header.Get("Authorization") != "" || form.Has("client_secret") {
+		writeEnvelope(w, http.StatusBadRequest, "invalid_request",
+			"Device authorization takes no client authentication: send client_id and scope only.")
 		return
 	}
 	if form.Get("client_id") != s.cfg.ClientID {
@@ -232,6 +239,10 @@ func (s *Server) handleDeviceAuthorize(w http.ResponseWriter, r *http.Request) {
 				"The device flow does not accept OpenID Connect scopes such as "+strconv.Quote(sc)+".")
 			return
 		}
+	}
+	if sc := s.unregisteredScope(scopes); sc != "" {
+		writeEnvelope(w, http.StatusBadRequest, "invalid_scope", "The integration does not have the scope "+strconv.Quote(sc)+".")
+		return
 	}
 	now := s.cfg.Now()
 	d := &deviceGrant{
