@@ -1,8 +1,16 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,6 +140,12 @@ func TestBrowserLoginAgainstEmulator(t *testing.T) {
 	if st := srv.Stats(); st.AuthorizationCodeGrants != 1 || st.UserInfoRequests != 1 {
 		t.Errorf("stats %+v", st)
 	}
+	// The default scopes give a token that can call /people/me, the documented first call.
+	r = h.run("token", "--json")
+	var tok struct{ Scopes []string }
+	if err := json.Unmarshal([]byte(r.stdout), &tok); err != nil || strings.Join(tok.Scopes, " ") != "openid email profile spark:people_read" {
+		t.Errorf("token --json: %v %s %s", err, r.stdout, r.stderr)
+	}
 	r = h.run("token", "--id-token")
 	if strings.TrimSpace(r.stdout) != sec.IDToken {
 		t.Errorf("token --id-token printed %q", r.stdout)
@@ -260,5 +274,83 @@ func TestAllowIssuerForWebexGov(t *testing.T) {
 	}
 	if r := h.run("status", "--json"); !strings.Contains(r.stdout, `"provider": "webex-gov"`) {
 		t.Errorf("status: %s", r.stdout)
+	}
+}
+
+// Webex documents no client authentication at device authorization: for the webex kinds
+// nothing but client_id and scope reaches it (the emulator also refuses more), while the
+// polls keep HTTP Basic.
+func TestDeviceAuthorizationWithoutClientAuth(t *testing.T) {
+	for _, kind := range []string{"webex", "webex-gov"} {
+		t.Run(kind, func(t *testing.T) {
+			srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto})
+			target, _ := url.Parse(srv.BaseURL())
+			var mu sync.Mutex
+			var seen []string // Authorization headers and form keys at /v1/device/authorize
+			proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+			rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/v1/device/authorize" {
+					body, _ := io.ReadAll(r.Body)
+					form, _ := url.ParseQuery(string(body))
+					mu.Lock()
+					seen = append(seen, "Authorization="+r.Header.Get("Authorization"))
+					for k := range form {
+						seen = append(seen, k)
+					}
+					mu.Unlock()
+					r.Body = io.NopCloser(bytes.NewReader(body))
+				}
+				proxy.ServeHTTP(w, r)
+			}))
+			t.Cleanup(rec.Close)
+			env := emulatorEnv(srv)
+			env["WEBEX_BASE_URL"] = rec.URL + "/v1"
+			h := newHarness(t, env)
+			if r := h.run("login", "--provider", kind, "--flow", "device"); r.code != 0 {
+				t.Fatalf("login: %d %s", r.code, r.stderr)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			slices.Sort(seen)
+			if got := strings.Join(seen, " "); got != "Authorization= client_id scope" {
+				t.Errorf("device authorization request carried %q, want client_id and scope only", got)
+			}
+			if st := srv.Stats(); st.DeviceCodeGrants != 1 {
+				t.Errorf("stats %+v", st)
+			}
+		})
+	}
+}
+
+// A first key set without the signing key (a rotation in progress) costs one more fetch in
+// the same login, not the login.
+func TestBrowserLoginStaleJWKS(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto, StaleJWKS: 1})
+	h := newHarness(t, emulatorEnv(srv))
+	r := h.run("login", "--flow", "browser", "--redirect-uri", "http://127.0.0.1:0/callback")
+	if r.code != 0 {
+		t.Fatalf("login: %d %s", r.code, r.stderr)
+	}
+	if n := srv.Stats().JWKSRequests; n != 2 {
+		t.Errorf("JWKS fetched %d times, want 2", n)
+	}
+}
+
+// A scope the integration lacks: the device login says which scope to tick, and not that
+// redirect URIs may be missing; the browser login says the provider's invalid_scope.
+func TestLoginUnregisteredScope(t *testing.T) {
+	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto, Scopes: []string{"spark:rooms_read"}})
+	h := newHarness(t, emulatorEnv(srv))
+	r := h.run("login", "--flow", "device")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "invalid_scope") || !strings.Contains(r.stderr, "tick spark:people_read on the integration") ||
+		strings.Contains(r.stderr, "oauth-helper") {
+		t.Errorf("device: %d %s", r.code, r.stderr)
+	}
+	r = h.run("login", "--flow", "browser", "--redirect-uri", "http://127.0.0.1:0/callback")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "invalid_scope") {
+		t.Errorf("browser: %d %s", r.code, r.stderr)
+	}
+	if r := h.run("login", "--flow", "device", "--scopes", "spark:rooms_read"); r.code != 0 {
+		t.Errorf("registered scope: %d %s", r.code, r.stderr)
 	}
 }

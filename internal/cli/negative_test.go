@@ -305,7 +305,7 @@ func TestLoginFakeIDPAcceptsGoodToken(t *testing.T) {
 				t.Errorf("browser saw %v", b.status)
 			}
 			u, _ := url.Parse(b.urls[0])
-			if q := u.Query(); q.Get("scope") != "openid email profile" || q.Get("code_challenge_method") != "S256" {
+			if q := u.Query(); q.Get("scope") != "openid email profile spark:people_read" || q.Get("code_challenge_method") != "S256" {
 				t.Errorf("authorize URL: %s", b.urls[0])
 			}
 		})

@@ -212,8 +212,9 @@ func (p *Provider) init(opts Options) {
 // given, for flow FlowBrowser or FlowDevice (anything else is treated as
 // FlowBrowser):
 //
-//   - Webex kinds: "openid email profile" in the browser flow, and
-//     "spark:people_read" in the device flow, which takes no OpenID scopes;
+//   - Webex kinds: "openid email profile spark:people_read" in the browser
+//     flow, and "spark:people_read" in the device flow, which takes no OpenID
+//     scopes: either way the token can call GET /people/me;
 //   - oidc: "openid email profile", plus "offline_access" when the provider
 //     lists it in scopes_supported (OpenID Connect Core §11), in both flows.
 //
@@ -223,7 +224,7 @@ func (p *Provider) DefaultScopes(flow string) []string {
 		if flow == FlowDevice {
 			return []string{"spark:people_read"}
 		}
-		return []string{oidc.ScopeOpenID, oidc.ScopeEmail, oidc.ScopeProfile}
+		return []string{oidc.ScopeOpenID, oidc.ScopeEmail, oidc.ScopeProfile, "spark:people_read"}
 	}
 	s := []string{oidc.ScopeOpenID, oidc.ScopeEmail, oidc.ScopeProfile}
 	if slices.Contains(p.ScopesSupported, oidc.ScopeOfflineAccess) {

@@ -89,9 +89,9 @@ func TestDefaultScopes(t *testing.T) {
 		flow string
 		want string
 	}{
-		{webex, FlowBrowser, "openid email profile"},
+		{webex, FlowBrowser, "openid email profile spark:people_read"},
 		{webex, FlowDevice, "spark:people_read"},
-		{gov, FlowBrowser, "openid email profile"},
+		{gov, FlowBrowser, "openid email profile spark:people_read"},
 		{gov, FlowDevice, "spark:people_read"},
 		{withOffline, FlowBrowser, "openid email profile offline_access"},
 		{withOffline, FlowDevice, "openid email profile offline_access"},
