@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -154,5 +155,29 @@ func TestCtrlCDuringLogin(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir + "/profiles"); len(entries) != 0 {
 		t.Errorf("a profile was stored: %v", entries)
+	}
+}
+
+// TestBrowserLoginEmulatorStaleJWKS: as above against `webex emulator --stale-jwks N`, whose
+// ID tokens name no kid (as Webex's): no key of the first set verifies, so the set is fetched
+// once more.
+func TestBrowserLoginEmulatorStaleJWKS(t *testing.T) {
+	for _, tt := range []struct {
+		stale string
+		ok    bool
+	}{{"1", true}, {"2", false}} {
+		t.Run(tt.stale+" stale answers", func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			emu := startLiveEmulator(t, ctx, "--approve", "auto", "--stale-jwks", tt.stale)
+			env := append(emu.env(t.TempDir()), "WEBEX_STORAGE=file", "BROWSER="+os.Args[0]+" -test.run=^TestHelperBrowser$ --", "WEBEX_E2E_HELPER_BROWSER=1")
+			r := runWebex(t, env, "", "login", "--flow", "browser", "--redirect-uri", "http://127.0.0.1:0/callback")
+			switch {
+			case tt.ok && r.code != 0:
+				t.Fatalf("login: %d\n%s", r.code, r.stderr)
+			case !tt.ok && (r.code != 1 || !strings.Contains(r.stderr, "the signature check")):
+				t.Fatalf("login with two stale answers: %d\n%s", r.code, r.stderr)
+			}
+		})
 	}
 }

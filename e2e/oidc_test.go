@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -200,4 +201,33 @@ func TestHelperFollow(t *testing.T) {
 		t.Skip("only runs as a helper process")
 	}
 	followURL(t, url)
+}
+
+// TestBrowserLoginOIDCProviderStaleJWKS: the provider's first JWKS answer lacks the key whose
+// kid the ID token names (a rotation in progress). The one `webex login` process fetches the
+// set once more and succeeds; when the second answer lacks it too, the login fails on the
+// signature and stores nothing. Either way exactly two fetches.
+func TestBrowserLoginOIDCProviderStaleJWKS(t *testing.T) {
+	for _, tt := range []struct {
+		stale int
+		ok    bool
+	}{{1, true}, {2, false}} {
+		t.Run(strconv.Itoa(tt.stale)+" stale answers", func(t *testing.T) {
+			p := oidcprov.Start(t, oidcprov.Options{StaleJWKS: tt.stale})
+			env := append(oidcEnv(p, t.TempDir(), "file"), "BROWSER="+os.Args[0]+" -test.run=^TestHelperBrowser$ --", "WEBEX_E2E_HELPER_BROWSER=1")
+			r := runWebex(t, env, "", "login", "--flow", "browser")
+			switch {
+			case tt.ok && r.code != 0:
+				t.Fatalf("login: %d\n%s", r.code, r.stderr)
+			case !tt.ok && (r.code != 1 || !strings.Contains(r.stderr, "the signature check")):
+				t.Fatalf("login with two stale answers: %d\n%s", r.code, r.stderr)
+			}
+			if n := p.Stats(t)[oidcprov.StatJWKS]; n != 2 {
+				t.Errorf("JWKS fetched %d times, want 2", n)
+			}
+			if st := runWebex(t, env, "", "status", "--json"); tt.ok != strings.Contains(st.stdout, `"email": "alice@example.com"`) {
+				t.Errorf("status after login: %s", st.stdout)
+			}
+		})
+	}
 }

@@ -28,6 +28,7 @@ type EmulatorOptions struct {
 	DeviceInterval time.Duration
 	SlowDownEvery  int
 	RateLimitEvery int
+	StaleJWKS      int
 }
 
 func newCmdEmulator(d *deps, runF func(context.Context, *EmulatorOptions) error) *cobra.Command {
@@ -75,6 +76,7 @@ WEBEX_BASE_URL.`,
 	f.DurationVar(&o.DeviceInterval, "device-interval", 2*time.Second, "device poll interval")
 	f.IntVar(&o.SlowDownEvery, "slow-down-every", 0, "answer every Nth device poll with slow_down (0: never)")
 	f.IntVar(&o.RateLimitEvery, "rate-limit-every", 0, "answer every Nth device poll with 429 and Retry-After (0: never)")
+	f.IntVar(&o.StaleJWKS, "stale-jwks", 0, "answer the first N key set requests without the signing key, as during a key rotation")
 	_ = cmd.RegisterFlagCompletionFunc("approve", fixedCompletion("manual", "auto"))
 	return cmd
 }
@@ -96,6 +98,7 @@ func runEmulator(ctx context.Context, d *deps, o *EmulatorOptions) error {
 		DeviceInterval:   o.DeviceInterval,
 		SlowDownEvery:    o.SlowDownEvery,
 		RateLimitEvery:   o.RateLimitEvery,
+		StaleJWKS:        o.StaleJWKS,
 		AllowNonLoopback: o.AllowRemote,
 		Log:              d.io.ErrOut,
 	})

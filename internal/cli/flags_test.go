@@ -95,11 +95,11 @@ func TestEmulatorFlags(t *testing.T) {
 	cmd := newCmdEmulator(newDeps(ios), func(_ context.Context, o *EmulatorOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"--addr", "127.0.0.1:0", "--redirect-uri", "http://127.0.0.1:8085/callback", "--redirect-uri", "https://oauth-helper-a.wbx2.com/helperservice/v1/actions/device/callback",
 		"--user", "a@example.com", "--user", "b@example.com", "--approve", "auto", "--slow-down-every", "3", "--device-interval", "1s",
-		"--scope", "spark:people_read", "--scope", "spark:rooms_read"})
+		"--scope", "spark:people_read", "--scope", "spark:rooms_read", "--stale-jwks", "1"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if got.Addr != "127.0.0.1:0" || len(got.RedirectURIs) != 2 || len(got.Users) != 2 || strings.Join(got.Scopes, " ") != "spark:people_read spark:rooms_read" || got.Approve != "auto" || got.SlowDownEvery != 3 || got.DeviceInterval != time.Second || got.AccessTTL != 14*24*time.Hour {
+	if got.Addr != "127.0.0.1:0" || len(got.RedirectURIs) != 2 || len(got.Users) != 2 || strings.Join(got.Scopes, " ") != "spark:people_read spark:rooms_read" || got.StaleJWKS != 1 || got.Approve != "auto" || got.SlowDownEvery != 3 || got.DeviceInterval != time.Second || got.AccessTTL != 14*24*time.Hour {
 		t.Errorf("emulator options: %+v", got)
 	}
 }

@@ -40,6 +40,9 @@
 //                                        (0: approved as soon as it is issued)
 //   WEBEX_TEST_DEVICE_INTERVAL           "interval" (seconds) added to device authorization answers;
 //                                        default: none, so RFC 8628 clients poll every 5 s
+//   WEBEX_TEST_STALE_JWKS                N: the first N answers of the JWKS endpoint list only a
+//                                        retired key (another kid), not the signing key, as during a
+//                                        key rotation; default 0
 //   WEBEX_TEST_GRANT_LOG                 file to append the grant log to (default stderr)
 //   WEBEX_TEST_EXIT_ON_STDIN_EOF         "1": exit when stdin reaches EOF (parent died)
 //
@@ -118,6 +121,8 @@ const AUTO_APPROVE = env.WEBEX_TEST_DEVICE_AUTO_APPROVE === undefined
   ? -1 : intEnv('WEBEX_TEST_DEVICE_AUTO_APPROVE', -1);
 const DEVICE_INTERVAL = intEnv('WEBEX_TEST_DEVICE_INTERVAL', 0);
 const GRANT_LOG = env.WEBEX_TEST_GRANT_LOG || '';
+const STALE_JWKS = intEnv('WEBEX_TEST_STALE_JWKS', 0);
+let jwksServed = 0;
 
 const CLAIMS = {
   openid: ['sub'],
@@ -184,6 +189,9 @@ function rsaSigningKey() {
   const kid = createHash('sha256').update(jwk.n).digest('base64url').slice(0, 16);
   return { ...jwk, kid, alg: 'RS256', use: 'sig' };
 }
+
+// The public half of a key that no longer signs, for the stale JWKS answers.
+const retiredKey = (({ kty, n, e, kid, alg, use }) => ({ kty, n, e, kid, alg, use }))(rsaSigningKey());
 
 // ---- configuration ----
 
@@ -397,6 +405,15 @@ server.listen(portArg(), '127.0.0.1', () => {
       return;
     }
 
+    if (ctx.path === '/jwks' && ctx.method === 'GET') {
+      count('jwks');
+      jwksServed += 1;
+      if (jwksServed <= STALE_JWKS) {
+        ctx.type = 'json';
+        ctx.body = JSON.stringify({ keys: [retiredKey] });
+        return;
+      }
+    }
     if (ctx.path === '/test/stats' && ctx.method === 'GET') {
       ctx.type = 'json';
       ctx.body = JSON.stringify(stats);

@@ -73,6 +73,7 @@ const (
 	StatRevocation          = "revocation"           // successful revocation requests
 	StatUserInfo            = "userinfo"             // successful UserInfo requests
 	StatServerError         = "server_error"         // internal errors of the provider
+	StatJWKS                = "jwks"                 // JWKS requests, stale answers included
 )
 
 // ErrorKey is the Stats key counting token endpoint answers with the OAuth error code errCode
@@ -118,6 +119,11 @@ type Options struct {
 	// DeviceInterval, when positive, is added to device authorization answers as "interval"
 	// (rounded up to whole seconds). Without it RFC 8628 clients poll every 5 seconds.
 	DeviceInterval time.Duration
+
+	// StaleJWKS makes the first StaleJWKS answers of the JWKS endpoint list only a retired
+	// key (with another kid) instead of the signing key, as a key set fetched during a key
+	// rotation would. Stats counts the JWKS requests under StatJWKS.
+	StaleJWKS int
 
 	// ExtraScopes are further scopes the provider supports and grants (no claims attached),
 	// for example "spark:people_read".
@@ -384,6 +390,9 @@ func (o Options) env(logPath string) []string {
 	dur("WEBEX_TEST_REFRESH_TTL", o.RefreshTTL)
 	dur("WEBEX_TEST_DEVICE_CODE_TTL", o.DeviceCodeTTL)
 	dur("WEBEX_TEST_DEVICE_INTERVAL", o.DeviceInterval)
+	if o.StaleJWKS > 0 {
+		add("WEBEX_TEST_STALE_JWKS", strconv.Itoa(o.StaleJWKS))
+	}
 	add("WEBEX_TEST_CLIENT_ID", o.ClientID)
 	add("WEBEX_TEST_PUBLIC_CLIENT_ID", o.PublicClientID)
 	add("WEBEX_TEST_EXTRA_SCOPES", strings.Join(o.ExtraScopes, " "))
