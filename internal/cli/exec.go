@@ -19,7 +19,9 @@ func newCmdExec(d *deps, runF func(context.Context, time.Duration, []string) err
 		Short: "Run a command with WEBEX_ACCESS_TOKEN set to a valid token",
 		Long: `Run COMMAND with WEBEX_ACCESS_TOKEN in its environment, set to an access token that stays
 valid for at least --min-ttl (refreshing it first when needed). COMMAND's exit code is passed
-through. The token never appears on a command line.`,
+through. The token never appears on a command line. A --min-ttl longer than the whole
+lifetime of the provider's access tokens is refused (exit 1) and nothing is run, since no new
+token could last that long.`,
 		Example: `  webex exec -- sh -c 'curl -sH "Authorization: Bearer $WEBEX_ACCESS_TOKEN" https://webexapis.com/v1/people/me'
   webex exec --min-ttl 1h -- ./long-running-job`,
 		Args: cobra.MinimumNArgs(1),

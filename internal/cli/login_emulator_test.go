@@ -249,6 +249,12 @@ func TestMinTTLLongerThanTheLifetime(t *testing.T) {
 	if n := srv.Stats().RefreshTokenGrants; n != 0 {
 		t.Errorf("%d refresh grants spent on a lifetime that cannot be met", n)
 	}
+	for _, cmd := range []string{"token", "exec"} {
+		if r := h.run(cmd, "--help"); !strings.Contains(r.stdout, "A --min-ttl longer than the whole\nlifetime of the provider's access tokens is refused") &&
+			!strings.Contains(r.stdout, "A --min-ttl longer\nthan the whole lifetime of the provider's access tokens is refused") {
+			t.Errorf("%s --help does not say that a --min-ttl past the lifetime is refused:\n%s", cmd, r.stdout)
+		}
+	}
 }
 
 // The government cloud's IdBroker host is unknown: --allow-issuer adds to the accepted iss

@@ -30,7 +30,9 @@ func newCmdToken(d *deps, runF func(context.Context, *TokenOptions) error) *cobr
 		Short: "Print a valid access token, refreshing it first when needed",
 		Long: `Print the profile's access token on stdout, refreshing it first when it is about to
 expire: with less than --min-ttl left, or by default with less than 5 minutes or half its
-lifetime left, whichever is shorter. Concurrent calls share one refresh.
+lifetime left, whichever is shorter. Concurrent calls share one refresh. A --min-ttl longer
+than the whole lifetime of the provider's access tokens is refused (exit 1) and nothing is
+refreshed, since no new token could last that long.
 
 WEBEX_ACCESS_TOKEN, when set, is printed as it is.`,
 		Example: `  curl -H "Authorization: Bearer $(webex token)" https://webexapis.com/v1/people/me
