@@ -231,3 +231,19 @@ func TestBrowserLoginOIDCProviderStaleJWKS(t *testing.T) {
 		})
 	}
 }
+
+// TestDeviceLoginOIDCProviderWrongSecret: an oidc provider still gets the confidential
+// client's credentials at device authorization (RFC 8628 section 3.1), and its refusal is
+// reported with its own error code, not a label of ours.
+func TestDeviceLoginOIDCProviderWrongSecret(t *testing.T) {
+	p := oidcprov.Start(t, oidcprov.Options{})
+	env := append(oidcEnv(p, t.TempDir(), "file"), "WEBEX_CLIENT_SECRET=wrong")
+	r := runWebex(t, env, "", "login", "--flow", "device")
+	if r.code != 1 || !strings.Contains(r.stderr, "check the client id and secret: provider error invalid_client") ||
+		strings.Contains(r.stderr, "(invalid_client)") || strings.Contains(r.stderr, "oauth-helper") {
+		t.Fatalf("login with a wrong secret: %d\n%s", r.code, r.stderr)
+	}
+	if n := p.Stats(t)[oidcprov.StatDeviceAuthorization]; n != 0 {
+		t.Errorf("device codes issued: %d", n)
+	}
+}
