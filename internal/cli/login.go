@@ -144,7 +144,7 @@ func storedClientSecret(d *deps, cfg *config.Config, p *config.Profile) string {
 	if err != nil {
 		return ""
 	}
-	sec, err := st.Load(p.Name)
+	sec, err := st.Load(p.Name, p.Binding())
 	if err != nil {
 		return ""
 	}
