@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/emulator"
+	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
 func TestChooseFlow(t *testing.T) {
@@ -166,7 +168,7 @@ func TestProfilesStatusSwitchLogoutAll(t *testing.T) {
 		t.Fatal(r.stderr)
 	}
 	for _, p := range []string{"work", "home"} {
-		if _, err := h.keyring.Load(p); err == nil {
+		if _, err := h.stored(p); !errors.Is(err, tokenstore.ErrNotFound) {
 			t.Errorf("profile %s still has tokens", p)
 		}
 	}
@@ -187,7 +189,7 @@ func TestExec(t *testing.T) {
 	if r := h.run("login", "--flow", "device"); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	sec, _ := h.keyring.Load("default")
+	sec, _ := h.stored("default")
 	// The child sees the token, and its exit code comes back.
 	r := h.run("exec", "--", "sh", "-c", `test "$WEBEX_ACCESS_TOKEN" = "`+sec.AccessToken+`" && exit 7`)
 	if r.code != 7 {
@@ -202,7 +204,7 @@ func TestExec(t *testing.T) {
 	if r.code != 0 || srv.Stats().RefreshTokenGrants != 1 {
 		t.Fatalf("exec --min-ttl 1h: %d %+v %s", r.code, srv.Stats(), r.stderr)
 	}
-	now, _ := h.keyring.Load("default")
+	now, _ := h.stored("default")
 	if r.stdout != now.AccessToken || now.AccessToken == sec.AccessToken {
 		t.Error("the child did not get the refreshed token")
 	}
@@ -358,7 +360,7 @@ func TestReloginReusesTheProfile(t *testing.T) {
 		t.Fatalf("second login: %s", r.stderr)
 	}
 	mustContain(t, "stderr", r.stderr, "tokens in a file")
-	if _, err := h.keyring.Load("default"); err == nil {
+	if _, err := h.stored("default"); !errors.Is(err, tokenstore.ErrNotFound) {
 		t.Error("the second login used the keyring although the profile keeps its tokens in a file")
 	}
 	// Moving to the keyring leaves no tokens in the file.
@@ -368,7 +370,7 @@ func TestReloginReusesTheProfile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "tokens", "default.json")); !os.IsNotExist(err) {
 		t.Errorf("the token file is still there after moving to the keyring: %v", err)
 	}
-	if sec, err := h.keyring.Load("default"); err != nil || sec.ClientSecret != srv.ClientSecret() {
+	if sec, err := h.stored("default"); err != nil || sec.ClientSecret != srv.ClientSecret() {
 		t.Errorf("keyring after the move: %v", err)
 	}
 }

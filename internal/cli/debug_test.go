@@ -234,7 +234,7 @@ func TestDebugTraceHasNoSecrets(t *testing.T) {
 
 	// Everything the store holds is a secret too, before and after the refreshes.
 	for _, p := range []string{"default", "dev"} {
-		sec, err := h.keyring.Load(p)
+		sec, err := h.stored(p)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -238,7 +238,7 @@ func TestDecodeVerifyAgainstEmulator(t *testing.T) {
 	if r := h.run("login", "--flow", "browser", "--redirect-uri", "http://127.0.0.1:0/callback", "--timeout", "30s"); r.code != 0 {
 		t.Fatalf("login: %d %s", r.code, r.stderr)
 	}
-	sec, err := h.keyring.Load("default")
+	sec, err := h.stored("default")
 	if err != nil || sec.IDToken == "" {
 		t.Fatalf("no ID token: %v", err)
 	}

@@ -384,7 +384,7 @@ func (h *harness) runTweaked(tweak func(d *deps), args ...string) result {
 // file under WEBEX_CONFIG_DIR/profiles.
 func assertNothingStored(t *testing.T, h *harness, profile string) {
 	t.Helper()
-	if _, err := h.keyring.Load(profile); !errors.Is(err, tokenstore.ErrNotFound) {
+	if _, err := h.stored(profile); !errors.Is(err, tokenstore.ErrNotFound) {
 		t.Errorf("keyring holds an entry for %q (err %v)", profile, err)
 	}
 	dir := filepath.Join(h.env["WEBEX_CONFIG_DIR"], "profiles")

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/emulator"
 	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/tokenstore"
@@ -68,6 +69,17 @@ func newHarness(t *testing.T, env map[string]string) *harness {
 		h.env[k] = v
 	}
 	return h
+}
+
+// stored reads the secrets the harness's keyring holds for profile, as the saved profile's
+// login (with no saved profile, as nobody's: any secrets left are ErrOtherLogin, not
+// ErrNotFound).
+func (h *harness) stored(profile string) (*tokenstore.Secrets, error) {
+	binding := ""
+	if p, err := config.Open(h.env["WEBEX_CONFIG_DIR"]).Load(profile); err == nil {
+		binding = p.Binding()
+	}
+	return h.keyring.Load(profile, binding)
 }
 
 // emulatorEnv points webex at srv.

@@ -137,18 +137,36 @@ type loginPlan struct {
 	saved        *config.Profile // the profile as the last login left it (empty when new)
 }
 
-// storedClientSecret returns the client secret kept with the profile's tokens, or "" when
-// there is none or the store cannot be read (the login then goes on without a secret).
-func storedClientSecret(d *deps, cfg *config.Config, p *config.Profile) string {
-	st, err := d.openStore(p.StorageKind(), cfg.Dir())
+// login is the profile of the planned login as far as its Binding goes: provider kind,
+// issuer (OpenID providers only), base URL and client id.
+func (pl *loginPlan) login() *config.Profile {
+	p := &config.Profile{Name: pl.profile, Provider: string(pl.prov.Kind), BaseURL: pl.prov.BaseURL, ClientID: pl.clientID}
+	if pl.prov.Kind == provider.KindOIDC {
+		p.Issuer = pl.prov.Issuer
+	}
+	return p
+}
+
+// storedClientSecret returns the client secret kept with saved's tokens when it was given for
+// the planned login (the same Binding: provider kind, issuer or base URL, and client id), and
+// "" otherwise, or when there is none or the store cannot be read (the login then goes on
+// without a secret, as a first login does). A secret given for one provider is never sent to
+// another.
+func storedClientSecret(d *deps, cfg *config.Config, saved *config.Profile, pl *loginPlan) string {
+	st, err := d.openStore(saved.StorageKind(), cfg.Dir())
 	if err != nil {
 		return ""
 	}
-	sec, err := st.Load(p.Name)
-	if err != nil {
-		return ""
+	want := pl.login().Binding()
+	sec, err := st.Load(saved.Name, want)
+	// Token files older than bindings have none: the saved profile says whose they are.
+	if err == nil && cmp.Or(sec.Binding, saved.Binding()) == want {
+		return sec.ClientSecret
 	}
-	return sec.ClientSecret
+	if err == nil || errors.Is(err, tokenstore.ErrOtherLogin) {
+		fmt.Fprintln(d.io.ErrOut, "Not reusing the client secret stored at the last login: it was given for another provider, issuer, base URL or client id. Set WEBEX_CLIENT_SECRET or pass --client-secret-file if the client needs one.")
+	}
+	return ""
 }
 
 func runLogin(ctx context.Context, d *deps, o *LoginOptions) error {
@@ -267,9 +285,10 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 	if err != nil {
 		return nil, err
 	}
-	if secret == "" && saved.Name != "" && saved.ClientID == pl.clientID && saved.Provider == kind {
-		// Logging in again with the same client: the secret stored at the last login serves.
-		secret = storedClientSecret(d, cfg, saved)
+	if secret == "" && saved.Name != "" {
+		// Logging in again to the same provider with the same client: the secret stored at the
+		// last login serves.
+		secret = storedClientSecret(d, cfg, saved, pl)
 	}
 	pl.clientSecret = secret
 	d.secret(secret)

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/emulator"
+	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
 // jsonLines decodes one JSON object per line.
@@ -71,7 +73,7 @@ func TestDeviceLoginAgainstEmulator(t *testing.T) {
 		t.Errorf("stats after login: %+v", st)
 	}
 
-	sec, err := h.keyring.Load("default")
+	sec, err := h.stored("default")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +115,7 @@ func TestDeviceLoginAgainstEmulator(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("logout: %d %s", r.code, r.stderr)
 	}
-	if _, err := h.keyring.Load("default"); err == nil {
+	if _, err := h.stored("default"); !errors.Is(err, tokenstore.ErrNotFound) {
 		t.Error("tokens left after logout")
 	}
 	if r := h.run("token"); r.code != ExitLoginRequired {
@@ -133,7 +135,7 @@ func TestBrowserLoginAgainstEmulator(t *testing.T) {
 	if len(ev) != 1 || ev[0]["event"] != "logged_in" || ev[0]["email"] != emulator.DefaultUser {
 		t.Fatalf("events %v", ev)
 	}
-	sec, err := h.keyring.Load("default")
+	sec, err := h.stored("default")
 	if err != nil || sec.IDToken == "" {
 		t.Fatalf("no ID token stored: %v", err)
 	}
@@ -175,7 +177,7 @@ func TestRefreshAgainstEmulator(t *testing.T) {
 	if r := h.run("login", "--flow", "device"); r.code != 0 {
 		t.Fatalf("login: %s", r.stderr)
 	}
-	first, _ := h.keyring.Load("default")
+	first, _ := h.stored("default")
 
 	// Fresh: no refresh.
 	if r := h.run("token"); r.code != 0 || srv.Stats().RefreshTokenGrants != 0 {
@@ -187,7 +189,7 @@ func TestRefreshAgainstEmulator(t *testing.T) {
 	if r.code != 0 || srv.Stats().RefreshTokenGrants != 1 {
 		t.Fatalf("token --min-ttl 1h: exit %d, %+v, %s", r.code, srv.Stats(), r.stderr)
 	}
-	second, _ := h.keyring.Load("default")
+	second, _ := h.stored("default")
 	if strings.TrimSpace(r.stdout) != second.AccessToken || second.AccessToken == first.AccessToken {
 		t.Error("refreshed token not printed or not stored")
 	}
@@ -224,7 +226,7 @@ func TestDeniedDeviceLoginStoresNothing(t *testing.T) {
 		t.Fatalf("exit %d, want 1: %s", r.code, r.stderr)
 	}
 	mustContain(t, "stderr", r.stderr, "denied")
-	if _, err := h.keyring.Load("default"); err == nil {
+	if _, err := h.stored("default"); !errors.Is(err, tokenstore.ErrNotFound) {
 		t.Error("tokens stored after a denied login")
 	}
 	if _, err := config.Open(h.env["WEBEX_CONFIG_DIR"]).Load("default"); err == nil {

@@ -92,7 +92,9 @@ func logoutOne(ctx context.Context, d *deps, cfg *config.Config, name string) er
 		return fmt.Errorf("logging out of profile %s: %w", name, err)
 	}
 	defer unlock()
-	if sec, err := st.Load(name); err == nil {
+	// Revoked only when the stored secrets belong to the profile's login: others would be sent
+	// to the wrong provider.
+	if sec, err := st.Load(name, p.Binding()); err == nil {
 		if msg := revoke(ctx, d, p, sec); msg != "" {
 			fmt.Fprintln(d.io.ErrOut, msg)
 		}

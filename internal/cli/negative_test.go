@@ -282,7 +282,7 @@ func TestLoginFakeIDPAcceptsGoodToken(t *testing.T) {
 			if len(ev) != 1 || ev[0]["event"] != "logged_in" || ev[0]["subject"] != fakeSubject || ev[0]["email"] != fakeEmail {
 				t.Errorf("events: %v", ev)
 			}
-			sec, err := h.keyring.Load("default")
+			sec, err := h.stored("default")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -350,7 +350,7 @@ func TestLoginKeyringUnavailable(t *testing.T) {
 			srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto})
 			h := newHarness(t, emulatorEnv(srv))
 			open := func(kind, dir string) (tokenstore.Store, error) {
-				return tokenstore.NewKeyring(tokenstore.WithBackend(tc.backend), tokenstore.WithTimeout(tc.timeout)), nil
+				return tokenstore.NewKeyring(dir, tokenstore.WithBackend(tc.backend), tokenstore.WithTimeout(tc.timeout)), nil
 			}
 			r := h.runWithStore(open, "login", "--flow", "device", "--json", "--timeout", "30s")
 			if r.code != ExitFailure {
@@ -372,7 +372,7 @@ func TestLoginKeyringUnavailable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := fs.Load("default"); !errors.Is(err, tokenstore.ErrNotFound) {
+			if _, err := fs.Load("default", ""); !errors.Is(err, tokenstore.ErrNotFound) {
 				t.Errorf("fell back to the file store: %v", err)
 			}
 		})
@@ -384,7 +384,7 @@ func TestLoginStorageFileWhenKeyringUnavailable(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto})
 	h := newHarness(t, emulatorEnv(srv))
 	open := func(kind, dir string) (tokenstore.Store, error) {
-		return tokenstore.NewKeyring(tokenstore.WithBackend(failingBackend{}), tokenstore.WithTimeout(10*time.Second)), nil
+		return tokenstore.NewKeyring(dir, tokenstore.WithBackend(failingBackend{}), tokenstore.WithTimeout(10*time.Second)), nil
 	}
 	r := h.runWithStore(open, "login", "--flow", "device", "--storage", "file", "--json")
 	if r.code != 0 {
@@ -396,7 +396,11 @@ func TestLoginStorageFileWhenKeyringUnavailable(t *testing.T) {
 		t.Fatalf("stdout: %s", r.stdout)
 	}
 	fs, _ := tokenstore.New("file", h.env["WEBEX_CONFIG_DIR"])
-	if sec, err := fs.Load("default"); err != nil || sec.AccessToken == "" {
+	p, err := config.Open(h.env["WEBEX_CONFIG_DIR"]).Load("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sec, err := fs.Load("default", p.Binding()); err != nil || sec.AccessToken == "" {
 		t.Fatalf("file store: %v", err)
 	}
 	if r := h.runWithStore(open, "token"); r.code != 0 || strings.TrimSpace(r.stdout) == "" {

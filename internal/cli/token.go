@@ -124,27 +124,13 @@ func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 	return err
 }
 
-// stored reads a profile and all its secrets; a missing login is "login required" (exit 4).
+// stored reads a profile and all its secrets, through the session layer's one reader; a
+// missing login, or secrets stored for other settings, is "login required" (exit 4).
 func (d *deps) stored(cfg *config.Config, name string) (*config.Profile, *tokenstore.Secrets, error) {
-	p, err := cfg.Load(name)
-	if errors.Is(err, config.ErrNotFound) {
-		return nil, nil, notLoggedIn(name)
-	}
+	p, sec, err := d.manager(cfg).Stored(name)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, sessionError(err)
 	}
-	st, err := d.openStore(p.StorageKind(), cfg.Dir())
-	if err != nil {
-		return nil, nil, err
-	}
-	sec, err := st.Load(name)
-	if errors.Is(err, tokenstore.ErrNotFound) {
-		return nil, nil, loginRequired(name, fmt.Sprintf("no stored token for profile %q", name))
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	d.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
 	return p, sec, nil
 }
 

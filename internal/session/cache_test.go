@@ -23,14 +23,14 @@ type versionedStore struct {
 	reads    int               // LoadAccessToken calls that reached the store
 }
 
-func (v *versionedStore) LoadAccessToken(profile string) (string, error) {
+func (v *versionedStore) LoadAccessToken(profile, binding string) (string, error) {
 	v.mu.Lock()
 	v.reads++
 	v.mu.Unlock()
-	return v.Store.LoadAccessToken(profile)
+	return v.Store.LoadAccessToken(profile, binding)
 }
 
-func (v *versionedStore) LoadAccessTokenVersion(profile, version string) (string, error) {
+func (v *versionedStore) LoadAccessTokenVersion(profile, binding, version string) (string, error) {
 	v.mu.Lock()
 	v.versions = append(v.versions, version)
 	at, ok := v.cache[profile+"\x00"+version]
@@ -38,7 +38,7 @@ func (v *versionedStore) LoadAccessTokenVersion(profile, version string) (string
 	if ok {
 		return at, nil
 	}
-	at, err := v.LoadAccessToken(profile)
+	at, err := v.LoadAccessToken(profile, binding)
 	if err != nil {
 		return "", err
 	}

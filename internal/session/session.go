@@ -162,11 +162,8 @@ func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duratio
 			return nil, err
 		}
 		at, err := loadAccess(st, p)
-		if errors.Is(err, tokenstore.ErrNotFound) {
-			return nil, &LoginRequiredError{Profile: profile, Reason: fmt.Sprintf("no stored token for profile %q", profile), Err: err}
-		}
 		if err != nil {
-			return nil, err
+			return nil, readError(profile, err)
 		}
 		m.secret(at)
 		return tokenOf(p, at, false), nil
@@ -178,14 +175,49 @@ func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duratio
 }
 
 // loadAccess reads the profile's access token, through the store's cache when it has one
-// (tokenstore.VersionedAccess), keyed by accessVersion.
+// (tokenstore.VersionedAccess), keyed by accessVersion. Like every read of the stores, it names
+// the profile's Binding, so a token saved for other settings is refused (see tokenstore.Store).
 func loadAccess(st tokenstore.Store, p *config.Profile) (string, error) {
 	if va, ok := st.(tokenstore.VersionedAccess); ok {
 		if v := accessVersion(p); v != "" {
-			return va.LoadAccessTokenVersion(p.Name, v)
+			return va.LoadAccessTokenVersion(p.Name, p.Binding(), v)
 		}
 	}
-	return st.LoadAccessToken(p.Name)
+	return st.LoadAccessToken(p.Name, p.Binding())
+}
+
+// readError turns a store's "nothing stored" and "stored for another login" into a
+// *LoginRequiredError; other errors pass unchanged.
+func readError(profile string, err error) error {
+	switch {
+	case errors.Is(err, tokenstore.ErrNotFound):
+		return &LoginRequiredError{Profile: profile, Reason: fmt.Sprintf("no stored token for profile %q", profile), Err: err}
+	case errors.Is(err, tokenstore.ErrOtherLogin):
+		// A login stored these secrets but not (yet) its profile, or the profile changed: using
+		// them with p's settings could send them to another provider or client.
+		return &LoginRequiredError{Profile: profile, Reason: errOtherLogin, Err: err}
+	}
+	return err
+}
+
+// Stored returns the profile and all its stored secrets, for the commands that need more than
+// the access token (`webex token --id-token`). Nothing stored, or secrets stored for other
+// settings than the profile's, is a *LoginRequiredError.
+func (m *Manager) Stored(profile string) (*config.Profile, *tokenstore.Secrets, error) {
+	p, err := m.load(profile)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := m.store(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	sec, err := st.Load(p.Name, p.Binding())
+	if err != nil {
+		return nil, nil, readError(profile, err)
+	}
+	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
+	return p, sec, nil
 }
 
 // accessVersion names the profile's current access token for a store's cache
@@ -257,13 +289,13 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 	}
 	othersDid := !p.AccessIssuedAt.Equal(before.AccessIssuedAt) || !p.AccessExpiry.Equal(before.AccessExpiry)
 	if (force && othersDid) || (!force && !NeedsRefresh(p, m.now(), minTTL)) {
-		at, err := st.LoadAccessToken(p.Name)
+		at, err := st.LoadAccessToken(p.Name, p.Binding())
 		if err == nil {
 			m.secret(at)
 			return tokenOf(p, at, false), nil
 		}
 		if !errors.Is(err, tokenstore.ErrNotFound) {
-			return nil, err
+			return nil, readError(p.Name, err)
 		}
 	}
 	if !force && othersDid {
@@ -274,12 +306,9 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 		}
 	}
 
-	sec, err := st.Load(p.Name)
-	if errors.Is(err, tokenstore.ErrNotFound) {
-		return nil, &LoginRequiredError{Profile: p.Name, Reason: fmt.Sprintf("no stored token for profile %q", p.Name), Err: err}
-	}
+	sec, err := st.Load(p.Name, p.Binding())
 	if err != nil {
-		return nil, err
+		return nil, readError(p.Name, err)
 	}
 	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
 	return m.refreshWith(ctx, p, st, sec, minTTL)
@@ -301,16 +330,11 @@ func (e *lockWaitError) Unwrap() error { return e.err }
 
 // errOtherLogin is the reason given when the stored secrets were issued for other profile
 // settings than the stored ones.
-const errOtherLogin = "the stored tokens belong to another login of this profile; run `webex login`"
-
-// bound reports whether sec may be used with p's settings: secrets without a binding (stores
-// written before bindings existed) are accepted.
-func bound(p *config.Profile, sec *tokenstore.Secrets) bool {
-	return sec.Binding == "" || sec.Binding == p.Binding()
-}
+const errOtherLogin = "the stored tokens belong to another login of this profile"
 
 // refreshWith runs the refresh grant with the refresh token in sec and stores the result. The
-// caller holds the profile's lock. minTTL is the caller's (0 for none); see Token.
+// caller holds the profile's lock and read sec with p's Binding. minTTL is the caller's (0 for
+// none); see Token.
 func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenstore.Store, sec *tokenstore.Secrets, minTTL time.Duration) (*Token, error) {
 	now := m.now()
 	if sec.RefreshToken == "" {
@@ -322,11 +346,6 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 	}
 	if !p.RefreshExpiry.IsZero() && !now.Before(p.RefreshExpiry) {
 		return nil, &LoginRequiredError{Profile: p.Name, Reason: "the refresh token expired on " + p.RefreshExpiry.Local().Format("2006-01-02 15:04")}
-	}
-	if !bound(p, sec) {
-		// A login stored these secrets but not (yet) its profile: sending the refresh token and
-		// client secret to the endpoint p names could hand them to another provider.
-		return nil, &LoginRequiredError{Profile: p.Name, Reason: errOtherLogin}
 	}
 	prov, err := m.provider(ctx, p)
 	if err != nil {
@@ -441,14 +460,14 @@ func (m *Manager) adopt(profile, rejected string, minTTL time.Duration) (*Token,
 	if err != nil {
 		return nil, false
 	}
-	sec, err := st.Load(profile)
+	sec, err := st.Load(profile, p.Binding())
 	if err != nil || sec.RefreshToken == "" {
 		return nil, false
 	}
 	if subtle.ConstantTimeCompare([]byte(sec.RefreshToken), []byte(rejected)) == 1 {
 		return nil, false
 	}
-	if sec.AccessToken == "" || !bound(p, sec) || NeedsRefresh(p, m.now(), minTTL) {
+	if sec.AccessToken == "" || NeedsRefresh(p, m.now(), minTTL) {
 		return nil, false
 	}
 	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)

@@ -242,7 +242,7 @@ func (e *env) save(sec *tokenstore.Secrets, tok *oauth2.Token, scopes []string) 
 
 func (e *env) secrets() *tokenstore.Secrets {
 	e.t.Helper()
-	s, err := e.store.Load("default")
+	s, err := e.store.Load("default", e.profile().Binding())
 	if err != nil {
 		e.t.Fatal(err)
 	}

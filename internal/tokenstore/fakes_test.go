@@ -12,6 +12,21 @@ import (
 // windowsLimit is Windows Credential Manager's limit on one credential blob.
 const windowsLimit = 2560
 
+// testFolder is the config folder of the tests' keyrings.
+const testFolder = "/webex-test"
+
+// item is the full name of item (such as "work/access") of testFolder.
+func item(name string) string { return folderNamespace(testFolder) + "/" + name }
+
+// itemNames is item of each name.
+func itemNames(names ...string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = item(n)
+	}
+	return out
+}
+
 // fakeKeyring is an in-memory Backend that behaves like go-keyring on
 // Windows: missing items give keyring.ErrNotFound, items over 2560 bytes
 // give keyring.ErrSetDataTooBig. It counts calls and can run a hook before

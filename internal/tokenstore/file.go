@@ -40,7 +40,7 @@ func (f *File) Path(profile string) string {
 }
 
 // Load implements Store.
-func (f *File) Load(profile string) (*Secrets, error) {
+func (f *File) Load(profile, binding string) (*Secrets, error) {
 	if err := config.ValidateName(profile); err != nil {
 		return nil, err
 	}
@@ -56,12 +56,15 @@ func (f *File) Load(profile string) (*Secrets, error) {
 	if err != nil {
 		return nil, fmt.Errorf("token file %s: %w (delete it and run `webex login` again)", path, err)
 	}
+	if err := checkBinding(profile, s.Binding, binding); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
 // LoadAccessToken implements Store with a single read of the profile's file.
-func (f *File) LoadAccessToken(profile string) (string, error) {
-	return accessToken(f, profile)
+func (f *File) LoadAccessToken(profile, binding string) (string, error) {
+	return accessToken(f, profile, binding)
 }
 
 // Save implements Store.

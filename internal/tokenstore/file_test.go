@@ -32,7 +32,7 @@ func TestFilePermissionsAndAtomicity(t *testing.T) {
 	if err := os.Chmod(f.Path("p"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Load("p"); err != nil {
+	if _, err := f.Load("p", ""); err != nil {
 		t.Fatal(err)
 	}
 	assertPerm(t, f.Path("p"), 0o600)
@@ -63,7 +63,7 @@ func TestFileCorrupt(t *testing.T) {
 			if err := os.WriteFile(f.Path("p"), []byte(tt.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			_, err := f.Load("p")
+			_, err := f.Load("p", "")
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("Load = %v, want ErrCorrupt", err)
 			}
@@ -71,7 +71,7 @@ func TestFileCorrupt(t *testing.T) {
 			if !strings.Contains(msg, f.Path("p")) || strings.Contains(msg, "SECRET") || strings.Contains(msg, "\n") {
 				t.Fatalf("error %q must be one line, name the file and not quote its content", msg)
 			}
-			if _, err := f.LoadAccessToken("p"); !errors.Is(err, ErrCorrupt) {
+			if _, err := f.LoadAccessToken("p", ""); !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("LoadAccessToken = %v, want ErrCorrupt", err)
 			}
 		})
@@ -84,7 +84,7 @@ func TestFileRejectsNonRegular(t *testing.T) {
 	if err := os.MkdirAll(f.Path("p"), 0o700); err != nil { // a directory where the file should be
 		t.Fatal(err)
 	}
-	if _, err := f.Load("p"); err == nil || errors.Is(err, ErrNotFound) {
+	if _, err := f.Load("p", ""); err == nil || errors.Is(err, ErrNotFound) {
 		t.Fatalf("Load of a directory = %v, want an error", err)
 	}
 }

@@ -67,3 +67,25 @@ func FuzzParseHeader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSplitAccess feeds arbitrary access item values (which another program
+// could have written) to the parser: it never panics, an error wraps
+// ErrCorrupt and returns nothing, and what it accepts is what Save would have
+// written.
+func FuzzSplitAccess(f *testing.F) {
+	for _, s := range []string{"", ":", ":at", "0123abcd:at", "b:a:t", "no-binding", "b:", "\xff:\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		binding, token, err := splitAccess(v)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) || binding != "" || token != "" {
+				t.Fatalf("bad error: %v", err)
+			}
+			return
+		}
+		if v != "" && binding+":"+token != v || strings.Contains(binding, ":") {
+			t.Fatalf("splitAccess(%q) = %q, %q", v, binding, token)
+		}
+	})
+}

@@ -15,7 +15,7 @@ type accessCache interface {
 	// put caches value under key for at most cacheTTL. Empty values and
 	// values over maxCachedBytes are not cached.
 	put(key, value string)
-	// clearAll drops every cached value of the store's service.
+	// clearAll drops every cached value of the store's config folder.
 	clearAll()
 }
 

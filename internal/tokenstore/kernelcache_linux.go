@@ -33,7 +33,7 @@ const (
 )
 
 // kernelCache is an accessCache in the Linux kernel key retention service
-// (keyrings(7)): a keyring "webex:<service>" linked into the user keyring
+// (keyrings(7)): a keyring "webex:<service>:<folder>" linked into the user keyring
 // (@u) holds one "user" key per cached access token, each with a timeout of
 // cacheTTL. A hit costs three system calls (find the keyring, find the key,
 // read it) and no D-Bus.
@@ -50,7 +50,7 @@ const (
 // runs on the rare write paths and must not leave a stale token behind when
 // it can help it.
 type kernelCache struct {
-	ring    string      // description of our keyring: "webex:" + service
+	ring    string      // description of our keyring: "webex:" + name
 	keyType string      // "user"; tests use an invalid type to provoke errors
 	ttl     int         // seconds
 	off     atomic.Bool // set by the first unexpected error
@@ -59,9 +59,9 @@ type kernelCache struct {
 	afterFind func()
 }
 
-// newKernelCache returns the kernel cache of service.
-func newKernelCache(service string) accessCache {
-	return &kernelCache{ring: "webex:" + service, keyType: "user", ttl: int(cacheTTL.Seconds())}
+// newKernelCache returns the kernel cache in the keyring "webex:" + name.
+func newKernelCache(name string) accessCache {
+	return &kernelCache{ring: "webex:" + name, keyType: "user", ttl: int(cacheTTL.Seconds())}
 }
 
 // isMiss reports keyctl errors that mean "not there (any more)".
@@ -198,7 +198,7 @@ func (c *kernelCache) add(key, value string) (int, error) {
 
 // clearAll unlinks every key from our keyring (KEYCTL_CLEAR; the kernel
 // frees keys nothing else links) and then invalidates the keyring itself, so
-// nothing of the service is left in the user keyring.
+// nothing of the folder is left in the user keyring.
 func (c *kernelCache) clearAll() {
 	ring, err := c.findRing()
 	if err != nil || ring == 0 {

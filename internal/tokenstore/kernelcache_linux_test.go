@@ -145,7 +145,7 @@ func TestKernelCacheSwitchesOffOnError(t *testing.T) {
 	}
 	backendGets(fk)
 	for range 2 {
-		if v, err := k.LoadAccessTokenVersion("work", "v1"); err != nil || v != "at-1" {
+		if v, err := k.LoadAccessTokenVersion("work", "", "v1"); err != nil || v != "at-1" {
 			t.Fatalf("LoadAccessTokenVersion with the cache off: %v", err)
 		}
 	}
@@ -168,7 +168,7 @@ func TestKernelCacheConcurrent(t *testing.T) {
 		errs := make(chan error, 16)
 		for i := range 16 {
 			wg.Go(func() {
-				v, err := k.LoadAccessTokenVersion("work", fmt.Sprintf("r%dv%d", round, i%3))
+				v, err := k.LoadAccessTokenVersion("work", "", fmt.Sprintf("r%dv%d", round, i%3))
 				if err == nil && v != token {
 					err = fmt.Errorf("round %d: got %q, want %q", round, v, token)
 				}

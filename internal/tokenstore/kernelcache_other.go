@@ -4,4 +4,4 @@ package tokenstore
 
 // newKernelCache returns nil: the kernel key retention service exists on
 // Linux only, so elsewhere the Keyring reads the OS keyring every time.
-func newKernelCache(service string) accessCache { return nil }
+func newKernelCache(name string) accessCache { return nil }

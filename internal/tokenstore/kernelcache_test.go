@@ -48,13 +48,13 @@ func (f *fakeCache) len() int {
 }
 
 func TestKeyringCacheDefaults(t *testing.T) {
-	if k := NewKeyring(WithBackend(newFakeKeyring())); k.cache != nil {
+	if k := NewKeyring(testFolder, WithBackend(newFakeKeyring())); k.cache != nil {
 		t.Error("a Keyring with its own backend has a cache; it must not touch the user's real cache")
 	}
-	if k := NewKeyring(WithoutCache()); k.cache != nil {
+	if k := NewKeyring(testFolder, WithoutCache()); k.cache != nil {
 		t.Error("WithoutCache left a cache")
 	}
-	k := NewKeyring()
+	k := NewKeyring(testFolder)
 	if (k.cache != nil) != (runtime.GOOS == "linux") {
 		t.Errorf("the OS keyring on %s has cache=%t, want it on Linux only", runtime.GOOS, k.cache != nil)
 	}
@@ -99,7 +99,7 @@ func TestCacheable(t *testing.T) {
 func cachedKeyring(t *testing.T, c accessCache) (*Keyring, *fakeKeyring) {
 	t.Helper()
 	fk := newFakeKeyring()
-	k := NewKeyring(WithBackend(fk))
+	k := NewKeyring(testFolder, WithBackend(fk))
 	k.cache = c
 	return k, fk
 }
@@ -117,7 +117,7 @@ func backendGets(fk *fakeKeyring) int {
 func testVersionedAccess(t *testing.T, newCache func(t *testing.T) accessCache) {
 	ld := func(t *testing.T, k *Keyring, version string) string {
 		t.Helper()
-		v, err := k.LoadAccessTokenVersion("work", version)
+		v, err := k.LoadAccessTokenVersion("work", "", version)
 		if err != nil {
 			t.Fatalf("LoadAccessTokenVersion(work, %s): %v", version, err)
 		}
@@ -173,7 +173,7 @@ func testVersionedAccess(t *testing.T, newCache func(t *testing.T) accessCache) 
 		if err := k.Delete("work"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := k.LoadAccessTokenVersion("work", "v1"); !errors.Is(err, ErrNotFound) {
+		if _, err := k.LoadAccessTokenVersion("work", "", "v1"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("after Delete: %v, want ErrNotFound", err)
 		}
 	})
@@ -188,7 +188,7 @@ func testVersionedAccess(t *testing.T, newCache func(t *testing.T) accessCache) 
 		if err := k.Save("work", &Secrets{AccessToken: "at-2"}); err == nil {
 			t.Fatal("Save with a failing backend succeeded")
 		}
-		if _, err := k.LoadAccessTokenVersion("work", "v1"); err == nil {
+		if _, err := k.LoadAccessTokenVersion("work", "", "v1"); err == nil {
 			t.Error("after a failed Save the cached token was served")
 		}
 	})
@@ -225,10 +225,10 @@ func testVersionedAccess(t *testing.T, newCache func(t *testing.T) accessCache) 
 
 	t.Run("missing token", func(t *testing.T) {
 		k, _ := cachedKeyring(t, newCache(t))
-		if _, err := k.LoadAccessTokenVersion("work", "v1"); !errors.Is(err, ErrNotFound) {
+		if _, err := k.LoadAccessTokenVersion("work", "", "v1"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("nothing stored: %v, want ErrNotFound", err)
 		}
-		if _, err := k.LoadAccessTokenVersion("../x", "v1"); err == nil {
+		if _, err := k.LoadAccessTokenVersion("../x", "", "v1"); err == nil {
 			t.Error("an invalid profile name was accepted")
 		}
 	})
@@ -239,11 +239,11 @@ func TestVersionedAccessFakeCache(t *testing.T) {
 }
 
 func TestVersionedAccessWithoutCache(t *testing.T) {
-	k := NewKeyring(WithBackend(newFakeKeyring()), WithoutCache())
+	k := NewKeyring(testFolder, WithBackend(newFakeKeyring()), WithoutCache())
 	if err := k.Save("work", &Secrets{AccessToken: "at"}); err != nil {
 		t.Fatal(err)
 	}
-	if v, err := k.LoadAccessTokenVersion("work", "v1"); err != nil || v != "at" {
+	if v, err := k.LoadAccessTokenVersion("work", "", "v1"); err != nil || v != "at" {
 		t.Fatalf("LoadAccessTokenVersion = %v", err)
 	}
 	var _ VersionedAccess = k
@@ -254,10 +254,28 @@ func TestEmptyValueNotCached(t *testing.T) {
 	fc := newFakeCache()
 	k, fk := cachedKeyring(t, fc)
 	fk.items[key(KeyringService, "work/access")] = inlineMark
-	if _, err := k.LoadAccessTokenVersion("work", "v1"); !errors.Is(err, ErrNotFound) {
+	if _, err := k.LoadAccessTokenVersion("work", "", "v1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("empty access token: %v, want ErrNotFound", err)
 	}
 	if fc.len() != 0 {
 		t.Error("an empty access token was cached")
+	}
+}
+
+// A token refused for its binding is not cached: the next reader under the
+// same version reads the keyring again and is refused again.
+func TestCacheKeepsNoTokenOfAnotherLogin(t *testing.T) {
+	c := newFakeCache()
+	k, _ := cachedKeyring(t, c)
+	if err := k.Save("work", &Secrets{AccessToken: "AT-OTHER", Binding: "other"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if at, err := k.LoadAccessTokenVersion("work", "mine", "v1"); !errors.Is(err, ErrOtherLogin) || at != "" {
+			t.Fatalf("LoadAccessTokenVersion = %v, want ErrOtherLogin", err)
+		}
+	}
+	if c.len() != 0 {
+		t.Fatal("a token of another login was cached")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -36,11 +37,16 @@ const (
 	readAttempts = 3
 )
 
-// Keyring item layout, all under service KeyringService:
+// Keyring item layout, all under service KeyringService, where <ns> is the
+// config folder's namespace (folderNamespace):
 //
-//	<profile>/access        header of the access token
-//	<profile>/rest          header of a JSON object with the other secrets
-//	<profile>/<field>.<s><i> chunk i (0-based) of field in slot s ("a"|"b")
+//	<ns>/<profile>/access          header of "<binding>:<access token>"
+//	<ns>/<profile>/rest            header of a JSON object with the other secrets (and the binding)
+//	<ns>/<profile>/<field>.<s><i>  chunk i (0-based) of field in slot s ("a"|"b")
+//
+// Versions before the namespace kept the same items without "<ns>/" (and
+// the access token alone), shared by every config folder. They are never
+// read; Delete removes them.
 //
 // A header is either "v1=" followed by the whole value (when it fits in
 // ChunkSize bytes: the usual case, so the access token costs one read), or
@@ -120,14 +126,15 @@ func WithService(name string) KeyringOption {
 	}
 }
 
-// Keyring is a Store in the OS keyring. Every call to the backend runs in
-// its own goroutine and is abandoned after the timeout, so a Secret Service
-// that never answers cannot hang the command: the caller gets a
-// *KeyringError instead (the abandoned goroutine ends when the backend
-// does, or with the process).
+// Keyring is a Store in the OS keyring for the profiles of one config
+// folder. Every call to the backend runs in its own goroutine and is
+// abandoned after the timeout, so a Secret Service that never answers cannot
+// hang the command: the caller gets a *KeyringError instead (the abandoned
+// goroutine ends when the backend does, or with the process).
 type Keyring struct {
 	backend Backend
 	service string
+	ns      string // folderNamespace of the config folder
 	timeout time.Duration
 
 	customBackend bool
@@ -136,19 +143,46 @@ type Keyring struct {
 	cache accessCache
 }
 
-// NewKeyring returns a Keyring store; see the options for the defaults. On
-// Linux, with the OS keyring and without WithoutCache, access tokens read
-// through LoadAccessTokenVersion are cached in the kernel (see the package
-// doc).
-func NewKeyring(opts ...KeyringOption) *Keyring {
-	k := &Keyring{backend: SystemBackend(), service: KeyringService, timeout: DefaultKeyringTimeout}
+// NewKeyring returns a Keyring store for the profiles of the config folder
+// configDir, an absolute path; see the options for the defaults. Its items
+// are named after a hash of the folder (see the layout above), so two
+// folders never read, overwrite or delete each other's secrets; two
+// spellings of one folder (through a symbolic link, say) count as two
+// folders. On Linux, with the OS keyring and without WithoutCache, access
+// tokens read through LoadAccessTokenVersion are cached in the kernel, in a
+// keyring of the folder's own (see the package doc).
+func NewKeyring(configDir string, opts ...KeyringOption) *Keyring {
+	k := &Keyring{backend: SystemBackend(), service: KeyringService, ns: folderNamespace(configDir), timeout: DefaultKeyringTimeout}
 	for _, o := range opts {
 		o(k)
 	}
 	if !k.noCache && !k.customBackend {
-		k.cache = newKernelCache(k.service)
+		k.cache = newKernelCache(k.service + ":" + k.ns)
 	}
 	return k
+}
+
+// folderNamespace names a config folder in keyring items: the first 16 hex
+// digits of the SHA-256 of its cleaned path.
+func folderNamespace(configDir string) string {
+	sum := sha256.Sum256([]byte("webex-folder-v1\x00" + filepath.Clean(configDir)))
+	return hex.EncodeToString(sum[:8])
+}
+
+// items is the prefix of profile's items.
+func (k *Keyring) items(profile string) string { return k.ns + "/" + profile }
+
+// splitAccess splits the value of the access item into the binding and the
+// access token.
+func splitAccess(v string) (binding, token string, err error) {
+	if v == "" {
+		return "", "", nil
+	}
+	binding, token, ok := strings.Cut(v, ":")
+	if !ok {
+		return "", "", fmt.Errorf("%w: the access token has no binding", ErrCorrupt)
+	}
+	return binding, token, nil
 }
 
 // Name returns "keyring".
@@ -241,16 +275,17 @@ func (k *Keyring) del(ctx context.Context, user string) (found bool, err error) 
 }
 
 // Load implements Store: two header reads, plus chunks for large values.
-func (k *Keyring) Load(profile string) (*Secrets, error) {
+// Both the access item and the other secrets must carry the binding.
+func (k *Keyring) Load(profile, binding string) (*Secrets, error) {
 	if err := config.ValidateName(profile); err != nil {
 		return nil, err
 	}
 	ctx := context.Background()
-	access, haveAccess, err := k.readValue(ctx, profile, fieldAccess)
+	accessBinding, access, haveAccess, err := k.readAccess(ctx, profile)
 	if err != nil {
 		return nil, err
 	}
-	rest, haveRest, err := k.readValue(ctx, profile, fieldRest)
+	rest, haveRest, err := k.readValue(ctx, k.items(profile), fieldRest)
 	if err != nil {
 		return nil, err
 	}
@@ -260,34 +295,57 @@ func (k *Keyring) Load(profile string) (*Secrets, error) {
 	s := &Secrets{}
 	if haveRest {
 		if s, err = parseSecrets([]byte(rest)); err != nil {
-			return nil, fmt.Errorf("keyring item %q: %w (run `webex login` again)", profile+"/"+fieldRest, err)
+			return nil, fmt.Errorf("keyring item %q: %w (run `webex login` again)", k.items(profile)+"/"+fieldRest, err)
+		}
+	}
+	for _, b := range []string{accessBinding, s.Binding} {
+		if err := checkBinding(profile, b, binding); err != nil {
+			return nil, err
 		}
 	}
 	s.AccessToken = access
 	return s, nil
 }
 
-// LoadAccessToken implements Store: one keyring read for any access token of
-// up to ChunkSize bytes.
-func (k *Keyring) LoadAccessToken(profile string) (string, error) {
+// readAccess reads the profile's access item: its binding and token, and
+// whether there is one.
+func (k *Keyring) readAccess(ctx context.Context, profile string) (binding, token string, ok bool, err error) {
+	v, ok, err := k.readValue(ctx, k.items(profile), fieldAccess)
+	if err != nil || !ok {
+		return "", "", ok, err
+	}
+	if binding, token, err = splitAccess(v); err != nil {
+		return "", "", false, fmt.Errorf("keyring item %q: %w (run `webex login` again)", k.items(profile)+"/"+fieldAccess, err)
+	}
+	return binding, token, true, nil
+}
+
+// LoadAccessToken implements Store: one keyring read for any access token
+// that fits one item with its binding (ChunkSize bytes for both, so about
+// 1900 bytes of token).
+func (k *Keyring) LoadAccessToken(profile, binding string) (string, error) {
 	if err := config.ValidateName(profile); err != nil {
 		return "", err
 	}
-	v, ok, err := k.readValue(context.Background(), profile, fieldAccess)
+	stored, v, ok, err := k.readAccess(context.Background(), profile)
 	if err != nil {
 		return "", err
 	}
 	if !ok || v == "" {
 		return "", fmt.Errorf("profile %q has no access token: %w", profile, ErrNotFound)
 	}
+	if err := checkBinding(profile, stored, binding); err != nil {
+		return "", err
+	}
 	return v, nil
 }
 
 // LoadAccessTokenVersion implements VersionedAccess: the access token from
 // the cache when one is cached under (profile, version), else
-// LoadAccessToken, whose result is then cached under that version. Errors
-// are LoadAccessToken's; the cache never causes one.
-func (k *Keyring) LoadAccessTokenVersion(profile, version string) (string, error) {
+// LoadAccessToken, whose result (with the binding checked) is then cached
+// under that version. Errors are LoadAccessToken's; the cache never causes
+// one.
+func (k *Keyring) LoadAccessTokenVersion(profile, binding, version string) (string, error) {
 	if err := config.ValidateName(profile); err != nil {
 		return "", err
 	}
@@ -298,7 +356,7 @@ func (k *Keyring) LoadAccessTokenVersion(profile, version string) (string, error
 			return v, nil
 		}
 	}
-	v, err := k.LoadAccessToken(profile)
+	v, err := k.LoadAccessToken(profile, binding)
 	if err != nil {
 		return "", err
 	}
@@ -308,7 +366,7 @@ func (k *Keyring) LoadAccessTokenVersion(profile, version string) (string, error
 	return v, nil
 }
 
-// clearCache drops every cached access token of the service; see Save and
+// clearCache drops every cached access token of the folder; see Save and
 // Delete.
 func (k *Keyring) clearCache() {
 	if k.cache != nil {
@@ -319,8 +377,8 @@ func (k *Keyring) clearCache() {
 // Save implements Store. The other secrets are written before the access
 // token, so a crash in between leaves the new refresh token next to the old
 // access token, never the reverse. Afterwards, whether it succeeded or not,
-// the access-token cache of the whole service is cleared (it is only a cache:
-// other profiles just read the keyring once more).
+// the access-token cache of the folder is cleared (it is only a cache: other
+// profiles of the folder just read the keyring once more).
 func (k *Keyring) Save(profile string, s *Secrets) error {
 	if err := config.ValidateName(profile); err != nil {
 		return err
@@ -336,25 +394,28 @@ func (k *Keyring) Save(profile string, s *Secrets) error {
 		return fmt.Errorf("encoding tokens of profile %q: %w", profile, err)
 	}
 	ctx := context.Background()
-	if err := k.writeValue(ctx, profile, fieldRest, string(restJSON)); err != nil {
+	if err := k.writeValue(ctx, k.items(profile), fieldRest, string(restJSON)); err != nil {
 		return err
 	}
-	return k.writeValue(ctx, profile, fieldAccess, s.AccessToken)
+	return k.writeValue(ctx, k.items(profile), fieldAccess, s.Binding+":"+s.AccessToken)
 }
 
 // Delete implements Store: every item of the profile goes, the access token
-// first; missing items are fine. Afterwards, whether it succeeded or not,
-// the access-token cache of the whole service is cleared, so a logout leaves
-// no cached token.
+// first, and then the items an older version kept for this profile name in
+// no folder's namespace (no version reads them any more); missing items are
+// fine. Afterwards, whether it succeeded or not, the access-token cache of
+// the folder is cleared, so a logout leaves no cached token.
 func (k *Keyring) Delete(profile string) error {
 	if err := config.ValidateName(profile); err != nil {
 		return err
 	}
 	defer k.clearCache()
 	ctx := context.Background()
-	for _, field := range []string{fieldAccess, fieldRest} {
-		if err := k.deleteValue(ctx, profile, field); err != nil {
-			return err
+	for _, items := range []string{k.items(profile), profile} {
+		for _, field := range []string{fieldAccess, fieldRest} {
+			if err := k.deleteValue(ctx, items, field); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -433,15 +494,17 @@ func shortHash(v string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-func headUser(profile, field string) string { return profile + "/" + field }
+// headUser and chunkUser name the items of a field; items is a profile's
+// prefix (Keyring.items).
+func headUser(items, field string) string { return items + "/" + field }
 
-func chunkUser(profile, field string, slot byte, i int) string {
-	return fmt.Sprintf("%s/%s.%c%d", profile, field, slot, i)
+func chunkUser(items, field string, slot byte, i int) string {
+	return fmt.Sprintf("%s/%s.%c%d", items, field, slot, i)
 }
 
 // readValue returns the value stored under field, and whether there is one.
-func (k *Keyring) readValue(ctx context.Context, profile, field string) (string, bool, error) {
-	user := headUser(profile, field)
+func (k *Keyring) readValue(ctx context.Context, items, field string) (string, bool, error) {
+	user := headUser(items, field)
 attempts:
 	for range readAttempts {
 		raw, err := k.get(ctx, user)
@@ -460,7 +523,7 @@ attempts:
 		}
 		var b strings.Builder
 		for i := range h.count {
-			c, err := k.get(ctx, chunkUser(profile, field, h.slot, i))
+			c, err := k.get(ctx, chunkUser(items, field, h.slot, i))
 			if isNotFound(err) {
 				continue attempts // a writer replaced the value meanwhile
 			}
@@ -479,8 +542,8 @@ attempts:
 // writeValue stores v under field: inline when it fits, else in chunks of
 // the slot the current header does not use, header last; then it removes
 // the chunks nobody points at any more.
-func (k *Keyring) writeValue(ctx context.Context, profile, field, v string) error {
-	user := headUser(profile, field)
+func (k *Keyring) writeValue(ctx context.Context, items, field, v string) error {
+	user := headUser(items, field)
 	old := header{inline: true}
 	oldRaw, err := k.get(ctx, user)
 	switch {
@@ -503,7 +566,7 @@ func (k *Keyring) writeValue(ctx context.Context, profile, field, v string) erro
 		if old.inline {
 			return nil // nothing chunked before: the usual two calls
 		}
-		return k.sweep(ctx, profile, field, 'a', 'b')
+		return k.sweep(ctx, items, field, 'a', 'b')
 	}
 
 	slot := byte('a')
@@ -512,10 +575,10 @@ func (k *Keyring) writeValue(ctx context.Context, profile, field, v string) erro
 	}
 	chunks := split(v, ChunkSize)
 	if len(chunks) > maxChunks {
-		return fmt.Errorf("saving tokens of profile %q: a secret of %d bytes is too large for the keyring", profile, len(v))
+		return fmt.Errorf("saving keyring items %q: a secret of %d bytes is too large for the keyring", items, len(v))
 	}
 	for i, c := range chunks {
-		if err := k.set(ctx, chunkUser(profile, field, slot, i), c); err != nil {
+		if err := k.set(ctx, chunkUser(items, field, slot, i), c); err != nil {
 			return err
 		}
 	}
@@ -527,24 +590,24 @@ func (k *Keyring) writeValue(ctx context.Context, profile, field, v string) erro
 	if slot == 'a' {
 		other = 'b'
 	}
-	if err := k.sweepFrom(ctx, profile, field, slot, len(chunks)); err != nil {
+	if err := k.sweepFrom(ctx, items, field, slot, len(chunks)); err != nil {
 		return err
 	}
-	return k.sweep(ctx, profile, field, other)
+	return k.sweep(ctx, items, field, other)
 }
 
 // deleteValue removes the header and every chunk of field.
-func (k *Keyring) deleteValue(ctx context.Context, profile, field string) error {
-	if _, err := k.del(ctx, headUser(profile, field)); err != nil {
+func (k *Keyring) deleteValue(ctx context.Context, items, field string) error {
+	if _, err := k.del(ctx, headUser(items, field)); err != nil {
 		return err
 	}
-	return k.sweep(ctx, profile, field, 'a', 'b')
+	return k.sweep(ctx, items, field, 'a', 'b')
 }
 
 // sweep deletes all chunks of the given slots.
-func (k *Keyring) sweep(ctx context.Context, profile, field string, slots ...byte) error {
+func (k *Keyring) sweep(ctx context.Context, items, field string, slots ...byte) error {
 	for _, s := range slots {
-		if err := k.sweepFrom(ctx, profile, field, s, 0); err != nil {
+		if err := k.sweepFrom(ctx, items, field, s, 0); err != nil {
 			return err
 		}
 	}
@@ -554,9 +617,9 @@ func (k *Keyring) sweep(ctx context.Context, profile, field string, slots ...byt
 // sweepFrom deletes chunks start, start+1, ... of slot until one is missing.
 // Chunks are always written from 0 upwards and deleted together, so the
 // first gap ends the set.
-func (k *Keyring) sweepFrom(ctx context.Context, profile, field string, slot byte, start int) error {
+func (k *Keyring) sweepFrom(ctx context.Context, items, field string, slot byte, start int) error {
 	for i := start; i < maxChunks; i++ {
-		found, err := k.del(ctx, chunkUser(profile, field, slot, i))
+		found, err := k.del(ctx, chunkUser(items, field, slot, i))
 		if err != nil {
 			return err
 		}

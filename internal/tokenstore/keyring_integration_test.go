@@ -26,8 +26,8 @@
 //     D-Bus activation starts gnome-keyring, which joins the running daemon;
 //     no sleep is needed.
 //
-// The test uses service "webex" (as the product does) with a random
-// profile name, and removes its items at the end.
+// The tests use service "webex" (as the product does) with random profile
+// names in a test folder, and remove their items at the end.
 package tokenstore
 
 import (
@@ -48,7 +48,7 @@ func requireRealKeyring(t *testing.T) *Keyring {
 	if os.Getenv("WEBEX_TEST_KEYRING") != "1" {
 		t.Skip("set WEBEX_TEST_KEYRING=1 to test against the real OS keyring")
 	}
-	k := NewKeyring(WithTimeout(10 * time.Second))
+	k := NewKeyring(testFolder, WithTimeout(10*time.Second))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := k.Probe(ctx); err != nil {
@@ -80,7 +80,7 @@ func TestKeyringIntegration(t *testing.T) {
 	if err := k.Save(profile, &want); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
-	got, err := k.Load(profile)
+	got, err := k.Load(profile, "")
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -88,13 +88,13 @@ func TestKeyringIntegration(t *testing.T) {
 		t.Fatalf("Load returned different secrets (lens %d/%d/%d/%d)",
 			len(got.AccessToken), len(got.RefreshToken), len(got.IDToken), len(got.ClientSecret))
 	}
-	if at, err := k.LoadAccessToken(profile); err != nil || at != want.AccessToken {
+	if at, err := k.LoadAccessToken(profile, ""); err != nil || at != want.AccessToken {
 		t.Fatalf("LoadAccessToken: %v", err)
 	}
 
 	// Every item of the profile fits Windows Credential Manager's limit.
 	items := 0
-	for _, user := range []string{profile + "/access", profile + "/rest"} {
+	for _, user := range []string{k.items(profile) + "/access", k.items(profile) + "/rest"} {
 		v, err := SystemBackend().Get(KeyringService, user)
 		if err != nil {
 			t.Fatalf("reading item %s: %v", user, err)
@@ -105,7 +105,7 @@ func TestKeyringIntegration(t *testing.T) {
 		}
 	}
 	for i := 0; ; i++ {
-		v, err := SystemBackend().Get(KeyringService, chunkUser(profile, fieldRest, 'a', i))
+		v, err := SystemBackend().Get(KeyringService, chunkUser(k.items(profile), fieldRest, 'a', i))
 		if err != nil {
 			if i < 3 {
 				t.Fatalf("chunk %d of the 6 KB ID token: %v", i, err)
@@ -117,7 +117,7 @@ func TestKeyringIntegration(t *testing.T) {
 			t.Errorf("chunk %d is %d bytes, over %d", i, len(v), windowsLimit)
 		}
 	}
-	if n := secretToolSizes(t, profile); n >= 0 && n != items {
+	if n := secretToolSizes(t, k.items(profile)); n >= 0 && n != items {
 		t.Errorf("secret-tool sees %d items of the profile, go-keyring %d", n, items)
 	}
 
@@ -126,11 +126,11 @@ func TestKeyringIntegration(t *testing.T) {
 	if err := k.Save(profile, &small); err != nil {
 		t.Fatalf("Save smaller: %v", err)
 	}
-	if got, err := k.Load(profile); err != nil || *got != small {
+	if got, err := k.Load(profile, ""); err != nil || *got != small {
 		t.Fatalf("Load after shrinking: %v", err)
 	}
 	for _, slot := range []byte{'a', 'b'} {
-		if _, err := SystemBackend().Get(KeyringService, chunkUser(profile, fieldRest, slot, 0)); !isNotFound(err) {
+		if _, err := SystemBackend().Get(KeyringService, chunkUser(k.items(profile), fieldRest, slot, 0)); !isNotFound(err) {
 			t.Errorf("chunk of slot %c survived shrinking: %v", slot, err)
 		}
 	}
@@ -138,18 +138,19 @@ func TestKeyringIntegration(t *testing.T) {
 	if err := k.Delete(profile); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	if _, err := k.Load(profile); !errors.Is(err, ErrNotFound) {
+	if _, err := k.Load(profile, ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Load after Delete = %v, want ErrNotFound", err)
 	}
-	if n := secretToolSizes(t, profile); n > 0 {
+	if n := secretToolSizes(t, k.items(profile)); n > 0 {
 		t.Errorf("secret-tool still sees %d items after Delete", n)
 	}
 }
 
 // secretToolSizes checks with `secret-tool search --all service webex` that
-// every secret of profile is at most windowsLimit bytes and returns how many
-// there are, or -1 when secret-tool is not installed.
-func secretToolSizes(t *testing.T, profile string) int {
+// every secret whose name starts with items (Keyring.items) is at most
+// windowsLimit bytes and returns how many there are, or -1 when secret-tool
+// is not installed.
+func secretToolSizes(t *testing.T, items string) int {
 	t.Helper()
 	if _, err := exec.LookPath("secret-tool"); err != nil {
 		t.Log("secret-tool not installed; item sizes checked through go-keyring only")
@@ -179,7 +180,7 @@ func secretToolSizes(t *testing.T, profile string) int {
 	// "Password for '<user>' on 'webex'".
 	n := 0
 	for _, block := range strings.Split(stdout.String(), "\n[") {
-		if !strings.Contains(block, "label = Password for '"+profile+"/") {
+		if !strings.Contains(block, "label = Password for '"+items+"/") {
 			continue
 		}
 		for _, line := range strings.Split(block, "\n") {
@@ -199,7 +200,7 @@ func secretToolSizes(t *testing.T, profile string) int {
 func TestKeyringIntegrationCache(t *testing.T) {
 	requireRealKeyring(t)
 	service := "webex-test-" + randomProfile(t)
-	k := NewKeyring(WithTimeout(10*time.Second), WithService(service))
+	k := NewKeyring(testFolder, WithTimeout(10*time.Second), WithService(service))
 	profile := randomProfile(t)
 	t.Cleanup(func() { _ = k.Delete(profile) })
 	if k.cache == nil {
@@ -210,7 +211,7 @@ func TestKeyringIntegrationCache(t *testing.T) {
 	}
 	ckey, _ := cacheKey(profile, "v1")
 	for range 2 {
-		if at, err := k.LoadAccessTokenVersion(profile, "v1"); err != nil || at != "AT-1" {
+		if at, err := k.LoadAccessTokenVersion(profile, "", "v1"); err != nil || at != "AT-1" {
 			t.Fatalf("LoadAccessTokenVersion: %v", err)
 		}
 	}
@@ -223,7 +224,7 @@ func TestKeyringIntegrationCache(t *testing.T) {
 	if _, ok := k.cache.get(ckey); ok {
 		t.Error("Save left the old token in the cache")
 	}
-	if at, err := k.LoadAccessTokenVersion(profile, "v1"); err != nil || at != "AT-2" {
+	if at, err := k.LoadAccessTokenVersion(profile, "", "v1"); err != nil || at != "AT-2" {
 		t.Fatalf("LoadAccessTokenVersion after Save: %v (new token: %t)", err, at == "AT-2")
 	}
 	if err := k.Delete(profile); err != nil {
@@ -232,7 +233,52 @@ func TestKeyringIntegrationCache(t *testing.T) {
 	if _, ok := k.cache.get(ckey); ok {
 		t.Error("Delete left a token in the cache")
 	}
-	if _, err := k.LoadAccessTokenVersion(profile, "v1"); !errors.Is(err, ErrNotFound) {
+	if _, err := k.LoadAccessTokenVersion(profile, "", "v1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("LoadAccessTokenVersion after Delete = %v, want ErrNotFound", err)
+	}
+}
+
+// TestKeyringIntegrationFolders: two config folders with a profile of the
+// same name keep their own secrets on the real Secret Service, and their own
+// access-token caches: a login and a logout in one folder neither serve nor
+// clear the other's token.
+func TestKeyringIntegrationFolders(t *testing.T) {
+	requireRealKeyring(t)
+	profile := randomProfile(t)
+	a := NewKeyring(t.TempDir(), WithTimeout(10*time.Second))
+	b := NewKeyring(t.TempDir(), WithTimeout(10*time.Second))
+	t.Cleanup(func() { _ = a.Delete(profile); _ = b.Delete(profile) })
+	if err := a.Save(profile, &Secrets{AccessToken: "AT-A", RefreshToken: "RT-A", ClientSecret: "CS-A", Binding: "bind"}); err != nil {
+		t.Fatalf("Save in folder A: %v", err)
+	}
+	if at, err := a.LoadAccessTokenVersion(profile, "bind", "v1"); err != nil || at != "AT-A" {
+		t.Fatalf("folder A's token: %v", err)
+	}
+	if _, err := b.LoadAccessTokenVersion(profile, "bind", "v1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("folder B sees a token before its login: %v", err)
+	}
+	if err := b.Save(profile, &Secrets{AccessToken: "AT-B", RefreshToken: "RT-B", ClientSecret: "CS-B", Binding: "bind"}); err != nil {
+		t.Fatalf("Save in folder B: %v", err)
+	}
+	if at, err := b.LoadAccessTokenVersion(profile, "bind", "v1"); err != nil || at != "AT-B" {
+		t.Fatalf("folder B's token: %v (folder A's: %t)", err, at == "AT-A")
+	}
+	if s, err := a.Load(profile, "bind"); err != nil || s.AccessToken != "AT-A" || s.RefreshToken != "RT-A" || s.ClientSecret != "CS-A" {
+		t.Fatalf("folder B's login changed folder A's secrets: %v", err)
+	}
+	if err := b.Delete(profile); err != nil {
+		t.Fatalf("Delete in folder B: %v", err)
+	}
+	if a.cache != nil {
+		ckey, _ := cacheKey(profile, "v1")
+		if v, ok := a.cache.get(ckey); !ok || v != "AT-A" {
+			t.Errorf("folder B's save or delete cleared folder A's cached token (hit=%t)", ok)
+		}
+	}
+	if s, err := a.Load(profile, "bind"); err != nil || s.AccessToken != "AT-A" {
+		t.Fatalf("folder B's logout deleted folder A's secrets: %v", err)
+	}
+	if _, err := b.Load(profile, "bind"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("folder B after its Delete: %v", err)
 	}
 }

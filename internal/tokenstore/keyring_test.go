@@ -15,13 +15,13 @@ import (
 
 func TestKeyringLayout(t *testing.T) {
 	fk := newFakeKeyring()
-	k := NewKeyring(WithBackend(fk))
+	k := NewKeyring(testFolder, WithBackend(fk))
 	id := strings.Repeat("j", 6*1024)
 
 	if err := k.Save("work", &Secrets{AccessToken: "at", RefreshToken: "rt", IDToken: id, ClientSecret: "cs"}); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"work/access", "work/rest", "work/rest.a0", "work/rest.a1", "work/rest.a2", "work/rest.a3"}
+	want := itemNames("work/access", "work/rest", "work/rest.a0", "work/rest.a1", "work/rest.a2", "work/rest.a3")
 	if got := fk.users(KeyringService); !reflect.DeepEqual(got, want) {
 		t.Fatalf("items = %v, want %v", got, want)
 	}
@@ -37,7 +37,7 @@ func TestKeyringLayout(t *testing.T) {
 	if err := k.Save("work", &Secrets{AccessToken: "at2", IDToken: id + "x"}); err != nil {
 		t.Fatal(err)
 	}
-	want = []string{"work/access", "work/rest", "work/rest.b0", "work/rest.b1", "work/rest.b2", "work/rest.b3"}
+	want = itemNames("work/access", "work/rest", "work/rest.b0", "work/rest.b1", "work/rest.b2", "work/rest.b3")
 	if got := fk.users(KeyringService); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after re-save, items = %v, want %v", got, want)
 	}
@@ -52,17 +52,17 @@ func TestKeyringLayout(t *testing.T) {
 	if err := k.Save("work", &Secrets{IDToken: strings.Repeat("k", 2500)}); err != nil {
 		t.Fatal(err)
 	}
-	want = []string{"work/access", "work/rest", "work/rest.a0", "work/rest.a1"}
+	want = itemNames("work/access", "work/rest", "work/rest.a0", "work/rest.a1")
 	if got := fk.users(KeyringService); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after shrinking, items = %v, want %v", got, want)
 	}
 	// Chunks a crashed writer left in the slot being written are swept.
-	fk.items[key(KeyringService, "work/rest.b2")] = "stale"
-	fk.items[key(KeyringService, "work/rest.b3")] = "stale"
+	fk.items[key(KeyringService, item("work/rest.b2"))] = "stale"
+	fk.items[key(KeyringService, item("work/rest.b3"))] = "stale"
 	if err := k.Save("work", &Secrets{IDToken: strings.Repeat("k", 2500)}); err != nil {
 		t.Fatal(err)
 	}
-	want = []string{"work/access", "work/rest", "work/rest.b0", "work/rest.b1"}
+	want = itemNames("work/access", "work/rest", "work/rest.b0", "work/rest.b1")
 	if got := fk.users(KeyringService); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after sweeping stale chunks, items = %v, want %v", got, want)
 	}
@@ -71,7 +71,7 @@ func TestKeyringLayout(t *testing.T) {
 	if err := k.Save("work", &Secrets{AccessToken: "at3", RefreshToken: "rt3"}); err != nil {
 		t.Fatal(err)
 	}
-	want = []string{"work/access", "work/rest"}
+	want = itemNames("work/access", "work/rest")
 	if got := fk.users(KeyringService); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after going inline, items = %v, want %v", got, want)
 	}
@@ -80,7 +80,7 @@ func TestKeyringLayout(t *testing.T) {
 	if err := k.Save("work", &Secrets{AccessToken: strings.Repeat("a", 5000), IDToken: id}); err != nil {
 		t.Fatal(err)
 	}
-	if at, err := k.LoadAccessToken("work"); err != nil || len(at) != 5000 {
+	if at, err := k.LoadAccessToken("work", ""); err != nil || len(at) != 5000 {
 		t.Fatalf("LoadAccessToken = len %d, %v", len(at), err)
 	}
 	if err := k.Delete("work"); err != nil {
@@ -93,12 +93,13 @@ func TestKeyringLayout(t *testing.T) {
 
 func TestKeyringHotPathIsOneRead(t *testing.T) {
 	fk := newFakeKeyring()
-	k := NewKeyring(WithBackend(fk))
-	if err := k.Save("p", &Secrets{AccessToken: strings.Repeat("t", ChunkSize), IDToken: strings.Repeat("i", 9000)}); err != nil {
+	k := NewKeyring(testFolder, WithBackend(fk))
+	binding := strings.Repeat("b", 64)
+	if err := k.Save("p", &Secrets{AccessToken: strings.Repeat("t", ChunkSize-len(binding)-1), IDToken: strings.Repeat("i", 9000), Binding: binding}); err != nil {
 		t.Fatal(err)
 	}
 	fk.resetCounts()
-	if _, err := k.LoadAccessToken("p"); err != nil {
+	if _, err := k.LoadAccessToken("p", binding); err != nil {
 		t.Fatal(err)
 	}
 	if got := fk.counts(); got != "get=1 set=0 del=0" {
@@ -119,7 +120,7 @@ func TestKeyringHotPathIsOneRead(t *testing.T) {
 
 func TestKeyringServiceOption(t *testing.T) {
 	fk := newFakeKeyring()
-	k := NewKeyring(WithBackend(fk), WithService("webex-test"))
+	k := NewKeyring(testFolder, WithBackend(fk), WithService("webex-test"))
 	if err := k.Save("p", &Secrets{AccessToken: "a"}); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func TestKeyringServiceOption(t *testing.T) {
 // value, old or new, never a mix.
 func TestKeyringTornReadRetries(t *testing.T) {
 	fk := newFakeKeyring()
-	k := NewKeyring(WithBackend(fk))
+	k := NewKeyring(testFolder, WithBackend(fk))
 	oldID, newID := strings.Repeat("o", 5000), strings.Repeat("n", 5000)
 	if err := k.Save("p", &Secrets{AccessToken: "a", IDToken: oldID}); err != nil {
 		t.Fatal(err)
@@ -141,14 +142,14 @@ func TestKeyringTornReadRetries(t *testing.T) {
 	fk.beforeG = func(user string) {
 		// Between reading chunk 0 and chunk 1, another process saves twice,
 		// so the slot the reader follows is rewritten under it.
-		if user == "p/rest.a1" && writes == 0 {
+		if user == item("p/rest.a1") && writes == 0 {
 			writes++
-			w := NewKeyring(WithBackend(&unhooked{fk}))
+			w := NewKeyring(testFolder, WithBackend(&unhooked{fk}))
 			_ = w.Save("p", &Secrets{AccessToken: "a", IDToken: newID})
 			_ = w.Save("p", &Secrets{AccessToken: "a", IDToken: newID + "2"})
 		}
 	}
-	s, err := k.Load("p")
+	s, err := k.Load("p", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,16 +184,16 @@ func TestKeyringCorruptItems(t *testing.T) {
 		{"bad slot", map[string]string{"p/access": "v1#c:1:0123456789abcdef"}},
 		{"missing chunk", map[string]string{"p/access": "v1#a:2:0123456789abcdef", "p/access.a0": "x"}},
 		{"hash mismatch", map[string]string{"p/access": "v1#a:1:0123456789abcdef", "p/access.a0": "x"}},
-		{"rest not JSON", map[string]string{"p/access": "v1=at", "p/rest": "v1=RT-SECRET"}},
+		{"rest not JSON", map[string]string{"p/access": "v1=:at", "p/rest": "v1=RT-SECRET"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fk := newFakeKeyring()
 			for u, v := range tt.items {
-				fk.items[key(KeyringService, u)] = v
+				fk.items[key(KeyringService, item(u))] = v
 			}
-			k := NewKeyring(WithBackend(fk))
-			_, err := k.Load("p")
+			k := NewKeyring(testFolder, WithBackend(fk))
+			_, err := k.Load("p", "")
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("Load = %v, want ErrCorrupt", err)
 			}
@@ -203,7 +204,7 @@ func TestKeyringCorruptItems(t *testing.T) {
 			if err := k.Save("p", &Secrets{AccessToken: "new"}); err != nil {
 				t.Fatal(err)
 			}
-			if at, err := k.LoadAccessToken("p"); err != nil || at != "new" {
+			if at, err := k.LoadAccessToken("p", ""); err != nil || at != "new" {
 				t.Fatalf("after Save: %q, %v", at, err)
 			}
 			if err := k.Delete("p"); err != nil {
@@ -219,11 +220,11 @@ func TestKeyringCorruptItems(t *testing.T) {
 func TestKeyringTimeout(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) }) // let the abandoned goroutines end
-	k := NewKeyring(WithBackend(hungKeyring{release}), WithTimeout(50*time.Millisecond))
+	k := NewKeyring(testFolder, WithBackend(hungKeyring{release}), WithTimeout(50*time.Millisecond))
 
 	calls := map[string]func() error{
-		"Load":            func() error { _, err := k.Load("p"); return err },
-		"LoadAccessToken": func() error { _, err := k.LoadAccessToken("p"); return err },
+		"Load":            func() error { _, err := k.Load("p", ""); return err },
+		"LoadAccessToken": func() error { _, err := k.LoadAccessToken("p", ""); return err },
 		"Save":            func() error { return k.Save("p", &Secrets{AccessToken: "a"}) },
 		"Delete":          func() error { return k.Delete("p") },
 		"Probe":           func() error { return k.Probe(context.Background()) },
@@ -248,7 +249,7 @@ func TestKeyringBackendFailure(t *testing.T) {
 	cause := errors.New("The name org.freedesktop.secrets was not provided by any .service files")
 	fk := newFakeKeyring()
 	fk.failAll = cause
-	k := NewKeyring(WithBackend(fk))
+	k := NewKeyring(testFolder, WithBackend(fk))
 	for name, err := range map[string]error{
 		"Save":  k.Save("p", &Secrets{AccessToken: "AT-SECRET"}),
 		"Probe": k.Probe(context.Background()),
@@ -266,7 +267,7 @@ func TestKeyringBackendFailure(t *testing.T) {
 
 func TestProbe(t *testing.T) {
 	fk := newFakeKeyring()
-	if err := NewKeyring(WithBackend(fk)).Probe(context.Background()); err != nil {
+	if err := NewKeyring(testFolder, WithBackend(fk)).Probe(context.Background()); err != nil {
 		t.Fatalf("Probe on a working keyring = %v", err)
 	}
 	if got := fk.users(KeyringService); len(got) != 0 {
@@ -278,13 +279,13 @@ func TestProbe(t *testing.T) {
 	defer close(release)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := NewKeyring(WithBackend(hungKeyring{release}), WithTimeout(time.Hour)).Probe(ctx)
+	err := NewKeyring(testFolder, WithBackend(hungKeyring{release}), WithTimeout(time.Hour)).Probe(ctx)
 	if !errors.Is(err, ErrKeyringUnavailable) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("Probe with cancelled ctx = %v", err)
 	}
 
 	// A keyring that loses what it was given is unusable.
-	err = NewKeyring(WithBackend(forgetful{})).Probe(context.Background())
+	err = NewKeyring(testFolder, WithBackend(forgetful{})).Probe(context.Background())
 	if !errors.Is(err, ErrKeyringUnavailable) || !strings.Contains(err.Error(), "--storage file") {
 		t.Fatalf("Probe on a forgetful keyring = %v", err)
 	}
@@ -294,7 +295,7 @@ func TestProbe(t *testing.T) {
 // deletes the other's item.
 func TestProbesOverlap(t *testing.T) {
 	fk := newFakeKeyring()
-	k := NewKeyring(WithBackend(fk))
+	k := NewKeyring(testFolder, WithBackend(fk))
 	var nested error
 	var started atomic.Bool
 	fk.beforeG = func(user string) {
@@ -342,6 +343,66 @@ func TestSplit(t *testing.T) {
 			if len(c) > tt.size || !utf8.ValidString(c) {
 				t.Errorf("split(%q, %d): bad chunk %q", tt.in, tt.size, c)
 			}
+		}
+	}
+}
+
+// Two config folders on one keyring never read, overwrite or delete each
+// other's items, and neither reads the items that versions before the
+// folder namespace kept for every folder alike; Delete removes those.
+func TestKeyringFoldersAreSeparate(t *testing.T) {
+	fk := newFakeKeyring()
+	a := NewKeyring("/home/u/.config/webex", WithBackend(fk))
+	b := NewKeyring("/tmp/throwaway", WithBackend(fk))
+	if err := a.Save("default", &Secrets{AccessToken: "AT-A", RefreshToken: "RT-A", ClientSecret: "CS-A", Binding: "bind"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Load("default", "bind"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("folder B reads folder A's secrets: %v", err)
+	}
+	if err := b.Save("default", &Secrets{AccessToken: "AT-B", RefreshToken: "RT-B", ClientSecret: "CS-B", Binding: "bind"}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := a.Load("default", "bind"); err != nil || s.AccessToken != "AT-A" || s.RefreshToken != "RT-A" || s.ClientSecret != "CS-A" {
+		t.Fatalf("folder B's login changed folder A's secrets: %v", err)
+	}
+	if err := b.Delete("default"); err != nil {
+		t.Fatal(err)
+	}
+	if at, err := a.LoadAccessToken("default", "bind"); err != nil || at != "AT-A" {
+		t.Fatalf("folder B's logout deleted folder A's token: %v", err)
+	}
+
+	// Items of the old layout (no namespace, the access token alone).
+	fk.items[key(KeyringService, "default/access")] = "v1=AT-OLD"
+	fk.items[key(KeyringService, "default/rest")] = `v1={"refresh_token":"RT-OLD"}`
+	if _, err := b.Load("default", ""); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Load read the old shared items: %v", err)
+	}
+	if _, err := b.LoadAccessToken("default", ""); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("LoadAccessToken read the old shared items: %v", err)
+	}
+	if err := b.Delete("default"); err != nil {
+		t.Fatal(err)
+	}
+	if got := fk.users(KeyringService); !reflect.DeepEqual(got, []string{a.items("default") + "/access", a.items("default") + "/rest"}) {
+		t.Fatalf("after Delete in folder B, items = %v, want folder A's only", got)
+	}
+}
+
+// A Save cut short between its two items leaves the other secrets of the new
+// login next to the access token of the old one: Load refuses the mix to
+// callers of either login.
+func TestKeyringTornSaveIsAnotherLogin(t *testing.T) {
+	fk := newFakeKeyring()
+	k := NewKeyring(testFolder, WithBackend(fk))
+	if err := k.Save("p", &Secrets{AccessToken: "AT-OLD", RefreshToken: "RT-OLD", Binding: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	fk.items[key(KeyringService, item("p/rest"))] = `v1={"refresh_token":"RT-NEW","binding":"new"}`
+	for _, want := range []string{"old", "new"} {
+		if _, err := k.Load("p", want); !errors.Is(err, ErrOtherLogin) {
+			t.Errorf("Load(p, %s) = %v, want ErrOtherLogin", want, err)
 		}
 	}
 }

@@ -21,7 +21,7 @@ func NewMemory() *Memory { return &Memory{} }
 func (*Memory) Name() string { return "memory" }
 
 // Load implements Store.
-func (m *Memory) Load(profile string) (*Secrets, error) {
+func (m *Memory) Load(profile, binding string) (*Secrets, error) {
 	if err := config.ValidateName(profile); err != nil {
 		return nil, err
 	}
@@ -31,12 +31,15 @@ func (m *Memory) Load(profile string) (*Secrets, error) {
 	if !ok {
 		return nil, fmt.Errorf("profile %q: %w", profile, ErrNotFound)
 	}
+	if err := checkBinding(profile, s.Binding, binding); err != nil {
+		return nil, err
+	}
 	return &s, nil
 }
 
 // LoadAccessToken implements Store.
-func (m *Memory) LoadAccessToken(profile string) (string, error) {
-	return accessToken(m, profile)
+func (m *Memory) LoadAccessToken(profile, binding string) (string, error) {
+	return accessToken(m, profile, binding)
 }
 
 // Save implements Store.

@@ -10,10 +10,10 @@ import (
 // storeContract checks the behaviour every Store must share.
 func storeContract(t *testing.T, s Store) {
 	t.Helper()
-	if _, err := s.Load("nobody"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Load("nobody", ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Load(nobody) = %v, want ErrNotFound", err)
 	}
-	if _, err := s.LoadAccessToken("nobody"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.LoadAccessToken("nobody", ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("LoadAccessToken(nobody) = %v, want ErrNotFound", err)
 	}
 	if err := s.Delete("nobody"); err != nil {
@@ -23,7 +23,7 @@ func storeContract(t *testing.T, s Store) {
 		if err := s.Save(bad, &Secrets{AccessToken: "x"}); err == nil {
 			t.Errorf("Save(%q) accepted a bad profile name", bad)
 		}
-		if _, err := s.Load(bad); err == nil || errors.Is(err, ErrNotFound) {
+		if _, err := s.Load(bad, ""); err == nil || errors.Is(err, ErrNotFound) {
 			t.Errorf("Load(%q) = %v, want a name error", bad, err)
 		}
 	}
@@ -48,7 +48,7 @@ func storeContract(t *testing.T, s Store) {
 		if err := s.Save("work", &want); err != nil {
 			t.Fatalf("case %d: Save: %v", i, err)
 		}
-		got, err := s.Load("work")
+		got, err := s.Load("work", want.Binding)
 		if err != nil {
 			t.Fatalf("case %d: Load: %v", i, err)
 		}
@@ -57,7 +57,7 @@ func storeContract(t *testing.T, s Store) {
 				len(got.AccessToken), len(got.RefreshToken), len(got.IDToken), len(got.ClientSecret),
 				len(want.AccessToken), len(want.RefreshToken), len(want.IDToken), len(want.ClientSecret))
 		}
-		at, err := s.LoadAccessToken("work")
+		at, err := s.LoadAccessToken("work", want.Binding)
 		if want.AccessToken == "" {
 			if !errors.Is(err, ErrNotFound) {
 				t.Fatalf("case %d: LoadAccessToken with none stored = %v, want ErrNotFound", i, err)
@@ -67,6 +67,23 @@ func storeContract(t *testing.T, s Store) {
 		}
 	}
 
+	// Every read checks the binding: secrets saved for one login are refused
+	// to a caller that expects another, or names none.
+	if err := s.Save("work", &Secrets{AccessToken: "at-b", RefreshToken: "rt-b", Binding: "b1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range []string{"b2", ""} {
+		if sec, err := s.Load("work", other); !errors.Is(err, ErrOtherLogin) || sec != nil {
+			t.Fatalf("Load with binding %q = %v, want ErrOtherLogin", other, err)
+		}
+		if at, err := s.LoadAccessToken("work", other); !errors.Is(err, ErrOtherLogin) || at != "" {
+			t.Fatalf("LoadAccessToken with binding %q = %v, want ErrOtherLogin", other, err)
+		}
+	}
+	if at, err := s.LoadAccessToken("work", "b1"); err != nil || at != "at-b" {
+		t.Fatalf("LoadAccessToken with the stored binding = %v", err)
+	}
+
 	// Profiles are independent.
 	if err := s.Save("other", &Secrets{AccessToken: "other-at"}); err != nil {
 		t.Fatal(err)
@@ -74,10 +91,10 @@ func storeContract(t *testing.T, s Store) {
 	if err := s.Delete("work"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Load("work"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Load("work", ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Load after Delete = %v, want ErrNotFound", err)
 	}
-	if at, err := s.LoadAccessToken("other"); err != nil || at != "other-at" {
+	if at, err := s.LoadAccessToken("other", ""); err != nil || at != "other-at" {
 		t.Fatalf("other profile damaged: %q, %v", at, err)
 	}
 	if err := s.Delete("work"); err != nil {
@@ -85,9 +102,11 @@ func storeContract(t *testing.T, s Store) {
 	}
 }
 
-func TestMemoryContract(t *testing.T)  { storeContract(t, NewMemory()) }
-func TestFileContract(t *testing.T)    { storeContract(t, NewFile(t.TempDir())) }
-func TestKeyringContract(t *testing.T) { storeContract(t, NewKeyring(WithBackend(newFakeKeyring()))) }
+func TestMemoryContract(t *testing.T) { storeContract(t, NewMemory()) }
+func TestFileContract(t *testing.T)   { storeContract(t, NewFile(t.TempDir())) }
+func TestKeyringContract(t *testing.T) {
+	storeContract(t, NewKeyring(testFolder, WithBackend(newFakeKeyring())))
+}
 
 func TestMemoryCopies(t *testing.T) {
 	m := &Memory{}
@@ -96,9 +115,9 @@ func TestMemoryCopies(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.AccessToken = "changed"
-	got, _ := m.Load("p")
+	got, _ := m.Load("p", "")
 	got.RefreshToken = "x"
-	again, _ := m.Load("p")
+	again, _ := m.Load("p", "")
 	if again.AccessToken != "a" || again.RefreshToken != "" {
 		t.Fatalf("Memory aliases its contents: %+v", *again)
 	}
@@ -122,7 +141,8 @@ func TestNew(t *testing.T) {
 		kind, dir, name string
 		ok              bool
 	}{
-		{"keyring", "", "keyring", true},
+		{"keyring", dir, "keyring", true},
+		{"keyring", "", "", false},
 		{"file", dir, "file", true},
 		{"file", "", "", false},
 		{"memory", dir, "", false},

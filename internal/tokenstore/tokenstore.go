@@ -19,15 +19,17 @@
 // refresh token, ID token or client secret) in the kernel key retention
 // service (keyrings(7)), read through [VersionedAccess]:
 //
-//   - Where: a keyring "webex:<service>" linked into the user keyring (@u),
-//     holding "user" keys named "access:<profile>:<version>", where version
+//   - Where: a keyring "webex:<service>:<folder>" linked into the user
+//     keyring (@u), where folder is the config folder's namespace (see
+//     [NewKeyring]), holding "user" keys named "access:<profile>:<version>", where version
 //     is what the caller derives from the profile settings (package session
 //     hashes the token's issue time, expiry and binding). `keyctl show @u`
 //     lists them.
 //   - For how long: each key has a kernel timeout of 10 minutes from when it
 //     was cached (hits do not extend it), after which the kernel drops it.
-//     Every Save and Delete of any profile clears and removes the whole
-//     keyring, so a login, a refresh and a logout leave no old token behind;
+//     Every Save and Delete of any profile of the folder clears and removes
+//     the folder's keyring (never another folder's), so a login, a refresh
+//     and a logout leave no old token behind;
 //     a refresh also changes the version, so the old entry is never read
 //     again even before it is cleared. Tokens over 4 KiB are not cached.
 //   - Who can read it: the possessor and any process running under the same
@@ -54,6 +56,7 @@ package tokenstore
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/webex-cli/webex/internal/config"
 )
@@ -72,6 +75,9 @@ var (
 	// ErrCorrupt is returned (wrapped) when stored secrets cannot be read
 	// back: a damaged token file or an inconsistent set of keyring items.
 	ErrCorrupt = errors.New("stored tokens are corrupt")
+	// ErrOtherLogin is returned (wrapped) by a read whose caller expects
+	// the secrets of another login (another binding) than the stored ones.
+	ErrOtherLogin = errors.New("the stored tokens belong to another login")
 	// ErrKeyringUnavailable is wrapped by every error that means the OS
 	// keyring cannot be used: no Secret Service, a locked collection nobody
 	// unlocks, or a keyring that does not answer in time.
@@ -88,9 +94,10 @@ type Secrets struct {
 	ClientSecret string `json:"client_secret,omitempty"`
 	// Binding is config.Profile.Binding() of the profile the secrets were
 	// issued for (provider, issuer, base URL, client id), set by whoever
-	// saves them. It is not a secret; it lets a refresh notice secrets that
-	// belong to other profile settings and refuse to send them anywhere.
-	// Empty in stores written before it existed.
+	// saves them. It is not a secret. Every read names the binding its
+	// caller expects, and secrets of another binding are refused (see
+	// [Store]), so they are never used or sent with other settings. Empty in
+	// token files written before it existed, which every read accepts.
 	Binding string `json:"binding,omitempty"`
 }
 
@@ -112,16 +119,22 @@ func (s Secrets) GoString() string { return s.String() }
 // Store keeps the secrets of each profile. Profile names must pass
 // config.ValidateName. Implementations are safe for concurrent use within a
 // process; across processes, writers take [Lock] first.
+//
+// Every read takes binding, the config.Profile.Binding() of the login the
+// caller is about to use the secrets for, and fails with an error wrapping
+// ErrOtherLogin when the stored secrets were saved with another (an empty
+// stored binding, from a token file older than bindings, passes). So no
+// caller can read secrets without saying whose it expects.
 type Store interface {
 	// Name is the storage kind: "keyring", "file" or "memory".
 	Name() string
 	// Load returns every secret of profile, or an error wrapping
 	// ErrNotFound when nothing is stored.
-	Load(profile string) (*Secrets, error)
+	Load(profile, binding string) (*Secrets, error)
 	// LoadAccessToken returns the access token alone. It is the hot path of
 	// `webex token`: one read of one small item (file or keyring entry).
 	// No access token gives an error wrapping ErrNotFound.
-	LoadAccessToken(profile string) (string, error)
+	LoadAccessToken(profile, binding string) (string, error)
 	// Save replaces all secrets of profile with s.
 	Save(profile string, s *Secrets) error
 	// Delete removes all secrets of profile; nothing stored is not an error.
@@ -140,14 +153,24 @@ type Store interface {
 // the cache cannot use makes the call behave like LoadAccessToken.
 type VersionedAccess interface {
 	// LoadAccessTokenVersion is LoadAccessToken, served from the cache when
-	// a token is cached under (profile, version).
-	LoadAccessTokenVersion(profile, version string) (string, error)
+	// a token is cached under (profile, version). Only a token that passed
+	// the binding check is cached, and version must change with binding.
+	LoadAccessTokenVersion(profile, binding, version string) (string, error)
+}
+
+// checkBinding is the one check of every read: secrets stored with binding
+// stored may be used by a caller that expects want.
+func checkBinding(profile, stored, want string) error {
+	if stored != "" && stored != want {
+		return fmt.Errorf("profile %q: %w", profile, ErrOtherLogin)
+	}
+	return nil
 }
 
 // accessToken is LoadAccessToken for the stores that keep all secrets of a
 // profile in one item (File, Memory): one Load, then the access token alone.
-func accessToken(st Store, profile string) (string, error) {
-	s, err := st.Load(profile)
+func accessToken(st Store, profile, binding string) (string, error) {
+	s, err := st.Load(profile, binding)
 	if err != nil {
 		return "", err
 	}
@@ -157,16 +180,21 @@ func accessToken(st Store, profile string) (string, error) {
 	return s.AccessToken, nil
 }
 
-// New returns the store of the given kind: KindKeyring (opts configure it)
-// or KindFile (under configDir/tokens; opts are ignored).
+// New returns the store of the given kind for the config folder configDir:
+// KindKeyring (its items are namespaced by the folder's absolute path; opts
+// configure it) or KindFile (under configDir/tokens; opts are ignored).
 func New(kind, configDir string, opts ...KeyringOption) (Store, error) {
+	if configDir == "" {
+		return nil, errors.New("the token store needs a config directory")
+	}
 	switch kind {
 	case KindKeyring:
-		return NewKeyring(opts...), nil
-	case KindFile:
-		if configDir == "" {
-			return nil, errors.New("file storage needs a config directory")
+		abs, err := filepath.Abs(configDir)
+		if err != nil {
+			return nil, fmt.Errorf("finding the config directory: %w", err)
 		}
+		return NewKeyring(abs, opts...), nil
+	case KindFile:
 		return NewFile(configDir), nil
 	default:
 		return nil, fmt.Errorf("unknown storage %q: use %q or %q", kind, KindKeyring, KindFile)
