@@ -49,6 +49,8 @@ type Stats struct {
 	DeviceDenials           int // device codes denied
 	UserInfoRequests        int // successful GET /v1/userinfo
 	PeopleMeRequests        int // successful GET /v1/people/me
+	APIRequests             int // requests to the REST API (people, rooms, messages, people/me)
+	APIRateLimited          int // REST requests answered 429 (every RateLimitEvery-th)
 }
 
 // Server is a Login-with-Webex emulator. Create it with New; serve it with Start or mount
@@ -75,6 +77,7 @@ type Server struct {
 	// wrongCodes counts, per client address, the user codes entered on the device page that
 	// match no device code.
 	wrongCodes map[string]*attempts
+	api        restState
 	stats      Stats
 	lastPrune  time.Time
 	inserts    int
