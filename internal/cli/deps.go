@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,6 +26,8 @@ type deps struct {
 	io     *iostreams.IOStreams
 	getenv func(string) string
 	now    func() time.Time
+	// sleep waits d or until ctx ends (the real clock; tests replace it).
+	sleep func(ctx context.Context, d time.Duration) error
 
 	// openBrowser opens url for the person signing in.
 	openBrowser func(url string) error
@@ -103,10 +106,23 @@ func newDeps(ios *iostreams.IOStreams) *deps {
 		io:     ios,
 		getenv: os.Getenv,
 		now:    time.Now,
+		sleep:  sleepCtx,
 	}
 	d.openBrowser = d.systemBrowser
 	d.openStore = func(kind, dir string) (tokenstore.Store, error) { return tokenstore.New(kind, dir) }
 	return d
+}
+
+// sleepCtx waits d, or returns ctx.Err() when ctx ends first.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // http returns the shared HTTP client, tracing to stderr when --debug or WEBEX_DEBUG is on.

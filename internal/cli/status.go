@@ -80,6 +80,7 @@ func runStatus(d *deps, asJSON bool) error {
 				"subject":             p.Subject,
 				"email":               p.Email,
 				"name":                p.DisplayName,
+				"user_type":           p.UserType,
 				"scopes":              nonNil(p.Scopes),
 				"granted_scopes":      nonNil(p.GrantedScopes),
 				"flow":                p.Flow,
@@ -120,6 +121,9 @@ func runStatus(d *deps, asJSON bool) error {
 			name = "* " + p.Name
 		}
 		user := cmp.Or(p.Email, p.DisplayName, p.Subject, "-")
+		if p.UserType == "bot" {
+			user += " (bot)"
+		}
 		scopes := p.GrantedScopes
 		if len(scopes) == 0 {
 			scopes = p.Scopes
