@@ -106,7 +106,7 @@ func runStatus(d *deps, asJSON bool) error {
 
 	w := d.io.Out
 	if envToken {
-		fmt.Fprintln(d.io.ErrOut, "Note: WEBEX_ACCESS_TOKEN is set, so `webex token`, `userinfo` and `exec` use it instead of any profile below.")
+		fmt.Fprintln(d.io.ErrOut, "Note: WEBEX_ACCESS_TOKEN is set, so `webex token`, `userinfo`, `exec` and `api` use it instead of any profile below.")
 	}
 	if len(ps) == 0 && listErr == nil {
 		fmt.Fprintln(d.io.ErrOut, "No profiles. Run `webex login` to sign in.")
