@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/flow/device"
 	"github.com/webex-cli/webex/internal/httpx"
 	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/tokenstore"
@@ -106,23 +107,11 @@ func newDeps(ios *iostreams.IOStreams) *deps {
 		io:     ios,
 		getenv: os.Getenv,
 		now:    time.Now,
-		sleep:  sleepCtx,
+		sleep:  device.NowClock(nil).Sleep,
 	}
 	d.openBrowser = d.systemBrowser
 	d.openStore = func(kind, dir string) (tokenstore.Store, error) { return tokenstore.New(kind, dir) }
 	return d
-}
-
-// sleepCtx waits d, or returns ctx.Err() when ctx ends first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // http returns the shared HTTP client, tracing to stderr when --debug or WEBEX_DEBUG is on.

@@ -42,11 +42,10 @@ const (
 	MaxBody = 64 << 20
 )
 
-// Client sends requests. The zero value is not usable: HTTP is required.
+// Client sends requests. The zero value is not usable: HTTP and Sleep are required.
 type Client struct {
 	HTTP *http.Client
-	// Sleep waits between attempts; it must return ctx.Err() when ctx ends first. Nil sleeps
-	// on the real clock.
+	// Sleep waits between attempts; it must return ctx.Err() when ctx ends first.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock for Retry-After dates; nil means time.Now.
 	Now func() time.Time
@@ -122,7 +121,7 @@ func (c *Client) Do(ctx context.Context, req *Request, token string) (*Response,
 		if c.OnWait != nil {
 			c.OnWait(resp.Status, wait)
 		}
-		if err := c.sleep(ctx, wait); err != nil {
+		if err := c.Sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 	}
@@ -169,20 +168,6 @@ func (c *Client) now() time.Time {
 		return c.Now()
 	}
 	return time.Now()
-}
-
-func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	if c.Sleep != nil {
-		return c.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // ErrOtherOrigin is wrapped by errors about a URL on another scheme, host or port than the
