@@ -15,7 +15,7 @@ import (
 // repository.
 var contract = map[string][]string{
 	"":                      {"profile", "debug"},
-	"login":                 {"provider", "issuer", "base-url", "client-id", "client-secret-file", "flow", "browser", "device", "redirect-uri", "no-browser", "qr", "login-hint", "prompt", "scopes", "timeout", "storage", "json"},
+	"login":                 {"provider", "issuer", "base-url", "client-id", "client-secret-file", "flow", "browser", "device", "redirect-uri", "no-browser", "qr", "login-hint", "prompt", "scopes", "timeout", "storage", "json", "with-token"},
 	"token":                 {"min-ttl", "id-token", "json"},
 	"refresh":               {"json"},
 	"userinfo":              {"json"},
@@ -25,6 +25,7 @@ var contract = map[string][]string{
 	"logout":                {"all"},
 	"switch":                nil,
 	"exec":                  {"min-ttl"},
+	"api":                   {"method", "raw-field", "field", "input", "header", "query", "paginate", "slurp", "jq", "include"},
 	"emulator":              {"addr", "client-id", "client-secret", "redirect-uri", "user", "approve", "access-ttl", "refresh-ttl", "id-token-ttl", "device-ttl", "device-interval", "slow-down-every", "rate-limit-every"},
 	"completion bash":       nil,
 	"completion zsh":        nil,

@@ -249,13 +249,18 @@ func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {
 	}
 }
 
-// prettyJSON indents raw JSON and, with colour, paints keys, strings and numbers.
-func prettyJSON(raw []byte, on bool) string {
+// prettyJSON indents raw JSON by two more spaces and, with colour, paints keys, strings and
+// numbers.
+func prettyJSON(raw []byte, on bool) string { return indentJSON(raw, "  ", on) }
+
+// indentJSON indents raw JSON with every line starting with prefix and, with colour, paints
+// keys, strings and numbers. Characters a terminal would act on are escaped.
+func indentJSON(raw []byte, prefix string, on bool) string {
 	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "  ", "  "); err != nil {
-		return "  " + string(raw)
+	if err := json.Indent(&buf, raw, prefix, "  "); err != nil {
+		return prefix + safe(string(raw))
 	}
-	s := safeJSON("  " + buf.String())
+	s := safeJSON(prefix + buf.String())
 	if !on {
 		return s
 	}

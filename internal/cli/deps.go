@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/flow/device"
 	"github.com/webex-cli/webex/internal/httpx"
 	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/tokenstore"
@@ -25,6 +27,8 @@ type deps struct {
 	io     *iostreams.IOStreams
 	getenv func(string) string
 	now    func() time.Time
+	// sleep waits d or until ctx ends (the real clock; tests replace it).
+	sleep func(ctx context.Context, d time.Duration) error
 
 	// openBrowser opens url for the person signing in.
 	openBrowser func(url string) error
@@ -103,6 +107,7 @@ func newDeps(ios *iostreams.IOStreams) *deps {
 		io:     ios,
 		getenv: os.Getenv,
 		now:    time.Now,
+		sleep:  device.NowClock(nil).Sleep,
 	}
 	d.openBrowser = d.systemBrowser
 	d.openStore = func(kind, dir string) (tokenstore.Store, error) { return tokenstore.New(kind, dir) }

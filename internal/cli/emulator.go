@@ -75,7 +75,7 @@ WEBEX_BASE_URL.`,
 	f.DurationVar(&o.DeviceTTL, "device-ttl", 300*time.Second, "device code lifetime")
 	f.DurationVar(&o.DeviceInterval, "device-interval", 2*time.Second, "device poll interval")
 	f.IntVar(&o.SlowDownEvery, "slow-down-every", 0, "answer every Nth device poll with slow_down (0: never)")
-	f.IntVar(&o.RateLimitEvery, "rate-limit-every", 0, "answer every Nth device poll with 429 and Retry-After (0: never)")
+	f.IntVar(&o.RateLimitEvery, "rate-limit-every", 0, "answer every Nth device poll, and every Nth REST API request, with 429 and Retry-After (0: never)")
 	f.IntVar(&o.StaleJWKS, "stale-jwks", 0, "answer the first N key set requests without the signing key, as during a key rotation")
 	_ = cmd.RegisterFlagCompletionFunc("approve", fixedCompletion("manual", "auto"))
 	return cmd

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,10 +31,11 @@ func usageErrorf(format string, a ...any) error {
 type loginRequiredError struct {
 	profile string
 	reason  string
+	login   string // the login command to suggest; "" is `webex login`
 }
 
 func (e *loginRequiredError) Error() string {
-	cmd := "webex login"
+	cmd := cmp.Or(e.login, "webex login")
 	if e.profile != "" && e.profile != "default" {
 		cmd += " --profile " + e.profile
 	}

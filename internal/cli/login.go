@@ -44,6 +44,7 @@ type LoginOptions struct {
 	Storage          string
 	JSON             bool
 	AllowIssuers     []string
+	WithToken        bool
 }
 
 func newCmdLogin(d *deps, runF func(context.Context, *LoginOptions) error) *cobra.Command {
@@ -107,6 +108,7 @@ commands need no flags.`,
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up on the login after this long")
 	f.StringVar(&o.Storage, "storage", "keyring", "where tokens are stored: keyring or file (env WEBEX_STORAGE)")
 	f.BoolVar(&o.JSON, "json", false, "print JSON events, one per line, on stdout")
+	f.BoolVar(&o.WithToken, "with-token", false, "read a bot or personal access token from stdin, check it and store it (no OAuth flow)")
 	f.StringArrayVar(&o.AllowIssuers, "allow-issuer", nil, "also accept ID tokens whose iss matches this regular expression (Webex kinds; repeatable; saved in the profile)")
 	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion("webex", "webex-gov", "oidc"))
 	_ = cmd.RegisterFlagCompletionFunc("flow", fixedCompletion("auto", "browser", "device"))
@@ -180,6 +182,9 @@ func runLogin(ctx context.Context, d *deps, o *LoginOptions) error {
 	cfg, err := d.config()
 	if err != nil {
 		return err
+	}
+	if o.WithToken {
+		return loginWithToken(ctx, d, cfg, o)
 	}
 	plan, err := planLogin(ctx, d, cfg, o)
 	if err != nil {
@@ -538,33 +543,40 @@ func finishLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenst
 	}
 
 	sec.Binding = p.Binding()
+	return saveLogin(ctx, d, cfg, store, pl.saved, p, sec, ev)
+}
+
+// saveLogin stores a verified login: the secrets, then the profile, under the profile's lock;
+// it removes the tokens a move to another store left behind, makes the first login the active
+// profile, and says who logged in.
+func saveLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenstore.Store, saved, p *config.Profile, sec *tokenstore.Secrets, ev *eventWriter) error {
 	// Under the profile's lock, so that a refresh running in another process cannot write its
 	// older result over this login.
-	unlock, err := tokenstore.Lock(ctx, cfg.Dir(), pl.profile)
+	unlock, err := tokenstore.Lock(ctx, cfg.Dir(), p.Name)
 	if err != nil {
 		return fmt.Errorf("storing the tokens: %w", err)
 	}
 	defer unlock()
-	if err := store.Save(pl.profile, sec); err != nil {
+	if err := store.Save(p.Name, sec); err != nil {
 		return fmt.Errorf("storing the tokens: %w", err)
 	}
 	if err := cfg.Save(p); err != nil {
-		_ = store.Delete(pl.profile)
+		_ = store.Delete(p.Name)
 		return fmt.Errorf("storing the profile: %w", err)
 	}
-	if old := pl.saved; old.Name != "" && old.StorageKind() != pl.storage {
+	if old := saved; old.Name != "" && old.StorageKind() != p.StorageKind() {
 		// The profile moved to another store: leave no tokens behind in the old one.
 		if oldStore, err := d.openStore(old.StorageKind(), cfg.Dir()); err == nil {
-			if err := oldStore.Delete(pl.profile); err != nil {
+			if err := oldStore.Delete(p.Name); err != nil {
 				fmt.Fprintf(d.io.ErrOut, "warning: could not delete the old tokens from the %s: %v\n", old.StorageKind(), err)
 			}
 		}
 	}
 	// The first login (or the first after the active profile was removed) becomes active.
 	if def, err := cfg.Default(); err != nil || def == "" {
-		_ = cfg.SetDefault(pl.profile)
+		_ = cfg.SetDefault(p.Name)
 	} else if _, err := cfg.Load(def); errors.Is(err, config.ErrNotFound) {
-		_ = cfg.SetDefault(pl.profile)
+		_ = cfg.SetDefault(p.Name)
 	}
 
 	who := cmp.Or(p.Email, p.DisplayName, p.Subject, "an unnamed user")

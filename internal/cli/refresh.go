@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/webex-cli/webex/internal/config"
 )
 
 func newCmdRefresh(d *deps, runF func(context.Context, bool) error) *cobra.Command {
@@ -33,6 +35,11 @@ func runRefresh(ctx context.Context, d *deps, asJSON bool) error {
 		return err
 	}
 	name := d.profile(cfg)
+	if p, err := cfg.Load(name); err == nil && p.Flow == config.FlowToken {
+		// Exit 4 as for any login without a refresh token: only a new token helps.
+		return &loginRequiredError{profile: name, login: "webex login --with-token",
+			reason: fmt.Sprintf("profile %q holds a token given with --with-token, which cannot be refreshed; when it stops working, log in with a new one", name)}
+	}
 	tok, err := d.manager(cfg).Refresh(ctx, name)
 	if err != nil {
 		return sessionError(err)

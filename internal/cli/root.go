@@ -118,6 +118,7 @@ refreshing it when needed.`,
 		newCmdLogout(d, nil),
 		newCmdSwitch(d, nil),
 		newCmdExec(d, nil),
+		newCmdAPI(d, nil),
 		newCmdEmulator(d, nil),
 		newCmdVersion(d),
 	)

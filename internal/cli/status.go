@@ -80,6 +80,7 @@ func runStatus(d *deps, asJSON bool) error {
 				"subject":             p.Subject,
 				"email":               p.Email,
 				"name":                p.DisplayName,
+				"user_type":           p.UserType,
 				"scopes":              nonNil(p.Scopes),
 				"granted_scopes":      nonNil(p.GrantedScopes),
 				"flow":                p.Flow,
@@ -105,7 +106,7 @@ func runStatus(d *deps, asJSON bool) error {
 
 	w := d.io.Out
 	if envToken {
-		fmt.Fprintln(d.io.ErrOut, "Note: WEBEX_ACCESS_TOKEN is set, so `webex token`, `userinfo` and `exec` use it instead of any profile below.")
+		fmt.Fprintln(d.io.ErrOut, "Note: WEBEX_ACCESS_TOKEN is set, so `webex token`, `userinfo`, `exec` and `api` use it instead of any profile below.")
 	}
 	if len(ps) == 0 && listErr == nil {
 		fmt.Fprintln(d.io.ErrOut, "No profiles. Run `webex login` to sign in.")
@@ -120,6 +121,9 @@ func runStatus(d *deps, asJSON bool) error {
 			name = "* " + p.Name
 		}
 		user := cmp.Or(p.Email, p.DisplayName, p.Subject, "-")
+		if p.UserType == "bot" {
+			user += " (bot)"
+		}
 		scopes := p.GrantedScopes
 		if len(scopes) == 0 {
 			scopes = p.Scopes

@@ -52,6 +52,9 @@ const (
 const (
 	FlowBrowser = "browser" // authorization code + PKCE through a loopback redirect (RFC 8252)
 	FlowDevice  = "device"  // device authorization grant (RFC 8628)
+	// FlowToken is a token given as it is (`webex login --with-token`): a Webex bot or
+	// personal access token, with no refresh token and an unknown expiry.
+	FlowToken = "token"
 )
 
 // DefaultProfile is the profile name used when none is given and no default
@@ -91,7 +94,7 @@ type Profile struct {
 	RedirectURI string `json:"redirect_uri,omitempty"`
 	// Storage is where the secrets live: StorageKeyring or StorageFile.
 	Storage string `json:"storage,omitempty"`
-	// Flow is the login flow last used: FlowBrowser or FlowDevice.
+	// Flow is the login flow last used: FlowBrowser, FlowDevice or FlowToken.
 	Flow string `json:"flow,omitempty"`
 	// IssuerAllow lists extra accepted "iss" values (or patterns, as the
 	// provider package defines them) for webex-gov. Optional.
@@ -103,6 +106,9 @@ type Profile struct {
 	Email string `json:"email,omitempty"`
 	// DisplayName is the user's display name, when known.
 	DisplayName string `json:"display_name,omitempty"`
+	// UserType is Webex's type of the account ("person" or "bot"), when known: a token
+	// login learns it from /people/me.
+	UserType string `json:"user_type,omitempty"`
 
 	// TokenType is the token_type of the last token response ("Bearer").
 	TokenType string `json:"token_type,omitempty"`

@@ -97,27 +97,10 @@ func (s *Server) handlePeopleMe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u := g.user
-	const layout = "2006-01-02T15:04:05.000Z"
 	s.mu.Lock()
 	s.stats.PeopleMeRequests++
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, person{
-		ID:           u.personID,
-		Emails:       []string{u.email},
-		PhoneNumbers: []phoneNumber{{Type: "work", Value: u.phone}},
-		DisplayName:  u.displayName,
-		NickName:     u.givenName,
-		FirstName:    u.givenName,
-		LastName:     u.familyName,
-		UserName:     u.email,
-		OrgID:        u.orgID,
-		Created:      personCreated().Format(layout),
-		LastModified: personCreated().Format(layout),
-		LastActivity: s.cfg.Now().UTC().Format(layout),
-		Status:       "active",
-		Type:         "person",
-	})
+	writeJSON(w, http.StatusOK, s.personOf(g.user))
 }
 
 // handleJWKS serves GET /v1/verification: every signing key, though ID tokens name none;

@@ -104,7 +104,9 @@ type Config struct {
 
 	// SlowDownEvery makes every Nth poll of a device code answer HTTP 400 slow_down, and
 	// RateLimitEvery every Nth poll answer HTTP 429 with Retry-After (the interval, in whole
-	// seconds). 0 disables them; when both hit the same poll the 429 wins.
+	// seconds). 0 disables them; when both hit the same poll the 429 wins. RateLimitEvery also
+	// makes every Nth request to the REST API (people/me, people, rooms, messages) answer 429
+	// with Retry-After: 1.
 	SlowDownEvery, RateLimitEvery int
 
 	// IDTokenIssuer is the iss of ID tokens (default DefaultIDTokenIssuer). DiscoveryIssuer is
@@ -127,7 +129,8 @@ type Config struct {
 	// codes, authorization codes, and the client addresses tracked by the device page's limit
 	// on wrong codes. When a table is full, expired entries are pruned; if it is still full the
 	// request is answered 503 with the Webex envelope and Retry-After. Default
-	// DefaultMaxPending (10000).
+	// DefaultMaxPending (10000). The REST API's rooms and messages (all rooms together) are
+	// capped at MaxPending each too.
 	MaxPending int
 
 	// Log, when set, gets one line per request: time, method, path (never the query), status

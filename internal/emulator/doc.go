@@ -19,6 +19,9 @@
 //	POST /device/token                     device polling (RFC 8628 3.4), HTTP Basic required
 //	GET  /userinfo                         UserInfo (OIDC Core 5.3), Bearer
 //	GET  /people/me                        Webex person, Bearer
+//	GET  /people                           the people who can sign in (REST, paginated)
+//	GET  /rooms, POST /rooms               the caller's group rooms (REST, paginated), create one
+//	GET  /messages, POST /messages         a room's messages, newest first (REST, paginated), post one
 //	GET  /verification                     JWKS: several RSA keys (Config.StaleJWKS: first answers without the signing key)
 //	GET  /.well-known/openid-configuration discovery, issuer an IdBroker URL
 //	GET  /.well-known/webfinger            ?resource=acct:EMAIL
@@ -59,6 +62,20 @@
 //   - Tokens are opaque: 256 random bits (base64url) followed by "_PF84_" and the org UUID.
 //   - Every response has a TrackingID header.
 //
+// # REST API
+//
+// /people/me, /people, /rooms and /messages take a bearer token. /people needs the scope
+// spark:people_read, /rooms spark:rooms_read (GET) or spark:rooms_write (POST), /messages
+// spark:messages_read or spark:messages_write; spark:all, the scope of
+// Server.PersonalAccessToken (a personal access token or, for an address at webex.bot, a bot
+// token, made without an OAuth flow), covers them all. A user whose address is at webex.bot
+// is a person of type "bot". POST bodies must be application/json objects (415 otherwise).
+// Rooms are visible to their creator only; messages need a roomId (the emulator has no 1:1
+// messages) and text or markdown of at most 7439 bytes. Lists answer {"items":[...]} with at
+// most max items (1 to 1000, default 100) and, while more remain, a header
+// Link: <URL>; rel="next" whose URL carries an opaque cursor. Every RateLimitEvery-th REST
+// request (counted across all four paths) is answered 429 with Retry-After: 1.
+//
 // # Error shapes
 //
 // The Webex envelope is {"message":M,"errors":[{"description":D}],"trackingId":T}; where an
@@ -83,6 +100,9 @@
 //	POST /device/token other             envelope, 400 invalid_request / unsupported_grant_type
 //	GET /userinfo, /people/me            envelope, 401 bad or expired token; 403
 //	                                     insufficient_scope (userinfo without openid)
+//	REST (people, rooms, messages)       envelope: 400 bad max, cursor or body, 401, 403
+//	                                     missing scope, 404 unknown room, 415 not JSON, 429
+//	                                     every RateLimitEvery-th request, 503 table full
 //	unknown path, wrong method           envelope, 404 / 405
 //	a table is full (see Limits)         envelope, 503 with Retry-After: 60
 //	GET/POST /verify, too many wrong     HTML error page, 429 with Retry-After
@@ -126,9 +146,9 @@
 // The tables that anyone who can reach the server can fill without the client secret hold at
 // most Config.MaxPending live entries each (DefaultMaxPending, 10000): pending page forms,
 // device codes, authorization codes (auto mode hands them out to anyone), and the client
-// addresses tracked below. When one is full, expired entries are pruned at once; if it is
-// still full the request gets HTTP 503 with the Webex envelope (message "Service
-// Unavailable") and Retry-After: 60.
+// addresses tracked below; and the REST API's rooms and messages. When one is full, expired
+// entries are pruned at once; if it is still full the request gets HTTP 503 with the Webex
+// envelope (message "Service Unavailable") and Retry-After: 60.
 //
 // The device page accepts at most 10 user codes (or verification_uri_complete hashes) that
 // match no device code per client address (the peer's IP; forwarding headers are not

@@ -50,6 +50,8 @@ type Stats struct {
 	UserInfoRequests        int // successful GET /v1/userinfo
 	PeopleMeRequests        int // successful GET /v1/people/me
 	JWKSRequests            int // GET /v1/verification, stale answers included
+	APIRequests             int // requests to the REST API (people, rooms, messages, people/me)
+	APIRateLimited          int // REST requests answered 429 (every RateLimitEvery-th)
 }
 
 // Server is a Login-with-Webex emulator. Create it with New; serve it with Start or mount
@@ -77,6 +79,7 @@ type Server struct {
 	// wrongCodes counts, per client address, the user codes entered on the device page that
 	// match no device code.
 	wrongCodes map[string]*attempts
+	api        restState
 	stats      Stats
 	lastPrune  time.Time
 	inserts    int

@@ -55,6 +55,15 @@ func newUser(email string, index int) *user {
 	}
 }
 
+// kind is the person's type in the REST API: "bot" for an address at webex.bot, as Webex's
+// bots have, else "person".
+func (u *user) kind() string {
+	if strings.HasSuffix(strings.ToLower(u.email), "@webex.bot") {
+		return "bot"
+	}
+	return "person"
+}
+
 func capitalize(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	if r == utf8.RuneError {

@@ -1,0 +1,512 @@
+package cli
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/itchyny/gojq"
+	"github.com/spf13/cobra"
+
+	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/httpx"
+	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/restapi"
+)
+
+// APIOptions are the settings of `webex api`.
+type APIOptions struct {
+	Path      string
+	Method    string
+	RawFields []string // -f key=value: strings
+	Fields    []string // -F key=value: typed, @file
+	Input     string
+	Headers   []string
+	Query     []string
+	Paginate  bool
+	Slurp     bool
+	JQ        string
+	Include   bool
+	BaseURL   string
+}
+
+// apiPaths are the paths `webex api` completes: the ones users call most.
+var apiPaths = []string{"people/me", "people", "rooms", "messages", "memberships", "teams", "webhooks"}
+
+func newCmdAPI(d *deps, runF func(context.Context, *APIOptions) error) *cobra.Command {
+	o := &APIOptions{}
+	cmd := &cobra.Command{
+		Use:   "api PATH",
+		Short: "Call the Webex REST API with the profile's token",
+		Long: `Call the Webex REST API with the profile's access token (refreshed first when needed, as
+webex token does) and print the answer's body on stdout: pretty and coloured on a terminal, as
+received when piped.
+
+PATH is relative to the profile's API base (people/me and /people/me are the same), or a full
+URL on the base's host; the token is never sent to another host. An OpenID (oidc) profile has
+no Webex API base: give one with --base-url or WEBEX_BASE_URL. With WEBEX_ACCESS_TOKEN set, that
+token is used as it is.
+
+-f key=value adds a string field, -F key=value a typed one: true, false, null and numbers
+become JSON values, @FILE the file's content (@- stdin); key[]=value appends to an array.
+Fields make a JSON body and the method POST; with GET (-X GET) they go to the query string
+instead, as -q name=value does. --input FILE (- for stdin) sends a body as it is.
+
+HTTP 429 is waited out for its Retry-After (at most 60s each, three times), a GET that failed
+with a 5xx is retried twice, and a 401 refreshes the token once and retries. Any other answer
+outside 2xx prints its body and the error, with Webex's trackingId, on stderr and exits 1.`,
+		Example: `  webex api people/me
+  webex api rooms --paginate --jq '.items[].title'
+  webex api -X POST rooms -f title='Release planning'
+  webex api messages -f roomId="$ROOM" -f markdown='**Shipped**'
+  webex api messages -X GET -q roomId="$ROOM" -q max=10 --include`,
+		Args: cobra.ExactArgs(1),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return apiPaths, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Path = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runAPI(cmd.Context(), d, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Method, "method", "X", "", "HTTP method (default GET, or POST with fields or --input)")
+	f.StringArrayVarP(&o.RawFields, "raw-field", "f", nil, "add a string field key=value (repeatable)")
+	f.StringArrayVarP(&o.Fields, "field", "F", nil, "add a typed field key=value: true, false, null, numbers, @FILE (repeatable)")
+	f.StringVar(&o.Input, "input", "", "send this file as the request body, - for stdin")
+	f.StringArrayVarP(&o.Headers, "header", "H", nil, "add a request header 'Key: value' (repeatable)")
+	f.StringArrayVarP(&o.Query, "query", "q", nil, "add a query parameter name=value (repeatable)")
+	f.BoolVar(&o.Paginate, "paginate", false, "follow Link rel=\"next\" headers and merge the pages' items")
+	f.BoolVar(&o.Slurp, "slurp", true, "with --paginate, print one document with every item; --slurp=false prints each page")
+	f.StringVar(&o.JQ, "jq", "", "filter the JSON answer with a jq expression")
+	f.BoolVarP(&o.Include, "include", "i", false, "print the HTTP status line and headers before the body")
+	f.StringVar(&o.BaseURL, "base-url", "", "Webex API base URL when the profile has none (env WEBEX_BASE_URL)")
+	_ = cmd.RegisterFlagCompletionFunc("method", fixedCompletion("GET", "POST", "PUT", "DELETE", "PATCH"))
+	return cmd
+}
+
+// apiCall is a prepared `webex api` request: the parsed flags.
+type apiCall struct {
+	method string
+	header http.Header
+	query  url.Values
+	body   []byte
+	jq     *gojq.Code
+}
+
+func prepareAPI(d *deps, o *APIOptions) (*apiCall, error) {
+	c := &apiCall{method: strings.ToUpper(o.Method), header: http.Header{"Accept": {"application/json"}}, query: url.Values{}}
+	for _, h := range o.Headers {
+		k, v, ok := strings.Cut(h, ":")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" || strings.ContainsAny(k, " \t\r\n()<>@,;\\\"/[]?={}") || strings.ContainsAny(v, "\r\n") {
+			return nil, usageErrorf("-H %q: write a header as 'Key: value'", h)
+		}
+		if strings.EqualFold(k, "Authorization") {
+			return nil, usageErrorf("-H: the Authorization header is the profile's token; it cannot be set")
+		}
+		c.header.Set(textproto.CanonicalMIMEHeaderKey(k), v)
+	}
+	for _, q := range o.Query {
+		k, v, ok := strings.Cut(q, "=")
+		if !ok || k == "" {
+			return nil, usageErrorf("-q %q: write a query parameter as name=value", q)
+		}
+		c.query.Add(k, v)
+	}
+	fields, err := apiFields(d, o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Input != "" {
+		if c.body, err = readInput(d, o.Input); err != nil {
+			return nil, err
+		}
+	}
+	if c.method == "" {
+		c.method = http.MethodGet
+		if len(fields) > 0 || o.Input != "" {
+			c.method = http.MethodPost
+		}
+	}
+	if len(fields) > 0 {
+		if c.method == http.MethodGet || c.method == http.MethodHead || o.Input != "" {
+			for _, f := range fields {
+				c.query.Add(f.key, f.text())
+			}
+		} else {
+			c.body, err = json.Marshal(fieldObject(fields))
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	if c.body != nil && c.header.Get("Content-Type") == "" {
+		c.header.Set("Content-Type", "application/json")
+	}
+	if o.Paginate && c.method != http.MethodGet {
+		return nil, usageErrorf("--paginate works with GET only")
+	}
+	if o.JQ != "" {
+		q, err := gojq.Parse(o.JQ)
+		if err != nil {
+			return nil, usageErrorf("--jq: %v", err)
+		}
+		if c.jq, err = gojq.Compile(q); err != nil {
+			return nil, usageErrorf("--jq: %v", err)
+		}
+	}
+	return c, nil
+}
+
+// readInput reads --input: a file, or stdin for -.
+func readInput(d *deps, name string) ([]byte, error) {
+	var r io.Reader = d.io.In
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, usageErrorf("--input: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, restapi.MaxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading --input: %w", err)
+	}
+	if len(b) > restapi.MaxBody {
+		return nil, usageErrorf("--input is larger than %d MiB", restapi.MaxBody>>20)
+	}
+	return b, nil
+}
+
+// apiTarget is where `webex api` sends requests, with which token and how it gets a new one.
+type apiTarget struct {
+	base    string
+	token   string
+	refresh func(ctx context.Context) (string, error) // nil: the token cannot be refreshed
+}
+
+// apiTargetFor picks the token (WEBEX_ACCESS_TOKEN, else the profile's, refreshed as `webex
+// token` would) and the API base: a Webex profile's own base, else --base-url or
+// WEBEX_BASE_URL, else Webex's.
+func apiTargetFor(ctx context.Context, d *deps, o *APIOptions) (*apiTarget, error) {
+	cfg, err := d.config()
+	if err != nil {
+		return nil, err
+	}
+	name := d.profile(cfg)
+	p, err := cfg.Load(name)
+	if err != nil && !errors.Is(err, config.ErrNotFound) {
+		return nil, err
+	}
+	t := &apiTarget{}
+	if t.base, err = apiBase(p, cmp.Or(o.BaseURL, d.getenv("WEBEX_BASE_URL")), o.BaseURL != ""); err != nil {
+		return nil, err
+	}
+	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" {
+		d.secret(env)
+		t.token = env
+		return t, nil
+	}
+	if p == nil {
+		return nil, notLoggedIn(name)
+	}
+	m := d.manager(cfg)
+	tok, err := m.Token(ctx, name, 0)
+	if err != nil {
+		return nil, sessionError(err)
+	}
+	d.warn(tok.Warnings)
+	t.token = tok.AccessToken
+	if p.HasRefreshToken {
+		t.refresh = func(ctx context.Context) (string, error) {
+			tok, err := m.Refresh(ctx, name)
+			if err != nil {
+				return "", sessionError(err)
+			}
+			d.warn(tok.Warnings)
+			return tok.AccessToken, nil
+		}
+	}
+	return t, nil
+}
+
+// apiBase is the REST API base for profile p (nil: none): a Webex profile's own base, which
+// an explicit --base-url may only repeat; for an oidc profile or none, the given base, else
+// (no profile) Webex's.
+func apiBase(p *config.Profile, given string, explicit bool) (string, error) {
+	var base string
+	switch {
+	case p != nil && p.Provider != config.ProviderOIDC:
+		base = p.BaseURL
+		if base == "" {
+			base = provider.WebexBaseURL
+			if p.Provider == config.ProviderWebexGov {
+				base = provider.WebexGovBaseURL
+			}
+		}
+		if explicit && strings.TrimRight(given, "/") != strings.TrimRight(base, "/") {
+			return "", usageErrorf("--base-url %s differs from the API base of profile %q (%s), whose token is only sent there", given, p.Name, base)
+		}
+		return base, nil
+	case given != "":
+		base = given
+	case p != nil:
+		return "", usageErrorf("profile %q uses an OpenID provider, which has no Webex REST API: give the API base with --base-url or WEBEX_BASE_URL", p.Name)
+	default:
+		base = provider.WebexBaseURL
+	}
+	if err := provider.ValidateURL(base); err != nil {
+		return "", usageErrorf("--base-url: %v", err)
+	}
+	return base, nil
+}
+
+func runAPI(ctx context.Context, d *deps, o *APIOptions) error {
+	call, err := prepareAPI(d, o)
+	if err != nil {
+		return err
+	}
+	d.blocking()
+	t, err := apiTargetFor(ctx, d, o)
+	if err != nil {
+		return err
+	}
+	target, err := restapi.Resolve(t.base, o.Path)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if len(call.query) > 0 {
+		u, err := url.Parse(target)
+		if err != nil {
+			return usageErrorf("PATH: %v", err)
+		}
+		q := u.Query()
+		for k, vs := range call.query {
+			q[k] = append(q[k], vs...)
+		}
+		u.RawQuery = q.Encode()
+		target = u.String()
+	}
+	client := &restapi.Client{HTTP: d.http(), Sleep: d.sleep, Now: d.now, OnWait: func(status int, wait time.Duration) {
+		why := "the API is rate limiting (HTTP 429)"
+		if status != http.StatusTooManyRequests {
+			why = fmt.Sprintf("the API answered HTTP %d", status)
+		}
+		fmt.Fprintf(d.io.ErrOut, "%s; retrying in %s.\n", why, wait.Round(time.Second))
+	}}
+
+	var merged []any
+	progress := o.Paginate && d.io.IsStderrTTY()
+	for page := 1; ; page++ {
+		resp, err := apiDo(ctx, d, client, t, &restapi.Request{Method: call.method, URL: target, Header: call.header, Body: call.body})
+		if err != nil {
+			return err
+		}
+		if o.Include {
+			writeHead(d, resp)
+		}
+		if !resp.OK() {
+			if progress {
+				fmt.Fprint(d.io.ErrOut, "\r\x1b[K")
+			}
+			return apiFailure(d, call.method, o.Path, resp)
+		}
+		next := ""
+		if o.Paginate {
+			if next, err = restapi.Next(t.base, target, resp.Header); err != nil {
+				return fmt.Errorf("page %d: refusing its next-page link: %w", page, err)
+			}
+		}
+		if o.Paginate && o.Slurp {
+			items, err := pageItems(resp.Body)
+			if err != nil {
+				return fmt.Errorf("page %d: %w (use --slurp=false to print pages as they are)", page, err)
+			}
+			merged = append(merged, items...)
+			if progress {
+				fmt.Fprintf(d.io.ErrOut, "\r\x1b[KFetched page %d (%d items)...", page, len(merged))
+			}
+		} else {
+			if progress {
+				fmt.Fprintf(d.io.ErrOut, "\r\x1b[KFetched page %d...", page)
+			}
+			if err := writeBody(d, call.jq, resp.Body); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			break
+		}
+		target = next
+	}
+	if progress {
+		fmt.Fprint(d.io.ErrOut, "\r\x1b[K")
+	}
+	if o.Paginate && o.Slurp {
+		if merged == nil {
+			merged = []any{}
+		}
+		b, err := json.Marshal(map[string]any{"items": merged})
+		if err != nil {
+			return err
+		}
+		return writeBody(d, call.jq, b)
+	}
+	return nil
+}
+
+// apiDo sends one request; a 401 refreshes the token once (when it can be) and sends it again.
+func apiDo(ctx context.Context, d *deps, c *restapi.Client, t *apiTarget, req *restapi.Request) (*restapi.Response, error) {
+	resp, err := c.Do(ctx, req, t.token)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", req.Method, httpx.RedactURL(req.URL), err)
+	}
+	if resp.Status != http.StatusUnauthorized || t.refresh == nil {
+		return resp, nil
+	}
+	fmt.Fprintln(d.io.ErrOut, "The API refused the access token (HTTP 401); refreshing it and trying again.")
+	refresh := t.refresh
+	t.refresh = nil // once per run
+	if t.token, err = refresh(ctx); err != nil {
+		return nil, err
+	}
+	resp, err = c.Do(ctx, req, t.token)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", req.Method, httpx.RedactURL(req.URL), err)
+	}
+	return resp, nil
+}
+
+// apiFailure prints a non-2xx answer's body on stderr and returns the one-line error.
+func apiFailure(d *deps, method, path string, resp *restapi.Response) error {
+	if body := bytes.TrimSpace(resp.Body); len(body) > 0 {
+		if json.Valid(body) {
+			fmt.Fprintln(d.io.ErrOut, d.scrub(indentJSON(body, "", d.io.ColourErr())))
+		} else {
+			fmt.Fprintln(d.io.ErrOut, d.scrub(safe(string(body))))
+		}
+	}
+	msg := fmt.Sprintf("%s %s: %v", method, path, resp.Error())
+	if resp.Status == http.StatusUnauthorized {
+		msg += "; the token was refused (expired or revoked?)"
+	}
+	return errors.New(msg)
+}
+
+// writeHead prints the status line and the headers, sorted, for --include.
+func writeHead(d *deps, resp *restapi.Response) {
+	var b strings.Builder
+	b.WriteString(resp.StatusLine + "\n")
+	keys := make([]string, 0, len(resp.Header))
+	for k := range resp.Header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range resp.Header[k] {
+			b.WriteString(k + ": " + v + "\n")
+		}
+	}
+	b.WriteString("\n")
+	io.WriteString(d.io.Out, d.scrub(safeText(d, b.String())))
+}
+
+// safeText makes text from the server fit for stdout: on a terminal, control characters
+// other than newlines are escaped.
+func safeText(d *deps, s string) string {
+	if !d.io.IsStdoutTTY() {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = safe(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// pageItems is the items array of a page of a Webex list.
+func pageItems(body []byte) ([]any, error) {
+	var page struct {
+		Items *[]any `json:"items"`
+	}
+	if err := json.Unmarshal(body, &page); err != nil || page.Items == nil {
+		return nil, errors.New("the answer is not a JSON object with an items array")
+	}
+	return *page.Items, nil
+}
+
+// writeBody prints a successful answer's body: filtered by jq when asked, pretty and coloured
+// on a terminal, as received otherwise.
+func writeBody(d *deps, jq *gojq.Code, body []byte) error {
+	tty := d.io.IsStdoutTTY()
+	if jq == nil {
+		switch {
+		case len(bytes.TrimSpace(body)) == 0:
+			return nil
+		case !tty:
+			_, err := d.io.Out.Write(body)
+			if err == nil && !bytes.HasSuffix(body, []byte("\n")) {
+				_, err = io.WriteString(d.io.Out, "\n")
+			}
+			return err
+		case json.Valid(body):
+			_, err := io.WriteString(d.io.Out, indentJSON(body, "", d.io.ColourOut())+"\n")
+			return err
+		}
+		_, err := io.WriteString(d.io.Out, safeText(d, string(body))+"\n")
+		return err
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return errors.New("--jq: the answer is not JSON")
+	}
+	iter := jq.Run(v)
+	for {
+		r, ok := iter.Next()
+		if !ok {
+			return nil
+		}
+		if err, ok := r.(error); ok {
+			var halt *gojq.HaltError
+			if errors.As(err, &halt) && halt.Value() == nil {
+				return nil
+			}
+			return fmt.Errorf("--jq: %w", err)
+		}
+		var out string
+		if s, ok := r.(string); ok {
+			out = safeText(d, s)
+		} else {
+			b, err := gojq.Marshal(r)
+			if err != nil {
+				return fmt.Errorf("--jq: %w", err)
+			}
+			out = string(b)
+			if tty {
+				out = indentJSON(b, "", d.io.ColourOut())
+			}
+		}
+		if _, err := io.WriteString(d.io.Out, out+"\n"); err != nil {
+			return err
+		}
+	}
+}

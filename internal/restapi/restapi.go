@@ -1,0 +1,308 @@
+// Package restapi sends requests to the Webex REST API (https://webexapis.com/v1 and the
+// bases that replace it) with a bearer token, for `webex api`.
+//
+// It owns what a polite REST client does on the wire: it waits out HTTP 429 for Retry-After
+// (bounded, RFC 9110 §10.2.3; Webex sends seconds), retries a GET or HEAD that failed with a
+// 5xx twice with backoff, follows pagination through Link headers (RFC 8288, rel="next"), and
+// keeps the token on the API's own origin: a path, a full URL or a next link that names
+// another scheme, host or port is refused, so the token never leaves for another host.
+//
+// It never prints: waits are reported through Client.OnWait. A 401 is returned like any other
+// answer; refreshing the token is the caller's business (package session).
+package restapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/webex-cli/webex/internal/oautherr"
+)
+
+// Defaults of the Client's limits.
+const (
+	// DefaultMaxWait is the longest a single Retry-After is waited for; a 429 asking for more
+	// is returned to the caller at once.
+	DefaultMaxWait = 60 * time.Second
+	// DefaultRateLimitWaits is how many 429 answers one request waits out before the 429 is
+	// returned.
+	DefaultRateLimitWaits = 3
+	// ServerErrorRetries is how many times a GET or HEAD that got a 5xx is sent again, after
+	// 1 s and then 2 s (or the answer's Retry-After, when it is shorter than MaxWait).
+	ServerErrorRetries = 2
+	// rateLimitDefault is the wait after a 429 without a usable Retry-After.
+	rateLimitDefault = 5 * time.Second
+	// MaxBody bounds what is read of one answer.
+	MaxBody = 64 << 20
+)
+
+// Client sends requests. The zero value is not usable: HTTP and Sleep are required.
+type Client struct {
+	HTTP *http.Client
+	// Sleep waits between attempts; it must return ctx.Err() when ctx ends first.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock for Retry-After dates; nil means time.Now.
+	Now func() time.Time
+	// OnWait, when set, is told before each wait: the status that caused it and how long.
+	OnWait func(status int, wait time.Duration)
+	// MaxWait (default DefaultMaxWait) and RateLimitWaits (default DefaultRateLimitWaits)
+	// bound the waits after 429 answers.
+	MaxWait        time.Duration
+	RateLimitWaits int
+}
+
+// Request is one API call. URL must be absolute. Body is sent on every attempt.
+type Request struct {
+	Method string
+	URL    string
+	Header http.Header
+	Body   []byte
+}
+
+// Response is the final answer to a Request, with its whole body.
+type Response struct {
+	Status int
+	// StatusLine is "HTTP/1.1 200 OK".
+	StatusLine string
+	Header     http.Header
+	Body       []byte
+}
+
+// OK reports a 2xx status.
+func (r *Response) OK() bool { return r.Status >= 200 && r.Status < 300 }
+
+// Error is the provider's error answer, parsed: code, description, trackingId.
+func (r *Response) Error() *oautherr.Error { return oautherr.Parse(r.Status, r.Header, r.Body) }
+
+// Do sends req with the bearer token and returns the last answer, whatever its status, after
+// the waits and retries the package describes. Errors are transport errors, a body over
+// MaxBody, or ctx ending (ctx.Err()).
+func (c *Client) Do(ctx context.Context, req *Request, token string) (*Response, error) {
+	maxWait := c.MaxWait
+	if maxWait <= 0 {
+		maxWait = DefaultMaxWait
+	}
+	waits := c.RateLimitWaits
+	if waits <= 0 {
+		waits = DefaultRateLimitWaits
+	}
+	retries := 0
+	for {
+		resp, err := c.once(ctx, req, token)
+		if err != nil {
+			return nil, err
+		}
+		var wait time.Duration
+		switch {
+		case resp.Status == http.StatusTooManyRequests && waits > 0:
+			waits--
+			wait = oautherr.RetryAfter(resp.Header, c.now())
+			if wait <= 0 {
+				wait = rateLimitDefault
+			}
+			if wait > maxWait {
+				return resp, nil
+			}
+		case resp.Status >= 500 && idempotent(req.Method) && retries < ServerErrorRetries:
+			retries++
+			wait = time.Duration(retries) * time.Second
+			if ra := oautherr.RetryAfter(resp.Header, c.now()); ra > 0 && ra <= maxWait {
+				wait = ra
+			}
+		default:
+			return resp, nil
+		}
+		if c.OnWait != nil {
+			c.OnWait(resp.Status, wait)
+		}
+		if err := c.Sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func idempotent(method string) bool { return method == http.MethodGet || method == http.MethodHead }
+
+func (c *Client) once(ctx context.Context, req *Request, token string) (*Response, error) {
+	var body io.Reader
+	if req.Body != nil {
+		body = bytes.NewReader(req.Body)
+	}
+	hr, err := http.NewRequestWithContext(ctx, req.Method, req.URL, body)
+	if err != nil {
+		return nil, fmt.Errorf("building the request: %w", err)
+	}
+	for k, vs := range req.Header {
+		hr.Header[k] = append([]string(nil), vs...)
+	}
+	hr.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.HTTP.Do(hr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("reading the answer: %w", err)
+	}
+	if len(b) > MaxBody {
+		return nil, fmt.Errorf("the answer is larger than %d MiB", MaxBody>>20)
+	}
+	return &Response{Status: resp.StatusCode, StatusLine: resp.Proto + " " + resp.Status, Header: resp.Header, Body: b}, nil
+}
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// ErrOtherOrigin is wrapped by errors about a URL on another scheme, host or port than the
+// API base.
+var ErrOtherOrigin = errors.New("not on the API's host")
+
+// Resolve turns PATH as `webex api` takes it into an absolute URL under base: "people/me" and
+// "/people/me" are relative to base (its path kept), a full URL must be on base's origin.
+func Resolve(base, path string) (string, error) {
+	b, err := url.Parse(base)
+	if err != nil || b.Host == "" {
+		return "", fmt.Errorf("the API base %q is not an absolute URL", base)
+	}
+	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
+		return sameOrigin(b, path)
+	}
+	if strings.Contains(path, "://") || strings.HasPrefix(path, "//") {
+		return "", fmt.Errorf("%q is neither a path nor an http(s) URL", path)
+	}
+	return strings.TrimRight(base, "/") + "/" + strings.TrimLeft(path, "/"), nil
+}
+
+// Next returns the absolute URL of the rel="next" link in h (resolved against the URL of the
+// page that carried it), "" when there is none, and an error wrapping ErrOtherOrigin when
+// it points away from base's origin.
+func Next(base, page string, h http.Header) (string, error) {
+	link := NextLink(h)
+	if link == "" {
+		return "", nil
+	}
+	p, err := url.Parse(page)
+	if err != nil {
+		return "", fmt.Errorf("the page URL %q does not parse", page)
+	}
+	ref, err := url.Parse(link)
+	if err != nil {
+		return "", fmt.Errorf("the next-page link does not parse: %w", err)
+	}
+	b, err := url.Parse(base)
+	if err != nil {
+		return "", fmt.Errorf("the API base %q does not parse", base)
+	}
+	return sameOrigin(b, p.ResolveReference(ref).String())
+}
+
+// sameOrigin returns target when it has base's scheme, host and port, else an error.
+func sameOrigin(base *url.URL, target string) (string, error) {
+	t, err := url.Parse(target)
+	if err != nil {
+		return "", fmt.Errorf("the URL does not parse: %w", err)
+	}
+	if t.User != nil {
+		return "", fmt.Errorf("the URL %s carries user info, which is refused", t.Redacted())
+	}
+	if !strings.EqualFold(t.Scheme, base.Scheme) || !strings.EqualFold(hostPort(t), hostPort(base)) {
+		return "", fmt.Errorf("%s is %w %s://%s: the token is only sent there", t.Scheme+"://"+t.Host, ErrOtherOrigin, base.Scheme, base.Host)
+	}
+	return t.String(), nil
+}
+
+// hostPort is the URL's host with its port made explicit.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// NextLink returns the target of the first link with relation type "next" in the Link
+// headers of h (RFC 8288 §3: `<URI>; rel="next"`, rel possibly unquoted or a space-separated
+// list, several links per header separated by commas), or "" when there is none. The URI is
+// returned as written, possibly relative.
+func NextLink(h http.Header) string {
+	for _, v := range h.Values("Link") {
+		for rest := v; ; {
+			uri, params, tail, ok := nextLinkValue(rest)
+			if !ok {
+				break
+			}
+			if hasRel(params, "next") {
+				return uri
+			}
+			rest = tail
+		}
+	}
+	return ""
+}
+
+// nextLinkValue splits off the first link-value of s: its URI reference, its parameters and
+// what follows the comma after it.
+func nextLinkValue(s string) (uri, params, tail string, ok bool) {
+	s = strings.TrimLeft(s, " \t,")
+	if !strings.HasPrefix(s, "<") {
+		return "", "", "", false
+	}
+	end := strings.IndexByte(s, '>')
+	if end < 0 {
+		return "", "", "", false
+	}
+	uri, s = strings.TrimSpace(s[1:end]), s[end+1:]
+	// Parameters run to the next comma outside a quoted string.
+	inQuote := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && inQuote:
+			i++
+		case c == '"':
+			inQuote = !inQuote
+		case c == ',' && !inQuote:
+			return uri, s[:i], s[i+1:], true
+		}
+	}
+	return uri, s, "", true
+}
+
+// hasRel reports whether link parameters (";rel=next; title=...") name relation type want.
+func hasRel(params, want string) bool {
+	for _, p := range strings.Split(params, ";") {
+		name, val, ok := strings.Cut(p, "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(name), "rel") {
+			continue
+		}
+		val = strings.Trim(strings.TrimSpace(val), `"`)
+		for _, r := range strings.Fields(val) {
+			if strings.EqualFold(r, want) {
+				return true
+			}
+		}
+		return false // only the first rel counts (RFC 8288 §3.3)
+	}
+	return false
+}
