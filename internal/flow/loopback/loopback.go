@@ -89,11 +89,11 @@ type Config struct {
 	// OnRejected, when set, is told about each callback that was ignored because its state
 	// is missing, wrong or repeated: the browser got a 400 page saying the answer does not
 	// belong to this sign-in, and Run keeps waiting. err matches ErrStateMismatch (or
-	// ErrMalformedCallback for a repeated state) with errors.Is; when the ignored callback
-	// carried error=, err also wraps the provider's *oautherr.Error (sanitised), so that a
-	// caller can say "ignored ...". Only the first MaxRejectedReports rejections are reported.
-	// It is called from the HTTP handler's goroutine, possibly concurrently with OnReady and
-	// Complete, and must return promptly. err never holds the code or the state.
+	// ErrMalformedCallback for a repeated state) with errors.Is. Anyone can send such a
+	// callback, so err says only why it was ignored and echoes nothing it carried: no code,
+	// state, error or error_description. Only the first MaxRejectedReports rejections are
+	// reported. It is called from the HTTP handler's goroutine, possibly concurrently with
+	// OnReady and Complete, and must return promptly.
 	OnRejected func(err error)
 	// Rand is the source of state, nonce and PKCE verifier; nil means crypto/rand.
 	Rand io.Reader
@@ -491,26 +491,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // foreign says why a callback cannot belong to this login (its state is missing, repeated or
 // wrong), or nil when it carries exactly the login's state and may decide it. The error
-// matches ErrStateMismatch or ErrMalformedCallback, and wraps the provider's error when the
-// callback carried error=.
+// matches ErrStateMismatch or ErrMalformedCallback and holds nothing the callback carried.
 func (h *handler) foreign(q url.Values) error {
-	var err error
 	switch states := q["state"]; {
 	case len(states) > 1:
-		err = fmt.Errorf("%w: the state parameter is repeated", ErrMalformedCallback)
+		return fmt.Errorf("%w: the state parameter is repeated", ErrMalformedCallback)
 	case len(states) == 0 || states[0] == "":
-		err = fmt.Errorf("%w: it carries no state", ErrStateMismatch)
+		return fmt.Errorf("%w: it carries no state", ErrStateMismatch)
 	case subtle.ConstantTimeCompare([]byte(states[0]), []byte(h.state)) != 1:
-		err = ErrStateMismatch
-	default:
-		return nil
+		return ErrStateMismatch
 	}
-	if len(q["error"]) == 1 {
-		if perr := oautherr.FromParams(q); perr != nil {
-			return fmt.Errorf("%w (%w)", err, perr)
-		}
-	}
-	return err
+	return nil
 }
 
 func (h *handler) render(w http.ResponseWriter, t *template.Template, status int, data PageData) {
