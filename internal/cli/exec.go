@@ -21,7 +21,10 @@ func newCmdExec(d *deps, runF func(context.Context, time.Duration, []string) err
 valid for at least --min-ttl (refreshing it first when needed). COMMAND's exit code is passed
 through. The token never appears on a command line. A --min-ttl longer than the whole
 lifetime of the provider's access tokens is refused (exit 1) and nothing is run, since no new
-token could last that long.`,
+token could last that long.
+
+On Unix, signals sent to webex (INT, QUIT, TERM, HUP, USR1, USR2, WINCH) are passed on to COMMAND,
+and webex waits for it to end. Ctrl-C at a terminal reaches COMMAND once, from the terminal.`,
 		Example: `  webex exec -- sh -c 'curl -sH "Authorization: Bearer $WEBEX_ACCESS_TOKEN" https://webexapis.com/v1/people/me'
   webex exec --min-ttl 1h -- ./long-running-job`,
 		Args: cobra.MinimumNArgs(1),
@@ -64,10 +67,14 @@ func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) 
 	c.Stdin, c.Stdout, c.Stderr = d.io.In, d.io.Out, d.io.ErrOut
 	c.Env = append(childEnv(os.Environ()), "WEBEX_ACCESS_TOKEN="+token)
 	// Ctrl-C at a terminal reaches the child directly, through the foreground process group.
-	// Signals sent to webex alone (SIGTERM from a CI runner or systemd, SIGHUP) are passed on,
-	// including one that arrives while the child starts. Either way webex waits for the child
-	// to decide and reports its exit.
+	// Signals sent to webex alone (SIGTERM from a CI runner or systemd, SIGINT from an IDE,
+	// SIGHUP, ...) are passed on, including one that arrives while the child starts. Either
+	// way webex waits for the child to decide and reports its exit.
 	forward, stop := catchSignals()
+	if err := ctx.Err(); err != nil { // interrupted before the child exists
+		stop()
+		return err
+	}
 	if err := c.Start(); err != nil {
 		stop()
 		return fmt.Errorf("cannot run %s: %w", args[0], err)

@@ -3,11 +3,14 @@ package httpx
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // fuzzSecret accepts secrets that cannot occur by accident in the redacted output's own
@@ -24,6 +27,8 @@ func FuzzRedactJSON(f *testing.F) {
 	f.Add([]byte(`"eyJhbGciOiJub25lIn0.e30."`), "eyJhbGciOiJub25l")
 	f.Add([]byte(`{"password":{"deep":[[["x"]]]},"n":1e309}`), "0123456789abcdef")
 	f.Add([]byte("\xff\x00{\"token\":\"t\"}"), "QWERTYUIOPASDFGH")
+	f.Add([]byte(`{"keys":[{"kty":"RSA","n":"x","e":"AQAB","d":"y","dp":"z"}],"session_state":"s","sid":"i"}`), "PrivateKeyPart01")
+	f.Add([]byte("{\"error_description\":\"\u009b\u202e\"}"), "C1C1C1C1C1C1C1C1")
 	f.Fuzz(func(t *testing.T, doc []byte, secret string) {
 		out := RedactJSON(doc)
 		if json.Valid(doc) && !json.Valid(out) {
@@ -49,6 +54,8 @@ func FuzzRedactJSON(f *testing.F) {
 			"other":        "eyJ" + secret + ".e30.sig",
 			"url":          "https://h/cb?state=s&code=" + secret,
 			"auth":         "Bearer " + secret,
+			"jwk":          map[string]any{"kty": "RSA", "d": secret, "p": secret, "qi": []any{secret}},
+			"session":      map[string]any{"session_state": secret, "sid": secret, "private_key": secret, "otp": secret},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -68,6 +75,7 @@ func FuzzRedactForm(f *testing.F) {
 	f.Add("x=https%3A%2F%2Fh%2F%3Fcode%3Dq#frag", "zzzzzzzzzzzzzzzz")
 	f.Add("\x00\x7f;password=p", "0123456789abcdef")
 	f.Add("redirect_uri=http://127.0.0.1:8085/callback?x=", "QWERTYUIOPASDFGH")
+	f.Add("code=c&state=s&session_state=x&sid=y", "SessionValue0001")
 	f.Fuzz(func(t *testing.T, form string, secret string) {
 		_ = RedactForm(form)
 		_ = RedactURL(form)
@@ -77,7 +85,7 @@ func FuzzRedactForm(f *testing.F) {
 			return
 		}
 		seeded := form + "&code=" + secret + "&client_secret=" + url.QueryEscape(secret) +
-			"&x=eyJ" + secret + ".e30.s&device_code=" + secret
+			"&x=eyJ" + secret + ".e30.s&device_code=" + secret + "&session_state=" + secret + "&sid=" + secret + "&pin=" + secret
 		for name, got := range map[string]string{
 			"RedactForm": RedactForm(seeded),
 			"RedactURL":  RedactURL("https://127.0.0.1/cb?" + seeded),
@@ -86,6 +94,7 @@ func FuzzRedactForm(f *testing.F) {
 				"Authorization": {"Bearer " + secret}, "Cookie": {form + secret},
 				"Location": {"/cb?" + seeded},
 			})["Location"], ""),
+			"RedactHeader X-Session-Id": RedactHeader(http.Header{"X-Session-Id": {form + secret}}).Get("X-Session-Id"),
 		} {
 			if strings.Contains(got, secret) {
 				t.Fatalf("%s let %q through: %q", name, secret, got)
@@ -93,3 +102,40 @@ func FuzzRedactForm(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTrace sends arbitrary headers and bodies through the trace: it never panics, the
+// caller gets the body unchanged, and nothing a terminal would act on reaches the trace.
+func FuzzTrace(f *testing.F) {
+	f.Add("application/json", "v", []byte(`{"error_description":"\u009b\u202e"}`))
+	f.Add("text/plain", "a\u0085b", []byte("one\r\ntwo\u2066"))
+	f.Add("", "\x1b]0;x\x07", []byte("\x1b[2J"))
+	f.Add("application/x-www-form-urlencoded", "", []byte("code=c&x=%C2%9B"))
+	f.Fuzz(func(t *testing.T, contentType, header string, body []byte) {
+		var trace bytes.Buffer
+		rt := NewTrace(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			return &http.Response{
+				Status: "200 OK", StatusCode: 200, Proto: "HTTP/1.1",
+				Header:  http.Header{"Content-Type": {contentType}, "X-Note": {header}},
+				Body:    io.NopCloser(bytes.NewReader(body)),
+				Request: r,
+			}, nil
+		}), &trace, nil)
+		req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1/x", bytes.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		if !bytes.Equal(got, body) {
+			t.Fatal("the caller got another body")
+		}
+		if i := strings.IndexFunc(trace.String(), func(r rune) bool { return termsafe.Unsafe(r) && !strings.ContainsRune("\n\t\r", r) }); i >= 0 {
+			t.Fatalf("unsafe character in the trace: %q", trace.String())
+		}
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -15,10 +15,14 @@
 //
 //   - values of names for which IsSecretName is true: anything containing token, secret,
 //     password, passwd, passphrase, assertion, verifier, apikey, credential, signature,
-//     authorization or cookie, and anything ending in code (code, device_code, user_code,
-//     userCode, ...), compared case-insensitively with '_', '-' and '.' ignored;
-//     except names that only describe a token: token_type, *_type(s), *_hint, *_endpoint(s),
-//     *_supported, *expires_in, *expires_at, error_code and status_code;
+//     authorization, cookie or session (session_state, X-Session-Id), anything ending in
+//     code (code, device_code, user_code, userCode, ...) or key (private_key, x-api-key),
+//     and sid, otp, totp and pin, compared case-insensitively with '_', '-' and '.'
+//     ignored; except names that only describe a token or point elsewhere: token_type,
+//     *_type(s), *_hint, *_endpoint(s), *_supported, *_iframe, *expires_in, *expires_at,
+//     error_code and status_code;
+//   - in JSON, also the private and symmetric members of a JSON Web Key: d, p, q, dp, dq,
+//     qi, oth and k;
 //   - the credentials of Authorization and Proxy-Authorization (the scheme stays visible),
 //     Cookie and Set-Cookie, and the userinfo of URLs;
 //   - any JWT or JWE (a run of base64url parts starting with "eyJ"), wherever it appears;
@@ -36,7 +40,10 @@
 // null are kept. Empty values are kept (they reveal nothing and "the code was empty" is
 // worth seeing).
 //
-// A redacted value reads "[REDACTED len=N]", N being its length in bytes.
+// A redacted value reads "[REDACTED len=N]", N being its length in bytes. The trace then
+// escapes the characters a terminal would act on (control characters, C1 included, and
+// format characters such as bidirectional overrides) as \uXXXX, as webex's normal output
+// does (package termsafe).
 package httpx
 
 import (

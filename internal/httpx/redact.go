@@ -21,9 +21,14 @@ func redacted(n int) string { return "[REDACTED len=" + strconv.Itoa(n) + "]" }
 const redactedPrefix = "[REDACTED"
 
 var (
-	secretParts    = []string{"token", "secret", "password", "passwd", "passphrase", "assertion", "verifier", "apikey", "credential", "signature", "authorization", "cookie"}
+	secretParts    = []string{"token", "secret", "password", "passwd", "passphrase", "assertion", "verifier", "apikey", "credential", "signature", "authorization", "cookie", "session"}
+	secretEnds     = []string{"code", "key"}
+	secretExact    = map[string]bool{"sid": true, "otp": true, "totp": true, "pin": true}
 	notSecretExact = map[string]bool{"tokentype": true, "errorcode": true, "statuscode": true}
-	notSecretEnds  = []string{"type", "types", "hint", "endpoint", "endpoints", "supported", "expiresin", "expiresat"}
+	notSecretEnds  = []string{"type", "types", "hint", "endpoint", "endpoints", "supported", "expiresin", "expiresat", "iframe"}
+	// jwkPrivate are the members of a JSON Web Key that hold private or symmetric key
+	// material (RFC 7518 §6.3.2, §6.4.1); they are secret as JSON member names only.
+	jwkPrivate = map[string]bool{"d": true, "p": true, "q": true, "dp": true, "dq": true, "qi": true, "oth": true, "k": true}
 )
 
 // IsSecretName reports whether a value named name (query or form parameter, JSON member,
@@ -33,13 +38,18 @@ func IsSecretName(name string) bool {
 	if n == "" || notSecretExact[n] {
 		return false
 	}
+	if secretExact[n] {
+		return true
+	}
 	for _, suf := range notSecretEnds {
 		if strings.HasSuffix(n, suf) {
 			return false
 		}
 	}
-	if strings.HasSuffix(n, "code") {
-		return true
+	for _, suf := range secretEnds {
+		if strings.HasSuffix(n, suf) {
+			return true
+		}
 	}
 	for _, p := range secretParts {
 		if strings.Contains(n, p) {
@@ -361,7 +371,7 @@ func redactJSON(b []byte) ([]byte, error) {
 			}
 			writeJSONString(&out, key)
 			out.WriteByte(':')
-			top.keySecret = IsSecretName(key)
+			top.keySecret = IsSecretName(key) || jwkPrivate[key]
 			top.wantKey = false
 			continue
 		}

@@ -18,6 +18,8 @@ func TestIsSecretName(t *testing.T) {
 		"deviceCode", "userCode", "ACCESS-TOKEN", "X-Auth-Token", "X-Api-Key", "api_key",
 		"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "passwd", "db.password",
 		"private_key_credential", "X-Goog-Signature", "auth_code", "session_token",
+		"private_key", "privateKey", "signing_key", "session_state", "sessionId", "X-Session-Id",
+		"sid", "otp", "totp", "pin", "PIN",
 	}
 	visible := []string{
 		"", "state", "nonce", "client_id", "scope", "redirect_uri", "grant_type", "token_type",
@@ -27,6 +29,8 @@ func TestIsSecretName(t *testing.T) {
 		"issued_token_type", "token_type_hint", "trackingId", "TrackingID", "error",
 		"error_description", "error_code", "errorCode", "message", "interval", "verification_uri",
 		"verification_uri_complete", "Content-Type", "WWW-Authenticate", "User-Agent", "email",
+		"keys", "kid", "key_ops", "jwks_uri", "end_session_endpoint", "check_session_iframe",
+		"frontchannel_logout_session_supported", "d", "p", "q", "mapping",
 	}
 	for _, n := range secret {
 		if !IsSecretName(n) {
@@ -113,6 +117,10 @@ func TestRedactJSON(t *testing.T) {
 		{"scalar", `"x"`, `"x"`},
 		{"invalid JSON falls back to text", `{"access_token":"abc","x":`, `{"access_token":"[REDACTED len=3]","x":`},
 		{"big number", `{"n":123456789012345678901234567890}`, `{"n":123456789012345678901234567890}`},
+		{"private JWKs", `{"keys":[{"kty":"RSA","kid":"k1","n":"nn","e":"AQAB","d":"dd","p":"pp","q":"qq","dp":"a","dq":"b","qi":"c"},{"kty":"oct","k":"kk"}]}`,
+			`{"keys":[{"kty":"RSA","kid":"k1","n":"nn","e":"AQAB","d":"[REDACTED len=2]","p":"[REDACTED len=2]","q":"[REDACTED len=2]","dp":"[REDACTED len=1]","dq":"[REDACTED len=1]","qi":"[REDACTED len=1]"},{"kty":"oct","k":"[REDACTED len=2]"}]}`},
+		{"key and session names", `{"private_key":"-----BEGIN","session_state":"ss","sid":"s1","otp":123456,"pin":"0000","sessionKey":"x"}`,
+			`{"private_key":"[REDACTED len=10]","session_state":"[REDACTED len=2]","sid":"[REDACTED len=2]","otp":"[REDACTED len=6]","pin":"[REDACTED len=4]","sessionKey":"[REDACTED len=1]"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,6 +146,7 @@ func TestRedactHeader(t *testing.T) {
 		"Cookie":              {"sid=123; other=4"},
 		"Set-Cookie":          {"sid=123; HttpOnly", "b=2"},
 		"X-Auth-Token":        {"xyz"},
+		"X-Session-Id":        {"sess-1"},
 		"Trackingid":          {"ROUTER_5F3A"},
 		"Www-Authenticate":    {`Bearer error="invalid_token", error_description="expired"`},
 		"Location":            {"http://127.0.0.1:8085/callback?code=c0de&state=s"},
@@ -154,6 +163,7 @@ func TestRedactHeader(t *testing.T) {
 		"Cookie":              {"[REDACTED len=16]"},
 		"Set-Cookie":          {"[REDACTED len=17]", "[REDACTED len=3]"},
 		"X-Auth-Token":        {"[REDACTED len=3]"},
+		"X-Session-Id":        {"[REDACTED len=6]"},
 		"Trackingid":          {"ROUTER_5F3A"},
 		"Www-Authenticate":    {`Bearer error="invalid_token", error_description="expired"`},
 		"Location":            {"http://127.0.0.1:8085/callback?code=[REDACTED len=4]&state=s"},

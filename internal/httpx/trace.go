@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // MaxTraceBody is how much of each request and response body the trace reads and shows.
@@ -44,7 +46,10 @@ type traceTransport struct {
 	w  io.Writer
 }
 
+// write shows one block of the trace, with the characters a terminal would act on (control
+// and format characters, such as bidirectional overrides) escaped as in normal output.
 func (t *traceTransport) write(b []byte) {
+	b = []byte(termsafe.Text(string(b)))
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	_, _ = t.w.Write(b) // a failing debug writer must not fail the request

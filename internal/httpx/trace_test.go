@@ -406,3 +406,43 @@ func TestTraceWriterErrorsIgnored(t *testing.T) {
 		t.Errorf("body %q", b)
 	}
 }
+
+// TestTraceEscapesTerminalControls: what a server sends cannot drive the terminal the trace
+// is read on: C1 controls and bidirectional overrides in headers, JSON and text bodies and
+// errors are shown escaped, as in webex's normal output.
+func TestTraceEscapesTerminalControls(t *testing.T) {
+	const evil = "a\u009b2Jb\u202ec\u0085d"
+	const shown = `a\u009b2Jb\u202ec\u0085d`
+	mux := http.NewServeMux()
+	mux.HandleFunc("/json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Note", evil)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"error_description":"`+evil+`"}`)
+	})
+	mux.HandleFunc("/text", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "line one\n"+evil+"\n")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	var trace syncBuffer
+	c := NewClient(Options{Debug: &trace, Now: fixedClock()})
+	for _, path := range []string{"/json", "/text"} {
+		resp, err := c.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	out := trace.String()
+	if strings.ContainsAny(out, "\u009b\u202e\u0085") {
+		t.Errorf("the trace holds raw control or format characters:\n%s", out)
+	}
+	if n := strings.Count(out, shown); n != 3 {
+		t.Errorf("the trace shows the escaped text %d times, want 3 (header, JSON, text):\n%s", n, out)
+	}
+	if !strings.Contains(out, "line one\n") {
+		t.Errorf("the text body lost its layout:\n%s", out)
+	}
+}

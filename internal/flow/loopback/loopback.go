@@ -58,8 +58,10 @@ type Config struct {
 	ClientID string
 	// RedirectURI is the exact redirect URI to use (it must match one registered with the
 	// provider), e.g. "http://127.0.0.1:8085/callback". The scheme must be http and the host
-	// 127.0.0.1, localhost or [::1]; "localhost" is served on 127.0.0.1 (RFC 8252 §8.3) while
-	// the URI keeps its spelling. Port 0 or no port means a free port chosen at bind time,
+	// 127.0.0.1, localhost or [::1]. "localhost" is served on both 127.0.0.1 and ::1 (where
+	// the host has IPv6), since a browser may resolve it to either, and no other program may
+	// then answer in the login's place; the URI keeps its spelling. RFC 8252 §8.3 recommends
+	// 127.0.0.1. Port 0 or no port means a free port chosen at bind time,
 	// written into the redirect_uri sent. Only its path is served. Empty means
 	// DefaultRedirectURI.
 	RedirectURI string
@@ -89,11 +91,11 @@ type Config struct {
 	// OnRejected, when set, is told about each callback that was ignored because its state
 	// is missing, wrong or repeated: the browser got a 400 page saying the answer does not
 	// belong to this sign-in, and Run keeps waiting. err matches ErrStateMismatch (or
-	// ErrMalformedCallback for a repeated state) with errors.Is; when the ignored callback
-	// carried error=, err also wraps the provider's *oautherr.Error (sanitised), so that a
-	// caller can say "ignored ...". Only the first MaxRejectedReports rejections are reported.
-	// It is called from the HTTP handler's goroutine, possibly concurrently with OnReady and
-	// Complete, and must return promptly. err never holds the code or the state.
+	// ErrMalformedCallback for a repeated state) with errors.Is. Anyone can send such a
+	// callback, so err says only why it was ignored and echoes nothing it carried: no code,
+	// state, error or error_description. Only the first MaxRejectedReports rejections are
+	// reported. It is called from the HTTP handler's goroutine, possibly concurrently with
+	// OnReady and Complete, and must return promptly.
 	OnRejected func(err error)
 	// Rand is the source of state, nonce and PKCE verifier; nil means crypto/rand.
 	Rand io.Reader
@@ -141,17 +143,22 @@ var (
 
 // PortInUseError is returned when the redirect URI's port is taken.
 type PortInUseError struct {
-	// Host is the address the listener tried to bind: "127.0.0.1" (also for localhost) or
-	// "::1". Empty reads as 127.0.0.1.
+	// Host is the address the listener tried to bind: "127.0.0.1" or "::1" (either for
+	// localhost). Empty reads as 127.0.0.1.
 	Host string
 	Port int
-	Err  error
+	// Localhost: the redirect URI names localhost, which is served on both addresses.
+	Localhost bool
+	Err       error
 }
 
 func (e *PortInUseError) Error() string {
 	host := e.Host
 	if host == "" {
 		host = "127.0.0.1"
+	}
+	if e.Localhost && host == "::1" {
+		return fmt.Sprintf("port %d on ::1 is already in use, and a browser may send the sign-in for localhost there; register and pass --redirect-uri http://127.0.0.1:%d/..., or another free port", e.Port, e.Port)
 	}
 	return fmt.Sprintf("port %d on %s is already in use; pass --redirect-uri with another port registered on the integration", e.Port, host)
 }
@@ -172,7 +179,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, err
 	}
-	redirect, bindHost, port, err := parseRedirect(cfg.RedirectURI)
+	redirect, hosts, port, err := parseRedirect(cfg.RedirectURI)
 	if err != nil {
 		return nil, err
 	}
@@ -188,12 +195,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res := &Result{State: secrets[0], Nonce: secrets[1], CodeVerifier: secrets[2]}
 
-	ln, err := listen(ctx, bindHost, port)
+	lns, err := listenAll(ctx, hosts, port)
 	if err != nil {
 		return nil, err
 	}
 	if port == 0 {
-		redirect.Host = net.JoinHostPort(redirect.Hostname(), strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+		redirect.Host = net.JoinHostPort(redirect.Hostname(), strconv.Itoa(lns[0].Addr().(*net.TCPAddr).Port))
 	}
 	res.RedirectURI = redirect.String()
 	authURL := buildAuthURL(cfg, res)
@@ -224,11 +231,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	served := make(chan error, len(lns))
+	for _, ln := range lns {
+		go func() { served <- srv.Serve(ln) }()
+	}
+	waitServed := func() {
+		for range lns {
+			<-served
+		}
+	}
 	stop := func() {
 		_ = srv.Close()
-		<-served
+		waitServed()
 	}
 
 	if cfg.OnReady != nil {
@@ -251,7 +265,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if srv.Shutdown(sctx) != nil {
 			_ = srv.Close()
 		}
-		<-served
+		waitServed()
 		if cb.err != nil {
 			return nil, cb.err
 		}
@@ -282,29 +296,31 @@ func checkConfig(cfg Config) error {
 }
 
 // parseRedirect checks a loopback redirect URI and says where to listen; port 0 means any.
-func parseRedirect(raw string) (u *url.URL, bindHost string, port int, err error) {
+func parseRedirect(raw string) (u *url.URL, hosts []string, port int, err error) {
 	if raw == "" {
 		raw = DefaultRedirectURI
 	}
 	u, err = url.Parse(raw)
 	if err != nil {
-		return nil, "", 0, fmt.Errorf("loopback: invalid redirect URI: %w", err)
+		return nil, nil, 0, fmt.Errorf("loopback: invalid redirect URI: %w", err)
 	}
 	if u.Scheme != "http" || u.Opaque != "" || u.User != nil || u.Fragment != "" || u.Host == "" {
-		return nil, "", 0, fmt.Errorf("loopback: the redirect URI %q must look like http://127.0.0.1:PORT/PATH", raw)
+		return nil, nil, 0, fmt.Errorf("loopback: the redirect URI %q must look like http://127.0.0.1:PORT/PATH", raw)
 	}
 	switch strings.ToLower(u.Hostname()) {
-	case "127.0.0.1", "localhost":
-		bindHost = "127.0.0.1"
+	case "127.0.0.1":
+		hosts = []string{"127.0.0.1"}
+	case "localhost":
+		hosts = []string{"127.0.0.1", "::1"}
 	case "::1":
-		bindHost = "::1" // a browser sent to [::1] cannot reach 127.0.0.1
+		hosts = []string{"::1"} // a browser sent to [::1] cannot reach 127.0.0.1
 	default:
-		return nil, "", 0, fmt.Errorf("loopback: the redirect URI %q must use 127.0.0.1, localhost or [::1]; the login listens on the loopback interface only", raw)
+		return nil, nil, 0, fmt.Errorf("loopback: the redirect URI %q must use 127.0.0.1, localhost or [::1]; the login listens on the loopback interface only", raw)
 	}
 	if p := u.Port(); p != "" {
 		port, err = strconv.Atoi(p)
 		if err != nil || port < 0 || port > 65535 {
-			return nil, "", 0, fmt.Errorf("loopback: the redirect URI %q has an invalid port", raw)
+			return nil, nil, 0, fmt.Errorf("loopback: the redirect URI %q has an invalid port", raw)
 		}
 	}
 	if port == 0 {
@@ -316,7 +332,38 @@ func parseRedirect(raw string) (u *url.URL, bindHost string, port int, err error
 	if u.Path == "" {
 		u.Path = "/"
 	}
-	return u, bindHost, port, nil
+	return u, hosts, port, nil
+}
+
+// listenAll listens on the port on every host, the same port on each: port 0 picks one free
+// on all of them. The second host is ::1 for localhost; a host without IPv6 is served on
+// 127.0.0.1 alone, since no other program can listen on ::1 there either.
+func listenAll(ctx context.Context, hosts []string, port int) ([]net.Listener, error) {
+	for try := 0; ; try++ {
+		first, err := listen(ctx, hosts[0], port)
+		if err != nil {
+			return nil, err
+		}
+		if len(hosts) == 1 {
+			return []net.Listener{first}, nil
+		}
+		second, err := listen(ctx, hosts[1], first.Addr().(*net.TCPAddr).Port)
+		if err == nil {
+			return []net.Listener{first, second}, nil
+		}
+		if errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT) {
+			return []net.Listener{first}, nil // no IPv6 here
+		}
+		first.Close()
+		if port == 0 && errors.Is(err, syscall.EADDRINUSE) && try < 10 {
+			continue // the port free on 127.0.0.1 is taken on ::1: pick another
+		}
+		var busy *PortInUseError
+		if errors.As(err, &busy) {
+			busy.Localhost = true
+		}
+		return nil, err
+	}
 }
 
 func listen(ctx context.Context, host string, port int) (net.Listener, error) {
@@ -491,26 +538,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // foreign says why a callback cannot belong to this login (its state is missing, repeated or
 // wrong), or nil when it carries exactly the login's state and may decide it. The error
-// matches ErrStateMismatch or ErrMalformedCallback, and wraps the provider's error when the
-// callback carried error=.
+// matches ErrStateMismatch or ErrMalformedCallback and holds nothing the callback carried.
 func (h *handler) foreign(q url.Values) error {
-	var err error
 	switch states := q["state"]; {
 	case len(states) > 1:
-		err = fmt.Errorf("%w: the state parameter is repeated", ErrMalformedCallback)
+		return fmt.Errorf("%w: the state parameter is repeated", ErrMalformedCallback)
 	case len(states) == 0 || states[0] == "":
-		err = fmt.Errorf("%w: it carries no state", ErrStateMismatch)
+		return fmt.Errorf("%w: it carries no state", ErrStateMismatch)
 	case subtle.ConstantTimeCompare([]byte(states[0]), []byte(h.state)) != 1:
-		err = ErrStateMismatch
-	default:
-		return nil
+		return ErrStateMismatch
 	}
-	if len(q["error"]) == 1 {
-		if perr := oautherr.FromParams(q); perr != nil {
-			return fmt.Errorf("%w (%w)", err, perr)
-		}
-	}
-	return err
+	return nil
 }
 
 func (h *handler) render(w http.ResponseWriter, t *template.Template, status int, data PageData) {
