@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,57 +35,42 @@ func (f *providerFlags) set() bool { return f.Provider != "" || f.Issuer != "" |
 // resolveProvider picks the provider from flags, else from the profile, else from the
 // environment, else Webex. It returns the profile when one was used.
 func resolveProvider(ctx context.Context, d *deps, f *providerFlags) (*provider.Provider, *config.Profile, error) {
-	opts := provider.Options{HTTPClient: d.http(), Now: d.now}
+	var p *config.Profile
 	if !f.set() {
 		cfg, err := d.config()
 		if err != nil {
 			return nil, nil, err
 		}
-		p, err := cfg.Load(d.profile(cfg))
-		switch {
-		case err == nil:
-			prov, err := session.ProviderFor(ctx, p, opts)
-			return prov, p, err
-		case !errors.Is(err, config.ErrNotFound):
+		if p, err = cfg.Load(d.profile(cfg)); err != nil && !errors.Is(err, config.ErrNotFound) {
 			return nil, nil, err
 		}
 	}
-	issuer := cmp.Or(f.Issuer, d.getenv("WEBEX_ISSUER"))
-	base := cmp.Or(f.BaseURL, d.getenv("WEBEX_BASE_URL"))
-	kind := f.Provider
-	if kind == "" {
-		kind = string(provider.KindWebex)
-		if issuer != "" {
-			kind = string(provider.KindOIDC)
-		}
+	if p != nil {
+		prov, err := d.provider(ctx, session.Settings(p))
+		return prov, p, err
 	}
-	prov, err := d.newProvider(ctx, kind, issuer, base, nil)
+	s, err := resolveSettings(provider.Settings{Kind: f.Provider, Issuer: f.Issuer, BaseURL: f.BaseURL},
+		provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, provider.Settings{})
+	if err != nil {
+		return nil, nil, err
+	}
+	prov, err := d.provider(ctx, s)
 	return prov, nil, err
 }
 
-// newProvider builds a provider from its kind and its issuer (oidc) or API base (Webex
-// kinds), checked as the contract asks: https, or http on a loopback host. Bad values are
-// usage errors.
-func (d *deps) newProvider(ctx context.Context, kind, issuer, baseURL string, issuerAllow []string) (*provider.Provider, error) {
-	k, err := provider.ParseKind(kind)
-	if err != nil {
-		return nil, usageErrorf("--provider: %v", err)
+// resolveSettings is provider.Resolve with its errors as usage errors (exit 2).
+func resolveSettings(flag, env, saved provider.Settings) (provider.Settings, error) {
+	s, err := provider.Resolve(flag, env, saved)
+	var ue *provider.UsageError
+	if errors.As(err, &ue) {
+		return s, &usageError{err}
 	}
-	if k == provider.KindOIDC {
-		if issuer == "" {
-			return nil, usageErrorf("--provider oidc needs --issuer URL (or WEBEX_ISSUER)")
-		}
-		if err := provider.ValidateURL(issuer); err != nil {
-			return nil, usageErrorf("--issuer: %v", err)
-		}
-		baseURL = ""
-	} else if baseURL != "" {
-		if err := provider.ValidateURL(baseURL); err != nil {
-			return nil, usageErrorf("--base-url: %v", err)
-		}
-	}
-	p := &config.Profile{Provider: kind, Issuer: issuer, BaseURL: baseURL, IssuerAllow: issuerAllow}
-	return session.ProviderFor(ctx, p, provider.Options{HTTPClient: d.http(), Now: d.now})
+	return s, err
+}
+
+// provider builds the provider s names, with this process's HTTP client and clock.
+func (d *deps) provider(ctx context.Context, s provider.Settings) (*provider.Provider, error) {
+	return provider.New(ctx, s, provider.Options{HTTPClient: d.http(), Now: d.now})
 }
 
 func newCmdDiscover(d *deps, runF func(context.Context, *providerFlags, string, bool) error) *cobra.Command {

@@ -62,6 +62,7 @@ func (d *deps) manager(cfg *config.Config) *session.Manager {
 		HTTPClient: d.http,
 		Now:        d.now,
 		Secret:     d.secret,
+		Sleep:      d.sleep,
 	}
 }
 
