@@ -88,7 +88,7 @@ type Manager struct {
 	OpenStore func(kind string) (tokenstore.Store, error)
 	// HTTPClient returns the client for provider calls; called only when the network is needed.
 	HTTPClient func() *http.Client
-	// Provider builds the profile's provider; nil uses ProviderFor.
+	// Provider builds the profile's provider; nil uses provider.New with Settings(p).
 	Provider func(ctx context.Context, p *config.Profile) (*provider.Provider, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -478,18 +478,12 @@ func (m *Manager) provider(ctx context.Context, p *config.Profile) (*provider.Pr
 	if m.Provider != nil {
 		return m.Provider(ctx, p)
 	}
-	return ProviderFor(ctx, p, provider.Options{HTTPClient: m.HTTPClient(), Now: m.Now})
+	return provider.New(ctx, Settings(p), provider.Options{HTTPClient: m.HTTPClient(), Now: m.Now})
 }
 
 // Settings are the provider settings a profile was saved with.
 func Settings(p *config.Profile) provider.Settings {
 	return provider.Settings{Kind: p.Provider, Issuer: p.Issuer, BaseURL: p.BaseURL, IssuerAllow: p.IssuerAllow}
-}
-
-// ProviderFor builds the provider a profile was saved with: the static Webex endpoints, or
-// discovery for an OpenID provider (see provider.New).
-func ProviderFor(ctx context.Context, p *config.Profile, opts provider.Options) (*provider.Provider, error) {
-	return provider.New(ctx, Settings(p), opts)
 }
 
 // AccessExpiry is when tok's access token expires, counted from now (the caller's clock)
