@@ -143,48 +143,12 @@ func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error)
 		}
 		return nil, fmt.Errorf("the discovery document is not valid: %w", err)
 	}
-	var missing []string
-	for _, f := range []struct{ name, value string }{
-		{"issuer", d.Issuer},
-		{"authorization_endpoint", d.AuthorizationEndpoint},
-		{"token_endpoint", d.TokenEndpoint},
-		{"jwks_uri", d.JWKSURI},
-	} {
-		if f.value == "" {
-			missing = append(missing, f.name)
-		}
+	if err := d.check(issuer); err != nil {
+		return nil, err
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("the discovery document lacks the required field(s) %s", strings.Join(missing, ", "))
-	}
-	if d.Issuer != issuer {
-		return nil, &IssuerMismatchError{Expected: issuer, Discovered: d.Issuer}
-	}
-	for _, f := range []struct{ name, value string }{
-		{"authorization_endpoint", d.AuthorizationEndpoint},
-		{"token_endpoint", d.TokenEndpoint},
-		{"jwks_uri", d.JWKSURI},
-		{"userinfo_endpoint", d.UserinfoEndpoint},
-		{"device_authorization_endpoint", d.DeviceAuthorizationEndpoint},
-		{"revocation_endpoint", d.RevocationEndpoint},
-		{"end_session_endpoint", d.EndSessionEndpoint},
-	} {
-		if f.value == "" {
-			continue
-		}
-		if err := checkURL(f.value, true); err != nil {
-			return nil, fmt.Errorf("the discovery document field %q: %w", f.name, err)
-		}
-	}
-
 	algs := []string{"RS256"}
 	if d.IDTokenSigningAlgValuesSupported != nil {
-		algs = nil
-		for _, a := range d.IDTokenSigningAlgValuesSupported {
-			if allowedAlg(a) && !slices.Contains(algs, a) {
-				algs = append(algs, a)
-			}
-		}
+		algs = allowedAlgs(d.IDTokenSigningAlgValuesSupported)
 	}
 	grants := d.GrantTypesSupported
 	if grants == nil {
@@ -218,6 +182,44 @@ func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error)
 	return p, nil
 }
 
+// check applies the rules of ParseDiscovery to a document fetched for issuer.
+func (d *discoveryDoc) check(issuer string) error {
+	var missing []string
+	for _, f := range []struct{ name, value string }{
+		{"issuer", d.Issuer},
+		{"authorization_endpoint", d.AuthorizationEndpoint},
+		{"token_endpoint", d.TokenEndpoint},
+		{"jwks_uri", d.JWKSURI},
+	} {
+		if f.value == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the discovery document lacks the required field(s) %s", strings.Join(missing, ", "))
+	}
+	if d.Issuer != issuer {
+		return &IssuerMismatchError{Expected: issuer, Discovered: d.Issuer}
+	}
+	for _, f := range []struct{ name, value string }{
+		{"authorization_endpoint", d.AuthorizationEndpoint},
+		{"token_endpoint", d.TokenEndpoint},
+		{"jwks_uri", d.JWKSURI},
+		{"userinfo_endpoint", d.UserinfoEndpoint},
+		{"device_authorization_endpoint", d.DeviceAuthorizationEndpoint},
+		{"revocation_endpoint", d.RevocationEndpoint},
+		{"end_session_endpoint", d.EndSessionEndpoint},
+	} {
+		if f.value == "" {
+			continue
+		}
+		if err := checkURL(f.value, true); err != nil {
+			return fmt.Errorf("the discovery document field %q: %w", f.name, err)
+		}
+	}
+	return nil
+}
+
 // authStyleFor maps token_endpoint_auth_methods_supported (OpenID Connect
 // Discovery 1.0 §3, default client_secret_basic) to an oauth2.AuthStyle.
 func authStyleFor(methods []string) oauth2.AuthStyle {
@@ -245,4 +247,15 @@ func allowedAlg(alg string) bool {
 		return true
 	}
 	return false
+}
+
+// allowedAlgs keeps the algorithms of algs that allowedAlg accepts, once each.
+func allowedAlgs(algs []string) []string {
+	var keep []string
+	for _, a := range algs {
+		if allowedAlg(a) && !slices.Contains(keep, a) {
+			keep = append(keep, a)
+		}
+	}
+	return keep
 }
