@@ -125,6 +125,17 @@ func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 	return err
 }
 
+// accessToken is the profile's access token from the session layer, refreshed first when it
+// has less than minTTL left (see session.Manager.Token), with the warnings shown.
+func (d *deps) accessToken(ctx context.Context, cfg *config.Config, name string, minTTL time.Duration) (string, error) {
+	tok, err := d.manager(cfg).Token(ctx, name, minTTL)
+	if err != nil {
+		return "", sessionError(err)
+	}
+	d.warn(tok.Warnings)
+	return tok.AccessToken, nil
+}
+
 // stored reads a profile and all its secrets, through the session layer's one reader; a
 // missing login, or secrets stored for other settings, is "login required" (exit 4).
 func (d *deps) stored(cfg *config.Config, name string) (*config.Profile, *tokenstore.Secrets, error) {

@@ -235,16 +235,22 @@ func (m *Manager) Stored(profile string) (*config.Profile, *tokenstore.Secrets, 
 	if err != nil {
 		return nil, nil, err
 	}
+	_, sec, err := m.secrets(p)
+	return p, sec, err
+}
+
+// secrets opens the profile's store and reads all its secrets with the profile's Binding.
+func (m *Manager) secrets(p *config.Profile) (tokenstore.Store, *tokenstore.Secrets, error) {
 	st, err := m.store(p)
 	if err != nil {
 		return nil, nil, err
 	}
 	sec, err := st.Load(p.Name, p.Binding())
 	if err != nil {
-		return nil, nil, readError(profile, err)
+		return nil, nil, readError(p.Name, err)
 	}
 	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
-	return p, sec, nil
+	return st, sec, nil
 }
 
 // accessVersion names the profile's current access token for a store's cache
@@ -330,11 +336,10 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 		}
 	}
 
-	sec, err := st.Load(p.Name, p.Binding())
+	st, sec, err := m.secrets(p)
 	if err != nil {
-		return nil, readError(p.Name, err)
+		return nil, err
 	}
-	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
 	return m.refreshWith(ctx, p, st, sec, minTTL)
 }
 
@@ -456,21 +461,11 @@ func (m *Manager) adopt(profile, rejected string, minTTL time.Duration) (*Token,
 	if err != nil {
 		return nil, false
 	}
-	st, err := m.store(p)
-	if err != nil {
+	_, sec, err := m.secrets(p)
+	if err != nil || sec.RefreshToken == "" || sec.AccessToken == "" || NeedsRefresh(p, m.now(), minTTL) ||
+		subtle.ConstantTimeCompare([]byte(sec.RefreshToken), []byte(rejected)) == 1 {
 		return nil, false
 	}
-	sec, err := st.Load(profile, p.Binding())
-	if err != nil || sec.RefreshToken == "" {
-		return nil, false
-	}
-	if subtle.ConstantTimeCompare([]byte(sec.RefreshToken), []byte(rejected)) == 1 {
-		return nil, false
-	}
-	if sec.AccessToken == "" || NeedsRefresh(p, m.now(), minTTL) {
-		return nil, false
-	}
-	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
 	return tokenOf(p, sec.AccessToken, false), true
 }
 

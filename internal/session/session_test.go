@@ -225,12 +225,8 @@ func (e *env) save(sec *tokenstore.Secrets, tok *oauth2.Token, scopes []string) 
 		UpdatedAt:       now,
 	}
 	if tok != nil {
-		if d, ok := DurationExtra(tok, "expires_in"); ok {
-			p.AccessExpiry = now.Add(d)
-		}
-		if d, ok := DurationExtra(tok, "refresh_token_expires_in"); ok {
-			p.RefreshExpiry = now.Add(d)
-		}
+		record(p, new(tokenstore.Secrets), tok, now) // the mapping Login and refresh use
+		p.HasRefreshToken = sec.RefreshToken != ""
 	}
 	if err := e.store.Save("default", sec); err != nil {
 		e.t.Fatal(err)
