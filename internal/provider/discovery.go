@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -48,35 +46,14 @@ func Discover(ctx context.Context, issuer string, opts Options) (*Provider, erro
 	if err := ValidateURL(issuer); err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: defaultHTTPTimeout}
-		opts.HTTPClient = client
-	}
 	where := DiscoveryURL(issuer)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
+	body, ct, err := get(ctx, opts.HTTPClient, where)
 	if err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("discovery: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("discovery: reading %s: %w", where, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("discovery: %s answered HTTP %s", where, resp.Status)
-	}
-	if len(body) > maxDiscoveryBytes {
-		return nil, fmt.Errorf("discovery: the document at %s is larger than %d bytes", where, maxDiscoveryBytes)
 	}
 	p, err := ParseDiscovery(issuer, body, opts)
 	if err != nil {
-		if ct := resp.Header.Get("Content-Type"); errors.Is(err, errNotJSON) && ct != "" {
+		if errors.Is(err, errNotJSON) && ct != "" {
 			if mt, _, _ := mime.ParseMediaType(ct); mt != "" && mt != "application/json" {
 				return nil, fmt.Errorf("discovery: %s: %w (Content-Type %s)", where, err, mt)
 			}
