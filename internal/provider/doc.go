@@ -25,8 +25,8 @@
 // allow-list, verifies the signature against the provider's JWKS (with key
 // rotation handled by its RemoteKeySet, plus one immediate refetch when the
 // first set fetched cannot verify the token) and checks the claims' types,
-// "aud", "exp" and "nbf"; this package adds only what go-oidc lacks: the
-// issuer rule, "sub", "iat", "azp" with several audiences and "nonce", and
+// "exp" and "nbf"; this package adds only what go-oidc lacks: the issuer
+// rule, "sub", "aud" with "azp" (several audiences), "iat" and "nonce", and
 // reports every failure as a [*VerifyError] naming the check that failed.
 //
 // This package must not print, prompt, open browsers, store tokens or run the

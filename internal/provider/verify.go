@@ -91,8 +91,8 @@ type IDToken struct {
 //     ("iat" is required);
 //   - "nonce" equals v.Nonce (compared in constant time) when v.Nonce is set.
 //
-// go-oidc checks the signature, the claims' types, "aud", "exp" and "nbf";
-// this method adds the rest. A failed check returns a *VerifyError naming
+// go-oidc checks the signature, the claims' types, "exp" and "nbf"; this
+// method adds the rest. A failed check returns a *VerifyError naming
 // it. The context bounds a JWKS fetch this call waits for.
 func (p *Provider) VerifyIDToken(ctx context.Context, raw string, v VerifyOptions) (*IDToken, error) {
 	if p == nil || p.keys == nil {
@@ -113,9 +113,9 @@ func (p *Provider) VerifyIDToken(ctx context.Context, raw string, v VerifyOption
 	}
 	keys := &sigRecorder{KeySet: p.keys}
 	tok, err := oidc.NewVerifier("", keys, &oidc.Config{
-		ClientID:             v.ClientID,
 		SupportedSigningAlgs: p.algs,
 		SkipIssuerCheck:      true, // checkIssuer applies the rule of the kind
+		SkipClientIDCheck:    true, // checkClaims checks aud and azp together
 		Now:                  p.now,
 	}).Verify(ctx, raw)
 	if err != nil {
@@ -187,6 +187,8 @@ func (p *Provider) checkClaims(t *IDToken, azp string, v VerifyOptions) *VerifyE
 	switch now := p.now(); {
 	case t.Subject == "":
 		return fail(CheckSubject, "the token has no subject")
+	case !slices.Contains(t.Audience, v.ClientID):
+		return fail(CheckAudience, "the token is for %q, not for client %q", t.Audience, v.ClientID)
 	case azp == "" && len(t.Audience) > 1:
 		return fail(CheckAudience, "the token has several audiences but no authorized party (azp)")
 	case azp != "" && azp != v.ClientID:
@@ -244,8 +246,8 @@ func (k *sigRecorder) VerifySignature(ctx context.Context, jwt string) ([]byte, 
 
 // failure names the check behind a go-oidc rejection. Only an expired token
 // has a typed error (*oidc.TokenExpiredError); after a good signature go-oidc
-// otherwise rejects a claim of the wrong type, "aud" or "nbf", and names them
-// in its messages.
+// otherwise rejects a claim of the wrong type or "nbf", and names them in its
+// messages.
 func (k *sigRecorder) failure(err error) *VerifyError {
 	var te *oidc.TokenExpiredError
 	msg := err.Error()
@@ -258,10 +260,8 @@ func (k *sigRecorder) failure(err error) *VerifyError {
 		return &VerifyError{Check: CheckExpiry, Err: errors.New("the token has no expiry")}
 	case errors.As(err, &te):
 		return &VerifyError{Check: CheckExpiry, Err: fmt.Errorf("the token expired at %s", te.Expiry.UTC().Format(time.RFC3339))}
-	case strings.Contains(msg, "audience"):
-		return &VerifyError{Check: CheckAudience, Err: err}
 	case strings.Contains(msg, "nbf"):
-		return &VerifyError{Check: CheckNotBefore, Err: err}
+		return &VerifyError{Check: CheckNotBefore, Err: fmt.Errorf("the token is not valid before its nbf time (%v)", err)}
 	case strings.Contains(msg, "unmarshal claims"):
 		return &VerifyError{Check: CheckMalformed, Err: err}
 	}
