@@ -229,16 +229,12 @@ func apiTargetFor(ctx context.Context, d *deps, o *APIOptions) (*apiTarget, erro
 	if p == nil {
 		return nil, notLoggedIn(name)
 	}
-	m := d.manager(cfg)
-	tok, err := m.Token(ctx, name, 0)
-	if err != nil {
-		return nil, sessionError(err)
+	if t.token, err = d.accessToken(ctx, cfg, name, 0); err != nil {
+		return nil, err
 	}
-	d.warn(tok.Warnings)
-	t.token = tok.AccessToken
 	if p.HasRefreshToken {
 		t.refresh = func(ctx context.Context) (string, error) {
-			tok, err := m.Refresh(ctx, name)
+			tok, err := d.manager(cfg).Refresh(ctx, name)
 			if err != nil {
 				return "", sessionError(err)
 			}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -168,15 +169,10 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 	if clientID == "" && prof != nil {
 		clientID = prof.ClientID
 	}
-	if clientID == "" {
-		clientID = d.getenv("WEBEX_CLIENT_ID")
-	}
-	if clientID == "" {
+	if clientID = cmp.Or(clientID, d.getenv("WEBEX_CLIENT_ID")); clientID == "" {
 		return nil, "", usageErrorf("--verify needs the expected audience: pass --client-id or log in first")
 	}
-	opts := provider.Options{HTTPClient: d.http(), Now: d.now}
-	var prov *provider.Provider
-	var err error
+	var s provider.Settings
 	switch {
 	case o.JWKSURL != "":
 		if err := provider.ValidateURL(o.JWKSURL); err != nil {
@@ -185,21 +181,20 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 		if o.Issuer == "" {
 			return nil, "", usageErrorf("--jwks-url needs --issuer, the iss the token must carry")
 		}
-		prov, err = provider.NewStatic(o.Issuer, o.JWKSURL, nil, opts)
+		prov, err := provider.NewStatic(o.Issuer, o.JWKSURL, nil, provider.Options{HTTPClient: d.http(), Now: d.now})
+		return prov, clientID, err
 	case o.Issuer != "":
-		if err := provider.ValidateURL(o.Issuer); err != nil {
-			return nil, "", usageErrorf("--issuer: %v", err)
+		var err error
+		if s, err = resolveSettings(provider.Settings{Kind: string(provider.KindOIDC), Issuer: o.Issuer}, provider.Settings{}, provider.Settings{}); err != nil {
+			return nil, "", err
 		}
-		prov, err = provider.Discover(ctx, o.Issuer, opts)
 	case prof != nil:
-		prov, err = session.ProviderFor(ctx, prof, opts)
+		s = session.Settings(prof)
 	default:
 		return nil, "", usageErrorf("--verify needs a provider: log in first, or pass --issuer or --jwks-url")
 	}
-	if err != nil {
-		return nil, "", err
-	}
-	return prov, clientID, nil
+	prov, err := d.provider(ctx, s)
+	return prov, clientID, err
 }
 
 func timesJSON(tok *jwt.Token, now time.Time) []map[string]any {

@@ -36,57 +36,42 @@ func (f *providerFlags) set() bool { return f.Provider != "" || f.Issuer != "" |
 // resolveProvider picks the provider from flags, else from the profile, else from the
 // environment, else Webex. It returns the profile when one was used.
 func resolveProvider(ctx context.Context, d *deps, f *providerFlags) (*provider.Provider, *config.Profile, error) {
-	opts := provider.Options{HTTPClient: d.http(), Now: d.now}
+	var p *config.Profile
 	if !f.set() {
 		cfg, err := d.config()
 		if err != nil {
 			return nil, nil, err
 		}
-		p, err := cfg.Load(d.profile(cfg))
-		switch {
-		case err == nil:
-			prov, err := session.ProviderFor(ctx, p, opts)
-			return prov, p, err
-		case !errors.Is(err, config.ErrNotFound):
+		if p, err = cfg.Load(d.profile(cfg)); err != nil && !errors.Is(err, config.ErrNotFound) {
 			return nil, nil, err
 		}
 	}
-	issuer := cmp.Or(f.Issuer, d.getenv("WEBEX_ISSUER"))
-	base := cmp.Or(f.BaseURL, d.getenv("WEBEX_BASE_URL"))
-	kind := f.Provider
-	if kind == "" {
-		kind = string(provider.KindWebex)
-		if issuer != "" {
-			kind = string(provider.KindOIDC)
-		}
+	if p != nil {
+		prov, err := d.provider(ctx, session.Settings(p))
+		return prov, p, err
 	}
-	prov, err := d.newProvider(ctx, kind, issuer, base, nil)
+	s, err := resolveSettings(provider.Settings{Kind: f.Provider, Issuer: f.Issuer, BaseURL: f.BaseURL},
+		provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, provider.Settings{})
+	if err != nil {
+		return nil, nil, err
+	}
+	prov, err := d.provider(ctx, s)
 	return prov, nil, err
 }
 
-// newProvider builds a provider from its kind and its issuer (oidc) or API base (Webex
-// kinds), checked as the contract asks: https, or http on a loopback host. Bad values are
-// usage errors.
-func (d *deps) newProvider(ctx context.Context, kind, issuer, baseURL string, issuerAllow []string) (*provider.Provider, error) {
-	k, err := provider.ParseKind(kind)
-	if err != nil {
-		return nil, usageErrorf("--provider: %v", err)
+// resolveSettings is provider.Resolve with its errors as usage errors (exit 2).
+func resolveSettings(flag, env, saved provider.Settings) (provider.Settings, error) {
+	s, err := provider.Resolve(flag, env, saved)
+	var ue *provider.UsageError
+	if errors.As(err, &ue) {
+		return s, &usageError{err}
 	}
-	if k == provider.KindOIDC {
-		if issuer == "" {
-			return nil, usageErrorf("--provider oidc needs --issuer URL (or WEBEX_ISSUER)")
-		}
-		if err := provider.ValidateURL(issuer); err != nil {
-			return nil, usageErrorf("--issuer: %v", err)
-		}
-		baseURL = ""
-	} else if baseURL != "" {
-		if err := provider.ValidateURL(baseURL); err != nil {
-			return nil, usageErrorf("--base-url: %v", err)
-		}
-	}
-	p := &config.Profile{Provider: kind, Issuer: issuer, BaseURL: baseURL, IssuerAllow: issuerAllow}
-	return session.ProviderFor(ctx, p, provider.Options{HTTPClient: d.http(), Now: d.now})
+	return s, err
+}
+
+// provider builds the provider s names, with this process's HTTP client and clock.
+func (d *deps) provider(ctx context.Context, s provider.Settings) (*provider.Provider, error) {
+	return provider.New(ctx, s, provider.Options{HTTPClient: d.http(), Now: d.now})
 }
 
 func newCmdDiscover(d *deps, runF func(context.Context, *providerFlags, string, bool) error) *cobra.Command {
@@ -117,14 +102,20 @@ serves that account.`,
 	return cmd
 }
 
+// The discovery document's fields `webex discover` shows: URLs, then lists (the text view
+// leaves out response_types_supported).
+var (
+	announcedURLs  = []string{"issuer", "authorization_endpoint", "token_endpoint", "device_authorization_endpoint", "userinfo_endpoint", "jwks_uri", "revocation_endpoint", "end_session_endpoint"}
+	announcedLists = []string{"scopes_supported", "grant_types_supported", "response_types_supported", "id_token_signing_alg_values_supported", "code_challenge_methods_supported", "token_endpoint_auth_methods_supported"}
+	usedKeys       = []string{"issuer", "issuer_pattern", "authorize", "token", "device_authorization", "device_token", "userinfo", "people", "jwks", "revocation"}
+)
+
 func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, asJSON bool) error {
 	prov, _, err := resolveProvider(ctx, d, f)
 	if err != nil {
 		return err
 	}
 	report := map[string]any{"provider": string(prov.Kind)}
-	var notes []string
-
 	if email != "" {
 		issuers, err := prov.WebFinger(ctx, email)
 		if err != nil {
@@ -132,41 +123,18 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 		}
 		report["webfinger"] = map[string]any{"resource": "acct:" + email, "issuers": issuers}
 	}
-
 	doc := prov.Discovery
 	if doc == nil && prov.Endpoints.Discovery != "" {
-		doc, err = prov.FetchDiscovery(ctx)
-		if err != nil {
+		if doc, err = prov.FetchDiscovery(ctx); err != nil {
 			return fmt.Errorf("fetching the discovery document: %w", err)
 		}
 	}
-	str := func(k string) string { s, _ := doc[k].(string); return s }
-	list := func(k string) []string {
-		var out []string
-		if a, ok := doc[k].([]any); ok {
-			for _, v := range a {
-				if s, ok := v.(string); ok {
-					out = append(out, s)
-				}
-			}
-		}
-		return out
+	announced := map[string]any{}
+	for _, k := range announcedURLs {
+		announced[k], _ = doc[k].(string)
 	}
-	announced := map[string]any{
-		"issuer":                                str("issuer"),
-		"authorization_endpoint":                str("authorization_endpoint"),
-		"token_endpoint":                        str("token_endpoint"),
-		"device_authorization_endpoint":         str("device_authorization_endpoint"),
-		"userinfo_endpoint":                     str("userinfo_endpoint"),
-		"jwks_uri":                              str("jwks_uri"),
-		"revocation_endpoint":                   str("revocation_endpoint"),
-		"end_session_endpoint":                  str("end_session_endpoint"),
-		"scopes_supported":                      nonNil(list("scopes_supported")),
-		"grant_types_supported":                 nonNil(list("grant_types_supported")),
-		"response_types_supported":              nonNil(list("response_types_supported")),
-		"id_token_signing_alg_values_supported": nonNil(list("id_token_signing_alg_values_supported")),
-		"code_challenge_methods_supported":      nonNil(list("code_challenge_methods_supported")),
-		"token_endpoint_auth_methods_supported": nonNil(list("token_endpoint_auth_methods_supported")),
+	for _, k := range announcedLists {
+		announced[k] = docList(doc, k)
 	}
 	report["announced"] = announced
 	used := map[string]any{
@@ -186,8 +154,42 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 		used["people"] = prov.Endpoints.People
 	}
 	report["used"] = used
+	notes := discoverNotes(prov, doc, announced)
+	if prov.Endpoints.JWKS != "" {
+		keys, err := prov.FetchKeys(ctx)
+		if err != nil {
+			notes = append(notes, "Could not read the JWKS: "+errorLine(err))
+		} else {
+			report["keys"] = keys
+			if nokid := len(slices.DeleteFunc(slices.Clone(keys), func(k provider.KeyInfo) bool { return k.KeyID != "" })); nokid > 0 {
+				notes = append(notes, fmt.Sprintf("%d of the %d keys have no kid, so every key is tried when a token names none.", nokid, len(keys)))
+			}
+		}
+	}
+	sort.Strings(notes)
+	report["notes"] = nonNil(notes)
+	if asJSON {
+		return writeJSON(d, report)
+	}
+	return printDiscover(d, report, email)
+}
 
-	// Differences between what is announced and what is used.
+// docList reads a list of strings from the discovery document; never nil.
+func docList(doc map[string]any, k string) []string {
+	out := []string{}
+	a, _ := doc[k].([]any)
+	for _, v := range a {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// discoverNotes are the differences between what the provider announces and what webex uses.
+func discoverNotes(prov *provider.Provider, doc, announced map[string]any) []string {
+	var notes []string
+	str := func(k string) string { return announced[k].(string) }
 	if prov.Kind != provider.KindOIDC && doc != nil {
 		notes = append(notes, fmt.Sprintf("The discovery issuer %q is not the API base %s; real ID tokens carry an iss that varies by data centre, so webex uses the static endpoints and accepts any iss matching %s.", str("issuer"), prov.BaseURL, provider.WebexIssuerPattern))
 		if str("device_authorization_endpoint") == "" && prov.Endpoints.DeviceAuthorization != "" {
@@ -199,79 +201,47 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 			}
 		}
 	}
-	if methods := list("code_challenge_methods_supported"); len(methods) > 0 && !slices.Contains(methods, "S256") {
+	if methods := announced["code_challenge_methods_supported"].([]string); len(methods) > 0 && !slices.Contains(methods, "S256") {
 		notes = append(notes, "The provider does not announce PKCE S256; webex always uses S256.")
 	}
-	if prov.Endpoints.JWKS != "" {
-		keys, err := prov.FetchKeys(ctx)
-		if err != nil {
-			notes = append(notes, "Could not read the JWKS: "+errorLine(err))
-		} else {
-			report["keys"] = keys
-			nokid := 0
-			for _, k := range keys {
-				if k.KeyID == "" {
-					nokid++
-				}
-			}
-			if nokid > 0 {
-				notes = append(notes, fmt.Sprintf("%d of the %d keys have no kid, so every key is tried when a token names none.", nokid, len(keys)))
-			}
-		}
-	}
-	sort.Strings(notes)
-	report["notes"] = nonNil(notes)
+	return notes
+}
 
-	if asJSON {
-		return writeJSON(d, report)
-	}
-	w := d.io.Out
-	on := d.io.ColourOut()
+// printDiscover shows a discover report as tables.
+func printDiscover(d *deps, report map[string]any, email string) error {
+	w, on := d.io.Out, d.io.ColourOut()
 	if wf, ok := report["webfinger"].(map[string]any); ok {
 		fmt.Fprintf(w, "%s acct:%s is served by %s\n\n", colour(on, "1", "WebFinger:"), safe(email), safe(strings.Join(wf["issuers"].([]string), ", ")))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, safe(cmp.Or(v, "-"))) }
+	announced, used := report["announced"].(map[string]any), report["used"].(map[string]any)
 	fmt.Fprintln(tw, colour(on, "1", "ANNOUNCED")+"\t")
-	for _, k := range []string{"issuer", "authorization_endpoint", "token_endpoint", "device_authorization_endpoint", "userinfo_endpoint", "jwks_uri", "revocation_endpoint", "end_session_endpoint"} {
-		v := announced[k].(string)
-		if v == "" {
-			v = "-"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\n", k, safe(v))
+	for _, k := range announcedURLs {
+		row(k, announced[k].(string))
 	}
-	for _, k := range []string{"scopes_supported", "grant_types_supported", "id_token_signing_alg_values_supported", "code_challenge_methods_supported", "token_endpoint_auth_methods_supported"} {
-		v := strings.Join(announced[k].([]string), " ")
-		if v == "" {
-			v = "-"
+	for _, k := range announcedLists {
+		if k != "response_types_supported" {
+			row(k, strings.Join(announced[k].([]string), " "))
 		}
-		fmt.Fprintf(tw, "  %s\t%s\n", k, safe(v))
 	}
 	fmt.Fprintln(tw, colour(on, "1", "USED BY WEBEX")+"\t")
-	for _, k := range []string{"issuer", "issuer_pattern", "authorize", "token", "device_authorization", "device_token", "userinfo", "people", "jwks", "revocation"} {
-		v, ok := used[k].(string)
-		if !ok {
-			continue
+	for _, k := range usedKeys {
+		if v, ok := used[k].(string); ok {
+			row(k, v)
 		}
-		if v == "" {
-			v = "-"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\n", k, safe(v))
 	}
-	fmt.Fprintf(tw, "  signing_algorithms\t%s\n", strings.Join(prov.SigningAlgs, " "))
+	fmt.Fprintf(tw, "  signing_algorithms\t%s\n", strings.Join(used["signing_algorithms"].([]string), " "))
 	if keys, ok := report["keys"].([]provider.KeyInfo); ok {
 		fmt.Fprintln(tw, colour(on, "1", "KEYS")+"\t")
 		for _, k := range keys {
-			kid := k.KeyID
-			if kid == "" {
-				kid = "(no kid)"
-			}
-			fmt.Fprintf(tw, "  %s\t%s\n", safe(kid), safe(strings.TrimSpace(k.Type+" "+k.Alg+" "+k.Use)))
+			fmt.Fprintf(tw, "  %s\t%s\n", safe(cmp.Or(k.KeyID, "(no kid)")), safe(strings.TrimSpace(k.Type+" "+k.Alg+" "+k.Use)))
 		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if len(notes) > 0 {
+	if notes := report["notes"].([]string); len(notes) > 0 {
 		fmt.Fprintln(w, colour(on, "1", "NOTES"))
 		for _, n := range notes {
 			fmt.Fprintln(w, "  - "+safe(n))

@@ -61,3 +61,13 @@ func TestDiscoverEmulator(t *testing.T) {
 		t.Errorf("plain-http issuer: exit %d", r.code)
 	}
 }
+
+// TestDiscoverIssuerNeedsOIDC checks that discover, like login, refuses --issuer with a Webex
+// kind instead of ignoring it: both resolve the provider by the one rule.
+func TestDiscoverIssuerNeedsOIDC(t *testing.T) {
+	h := newHarness(t, map[string]string{})
+	r := h.run("discover", "--provider", "webex", "--issuer", "https://login.example.com")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "--issuer is for OpenID providers") {
+		t.Fatalf("discover --provider webex --issuer: exit %d, stderr %q; want a usage error", r.code, r.stderr)
+	}
+}

@@ -52,12 +52,9 @@ func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) 
 		if err != nil {
 			return err
 		}
-		tok, err := d.manager(cfg).Token(ctx, d.profile(cfg), minTTL)
-		if err != nil {
-			return sessionError(err)
+		if token, err = d.accessToken(ctx, cfg, d.profile(cfg), minTTL); err != nil {
+			return err
 		}
-		d.warn(tok.Warnings)
-		token = tok.AccessToken
 	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {

@@ -9,8 +9,6 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -22,7 +20,6 @@ import (
 	"github.com/webex-cli/webex/internal/flow/loopback"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
-	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
 // LoginOptions are the settings of `webex login`.
@@ -126,49 +123,10 @@ func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([
 
 // loginPlan is a login resolved from flags, environment and the saved profile.
 type loginPlan struct {
-	profile      string
+	profile      config.Profile // the login's settings, as session.Grant takes them
 	prov         *provider.Provider
-	clientID     string
 	clientSecret string
-	scopes       []string
-	flow         string
-	redirectURI  string
-	storage      string
-	issuerAllow  []string
-	why          string          // why --flow auto chose flow
-	saved        *config.Profile // the profile as the last login left it (empty when new)
-}
-
-// login is the profile of the planned login as far as its Binding goes: provider kind,
-// issuer (OpenID providers only), base URL and client id.
-func (pl *loginPlan) login() *config.Profile {
-	p := &config.Profile{Name: pl.profile, Provider: string(pl.prov.Kind), BaseURL: pl.prov.BaseURL, ClientID: pl.clientID}
-	if pl.prov.Kind == provider.KindOIDC {
-		p.Issuer = pl.prov.Issuer
-	}
-	return p
-}
-
-// storedClientSecret returns the client secret kept with saved's tokens when it was given for
-// the planned login (the same Binding: provider kind, issuer or base URL, and client id), and
-// "" otherwise, or when there is none or the store cannot be read (the login then goes on
-// without a secret, as a first login does). A secret given for one provider is never sent to
-// another.
-func storedClientSecret(d *deps, cfg *config.Config, saved *config.Profile, pl *loginPlan) string {
-	st, err := d.openStore(saved.StorageKind(), cfg.Dir())
-	if err != nil {
-		return ""
-	}
-	want := pl.login().Binding()
-	sec, err := st.Load(saved.Name, want)
-	// Token files older than bindings have none: the saved profile says whose they are.
-	if err == nil && cmp.Or(sec.Binding, saved.Binding()) == want {
-		return sec.ClientSecret
-	}
-	if err == nil || errors.Is(err, tokenstore.ErrOtherLogin) {
-		fmt.Fprintln(d.io.ErrOut, "Not reusing the client secret stored at the last login: it was given for another provider, issuer, base URL or client id. Set WEBEX_CLIENT_SECRET or pass --client-secret-file if the client needs one.")
-	}
-	return ""
+	why          string // why --flow auto chose the flow
 }
 
 func runLogin(ctx context.Context, d *deps, o *LoginOptions) error {
@@ -190,20 +148,16 @@ func runLogin(ctx context.Context, d *deps, o *LoginOptions) error {
 	if err != nil {
 		return err
 	}
-	store, err := d.openStore(plan.storage, cfg.Dir())
-	if err != nil {
+	m := d.manager(cfg)
+	if err := m.CheckStore(ctx, plan.profile.Storage); err != nil {
 		return err
 	}
-	// Check that the tokens can be kept before anyone signs in for nothing.
-	if p, ok := store.(interface{ Probe(context.Context) error }); ok {
-		if err := p.Probe(ctx); err != nil {
-			return err
-		}
-	}
-
 	ev := &eventWriter{w: d.io.Out, on: o.JSON}
-	finish := func(res *loginResult) error { return finishLogin(ctx, d, cfg, store, plan, res, ev) }
-	if plan.flow == "device" {
+	finish := func(res *loginResult) error {
+		return storeLogin(ctx, d, m, &session.Grant{Profile: plan.profile, Provider: plan.prov, Token: res.token,
+			ClientSecret: plan.clientSecret, Nonce: res.nonce}, ev)
+	}
+	if plan.profile.Flow == config.FlowDevice {
 		err = deviceLogin(ctx, d, plan, o, ev, finish)
 	} else {
 		err = browserLogin(ctx, d, plan, o, finish)
@@ -217,8 +171,82 @@ func runLogin(ctx context.Context, d *deps, o *LoginOptions) error {
 // planLogin resolves provider, client and flow: flags first, then the environment, then what
 // the profile saved at its last login.
 func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions) (*loginPlan, error) {
-	pl := &loginPlan{profile: d.profile(cfg)}
-	if err := config.ValidateName(pl.profile); err != nil {
+	saved, err := checkLogin(d, cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	pl := &loginPlan{}
+	p := &pl.profile
+	p.Name = d.profile(cfg)
+	if p.Storage, err = storageKind(d, o, saved); err != nil {
+		return nil, err
+	}
+	set, err := resolveSettings(provider.Settings{Kind: o.Provider, Issuer: o.Issuer, BaseURL: o.BaseURL, IssuerAllow: o.AllowIssuers},
+		provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, session.Settings(saved))
+	if err != nil {
+		return nil, err
+	}
+	if pl.prov, err = d.provider(ctx, set); err != nil {
+		return nil, err
+	}
+	p.Provider, p.Issuer, p.BaseURL, p.IssuerAllow = set.Kind, pl.prov.Issuer, pl.prov.BaseURL, set.IssuerAllow
+	sameKind := saved.Provider == set.Kind
+	p.ClientID = cmp.Or(o.ClientID, d.getenv("WEBEX_CLIENT_ID"))
+	if p.ClientID == "" && sameKind {
+		p.ClientID = saved.ClientID
+	}
+	if p.ClientID == "" {
+		return nil, usageErrorf("no client id: pass --client-id or set WEBEX_CLIENT_ID (create an integration at https://developer.webex.com/my-apps)")
+	}
+	if pl.clientSecret, err = readClientSecret(d, o.ClientSecretFile); err != nil {
+		return nil, err
+	}
+	if pl.clientSecret == "" && saved.Name != "" {
+		// Logging in again to the same provider with the same client: the secret stored at the
+		// last login serves.
+		var refused bool
+		if pl.clientSecret, refused = d.manager(cfg).ClientSecret(saved, p); refused {
+			fmt.Fprintln(d.io.ErrOut, "Not reusing the client secret stored at the last login: it was given for another provider, issuer, base URL or client id. Set WEBEX_CLIENT_SECRET or pass --client-secret-file if the client needs one.")
+		}
+	}
+	d.secret(pl.clientSecret)
+
+	p.Flow = o.Flow
+	if o.Flow == "" || o.Flow == "auto" {
+		p.Flow, pl.why = chooseFlow(systemEnvironment(d.getenv))
+	}
+	if p.Flow == config.FlowDevice && pl.prov.Endpoints.DeviceAuthorization == "" {
+		return nil, fmt.Errorf("the provider at %s announces no device authorization endpoint; use --flow browser", pl.prov.Issuer)
+	}
+	switch {
+	case o.Scopes != "":
+		p.Scopes = strings.Fields(o.Scopes)
+	case sameKind && saved.Flow == p.Flow && len(saved.Scopes) > 0 && o.Provider == "" && o.Issuer == "":
+		p.Scopes = saved.Scopes
+	default:
+		p.Scopes = pl.prov.DefaultScopes(p.Flow)
+	}
+	p.RedirectURI = o.RedirectURI
+	if p.RedirectURI == "" && sameKind && saved.ClientID == p.ClientID {
+		p.RedirectURI = saved.RedirectURI
+	}
+	if p.RedirectURI == "" {
+		p.RedirectURI = "http://127.0.0.1:8085/callback"
+		if set.Kind == config.ProviderOIDC {
+			p.RedirectURI = "http://127.0.0.1:0/callback"
+		}
+	}
+	if pl.why != "" {
+		fmt.Fprintf(d.io.ErrOut, "Using the %s flow: %s (choose with --flow).\n", p.Flow, pl.why)
+	}
+	return pl, nil
+}
+
+// checkLogin checks the flags every login shares and returns the profile as the last login
+// left it (empty when there is none).
+func checkLogin(d *deps, cfg *config.Config, o *LoginOptions) (*config.Profile, error) {
+	name := d.profile(cfg)
+	if err := config.ValidateName(name); err != nil {
 		return nil, usageErrorf("%v", err)
 	}
 	switch o.Flow {
@@ -232,105 +260,21 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 	if o.QR != "auto" && o.QR != "always" && o.QR != "never" {
 		return nil, usageErrorf("unknown --qr %q: use auto, always or never", o.QR)
 	}
-	saved, err := cfg.Load(pl.profile)
-	if err != nil && !errors.Is(err, config.ErrNotFound) {
-		return nil, err
+	saved, err := cfg.Load(name)
+	if errors.Is(err, config.ErrNotFound) {
+		return &config.Profile{}, nil
 	}
-	if saved == nil {
-		saved = &config.Profile{}
-	}
-	pl.saved = saved
-	pl.storage = cmp.Or(o.Storage, d.getenv("WEBEX_STORAGE"), saved.Storage, config.StorageKeyring)
-	if pl.storage != config.StorageKeyring && pl.storage != config.StorageFile {
-		return nil, usageErrorf("unknown storage %q: use keyring or file", pl.storage)
-	}
+	return saved, err
+}
 
-	issuer := cmp.Or(o.Issuer, d.getenv("WEBEX_ISSUER"))
-	baseURL := cmp.Or(o.BaseURL, d.getenv("WEBEX_BASE_URL"))
-	kind := o.Provider
-	switch {
-	case kind == "" && issuer != "":
-		kind = "oidc"
-	case kind == "" && baseURL == "" && saved.Provider != "":
-		kind = saved.Provider
-		issuer = cmp.Or(issuer, saved.Issuer)
-		baseURL = saved.BaseURL
-	case kind == "":
-		kind = "webex"
+// storageKind is where the login's tokens go: --storage, WEBEX_STORAGE, the profile's store,
+// else the keyring.
+func storageKind(d *deps, o *LoginOptions, saved *config.Profile) (string, error) {
+	kind := cmp.Or(o.Storage, d.getenv("WEBEX_STORAGE"), saved.Storage, config.StorageKeyring)
+	if kind != config.StorageKeyring && kind != config.StorageFile {
+		return "", usageErrorf("unknown storage %q: use keyring or file", kind)
 	}
-	if kind != string(provider.KindOIDC) {
-		if o.Issuer != "" {
-			return nil, usageErrorf("--issuer is for OpenID providers; use --base-url with --provider %s", kind)
-		}
-		if baseURL == "" && saved.Provider == kind {
-			baseURL = saved.BaseURL
-		}
-		pl.issuerAllow = saved.IssuerAllow
-		if len(o.AllowIssuers) > 0 {
-			for _, re := range o.AllowIssuers {
-				if _, err := regexp.Compile(re); err != nil {
-					return nil, usageErrorf("--allow-issuer %q: %v", re, err)
-				}
-			}
-			pl.issuerAllow = o.AllowIssuers
-		}
-	}
-	if pl.prov, err = d.newProvider(ctx, kind, issuer, baseURL, pl.issuerAllow); err != nil {
-		return nil, err
-	}
-
-	pl.clientID = cmp.Or(o.ClientID, d.getenv("WEBEX_CLIENT_ID"))
-	if pl.clientID == "" && saved.Provider == kind {
-		pl.clientID = saved.ClientID
-	}
-	if pl.clientID == "" {
-		return nil, usageErrorf("no client id: pass --client-id or set WEBEX_CLIENT_ID (create an integration at https://developer.webex.com/my-apps)")
-	}
-	secret, err := readClientSecret(d, o.ClientSecretFile)
-	if err != nil {
-		return nil, err
-	}
-	if secret == "" && saved.Name != "" {
-		// Logging in again to the same provider with the same client: the secret stored at the
-		// last login serves.
-		secret = storedClientSecret(d, cfg, saved, pl)
-	}
-	pl.clientSecret = secret
-	d.secret(secret)
-
-	if o.Flow == "" || o.Flow == "auto" {
-		pl.flow, pl.why = chooseFlow(systemEnvironment(d.getenv))
-	} else {
-		pl.flow = o.Flow
-	}
-	if pl.flow == "device" && pl.prov.Endpoints.DeviceAuthorization == "" {
-		return nil, fmt.Errorf("the provider at %s announces no device authorization endpoint; use --flow browser", pl.prov.Issuer)
-	}
-
-	switch {
-	case o.Scopes != "":
-		pl.scopes = strings.Fields(o.Scopes)
-	case saved.Provider == kind && saved.Flow == pl.flow && len(saved.Scopes) > 0 && o.Provider == "" && o.Issuer == "":
-		pl.scopes = saved.Scopes
-	default:
-		pl.scopes = pl.prov.DefaultScopes(pl.flow)
-	}
-
-	pl.redirectURI = o.RedirectURI
-	if pl.redirectURI == "" && saved.Provider == kind && saved.RedirectURI != "" && saved.ClientID == pl.clientID {
-		pl.redirectURI = saved.RedirectURI
-	}
-	if pl.redirectURI == "" {
-		if kind == "oidc" {
-			pl.redirectURI = "http://127.0.0.1:0/callback"
-		} else {
-			pl.redirectURI = "http://127.0.0.1:8085/callback"
-		}
-	}
-	if pl.why != "" {
-		fmt.Fprintf(d.io.ErrOut, "Using the %s flow: %s (choose with --flow).\n", pl.flow, pl.why)
-	}
-	return pl, nil
+	return kind, nil
 }
 
 // readClientSecret takes the secret from --client-secret-file (- is stdin) or
@@ -363,9 +307,8 @@ func readClientSecret(d *deps, file string) (string, error) {
 
 // loginResult is what a flow produced, before verification and storage.
 type loginResult struct {
-	token       *oauth2.Token
-	nonce       string // browser flow
-	redirectURI string
+	token *oauth2.Token
+	nonce string // browser flow
 }
 
 // browserLogin runs the authorization code flow; finish verifies and stores the result while
@@ -379,14 +322,14 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, 
 		params.Set("prompt", o.Prompt)
 	}
 	hint := time.AfterFunc(browserHintAfter, func() {
-		fmt.Fprintf(d.io.ErrOut, "Still waiting for the browser to come back to %s. If the provider showed an error page instead, check that this redirect URI is registered on the integration (or pass --redirect-uri).\n", pl.redirectURI)
+		fmt.Fprintf(d.io.ErrOut, "Still waiting for the browser to come back to %s. If the provider showed an error page instead, check that this redirect URI is registered on the integration (or pass --redirect-uri).\n", pl.profile.RedirectURI)
 	})
 	defer hint.Stop()
 	_, err := loopback.Run(ctx, loopback.Config{
 		AuthURL:     pl.prov.Endpoints.Authorize,
-		ClientID:    pl.clientID,
-		RedirectURI: pl.redirectURI,
-		Scopes:      pl.scopes,
+		ClientID:    pl.profile.ClientID,
+		RedirectURI: pl.profile.RedirectURI,
+		Scopes:      pl.profile.Scopes,
 		Params:      params,
 		OnReady: func(authURL string) error {
 			if o.NoBrowser {
@@ -407,14 +350,14 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, 
 			hint.Stop()
 			d.secret(res.Code, res.CodeVerifier)
 			fmt.Fprintln(d.io.ErrOut, "Received the authorization code; exchanging it for tokens.")
-			oc := pl.prov.OAuth2Config(pl.clientID, pl.clientSecret, res.RedirectURI, pl.scopes)
+			oc := pl.prov.OAuth2Config(pl.profile.ClientID, pl.clientSecret, res.RedirectURI, pl.profile.Scopes)
 			hctx := context.WithValue(ctx, oauth2.HTTPClient, d.http())
 			tok, err := oc.Exchange(hctx, res.Code, oauth2.VerifierOption(res.CodeVerifier))
 			if err != nil {
 				// The browser's error page shows this message too.
 				return d.scrubError(providerError("exchanging the authorization code", err))
 			}
-			return d.scrubError(finish(&loginResult{token: tok, nonce: res.Nonce, redirectURI: res.RedirectURI}))
+			return d.scrubError(finish(&loginResult{token: tok, nonce: res.Nonce}))
 		},
 	})
 	return err
@@ -427,9 +370,9 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 	dc := device.Config{
 		DeviceAuthURL: pl.prov.Endpoints.DeviceAuthorization,
 		TokenURL:      pl.prov.Endpoints.DeviceToken,
-		ClientID:      pl.clientID,
+		ClientID:      pl.profile.ClientID,
 		ClientSecret:  pl.clientSecret,
-		Scopes:        pl.scopes,
+		Scopes:        pl.profile.Scopes,
 		AuthStyle:     pl.prov.AuthStyle,
 		HTTPClient:    d.http(),
 		Clock:         device.NowClock(d.now), // the code's expiry and the countdown agree
@@ -485,100 +428,14 @@ func showDeviceCode(d *deps, code *device.Code, qrMode string) {
 	fmt.Fprintln(w)
 }
 
-// finishLogin verifies what the provider returned, learns who signed in, and stores it all.
-// Nothing is stored unless every check passes.
-func finishLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenstore.Store, pl *loginPlan, res *loginResult, ev *eventWriter) error {
-	tok := res.token
-	rawID, _ := tok.Extra("id_token").(string)
-	d.secret(tok.AccessToken, tok.RefreshToken, rawID)
-	now := d.now()
-	p := &config.Profile{
-		Name:           pl.profile,
-		Provider:       string(pl.prov.Kind),
-		Issuer:         pl.prov.Issuer,
-		BaseURL:        pl.prov.BaseURL,
-		ClientID:       pl.clientID,
-		Scopes:         pl.scopes,
-		RedirectURI:    pl.redirectURI,
-		Storage:        pl.storage,
-		Flow:           pl.flow,
-		IssuerAllow:    pl.issuerAllow,
-		TokenType:      tok.TokenType,
-		AccessIssuedAt: now,
-		AccessExpiry:   session.AccessExpiry(tok, now),
-		UpdatedAt:      now,
-	}
-	if pl.prov.Kind != provider.KindOIDC {
-		p.Issuer = ""
-	}
-	if p.TokenType == "" {
-		p.TokenType = "Bearer"
-	}
-	if s, _ := tok.Extra("scope").(string); s != "" {
-		p.GrantedScopes = strings.Fields(s)
-	}
-	if dur, ok := session.DurationExtra(tok, "refresh_token_expires_in"); ok {
-		p.RefreshExpiry = now.Add(dur)
-	}
-	sec := &tokenstore.Secrets{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, ClientSecret: pl.clientSecret}
-	p.HasRefreshToken = sec.RefreshToken != ""
-
-	if rawID == "" && slices.Contains(pl.scopes, "openid") && pl.flow == "browser" {
-		return errors.New("the provider returned no ID token although the openid scope was requested; nothing was stored")
-	}
-	if rawID != "" {
-		idt, err := pl.prov.VerifyIDToken(ctx, rawID, provider.VerifyOptions{ClientID: pl.clientID, Nonce: res.nonce})
-		if err != nil {
-			return fmt.Errorf("the ID token failed verification, nothing was stored: %w", err)
-		}
-		sec.IDToken = rawID
-		p.HasIDToken = true
-		p.IDTokenExpiry = idt.Expiry
-		p.Subject = idt.Subject
-		p.Email = idt.Email
-		p.DisplayName = idt.Name
-	}
-	if err := learnIdentity(ctx, d, pl, p, tok.AccessToken); err != nil {
-		fmt.Fprintf(d.io.ErrOut, "warning: could not read the signed-in user's profile: %v\n", err)
-	}
-
-	sec.Binding = p.Binding()
-	return saveLogin(ctx, d, cfg, store, pl.saved, p, sec, ev)
-}
-
-// saveLogin stores a verified login: the secrets, then the profile, under the profile's lock;
-// it removes the tokens a move to another store left behind, makes the first login the active
-// profile, and says who logged in.
-func saveLogin(ctx context.Context, d *deps, cfg *config.Config, store tokenstore.Store, saved, p *config.Profile, sec *tokenstore.Secrets, ev *eventWriter) error {
-	// Under the profile's lock, so that a refresh running in another process cannot write its
-	// older result over this login.
-	unlock, err := tokenstore.Lock(ctx, cfg.Dir(), p.Name)
+// storeLogin hands a grant to the session layer, which verifies and stores it, and says who
+// logged in.
+func storeLogin(ctx context.Context, d *deps, m *session.Manager, g *session.Grant, ev *eventWriter) error {
+	p, warnings, err := m.Login(ctx, g)
+	d.warn(warnings)
 	if err != nil {
-		return fmt.Errorf("storing the tokens: %w", err)
+		return err
 	}
-	defer unlock()
-	if err := store.Save(p.Name, sec); err != nil {
-		return fmt.Errorf("storing the tokens: %w", err)
-	}
-	if err := cfg.Save(p); err != nil {
-		_ = store.Delete(p.Name)
-		return fmt.Errorf("storing the profile: %w", err)
-	}
-	if old := saved; old.Name != "" && old.StorageKind() != p.StorageKind() {
-		// The profile moved to another store: leave no tokens behind in the old one.
-		if oldStore, err := d.openStore(old.StorageKind(), cfg.Dir()); err == nil {
-			if err := oldStore.Delete(p.Name); err != nil {
-				fmt.Fprintf(d.io.ErrOut, "warning: could not delete the old tokens from the %s: %v\n", old.StorageKind(), err)
-			}
-		}
-	}
-	// The first login (or the first after the active profile was removed) becomes active.
-	if def, err := cfg.Default(); err != nil || def == "" {
-		_ = cfg.SetDefault(p.Name)
-	} else if _, err := cfg.Load(def); errors.Is(err, config.ErrNotFound) {
-		_ = cfg.SetDefault(p.Name)
-	}
-
 	who := cmp.Or(p.Email, p.DisplayName, p.Subject, "an unnamed user")
 	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", safe(who), p.Name, p.Provider, storageLabel(p.Storage))
 	evt := loggedInEvent{Event: "logged_in", Profile: p.Name, Provider: p.Provider, Subject: p.Subject, Email: p.Email}

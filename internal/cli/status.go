@@ -68,42 +68,8 @@ func runStatus(d *deps, asJSON bool) error {
 	envToken := d.getenv("WEBEX_ACCESS_TOKEN") != ""
 
 	if asJSON {
-		list := make([]map[string]any, 0, len(ps))
-		for _, p := range ps {
-			list = append(list, map[string]any{
-				"profile":             p.Name,
-				"active":              p.Name == active,
-				"provider":            p.Provider,
-				"issuer":              p.Issuer,
-				"base_url":            p.BaseURL,
-				"client_id":           p.ClientID,
-				"subject":             p.Subject,
-				"email":               p.Email,
-				"name":                p.DisplayName,
-				"user_type":           p.UserType,
-				"scopes":              nonNil(p.Scopes),
-				"granted_scopes":      nonNil(p.GrantedScopes),
-				"flow":                p.Flow,
-				"storage":             p.StorageKind(),
-				"access_expires_at":   rfc3339OrNil(p.AccessExpiry),
-				"access_valid":        p.AccessExpiry.IsZero() || p.AccessExpiry.After(now), // unknown expiry: used as it is
-				"refresh_expires_at":  rfc3339OrNil(p.RefreshExpiry),
-				"has_refresh_token":   p.HasRefreshToken,
-				"id_token_expires_at": rfc3339OrNil(p.IDTokenExpiry),
-			})
-		}
-		if err := writeJSON(d, map[string]any{
-			"active_profile":        active,
-			"access_token_from_env": envToken,
-			"config_dir":            cfg.Dir(),
-			"profiles":              list,
-			"damaged_profiles":      nonNil(damagedProfiles(listErr)),
-		}); err != nil {
-			return err
-		}
-		return listErr
+		return statusJSON(d, cfg, ps, listErr, active, now, envToken)
 	}
-
 	w := d.io.Out
 	if envToken {
 		fmt.Fprintln(d.io.ErrOut, "Note: WEBEX_ACCESS_TOKEN is set, so `webex token`, `userinfo`, `exec` and `api` use it instead of any profile below.")
@@ -145,6 +111,44 @@ func runStatus(d *deps, asJSON bool) error {
 		return fmt.Errorf("%w (`webex logout --profile NAME` removes a damaged profile)", listErr)
 	}
 	return nil
+}
+
+// statusJSON prints `webex status --json`.
+func statusJSON(d *deps, cfg *config.Config, ps []*config.Profile, listErr error, active string, now time.Time, envToken bool) error {
+	list := make([]map[string]any, 0, len(ps))
+	for _, p := range ps {
+		list = append(list, map[string]any{
+			"profile":             p.Name,
+			"active":              p.Name == active,
+			"provider":            p.Provider,
+			"issuer":              p.Issuer,
+			"base_url":            p.BaseURL,
+			"client_id":           p.ClientID,
+			"subject":             p.Subject,
+			"email":               p.Email,
+			"name":                p.DisplayName,
+			"user_type":           p.UserType,
+			"scopes":              nonNil(p.Scopes),
+			"granted_scopes":      nonNil(p.GrantedScopes),
+			"flow":                p.Flow,
+			"storage":             p.StorageKind(),
+			"access_expires_at":   rfc3339OrNil(p.AccessExpiry),
+			"access_valid":        p.AccessExpiry.IsZero() || p.AccessExpiry.After(now), // unknown expiry: used as it is
+			"refresh_expires_at":  rfc3339OrNil(p.RefreshExpiry),
+			"has_refresh_token":   p.HasRefreshToken,
+			"id_token_expires_at": rfc3339OrNil(p.IDTokenExpiry),
+		})
+	}
+	if err := writeJSON(d, map[string]any{
+		"active_profile":        active,
+		"access_token_from_env": envToken,
+		"config_dir":            cfg.Dir(),
+		"profiles":              list,
+		"damaged_profiles":      nonNil(damagedProfiles(listErr)),
+	}); err != nil {
+		return err
+	}
+	return listErr
 }
 
 func providerLabel(p *config.Profile) string {

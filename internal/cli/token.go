@@ -62,6 +62,7 @@ func (d *deps) manager(cfg *config.Config) *session.Manager {
 		HTTPClient: d.http,
 		Now:        d.now,
 		Secret:     d.secret,
+		Sleep:      d.sleep,
 	}
 }
 
@@ -122,6 +123,17 @@ func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 	}
 	_, err = fmt.Fprintln(d.io.Out, sec.IDToken)
 	return err
+}
+
+// accessToken is the profile's access token from the session layer, refreshed first when it
+// has less than minTTL left (see session.Manager.Token), with the warnings shown.
+func (d *deps) accessToken(ctx context.Context, cfg *config.Config, name string, minTTL time.Duration) (string, error) {
+	tok, err := d.manager(cfg).Token(ctx, name, minTTL)
+	if err != nil {
+		return "", sessionError(err)
+	}
+	d.warn(tok.Warnings)
+	return tok.AccessToken, nil
 }
 
 // stored reads a profile and all its secrets, through the session layer's one reader; a

@@ -1,17 +1,12 @@
 package cli
 
 import (
-	"cmp"
-	"context"
 	"fmt"
 	"sync"
 	"time"
 
-	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/oautherr"
-	"github.com/webex-cli/webex/internal/provider"
-	"github.com/webex-cli/webex/internal/userinfo"
 )
 
 func colour(on bool, code, s string) string { return iostreams.Colour(on, code, s) }
@@ -72,38 +67,4 @@ func providerError(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, pe)
 	}
 	return fmt.Errorf("%s: %w", what, err)
-}
-
-// learnIdentity fills in who signed in where the ID token did not say: Webex's device flow has
-// no ID token and is answered by /people/me; Webex's ID tokens carry no email, which UserInfo has.
-func learnIdentity(ctx context.Context, d *deps, pl *loginPlan, p *config.Profile, accessToken string) error {
-	uc := &userinfo.Client{HTTP: d.http()}
-	if pl.prov.Kind != provider.KindOIDC && pl.flow == "device" {
-		person, err := uc.PeopleMe(ctx, pl.prov.Endpoints.People, accessToken)
-		if err != nil {
-			return err
-		}
-		p.Subject = cmp.Or(p.Subject, person.UUID())
-		p.Email = cmp.Or(p.Email, person.Email())
-		p.DisplayName = cmp.Or(p.DisplayName, person.DisplayName)
-		return nil
-	}
-	if p.Email != "" && p.DisplayName != "" {
-		return nil
-	}
-	if pl.prov.Endpoints.UserInfo == "" {
-		return nil
-	}
-	claims, err := uc.UserInfo(ctx, pl.prov.Endpoints.UserInfo, accessToken)
-	if err != nil {
-		return err
-	}
-	if sub, _ := claims["sub"].(string); p.Subject != "" && sub != "" && sub != p.Subject {
-		return fmt.Errorf("UserInfo describes a different subject than the ID token")
-	}
-	str := func(k string) string { s, _ := claims[k].(string); return s }
-	p.Subject = cmp.Or(p.Subject, str("sub"))
-	p.Email = cmp.Or(p.Email, str("email"))
-	p.DisplayName = cmp.Or(p.DisplayName, str("name"), str("preferred_username"))
-	return nil
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/userinfo"
 )
@@ -37,35 +36,23 @@ A Webex device-flow login has no OpenID scopes, so for it Webex's /people/me is 
 }
 
 func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
-	var token string
-	var prof *config.Profile
-	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" {
-		token = env
-	}
+	token := d.getenv("WEBEX_ACCESS_TOKEN")
 	d.secret(token)
 	prov, prof, err := resolveProvider(ctx, d, &providerFlags{})
 	if err != nil {
 		return err
 	}
 	if token == "" {
-		if prof == nil {
-			cfg, err := d.config()
-			if err != nil {
-				return err
-			}
-			name := d.profile(cfg)
-			return notLoggedIn(name)
-		}
 		cfg, err := d.config()
 		if err != nil {
 			return err
 		}
-		tok, err := d.manager(cfg).Token(ctx, prof.Name, 0)
-		if err != nil {
-			return sessionError(err)
+		if prof == nil {
+			return notLoggedIn(d.profile(cfg))
 		}
-		d.warn(tok.Warnings)
-		token = tok.AccessToken
+		if token, err = d.accessToken(ctx, cfg, prof.Name, 0); err != nil {
+			return err
+		}
 	}
 	uc := &userinfo.Client{HTTP: d.http()}
 	var claims map[string]any

@@ -5,8 +5,9 @@
 // profile.
 //
 // Everything here is readable without the OS keyring, so `webex status` and
-// the hot path of `webex token` ("is the access token still fresh?") cost a
-// small file read or two (the default profile's name, then its settings). The package must never hold a token, refresh token, ID
+// the hot path of `webex token` ("is the access token still fresh?", decided by
+// package session) cost a small file read or two (the default profile's name,
+// then its settings). The package must never hold a token, refresh token, ID
 // token or client secret: those belong to package tokenstore.
 //
 // Layout under the config directory (see [Dir]):
@@ -60,11 +61,6 @@ const (
 // DefaultProfile is the profile name used when none is given and no default
 // has been set with [Config.SetDefault].
 const DefaultProfile = "default"
-
-// DefaultRefreshMargin is the longest margin before expiry at which an access
-// token counts as "about to expire" when no minimum TTL is given (see
-// [Profile.AccessTokenFresh]).
-const DefaultRefreshMargin = 5 * time.Minute
 
 // maxFileSize bounds every file this package reads; a profile is well under
 // a kilobyte, so anything bigger is not ours.
@@ -153,31 +149,6 @@ func (p *Profile) Validate() error {
 			p.Name, p.Storage, StorageKeyring, StorageFile)
 	}
 	return nil
-}
-
-// AccessTokenFresh reports whether the access token described by p can be
-// used at now without refreshing it first.
-//
-// With minTTL > 0 the token is fresh when at least minTTL is left. With
-// minTTL <= 0 the margin is DefaultRefreshMargin or half of the token's whole
-// lifetime (AccessExpiry - AccessIssuedAt), whichever is shorter, so that a
-// 10-minute token is not refreshed on every call. A zero AccessExpiry means
-// the provider gave no lifetime; such a token counts as fresh, as in
-// golang.org/x/oauth2.
-func (p *Profile) AccessTokenFresh(now time.Time, minTTL time.Duration) bool {
-	if p.AccessExpiry.IsZero() {
-		return true
-	}
-	margin := minTTL
-	if margin <= 0 {
-		margin = DefaultRefreshMargin
-		if !p.AccessIssuedAt.IsZero() {
-			if half := p.AccessExpiry.Sub(p.AccessIssuedAt) / 2; half >= 0 && half < margin {
-				margin = half
-			}
-		}
-	}
-	return p.AccessExpiry.Sub(now) >= margin
 }
 
 // StorageKind is where the profile's secrets live: p.Storage, or

@@ -389,34 +389,6 @@ func TestBinding(t *testing.T) {
 	}
 }
 
-func TestAccessTokenFresh(t *testing.T) {
-	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name           string
-		issued, expiry time.Time
-		minTTL         time.Duration
-		want           bool
-	}{
-		{"unknown expiry", time.Time{}, time.Time{}, 0, true},
-		{"expired", now.Add(-time.Hour), now.Add(-time.Second), 0, false},
-		{"long token, plenty left", now.Add(-time.Hour), now.Add(time.Hour), 0, true},
-		{"long token, 4m left", now.Add(-time.Hour), now.Add(4 * time.Minute), 0, false},
-		{"long token, exactly 5m left", now.Add(-time.Hour), now.Add(5 * time.Minute), 0, true},
-		{"10m token, 6m left", now.Add(-4 * time.Minute), now.Add(6 * time.Minute), 0, true},
-		{"10m token, 4m left", now.Add(-6 * time.Minute), now.Add(4 * time.Minute), 0, false},
-		{"unknown issue time, 4m left", time.Time{}, now.Add(4 * time.Minute), 0, false},
-		{"min ttl satisfied", now.Add(-time.Hour), now.Add(time.Hour), 30 * time.Minute, true},
-		{"min ttl not satisfied", now.Add(-time.Hour), now.Add(time.Hour), 2 * time.Hour, false},
-		{"min ttl overrides half lifetime", now.Add(-4 * time.Minute), now.Add(6 * time.Minute), 7 * time.Minute, false},
-	}
-	for _, tt := range tests {
-		p := &Profile{AccessIssuedAt: tt.issued, AccessExpiry: tt.expiry}
-		if got := p.AccessTokenFresh(now, tt.minTTL); got != tt.want {
-			t.Errorf("%s: AccessTokenFresh = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
-
 func assertMode(t *testing.T, path string, want os.FileMode) {
 	t.Helper()
 	fi, err := os.Stat(path)

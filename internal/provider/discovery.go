@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -48,35 +46,14 @@ func Discover(ctx context.Context, issuer string, opts Options) (*Provider, erro
 	if err := ValidateURL(issuer); err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: defaultHTTPTimeout}
-		opts.HTTPClient = client
-	}
 	where := DiscoveryURL(issuer)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
+	body, ct, err := get(ctx, opts.HTTPClient, where)
 	if err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("discovery: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("discovery: reading %s: %w", where, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("discovery: %s answered HTTP %s", where, resp.Status)
-	}
-	if len(body) > maxDiscoveryBytes {
-		return nil, fmt.Errorf("discovery: the document at %s is larger than %d bytes", where, maxDiscoveryBytes)
 	}
 	p, err := ParseDiscovery(issuer, body, opts)
 	if err != nil {
-		if ct := resp.Header.Get("Content-Type"); errors.Is(err, errNotJSON) && ct != "" {
+		if errors.Is(err, errNotJSON) && ct != "" {
 			if mt, _, _ := mime.ParseMediaType(ct); mt != "" && mt != "application/json" {
 				return nil, fmt.Errorf("discovery: %s: %w (Content-Type %s)", where, err, mt)
 			}
@@ -143,48 +120,12 @@ func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error)
 		}
 		return nil, fmt.Errorf("the discovery document is not valid: %w", err)
 	}
-	var missing []string
-	for _, f := range []struct{ name, value string }{
-		{"issuer", d.Issuer},
-		{"authorization_endpoint", d.AuthorizationEndpoint},
-		{"token_endpoint", d.TokenEndpoint},
-		{"jwks_uri", d.JWKSURI},
-	} {
-		if f.value == "" {
-			missing = append(missing, f.name)
-		}
+	if err := d.check(issuer); err != nil {
+		return nil, err
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("the discovery document lacks the required field(s) %s", strings.Join(missing, ", "))
-	}
-	if d.Issuer != issuer {
-		return nil, &IssuerMismatchError{Expected: issuer, Discovered: d.Issuer}
-	}
-	for _, f := range []struct{ name, value string }{
-		{"authorization_endpoint", d.AuthorizationEndpoint},
-		{"token_endpoint", d.TokenEndpoint},
-		{"jwks_uri", d.JWKSURI},
-		{"userinfo_endpoint", d.UserinfoEndpoint},
-		{"device_authorization_endpoint", d.DeviceAuthorizationEndpoint},
-		{"revocation_endpoint", d.RevocationEndpoint},
-		{"end_session_endpoint", d.EndSessionEndpoint},
-	} {
-		if f.value == "" {
-			continue
-		}
-		if err := checkURL(f.value, true); err != nil {
-			return nil, fmt.Errorf("the discovery document field %q: %w", f.name, err)
-		}
-	}
-
 	algs := []string{"RS256"}
 	if d.IDTokenSigningAlgValuesSupported != nil {
-		algs = nil
-		for _, a := range d.IDTokenSigningAlgValuesSupported {
-			if allowedAlg(a) && !slices.Contains(algs, a) {
-				algs = append(algs, a)
-			}
-		}
+		algs = allowedAlgs(d.IDTokenSigningAlgValuesSupported)
 	}
 	grants := d.GrantTypesSupported
 	if grants == nil {
@@ -218,6 +159,44 @@ func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error)
 	return p, nil
 }
 
+// check applies the rules of ParseDiscovery to a document fetched for issuer.
+func (d *discoveryDoc) check(issuer string) error {
+	var missing []string
+	for _, f := range []struct{ name, value string }{
+		{"issuer", d.Issuer},
+		{"authorization_endpoint", d.AuthorizationEndpoint},
+		{"token_endpoint", d.TokenEndpoint},
+		{"jwks_uri", d.JWKSURI},
+	} {
+		if f.value == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the discovery document lacks the required field(s) %s", strings.Join(missing, ", "))
+	}
+	if d.Issuer != issuer {
+		return &IssuerMismatchError{Expected: issuer, Discovered: d.Issuer}
+	}
+	for _, f := range []struct{ name, value string }{
+		{"authorization_endpoint", d.AuthorizationEndpoint},
+		{"token_endpoint", d.TokenEndpoint},
+		{"jwks_uri", d.JWKSURI},
+		{"userinfo_endpoint", d.UserinfoEndpoint},
+		{"device_authorization_endpoint", d.DeviceAuthorizationEndpoint},
+		{"revocation_endpoint", d.RevocationEndpoint},
+		{"end_session_endpoint", d.EndSessionEndpoint},
+	} {
+		if f.value == "" {
+			continue
+		}
+		if err := checkURL(f.value, true); err != nil {
+			return fmt.Errorf("the discovery document field %q: %w", f.name, err)
+		}
+	}
+	return nil
+}
+
 // authStyleFor maps token_endpoint_auth_methods_supported (OpenID Connect
 // Discovery 1.0 §3, default client_secret_basic) to an oauth2.AuthStyle.
 func authStyleFor(methods []string) oauth2.AuthStyle {
@@ -245,4 +224,15 @@ func allowedAlg(alg string) bool {
 		return true
 	}
 	return false
+}
+
+// allowedAlgs keeps the algorithms of algs that allowedAlg accepts, once each.
+func allowedAlgs(algs []string) []string {
+	var keep []string
+	for _, a := range algs {
+		if allowedAlg(a) && !slices.Contains(keep, a) {
+			keep = append(keep, a)
+		}
+	}
+	return keep
 }

@@ -17,12 +17,16 @@
 // endpoints and accept any issuer matching [WebexIssuerPattern] (plus
 // configurable extra patterns).
 //
+// [Resolve] is the one rule from flags, environment and a profile's saved
+// [Settings] to the provider a command uses, and [New] builds it.
+//
 // ID token verification (OpenID Connect Core 1.0 §3.1.3.7) is built on
 // github.com/coreos/go-oidc/v3: go-oidc parses the JWS, enforces the algorithm
 // allow-list, verifies the signature against the provider's JWKS (with key
 // rotation handled by its RemoteKeySet, plus one immediate refetch when the
-// first set fetched cannot verify the token) and checks "aud" and "exp"; this
-// package adds the issuer rule, "iat", "nbf", "azp" and "nonce" checks, and
+// first set fetched cannot verify the token) and checks the claims' types,
+// "exp" and "nbf"; this package adds only what go-oidc lacks: the issuer
+// rule, "sub", "aud" with "azp" (several audiences), "iat" and "nonce", and
 // reports every failure as a [*VerifyError] naming the check that failed.
 //
 // This package must not print, prompt, open browsers, store tokens or run the

@@ -53,32 +53,41 @@ func (p *Provider) FetchKeys(ctx context.Context) ([]KeyInfo, error) {
 // getJSON GETs url with the provider's client and decodes a JSON body of at
 // most maxDiscoveryBytes into v.
 func (p *Provider) getJSON(ctx context.Context, url string, v any) error {
-	client := p.client
-	if client == nil {
-		client = &http.Client{Timeout: defaultHTTPTimeout}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	body, _, err := get(ctx, p.client, url)
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryBytes+1))
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", url, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered HTTP %s", url, resp.Status)
-	}
-	if len(body) > maxDiscoveryBytes {
-		return fmt.Errorf("%s sent more than %d bytes", url, maxDiscoveryBytes)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("%s did not send the expected JSON: %w", url, err)
 	}
 	return nil
+}
+
+// get GETs url, asking for JSON, and returns a body of at most maxDiscoveryBytes
+// with its Content-Type. A nil client is one with a 30 s timeout.
+func get(ctx context.Context, client *http.Client, url string) ([]byte, string, error) {
+	if client == nil {
+		client = &http.Client{Timeout: defaultHTTPTimeout}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryBytes+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("reading %s: %w", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", fmt.Errorf("%s answered HTTP %s", url, resp.Status)
+	}
+	if len(body) > maxDiscoveryBytes {
+		return nil, "", fmt.Errorf("the document at %s is larger than %d bytes", url, maxDiscoveryBytes)
+	}
+	return body, resp.Header.Get("Content-Type"), nil
 }

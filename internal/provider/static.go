@@ -25,17 +25,11 @@ func NewStatic(issuer, jwksURL string, algs []string, opts Options) (*Provider, 
 	if len(algs) == 0 {
 		algs = []string{oidc.RS256, oidc.ES256}
 	}
-	var keep []string
-	for _, a := range algs {
-		if allowedAlg(a) {
-			keep = append(keep, a)
-		}
-	}
 	p := &Provider{
 		Kind:        KindOIDC,
 		Issuer:      strings.TrimSpace(issuer),
 		Endpoints:   Endpoints{JWKS: jwksURL},
-		SigningAlgs: keep,
+		SigningAlgs: allowedAlgs(algs),
 	}
 	p.init(opts)
 	return p, nil

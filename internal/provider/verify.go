@@ -1,14 +1,12 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -81,9 +79,9 @@ type IDToken struct {
 //
 //   - the "alg" header is one of SigningAlgs, never "none" nor HMAC;
 //   - a key of the provider's JWKS verifies the signature: with no "kid"
-//     every key is tried; when no key of the set fetched for this call (or
-//     cached by an earlier one) verifies, the JWKS is fetched again once (key
-//     rotation, Core §10.1; see keySet);
+//     every key is tried; when no key of the set fetched for this call
+//     verifies, the JWKS is fetched again once (key rotation, Core §10.1; see
+//     keySet);
 //   - "iss" matches the issuer rule: the exact Issuer for oidc, and for the
 //     Webex kinds WebexIssuerPattern or one of Options.IssuerPatterns;
 //   - "sub" is present; "aud" contains v.ClientID; "azp", when present,
@@ -93,8 +91,9 @@ type IDToken struct {
 //     ("iat" is required);
 //   - "nonce" equals v.Nonce (compared in constant time) when v.Nonce is set.
 //
-// A failed check returns a *VerifyError naming it. The context bounds a JWKS
-// fetch this call waits for.
+// go-oidc checks the signature, the claims' types, "exp" and "nbf"; this
+// method adds the rest. A failed check returns a *VerifyError naming
+// it. The context bounds a JWKS fetch this call waits for.
 func (p *Provider) VerifyIDToken(ctx context.Context, raw string, v VerifyOptions) (*IDToken, error) {
 	if p == nil || p.keys == nil {
 		return nil, errors.New("provider: not initialised (use NewWebex, Discover or ParseDiscovery)")
@@ -112,61 +111,31 @@ func (p *Provider) VerifyIDToken(ctx context.Context, raw string, v VerifyOption
 	if !slices.Contains(p.algs, alg) {
 		return nil, &VerifyError{Check: CheckAlg, Err: fmt.Errorf("algorithm %q is not one the provider signs with (%s)", alg, strings.Join(p.algs, ", "))}
 	}
-
-	probe := &sigProbe{}
-	verifier := oidc.NewVerifier(p.issuer, probingKeySet{p.keys}, &oidc.Config{
-		ClientID:             v.ClientID,
+	keys := &sigRecorder{KeySet: p.keys}
+	tok, err := oidc.NewVerifier("", keys, &oidc.Config{
 		SupportedSigningAlgs: p.algs,
-		SkipIssuerCheck:      true, // checkClaims applies the rule of the kind
+		SkipIssuerCheck:      true, // checkIssuer applies the rule of the kind
+		SkipClientIDCheck:    true, // checkClaims checks aud and azp together
 		Now:                  p.now,
-	})
-	tok, err := verifier.Verify(context.WithValue(ctx, sigProbeKey{}, probe), raw)
+	}).Verify(ctx, raw)
 	if err != nil {
-		switch {
-		case !probe.called:
-			return nil, &VerifyError{Check: CheckMalformed, Err: err}
-		case probe.err != nil:
-			return nil, &VerifyError{Check: CheckSignature, Err: probe.err}
-		}
-		// The signature is good: find which claim go-oidc rejected.
-		c, perr := parseClaims(probe.payload)
-		if perr != nil {
-			return nil, &VerifyError{Check: CheckMalformed, Err: perr}
-		}
-		if cerr := p.checkClaims(c, v); cerr != nil {
-			return nil, cerr
-		}
-		var te *oidc.TokenExpiredError
-		if errors.As(err, &te) {
-			return nil, &VerifyError{Check: CheckExpiry, Err: err}
-		}
-		return nil, &VerifyError{Check: CheckClaims, Err: err}
-	}
-
-	c, err := parseClaims(probe.payload)
-	if err != nil {
-		return nil, &VerifyError{Check: CheckMalformed, Err: err}
-	}
-	if err := p.checkClaims(c, v); err != nil {
-		return nil, err
+		return nil, keys.failure(err)
 	}
 	var all map[string]any
-	if err := json.Unmarshal(probe.payload, &all); err != nil {
+	if err := tok.Claims(&all); err != nil {
 		return nil, &VerifyError{Check: CheckMalformed, Err: err}
 	}
-	out := &IDToken{
-		Issuer:        tok.Issuer,
-		Subject:       tok.Subject,
-		Audience:      tok.Audience,
-		Expiry:        c.exp,
-		IssuedAt:      c.iat,
-		AuthTime:      c.authTime,
-		Nonce:         tok.Nonce,
-		EmailVerified: BoolClaim(all["email_verified"]),
-		Claims:        all,
+	out := &IDToken{Issuer: tok.Issuer, Subject: tok.Subject, Audience: tok.Audience, Expiry: tok.Expiry,
+		IssuedAt: tok.IssuedAt, Nonce: tok.Nonce, EmailVerified: BoolClaim(all["email_verified"]), Claims: all}
+	if at, ok := all["auth_time"].(float64); ok {
+		out.AuthTime = time.Unix(int64(at), 0)
 	}
 	out.Email, _ = all["email"].(string)
 	out.Name, _ = all["name"].(string)
+	azp, _ := all["azp"].(string)
+	if err := p.checkClaims(out, azp, v); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -193,142 +162,51 @@ func BoolClaim(v any) *bool {
 	return &b
 }
 
-// checkClaims applies every claim rule of VerifyIDToken to c, in a fixed
-// order, and returns the first failure.
-func (p *Provider) checkClaims(c *claims, v VerifyOptions) *VerifyError {
-	now := p.now()
-	fail := func(check, format string, args ...any) *VerifyError {
-		return &VerifyError{Check: check, Err: fmt.Errorf(format, args...)}
-	}
-
+// checkIssuer applies the issuer rule of the provider's kind.
+func (p *Provider) checkIssuer(iss string) *VerifyError {
 	switch {
-	case c.iss == "":
-		return fail(CheckIssuer, "the token has no issuer")
-	case p.Kind == KindOIDC:
-		if c.iss != p.issuer {
-			return fail(CheckIssuer, "issuer %q is not the provider's issuer %q", c.iss, p.issuer)
-		}
-	default:
-		if !slices.ContainsFunc(p.issuerRes, func(re *regexp.Regexp) bool { return re.MatchString(c.iss) }) {
-			return fail(CheckIssuer, "issuer %q is not a Webex IdBroker issuer", c.iss)
-		}
-	}
-	if c.sub == "" {
-		return fail(CheckSubject, "the token has no subject")
-	}
-	if !slices.Contains(c.aud, v.ClientID) {
-		return fail(CheckAudience, "the token is for %q, not for client %q", c.aud, v.ClientID)
-	}
-	if c.azp == "" && len(c.aud) > 1 {
-		return fail(CheckAudience, "the token has several audiences but no authorized party (azp)")
-	}
-	if c.azp != "" && c.azp != v.ClientID {
-		return fail(CheckAudience, "the token's authorized party is %q, not client %q", c.azp, v.ClientID)
-	}
-	if c.exp.IsZero() {
-		return fail(CheckExpiry, "the token has no expiry")
-	}
-	if c.exp.Before(now) {
-		return fail(CheckExpiry, "the token expired at %s", c.exp.UTC().Format(time.RFC3339))
-	}
-	if !c.nbf.IsZero() && c.nbf.After(now.Add(ClockSkew)) {
-		return fail(CheckNotBefore, "the token is not valid before %s", c.nbf.UTC().Format(time.RFC3339))
-	}
-	if c.iat.IsZero() {
-		return fail(CheckIssuedAt, "the token has no issue time")
-	}
-	if c.iat.After(now.Add(ClockSkew)) {
-		return fail(CheckIssuedAt, "the token was issued in the future (%s); check the system clock", c.iat.UTC().Format(time.RFC3339))
-	}
-	if v.Nonce != "" {
-		if c.nonce == "" {
-			return fail(CheckNonce, "the token has no nonce, but the login sent one")
-		}
-		if subtle.ConstantTimeCompare([]byte(c.nonce), []byte(v.Nonce)) != 1 {
-			return fail(CheckNonce, "the token's nonce does not match the login's")
-		}
+	case iss == "":
+		return &VerifyError{Check: CheckIssuer, Err: errors.New("the token has no issuer")}
+	case p.Kind == KindOIDC && iss != p.issuer:
+		return &VerifyError{Check: CheckIssuer, Err: fmt.Errorf("issuer %q is not the provider's issuer %q", iss, p.issuer)}
+	case p.Kind != KindOIDC && !slices.ContainsFunc(p.issuerRes, func(re *regexp.Regexp) bool { return re.MatchString(iss) }):
+		return &VerifyError{Check: CheckIssuer, Err: fmt.Errorf("issuer %q is not a Webex IdBroker issuer", iss)}
 	}
 	return nil
 }
 
-// claims are the registered claims checkClaims looks at.
-type claims struct {
-	iss, sub, azp, nonce    string
-	aud                     []string
-	exp, iat, nbf, authTime time.Time
-}
-
-// parseClaims reads the registered claims of a JWT payload, failing on a
-// claim of the wrong JSON type.
-func parseClaims(payload []byte) (*claims, error) {
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil || m == nil {
-		return nil, errors.New("the payload is not a JSON object")
+// checkClaims applies the rules go-oidc lacks to a token it accepted, in a
+// fixed order, and returns the first failure.
+func (p *Provider) checkClaims(t *IDToken, azp string, v VerifyOptions) *VerifyError {
+	fail := func(check, format string, args ...any) *VerifyError {
+		return &VerifyError{Check: check, Err: fmt.Errorf(format, args...)}
 	}
-	var c claims
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"iss", &c.iss}, {"sub", &c.sub}, {"azp", &c.azp}, {"nonce", &c.nonce}} {
-		if v, ok := m[f.name]; ok {
-			s, ok := v.(string)
-			if !ok {
-				return nil, fmt.Errorf("the %q claim is not a string", f.name)
-			}
-			*f.dst = s
-		}
+	if err := p.checkIssuer(t.Issuer); err != nil {
+		return err
 	}
-	switch a := m["aud"].(type) {
-	case nil:
-	case string:
-		c.aud = []string{a}
-	case []any:
-		for _, x := range a {
-			s, ok := x.(string)
-			if !ok {
-				return nil, errors.New(`the "aud" claim is not a string or a list of strings`)
-			}
-			c.aud = append(c.aud, s)
-		}
-	default:
-		return nil, errors.New(`the "aud" claim is not a string or a list of strings`)
+	switch now := p.now(); {
+	case t.Subject == "":
+		return fail(CheckSubject, "the token has no subject")
+	case !slices.Contains(t.Audience, v.ClientID):
+		return fail(CheckAudience, "the token is for %q, not for client %q", t.Audience, v.ClientID)
+	case azp == "" && len(t.Audience) > 1:
+		return fail(CheckAudience, "the token has several audiences but no authorized party (azp)")
+	case azp != "" && azp != v.ClientID:
+		return fail(CheckAudience, "the token's authorized party is %q, not client %q", azp, v.ClientID)
+	case t.IssuedAt.IsZero():
+		return fail(CheckIssuedAt, "the token has no issue time")
+	case t.IssuedAt.After(now.Add(ClockSkew)):
+		return fail(CheckIssuedAt, "the token was issued in the future (%s); check the system clock", t.IssuedAt.UTC().Format(time.RFC3339))
+	case v.Nonce != "" && t.Nonce == "":
+		return fail(CheckNonce, "the token has no nonce, but the login sent one")
+	case v.Nonce != "" && subtle.ConstantTimeCompare([]byte(t.Nonce), []byte(v.Nonce)) != 1:
+		return fail(CheckNonce, "the token's nonce does not match the login's")
 	}
-	for _, f := range []struct {
-		name string
-		dst  *time.Time
-	}{{"exp", &c.exp}, {"iat", &c.iat}, {"nbf", &c.nbf}, {"auth_time", &c.authTime}} {
-		v, ok := m[f.name]
-		if !ok || v == nil {
-			continue
-		}
-		t, err := numericDate(v)
-		if err != nil {
-			return nil, fmt.Errorf("the %q claim: %w", f.name, err)
-		}
-		*f.dst = t
-	}
-	return &c, nil
-}
-
-// numericDate converts a JSON NumericDate (RFC 7519 §2: seconds since the
-// epoch, possibly fractional) to a time.
-func numericDate(v any) (time.Time, error) {
-	n, ok := v.(json.Number)
-	if !ok {
-		return time.Time{}, errors.New("not a number")
-	}
-	f, err := n.Float64()
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e12 {
-		return time.Time{}, errors.New("not a valid date")
-	}
-	sec := math.Floor(f)
-	return time.Unix(int64(sec), int64((f-sec)*1e9)), nil
+	return nil
 }
 
 // jwsAlg returns the "alg" header of a compact JWS (RFC 7515 §7.1) without
-// verifying anything.
+// verifying anything, so that a refused algorithm is named as such.
 func jwsAlg(raw string) (string, error) {
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
@@ -351,26 +229,41 @@ func jwsAlg(raw string) (string, error) {
 	return alg, nil
 }
 
-// sigProbe records, for one VerifyIDToken call, what the key set said, so
-// that a go-oidc failure can be attributed to the signature or to a claim.
-type sigProbe struct {
-	called  bool
-	payload []byte // verified payload
-	err     error
+// sigRecorder is the key set of one VerifyIDToken call: it remembers whether
+// the signature was checked and how that went, which go-oidc reports only in
+// words.
+type sigRecorder struct {
+	oidc.KeySet
+	called bool
+	err    error
 }
 
-type sigProbeKey struct{}
-
-// probingKeySet wraps the provider's key set and fills the sigProbe found in
-// the context. It forwards the context unchanged, so go-oidc's pre-parsed
-// JWS reaches the RemoteKeySet.
-type probingKeySet struct{ inner oidc.KeySet }
-
-func (k probingKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	payload, err := k.inner.VerifySignature(ctx, jwt)
-	if pr, ok := ctx.Value(sigProbeKey{}).(*sigProbe); ok {
-		pr.called = true
-		pr.payload, pr.err = payload, err
-	}
+func (k *sigRecorder) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	payload, err := k.KeySet.VerifySignature(ctx, jwt)
+	k.called, k.err = true, err
 	return payload, err
+}
+
+// failure names the check behind a go-oidc rejection. Only an expired token
+// has a typed error (*oidc.TokenExpiredError); after a good signature go-oidc
+// otherwise rejects a claim of the wrong type or "nbf", and names them in its
+// messages.
+func (k *sigRecorder) failure(err error) *VerifyError {
+	var te *oidc.TokenExpiredError
+	msg := err.Error()
+	switch {
+	case !k.called:
+		return &VerifyError{Check: CheckMalformed, Err: err}
+	case k.err != nil:
+		return &VerifyError{Check: CheckSignature, Err: k.err}
+	case errors.As(err, &te) && te.Expiry.IsZero():
+		return &VerifyError{Check: CheckExpiry, Err: errors.New("the token has no expiry")}
+	case errors.As(err, &te):
+		return &VerifyError{Check: CheckExpiry, Err: fmt.Errorf("the token expired at %s", te.Expiry.UTC().Format(time.RFC3339))}
+	case strings.Contains(msg, "nbf"):
+		return &VerifyError{Check: CheckNotBefore, Err: fmt.Errorf("the token is not valid before its nbf time (%v)", err)}
+	case strings.Contains(msg, "unmarshal claims"):
+		return &VerifyError{Check: CheckMalformed, Err: err}
+	}
+	return &VerifyError{Check: CheckClaims, Err: err}
 }

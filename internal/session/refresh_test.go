@@ -284,7 +284,7 @@ func TestLockErrors(t *testing.T) {
 	e.login()
 	e.clock.Set(now)
 
-	unlock, err := tokenstore.Lock(context.Background(), e.dir, "default")
+	unlock, err := Lock(context.Background(), e.dir, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,9 +292,9 @@ func TestLockErrors(t *testing.T) {
 	m.LockTimeout = time.Millisecond
 	_, err = m.Token(context.Background(), "default", 0)
 	unlock()
-	var lw *tokenstore.LockWaitError
+	var lw *LockWaitError
 	if !errors.As(err, &lw) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("error = %v, want a *tokenstore.LockWaitError wrapping DeadlineExceeded", err)
+		t.Fatalf("error = %v, want a *LockWaitError wrapping DeadlineExceeded", err)
 	}
 	msg := err.Error()
 	if !strings.Contains(msg, "gave up after 1ms waiting for another webex process to finish refreshing profile \"default\"") ||

@@ -59,7 +59,7 @@ func TestRotatedRefreshTokenSecondProcessAdopts(t *testing.T) {
 
 	// The second process, holding the lock as Manager.refresh does, refreshes with the old
 	// refresh token.
-	unlock, err := tokenstore.Lock(ctx, e.dir, "default")
+	unlock, err := Lock(ctx, e.dir, "default")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,11 @@
-// Package session turns a stored login into a usable access token: it decides when a token is
-// about to expire, refreshes it under a cross-process lock so that many processes asking at
-// once cause a single refresh grant, and writes the result back to the stores.
+// Package session owns a login's whole life. Login verifies what a login flow got, maps the
+// token response onto the profile and its secrets (the one mapping, also used by refresh) and
+// stores them; Token turns a stored login into a usable access token, deciding when it is about
+// to expire (NeedsRefresh) and refreshing it under a cross-process lock (Lock) so that many
+// processes asking at once cause a single refresh grant; Logout revokes and deletes. Every
+// write of a profile's secrets happens here, under that lock.
 //
-// It owns the refresh policy of the command-line contract (../shared/cli.md, "Refresh"). It
+// It owns the refresh policy of the command-line contract (see docs/scripting.md). It
 // never prints, prompts or opens a browser; failures that need a new login are reported as
 // *LoginRequiredError, a provider whose tokens cannot meet the caller's minimum lifetime as
 // *ShortLivedError, and problems that did not stop the refresh (a refreshed ID token that
@@ -10,6 +13,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -18,7 +22,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -85,7 +88,7 @@ type Manager struct {
 	OpenStore func(kind string) (tokenstore.Store, error)
 	// HTTPClient returns the client for provider calls; called only when the network is needed.
 	HTTPClient func() *http.Client
-	// Provider builds the profile's provider; nil uses ProviderFor.
+	// Provider builds the profile's provider; nil uses provider.New with Settings(p).
 	Provider func(ctx context.Context, p *config.Profile) (*provider.Provider, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -94,6 +97,8 @@ type Manager struct {
 	// Secret, when set, is told every token and client secret the Manager reads or receives,
 	// so the caller can keep them out of anything it shows.
 	Secret func(values ...string)
+	// Sleep waits between a 429 and its retry at /people/me and UserInfo; nil is the real clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 func (m *Manager) secret(values ...string) {
@@ -109,10 +114,32 @@ func (m *Manager) now() time.Time {
 	return time.Now()
 }
 
-// NeedsRefresh reports whether the profile's access token should be refreshed before use: the
-// inverse of config.Profile.AccessTokenFresh, which holds the rule of the command-line contract.
+// DefaultRefreshMargin is the longest margin before expiry at which an access token counts as
+// about to expire when no minimum TTL is given (see NeedsRefresh).
+const DefaultRefreshMargin = 5 * time.Minute
+
+// NeedsRefresh is the one refresh policy of the command-line contract: it reports whether the
+// profile's access token must be refreshed before use at now.
+//
+// With minTTL > 0 the token must have at least minTTL left. With minTTL <= 0 the margin is
+// DefaultRefreshMargin or half of the token's whole lifetime (AccessExpiry - AccessIssuedAt),
+// whichever is shorter, so that a 10-minute token is not refreshed on every call. A zero
+// AccessExpiry means the provider gave no lifetime; such a token never needs a refresh, as in
+// golang.org/x/oauth2.
 func NeedsRefresh(p *config.Profile, now time.Time, minTTL time.Duration) bool {
-	return !p.AccessTokenFresh(now, minTTL)
+	if p.AccessExpiry.IsZero() {
+		return false
+	}
+	margin := minTTL
+	if margin <= 0 {
+		margin = DefaultRefreshMargin
+		if !p.AccessIssuedAt.IsZero() {
+			if half := p.AccessExpiry.Sub(p.AccessIssuedAt) / 2; half >= 0 && half < margin {
+				margin = half
+			}
+		}
+	}
+	return p.AccessExpiry.Sub(now) < margin
 }
 
 func (m *Manager) load(name string) (*config.Profile, error) {
@@ -208,16 +235,22 @@ func (m *Manager) Stored(profile string) (*config.Profile, *tokenstore.Secrets, 
 	if err != nil {
 		return nil, nil, err
 	}
+	_, sec, err := m.secrets(p)
+	return p, sec, err
+}
+
+// secrets opens the profile's store and reads all its secrets with the profile's Binding.
+func (m *Manager) secrets(p *config.Profile) (tokenstore.Store, *tokenstore.Secrets, error) {
 	st, err := m.store(p)
 	if err != nil {
 		return nil, nil, err
 	}
 	sec, err := st.Load(p.Name, p.Binding())
 	if err != nil {
-		return nil, nil, readError(profile, err)
+		return nil, nil, readError(p.Name, err)
 	}
 	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
-	return p, sec, nil
+	return st, sec, nil
 }
 
 // accessVersion names the profile's current access token for a store's cache
@@ -259,18 +292,15 @@ func tokenOf(p *config.Profile, access string, refreshed bool) *Token {
 }
 
 func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL time.Duration, force bool) (*Token, error) {
-	timeout := m.LockTimeout
-	if timeout <= 0 {
-		timeout = DefaultLockTimeout
-	}
+	timeout := cmp.Or(m.LockTimeout, DefaultLockTimeout)
 	lctx, cancel := context.WithTimeout(ctx, timeout)
-	unlock, err := tokenstore.Lock(lctx, m.Config.Dir(), before.Name)
+	unlock, err := m.lock(lctx, before.Name)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		var lw *tokenstore.LockWaitError
+		var lw *LockWaitError
 		if errors.As(err, &lw) {
 			return nil, &lockWaitError{timeout: timeout, err: lw}
 		}
@@ -306,19 +336,18 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 		}
 	}
 
-	sec, err := st.Load(p.Name, p.Binding())
+	st, sec, err := m.secrets(p)
 	if err != nil {
-		return nil, readError(p.Name, err)
+		return nil, err
 	}
-	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
 	return m.refreshWith(ctx, p, st, sec, minTTL)
 }
 
-// lockWaitError is the refresh's account of a *tokenstore.LockWaitError: one sentence that
+// lockWaitError is the refresh's account of a *LockWaitError: one sentence that
 // says what the other process is doing and for how long this one waited.
 type lockWaitError struct {
 	timeout time.Duration
-	err     *tokenstore.LockWaitError
+	err     *LockWaitError
 }
 
 func (e *lockWaitError) Error() string {
@@ -375,44 +404,20 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 
 	newID, _ := tok.Extra("id_token").(string)
 	m.secret(tok.AccessToken, tok.RefreshToken, newID)
-	next := *sec
-	next.AccessToken = tok.AccessToken
-	if tok.RefreshToken != "" {
-		next.RefreshToken = tok.RefreshToken
-	}
-	next.Binding = p.Binding()
-	np := *p
+	next, np := *sec, *p
 	var warnings []string
 	if newID != "" {
 		idt, err := m.verifyRefreshedIDToken(ctx, prov, p, newID)
+		next.IDToken, np.HasIDToken, np.IDTokenExpiry = "", false, time.Time{}
 		if err != nil {
 			// The access and refresh tokens are good: keep them (the old refresh token may be
 			// dead already), and drop the ID token rather than keep one of another session.
-			next.IDToken = ""
-			np.IDTokenExpiry = time.Time{}
-			np.HasIDToken = false
 			warnings = append(warnings, fmt.Sprintf("the refreshed ID token failed verification (%v); the new access token is stored, but the profile has no ID token until the next `webex login`", err))
 		} else {
-			next.IDToken = newID
-			np.IDTokenExpiry = idt.Expiry
-			np.HasIDToken = true
+			next.IDToken, np.HasIDToken, np.IDTokenExpiry = newID, true, idt.Expiry
 		}
 	}
-	np.AccessIssuedAt = now
-	np.AccessExpiry = AccessExpiry(tok, now)
-	if tt := tok.TokenType; tt != "" {
-		np.TokenType = tt
-	}
-	if s, _ := tok.Extra("scope").(string); s != "" {
-		np.GrantedScopes = strings.Fields(s)
-	}
-	if d, ok := DurationExtra(tok, "refresh_token_expires_in"); ok {
-		np.RefreshExpiry = now.Add(d)
-	} else if next.RefreshToken != sec.RefreshToken {
-		np.RefreshExpiry = time.Time{}
-	}
-	np.HasRefreshToken = next.RefreshToken != ""
-	np.UpdatedAt = now
+	record(&np, &next, tok, now)
 	if err := st.Save(p.Name, &next); err != nil {
 		return nil, fmt.Errorf("storing the refreshed token: %w", err)
 	}
@@ -456,21 +461,11 @@ func (m *Manager) adopt(profile, rejected string, minTTL time.Duration) (*Token,
 	if err != nil {
 		return nil, false
 	}
-	st, err := m.store(p)
-	if err != nil {
+	_, sec, err := m.secrets(p)
+	if err != nil || sec.RefreshToken == "" || sec.AccessToken == "" || NeedsRefresh(p, m.now(), minTTL) ||
+		subtle.ConstantTimeCompare([]byte(sec.RefreshToken), []byte(rejected)) == 1 {
 		return nil, false
 	}
-	sec, err := st.Load(profile, p.Binding())
-	if err != nil || sec.RefreshToken == "" {
-		return nil, false
-	}
-	if subtle.ConstantTimeCompare([]byte(sec.RefreshToken), []byte(rejected)) == 1 {
-		return nil, false
-	}
-	if sec.AccessToken == "" || NeedsRefresh(p, m.now(), minTTL) {
-		return nil, false
-	}
-	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
 	return tokenOf(p, sec.AccessToken, false), true
 }
 
@@ -478,24 +473,12 @@ func (m *Manager) provider(ctx context.Context, p *config.Profile) (*provider.Pr
 	if m.Provider != nil {
 		return m.Provider(ctx, p)
 	}
-	return ProviderFor(ctx, p, provider.Options{HTTPClient: m.HTTPClient(), Now: m.Now})
+	return provider.New(ctx, Settings(p), provider.Options{HTTPClient: m.HTTPClient(), Now: m.Now})
 }
 
-// ProviderFor builds the provider a profile was saved with: the static Webex endpoints, or
-// discovery for an OpenID provider.
-func ProviderFor(ctx context.Context, p *config.Profile, opts provider.Options) (*provider.Provider, error) {
-	opts.IssuerPatterns = append(opts.IssuerPatterns, p.IssuerAllow...)
-	switch provider.Kind(p.Provider) {
-	case provider.KindWebex, provider.KindWebexGov, "":
-		kind := provider.Kind(p.Provider)
-		if kind == "" {
-			kind = provider.KindWebex
-		}
-		return provider.NewWebex(kind, p.BaseURL, opts)
-	case provider.KindOIDC:
-		return provider.Discover(ctx, p.Issuer, opts)
-	}
-	return nil, fmt.Errorf("profile %q names an unknown provider %q", p.Name, p.Provider)
+// Settings are the provider settings a profile was saved with.
+func Settings(p *config.Profile) provider.Settings {
+	return provider.Settings{Kind: p.Provider, Issuer: p.Issuer, BaseURL: p.BaseURL, IssuerAllow: p.IssuerAllow}
 }
 
 // AccessExpiry is when tok's access token expires, counted from now (the caller's clock)

@@ -225,12 +225,8 @@ func (e *env) save(sec *tokenstore.Secrets, tok *oauth2.Token, scopes []string) 
 		UpdatedAt:       now,
 	}
 	if tok != nil {
-		if d, ok := DurationExtra(tok, "expires_in"); ok {
-			p.AccessExpiry = now.Add(d)
-		}
-		if d, ok := DurationExtra(tok, "refresh_token_expires_in"); ok {
-			p.RefreshExpiry = now.Add(d)
-		}
+		record(p, new(tokenstore.Secrets), tok, now) // the mapping Login and refresh use
+		p.HasRefreshToken = sec.RefreshToken != ""
 	}
 	if err := e.store.Save("default", sec); err != nil {
 		e.t.Fatal(err)
@@ -369,6 +365,34 @@ func TestTokenDefaultMargin(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNeedsRefreshPolicy(t *testing.T) {
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name           string
+		issued, expiry time.Time
+		minTTL         time.Duration
+		want           bool
+	}{
+		{"unknown expiry", time.Time{}, time.Time{}, 0, true},
+		{"expired", now.Add(-time.Hour), now.Add(-time.Second), 0, false},
+		{"long token, plenty left", now.Add(-time.Hour), now.Add(time.Hour), 0, true},
+		{"long token, 4m left", now.Add(-time.Hour), now.Add(4 * time.Minute), 0, false},
+		{"long token, exactly 5m left", now.Add(-time.Hour), now.Add(5 * time.Minute), 0, true},
+		{"10m token, 6m left", now.Add(-4 * time.Minute), now.Add(6 * time.Minute), 0, true},
+		{"10m token, 4m left", now.Add(-6 * time.Minute), now.Add(4 * time.Minute), 0, false},
+		{"unknown issue time, 4m left", time.Time{}, now.Add(4 * time.Minute), 0, false},
+		{"min ttl satisfied", now.Add(-time.Hour), now.Add(time.Hour), 30 * time.Minute, true},
+		{"min ttl not satisfied", now.Add(-time.Hour), now.Add(time.Hour), 2 * time.Hour, false},
+		{"min ttl overrides half lifetime", now.Add(-4 * time.Minute), now.Add(6 * time.Minute), 7 * time.Minute, false},
+	}
+	for _, tt := range tests {
+		p := &config.Profile{AccessIssuedAt: tt.issued, AccessExpiry: tt.expiry}
+		if got := !NeedsRefresh(p, now, tt.minTTL); got != tt.want {
+			t.Errorf("%s: fresh = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 
@@ -933,7 +957,7 @@ func TestForcedRefreshAfterOtherProcess(t *testing.T) {
 	e.login()
 	ctx := context.Background()
 
-	unlock, err := tokenstore.Lock(ctx, e.dir, "default")
+	unlock, err := Lock(ctx, e.dir, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1005,7 +1029,7 @@ func TestTokenHonoursContextWhileWaitingForLock(t *testing.T) {
 	e.clock.Set(now.Add(-2 * time.Hour))
 	e.login()
 	e.clock.Set(now)
-	unlock, err := tokenstore.Lock(context.Background(), e.dir, "default")
+	unlock, err := Lock(context.Background(), e.dir, "default")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,9 @@
 // Package tokenstore owns the secrets of a profile: access token, refresh
 // token, ID token and client secret. It stores them in the OS keyring
 // ([Keyring], through github.com/zalando/go-keyring), in a 0600 JSON file
-// ([File]) or in memory for tests ([Memory]), and provides the cross-process
-// lock ([Lock]) under which a refresh re-reads and rewrites them.
+// ([File]) or in memory for tests ([Memory]). Package session writes them
+// under its cross-process lock (session.Lock), inside which a refresh re-reads
+// them.
 //
 // It must not hold non-secret settings (those live in package config), must
 // not print or prompt, and must never fall back from the keyring to a file on
@@ -118,7 +119,7 @@ func (s Secrets) GoString() string { return s.String() }
 
 // Store keeps the secrets of each profile. Profile names must pass
 // config.ValidateName. Implementations are safe for concurrent use within a
-// process; across processes, writers take [Lock] first.
+// process; across processes, writers take session.Lock first.
 //
 // Every read takes binding, the config.Profile.Binding() of the login the
 // caller is about to use the secrets for, and fails with an error wrapping

@@ -1,4 +1,4 @@
-package tokenstore
+package session
 
 import (
 	"bufio"

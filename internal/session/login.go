@@ -1,0 +1,278 @@
+package session
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/tokenstore"
+	"github.com/webex-cli/webex/internal/userinfo"
+)
+
+// Grant is what a login got from the provider, with the settings it was made with.
+type Grant struct {
+	// Profile holds the login's settings: Name, Provider, Issuer (oidc), BaseURL, ClientID,
+	// Scopes, RedirectURI, Storage, Flow and IssuerAllow. Login fills in the rest.
+	Profile  config.Profile
+	Provider *provider.Provider
+	// Token is the token response; for config.FlowToken, a token given as it is.
+	Token        *oauth2.Token
+	ClientSecret string
+	// Nonce is what the ID token must carry (browser flow); "" checks none.
+	Nonce string
+}
+
+// Login verifies a grant, learns who signed in and stores it: the secrets, then the profile,
+// under the profile's lock, so that a refresh running in another process cannot write its
+// older result over this login. Nothing is stored unless every check passes:
+//
+//   - an ID token in the response must pass provider.VerifyIDToken with g.Nonce, and a
+//     browser login that asked for the openid scope must get one;
+//   - a config.FlowToken login must be accepted at Webex's /people/me, which names its user.
+//
+// Who signed in comes from the ID token, then /people/me (Webex device flow) or UserInfo (when
+// the ID token named no email or name); a failure there is only a warning. Login also removes
+// the tokens a move to another store left behind, and makes the first login the active
+// profile. It returns the stored profile and the warnings, one sentence each.
+func (m *Manager) Login(ctx context.Context, g *Grant) (*config.Profile, []string, error) {
+	tok, p, now := g.Token, g.Profile, m.now()
+	rawID, _ := tok.Extra("id_token").(string)
+	m.secret(tok.AccessToken, tok.RefreshToken, rawID, g.ClientSecret)
+	if p.Provider != string(provider.KindOIDC) {
+		p.Issuer = ""
+	}
+	if rawID == "" && slices.Contains(p.Scopes, "openid") && p.Flow == config.FlowBrowser {
+		return nil, nil, errors.New("the provider returned no ID token although the openid scope was requested; nothing was stored")
+	}
+	sec := &tokenstore.Secrets{ClientSecret: g.ClientSecret, IDToken: rawID}
+	if rawID != "" {
+		idt, err := g.Provider.VerifyIDToken(ctx, rawID, provider.VerifyOptions{ClientID: p.ClientID, Nonce: g.Nonce})
+		if err != nil {
+			return nil, nil, fmt.Errorf("the ID token failed verification, nothing was stored: %w", err)
+		}
+		p.HasIDToken, p.IDTokenExpiry = true, idt.Expiry
+		p.Subject, p.Email, p.DisplayName = idt.Subject, idt.Email, idt.Name
+	}
+	var warnings []string
+	if err := m.identify(ctx, g.Provider, &p, tok.AccessToken); err != nil {
+		if p.Flow == config.FlowToken {
+			return nil, nil, err
+		}
+		warnings = append(warnings, fmt.Sprintf("could not read the signed-in user's profile: %v", err))
+	}
+	record(&p, sec, tok, now)
+	if err := m.save(ctx, &p, sec, &warnings); err != nil {
+		return nil, warnings, err
+	}
+	return &p, warnings, nil
+}
+
+// identify fills in who signed in where the ID token did not say. A token login and Webex's
+// device flow, which has no ID token, are answered by /people/me, which must accept a token
+// login's token; Webex's ID tokens carry no email, which UserInfo has.
+func (m *Manager) identify(ctx context.Context, prov *provider.Provider, p *config.Profile, accessToken string) error {
+	uc := &userinfo.Client{HTTP: m.HTTPClient(), Sleep: m.Sleep}
+	if p.Flow == config.FlowToken {
+		person, err := uc.PeopleMe(ctx, prov.Endpoints.People, accessToken)
+		var se *userinfo.StatusError
+		if errors.As(err, &se) && se.Status == http.StatusUnauthorized {
+			return fmt.Errorf("Webex refused the token at %s (HTTP 401: it is wrong, expired or revoked); nothing was stored", prov.Endpoints.People)
+		}
+		if err != nil {
+			return fmt.Errorf("checking the token at %s, nothing was stored: %w", prov.Endpoints.People, err)
+		}
+		userType, _ := person.Raw["type"].(string)
+		p.Subject, p.Email, p.DisplayName, p.UserType = person.UUID(), person.Email(), person.DisplayName, cmp.Or(userType, "person")
+		return nil
+	}
+	if prov.Kind != provider.KindOIDC && p.Flow == config.FlowDevice {
+		person, err := uc.PeopleMe(ctx, prov.Endpoints.People, accessToken)
+		if err != nil {
+			return err
+		}
+		p.Subject = cmp.Or(p.Subject, person.UUID())
+		p.Email = cmp.Or(p.Email, person.Email())
+		p.DisplayName = cmp.Or(p.DisplayName, person.DisplayName)
+		return nil
+	}
+	if (p.Email != "" && p.DisplayName != "") || prov.Endpoints.UserInfo == "" {
+		return nil
+	}
+	claims, err := uc.UserInfo(ctx, prov.Endpoints.UserInfo, accessToken)
+	if err != nil {
+		return err
+	}
+	if sub, _ := claims["sub"].(string); p.Subject != "" && sub != "" && sub != p.Subject {
+		return fmt.Errorf("UserInfo describes a different subject than the ID token")
+	}
+	str := func(k string) string { s, _ := claims[k].(string); return s }
+	p.Subject = cmp.Or(p.Subject, str("sub"))
+	p.Email = cmp.Or(p.Email, str("email"))
+	p.DisplayName = cmp.Or(p.DisplayName, str("name"), str("preferred_username"))
+	return nil
+}
+
+// record is the one mapping of a token response onto a profile and its secrets, read at now:
+// the access token with its type, lifetime and granted scopes, and the refresh token with its
+// lifetime. A response without a refresh token keeps the one in sec (Webex does not rotate
+// them), and a new refresh token without a lifetime clears the old lifetime.
+func record(p *config.Profile, sec *tokenstore.Secrets, tok *oauth2.Token, now time.Time) {
+	oldRefresh := sec.RefreshToken
+	sec.AccessToken = tok.AccessToken
+	if tok.RefreshToken != "" {
+		sec.RefreshToken = tok.RefreshToken
+	}
+	p.AccessIssuedAt, p.AccessExpiry, p.UpdatedAt = now, AccessExpiry(tok, now), now
+	p.TokenType = cmp.Or(tok.TokenType, p.TokenType, "Bearer")
+	if s, _ := tok.Extra("scope").(string); s != "" {
+		p.GrantedScopes = strings.Fields(s)
+	}
+	if d, ok := DurationExtra(tok, "refresh_token_expires_in"); ok {
+		p.RefreshExpiry = now.Add(d)
+	} else if sec.RefreshToken != oldRefresh {
+		p.RefreshExpiry = time.Time{}
+	}
+	p.HasRefreshToken = sec.RefreshToken != ""
+	sec.Binding = p.Binding()
+}
+
+// save stores a new login under the profile's lock: the secrets first, then the profile.
+func (m *Manager) save(ctx context.Context, p *config.Profile, sec *tokenstore.Secrets, warnings *[]string) error {
+	saved, _ := m.Config.Load(p.Name)
+	unlock, err := m.lock(ctx, p.Name)
+	if err != nil {
+		return fmt.Errorf("storing the tokens: %w", err)
+	}
+	defer unlock()
+	st, err := m.OpenStore(p.StorageKind())
+	if err != nil {
+		return err
+	}
+	if err := st.Save(p.Name, sec); err != nil {
+		return fmt.Errorf("storing the tokens: %w", err)
+	}
+	if err := m.Config.Save(p); err != nil {
+		_ = st.Delete(p.Name)
+		return fmt.Errorf("storing the profile: %w", err)
+	}
+	if saved != nil && saved.StorageKind() != p.StorageKind() {
+		// The profile moved to another store: leave no tokens behind in the old one.
+		if old, err := m.OpenStore(saved.StorageKind()); err == nil {
+			if err := old.Delete(p.Name); err != nil {
+				*warnings = append(*warnings, fmt.Sprintf("could not delete the old tokens from the %s: %v", saved.StorageKind(), err))
+			}
+		}
+	}
+	// The first login (or the first after the active profile was removed) becomes active.
+	if def, err := m.Config.Default(); err != nil || def == "" {
+		_ = m.Config.SetDefault(p.Name)
+	} else if _, err := m.Config.Load(def); errors.Is(err, config.ErrNotFound) {
+		_ = m.Config.SetDefault(p.Name)
+	}
+	return nil
+}
+
+// CheckStore checks that the store of the given kind can keep tokens (the keyring answers),
+// before anyone signs in for nothing.
+func (m *Manager) CheckStore(ctx context.Context, kind string) error {
+	st, err := m.OpenStore(kind)
+	if err != nil {
+		return err
+	}
+	if p, ok := st.(interface{ Probe(context.Context) error }); ok {
+		return p.Probe(ctx)
+	}
+	return nil
+}
+
+// ClientSecret returns the client secret stored with the tokens of profile saved when it was
+// given for the login the profile next will be (the same Binding: provider kind, issuer or
+// base URL, and client id). It returns "" when there is none or the store cannot be read, and
+// refused = true when the stored secret was given for another login: a secret given for one
+// provider is never sent to another.
+func (m *Manager) ClientSecret(saved, next *config.Profile) (secret string, refused bool) {
+	st, err := m.OpenStore(saved.StorageKind())
+	if err != nil {
+		return "", false
+	}
+	want := next.Binding()
+	sec, err := st.Load(saved.Name, want)
+	// Token files older than bindings have none: the saved profile says whose they are.
+	if err == nil && cmp.Or(sec.Binding, saved.Binding()) == want {
+		m.secret(sec.ClientSecret)
+		return sec.ClientSecret, false
+	}
+	return "", err == nil || errors.Is(err, tokenstore.ErrOtherLogin)
+}
+
+// Logout revokes the profile's tokens at an OpenID provider that announces a revocation
+// endpoint (RFC 7009), then deletes its secrets and settings, under the profile's lock so that
+// a refresh in flight cannot write the tokens back. A profile whose settings file is damaged
+// is logged out of too. It returns the lines to show the user, warnings prefixed "warning: ".
+func (m *Manager) Logout(ctx context.Context, name string) ([]string, error) {
+	var notes []string
+	p, err := m.Config.Load(name)
+	if errors.Is(err, config.ErrNotFound) {
+		return nil, &LoginRequiredError{Profile: name, Reason: fmt.Sprintf("not logged in (profile %q)", name), Err: err}
+	}
+	if err != nil {
+		// A damaged profile file must still be removable.
+		notes = append(notes, fmt.Sprintf("warning: %v", err))
+		p = &config.Profile{Name: name}
+	}
+	st, err := m.OpenStore(p.StorageKind())
+	if err != nil {
+		return notes, err
+	}
+	unlock, err := m.lock(ctx, name)
+	if err != nil {
+		return notes, fmt.Errorf("logging out of profile %s: %w", name, err)
+	}
+	defer unlock()
+	// Revoked only when the stored secrets belong to the profile's login: others would be sent
+	// to the wrong provider.
+	if sec, err := st.Load(name, p.Binding()); err == nil && p.Provider == config.ProviderOIDC {
+		m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
+		if msg := m.revoke(ctx, p, sec); msg != "" {
+			notes = append(notes, msg)
+		}
+	}
+	if err := st.Delete(name); err != nil {
+		return notes, fmt.Errorf("deleting the tokens of profile %s: %w", name, err)
+	}
+	if err := m.Config.Delete(name); err != nil && !errors.Is(err, config.ErrNotFound) {
+		return notes, err
+	}
+	if def, _ := m.Config.Default(); def == name {
+		_ = m.Config.ClearDefault()
+	}
+	return notes, nil
+}
+
+// revoke revokes the refresh token (or else the access token) and returns a line for the user.
+func (m *Manager) revoke(ctx context.Context, p *config.Profile, sec *tokenstore.Secrets) string {
+	prov, err := m.provider(ctx, p)
+	if err != nil {
+		return fmt.Sprintf("warning: could not reach the provider to revoke the tokens (%v); deleting them here anyway", err)
+	}
+	token, hint := sec.RefreshToken, "refresh_token"
+	if token == "" {
+		token, hint = sec.AccessToken, "access_token"
+	}
+	if prov.Endpoints.Revocation == "" || token == "" {
+		return ""
+	}
+	if err := Revoke(ctx, m.HTTPClient(), m.now(), prov.Endpoints.Revocation, prov.AuthStyle, p.ClientID, sec.ClientSecret, token, hint); err != nil {
+		return fmt.Sprintf("warning: the provider did not revoke the tokens (%v); deleting them here anyway", err)
+	}
+	return "Revoked the tokens at the provider."
+}
