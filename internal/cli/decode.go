@@ -185,7 +185,7 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 		return prov, clientID, err
 	case o.Issuer != "":
 		var err error
-		if s, err = resolveSettings(provider.Settings{Kind: string(provider.KindOIDC), Issuer: o.Issuer}, provider.Settings{}, provider.Settings{}); err != nil {
+		if s, err = resolveSettings(provider.Settings{Kind: config.ProviderOIDC, Issuer: o.Issuer}, provider.Settings{}, provider.Settings{}); err != nil {
 			return nil, "", err
 		}
 	case prof != nil:

@@ -147,7 +147,7 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 		"revocation":           prov.Endpoints.Revocation,
 		"signing_algorithms":   prov.SigningAlgs,
 	}
-	if prov.Kind == provider.KindOIDC {
+	if prov.Kind == config.ProviderOIDC {
 		used["issuer"] = prov.Issuer
 	} else {
 		used["issuer_pattern"] = provider.WebexIssuerPattern
@@ -190,7 +190,7 @@ func docList(doc map[string]any, k string) []string {
 func discoverNotes(prov *provider.Provider, doc, announced map[string]any) []string {
 	var notes []string
 	str := func(k string) string { return announced[k].(string) }
-	if prov.Kind != provider.KindOIDC && doc != nil {
+	if prov.Kind != config.ProviderOIDC && doc != nil {
 		notes = append(notes, fmt.Sprintf("The discovery issuer %q is not the API base %s; real ID tokens carry an iss that varies by data centre, so webex uses the static endpoints and accepts any iss matching %s.", str("issuer"), prov.BaseURL, provider.WebexIssuerPattern))
 		if str("device_authorization_endpoint") == "" && prov.Endpoints.DeviceAuthorization != "" {
 			notes = append(notes, "The discovery document lists no device authorization endpoint; webex uses "+prov.Endpoints.DeviceAuthorization+" and polls "+prov.Endpoints.DeviceToken+".")

@@ -376,7 +376,7 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 		AuthStyle:     pl.prov.AuthStyle,
 		HTTPClient:    d.http(),
 		Clock:         device.NowClock(d.now), // the code's expiry and the countdown agree
-		Webex:         pl.prov.Kind != provider.KindOIDC,
+		Webex:         pl.prov.Kind != config.ProviderOIDC,
 	}
 	code, err := device.Authorize(ctx, dc)
 	if err != nil {

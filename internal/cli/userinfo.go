@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/userinfo"
 )
 
@@ -56,7 +56,7 @@ func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
 	}
 	uc := &userinfo.Client{HTTP: d.http()}
 	var claims map[string]any
-	usePeople := prov.Kind != provider.KindOIDC && prof != nil && !slices.Contains(prof.Scopes, "openid")
+	usePeople := prov.Kind != config.ProviderOIDC && prof != nil && !slices.Contains(prof.Scopes, "openid")
 	if usePeople {
 		fmt.Fprintln(d.io.ErrOut, "This Webex login has no OpenID scopes (device flow), so showing /people/me instead of UserInfo.")
 		person, err := uc.PeopleMe(ctx, prov.Endpoints.People, token)

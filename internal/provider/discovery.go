@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/webex-cli/webex/internal/config"
 )
 
 // maxDiscoveryBytes bounds the discovery document read from the network.
@@ -40,7 +42,7 @@ func DiscoveryURL(issuer string) string {
 }
 
 // Discover fetches the discovery document of issuer (see DiscoveryURL) and
-// returns a KindOIDC provider built from it by ParseDiscovery. issuer must
+// returns a config.ProviderOIDC provider built from it by ParseDiscovery. issuer must
 // pass ValidateURL, and the document's "issuer" must equal it exactly.
 func Discover(ctx context.Context, issuer string, opts Options) (*Provider, error) {
 	if err := ValidateURL(issuer); err != nil {
@@ -84,7 +86,7 @@ type discoveryDoc struct {
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 }
 
-// ParseDiscovery builds a KindOIDC provider from the discovery document body
+// ParseDiscovery builds a config.ProviderOIDC provider from the discovery document body
 // fetched for issuer. It makes no network request. It fails, with an error
 // that says which rule was broken, when:
 //
@@ -134,7 +136,7 @@ func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error)
 
 	u, _ := url.Parse(issuer) // validated above
 	p := &Provider{
-		Kind:   KindOIDC,
+		Kind:   config.ProviderOIDC,
 		Issuer: issuer,
 		Endpoints: Endpoints{
 			Authorize:           d.AuthorizationEndpoint,

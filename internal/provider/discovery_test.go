@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/oauth2"
+
+	"github.com/webex-cli/webex/internal/config"
 )
 
 const testIssuer = "https://login.example.com"
@@ -61,7 +63,7 @@ func TestParseDiscovery(t *testing.T) {
 		Discovery:           testIssuer + "/.well-known/openid-configuration",
 		WebFinger:           testIssuer + "/.well-known/webfinger",
 	}
-	if p.Kind != KindOIDC || p.Issuer != testIssuer || p.BaseURL != "" || p.Endpoints != want {
+	if p.Kind != config.ProviderOIDC || p.Issuer != testIssuer || p.BaseURL != "" || p.Endpoints != want {
 		t.Errorf("provider = %+v", p)
 	}
 	if p.AuthStyle != oauth2.AuthStyleInHeader || !slices.Equal(p.SigningAlgs, []string{"RS256"}) ||
@@ -71,7 +73,7 @@ func TestParseDiscovery(t *testing.T) {
 	if p.Discovery["issuer"] != testIssuer || p.Discovery["response_types_supported"] == nil {
 		t.Errorf("raw discovery = %v", p.Discovery)
 	}
-	if got := strings.Join(p.DefaultScopes(FlowBrowser), " "); got != "openid email profile offline_access" {
+	if got := strings.Join(p.DefaultScopes(config.FlowBrowser), " "); got != "openid email profile offline_access" {
 		t.Errorf("DefaultScopes = %q", got)
 	}
 

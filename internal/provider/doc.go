@@ -3,10 +3,10 @@
 //
 // It owns three provider kinds:
 //
-//   - [KindWebex]: Login with Webex, commercial cloud, with static endpoints
+//   - [config.ProviderWebex]: Login with Webex, commercial cloud, with static endpoints
 //     under the API base https://webexapis.com/v1;
-//   - [KindWebexGov]: the same paths under https://api-usgov.webex.com/v1;
-//   - [KindOIDC]: any standard OpenID Provider, configured by strict
+//   - [config.ProviderWebexGov]: the same paths under https://api-usgov.webex.com/v1;
+//   - [config.ProviderOIDC]: any standard OpenID Provider, configured by strict
 //     OpenID Connect Discovery 1.0 (issuer + "/.well-known/openid-configuration").
 //
 // For each it knows the endpoints, the default scopes per login flow, the

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/webex-cli/webex/internal/config"
 )
 
 func TestFetchDiscoveryAndKeys(t *testing.T) {
@@ -25,7 +27,7 @@ func TestFetchDiscoveryAndKeys(t *testing.T) {
 		t.Errorf("missing document: err = %v", err)
 	}
 	f.setDiscovery(t, map[string]any{"issuer": "https://idbroker-b-us.webex.com/idb"})
-	root, err := NewWebex(KindWebex, f.srv.URL, Options{HTTPClient: f.srv.Client()})
+	root, err := NewWebex(config.ProviderWebex, f.srv.URL, Options{HTTPClient: f.srv.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/webex-cli/webex/internal/config"
 )
 
 func FuzzParseDiscovery(f *testing.F) {
@@ -38,7 +40,7 @@ func FuzzParseDiscovery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if p.Issuer != issuer || p.Kind != KindOIDC {
+		if p.Issuer != issuer || p.Kind != config.ProviderOIDC {
 			t.Fatalf("provider %+v for issuer %q", p, issuer)
 		}
 		if err := ValidateURL(issuer); err != nil {
@@ -98,7 +100,7 @@ func FuzzVerifyIDToken(f *testing.F) {
 	f.Add(`{"payload":"e30","signatures":[{"protected":"eyJhbGciOiJSUzI1NiJ9","signature":""}]}`)
 	f.Add("")
 
-	p, err := NewWebex(KindWebex, "", Options{Now: fixedNow})
+	p, err := NewWebex(config.ProviderWebex, "", Options{Now: fixedNow})
 	if err != nil {
 		f.Fatal(err)
 	}

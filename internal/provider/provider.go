@@ -11,27 +11,16 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/webex-cli/webex/internal/config"
 )
 
-// Kind names a provider kind, as stored in a profile and shown in --json
-// output.
-type Kind string
-
-// The provider kinds.
-const (
-	// KindWebex is Login with Webex in the commercial cloud.
-	KindWebex Kind = "webex"
-	// KindWebexGov is Login with Webex in Webex for Government (FedRAMP).
-	KindWebexGov Kind = "webex-gov"
-	// KindOIDC is any standard OpenID Provider, configured by discovery.
-	KindOIDC Kind = "oidc"
-)
-
-// ParseKind returns the Kind named by s ("webex", "webex-gov" or "oidc").
-func ParseKind(s string) (Kind, error) {
-	switch k := Kind(s); k {
-	case KindWebex, KindWebexGov, KindOIDC:
-		return k, nil
+// ParseKind returns s when it names a provider kind: config.ProviderWebex,
+// config.ProviderWebexGov or config.ProviderOIDC.
+func ParseKind(s string) (string, error) {
+	switch s {
+	case config.ProviderWebex, config.ProviderWebexGov, config.ProviderOIDC:
+		return s, nil
 	}
 	return "", fmt.Errorf("unknown provider %q: use webex, webex-gov or oidc", s)
 }
@@ -48,15 +37,6 @@ const (
 // of any data-centre cluster, such as https://idbroker.webex.com/idb or
 // https://idbroker-b-us.webex.com/idb. The whole value must match.
 const WebexIssuerPattern = `^https://idbroker(-[a-z0-9-]+)?\.webex\.com/idb$`
-
-// Login flows, for [Provider.DefaultScopes].
-const (
-	// FlowBrowser is the authorization code flow with PKCE through a
-	// loopback redirect (RFC 6749 §4.1, RFC 7636, RFC 8252).
-	FlowBrowser = "browser"
-	// FlowDevice is the device authorization grant (RFC 8628).
-	FlowDevice = "device"
-)
 
 // Grant type of the device authorization grant (RFC 8628 §3.4).
 const GrantTypeDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
@@ -102,7 +82,7 @@ const defaultHTTPTimeout = 30 * time.Second
 // changing them after construction does not change how ID tokens are
 // verified (the key set and issuer rule are fixed at construction).
 type Provider struct {
-	Kind Kind
+	Kind string // config.ProviderWebex, config.ProviderWebexGov or config.ProviderOIDC
 	// BaseURL is the API base of a Webex kind ("https://webexapis.com/v1",
 	// the government base, or the --base-url override), without a trailing
 	// slash. Empty for oidc.
@@ -134,16 +114,16 @@ type Provider struct {
 	issuer    string           // Issuer as constructed (oidc)
 }
 
-// NewWebex returns a Webex provider (KindWebex or KindWebexGov) with the static
+// NewWebex returns a Webex provider (config.ProviderWebex or config.ProviderWebexGov) with the static
 // endpoints of Login with Webex under baseURL. An empty baseURL means the
 // kind's default API base; otherwise it must pass ValidateURL. No network
 // request is made.
-func NewWebex(kind Kind, baseURL string, opts Options) (*Provider, error) {
+func NewWebex(kind string, baseURL string, opts Options) (*Provider, error) {
 	def := ""
 	switch kind {
-	case KindWebex:
+	case config.ProviderWebex:
 		def = WebexBaseURL
-	case KindWebexGov:
+	case config.ProviderWebexGov:
 		def = WebexGovBaseURL
 	default:
 		return nil, fmt.Errorf("provider kind %q is not a Webex kind", kind)
@@ -209,8 +189,8 @@ func (p *Provider) init(opts Options) {
 }
 
 // DefaultScopes returns the scopes a login asks for when --scopes is not
-// given, for flow FlowBrowser or FlowDevice (anything else is treated as
-// FlowBrowser):
+// given, for flow config.FlowBrowser or config.FlowDevice (anything else is treated as
+// config.FlowBrowser):
 //
 //   - Webex kinds: "openid email profile spark:people_read" in the browser
 //     flow, and "spark:people_read" in the device flow, which takes no OpenID
@@ -220,8 +200,8 @@ func (p *Provider) init(opts Options) {
 //
 // The slice is new on every call.
 func (p *Provider) DefaultScopes(flow string) []string {
-	if p.Kind != KindOIDC {
-		if flow == FlowDevice {
+	if p.Kind != config.ProviderOIDC {
+		if flow == config.FlowDevice {
 			return []string{"spark:people_read"}
 		}
 		return []string{oidc.ScopeOpenID, oidc.ScopeEmail, oidc.ScopeProfile, "spark:people_read"}

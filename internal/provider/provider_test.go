@@ -6,18 +6,20 @@ import (
 	"testing"
 
 	"golang.org/x/oauth2"
+
+	"github.com/webex-cli/webex/internal/config"
 )
 
 func TestNewWebexEndpoints(t *testing.T) {
 	tests := []struct {
-		kind Kind
+		kind string
 		base string
 		want string // expected BaseURL
 	}{
-		{KindWebex, "", "https://webexapis.com/v1"},
-		{KindWebexGov, "", "https://api-usgov.webex.com/v1"},
-		{KindWebex, "http://127.0.0.1:8080/v1/", "http://127.0.0.1:8080/v1"},
-		{KindWebexGov, "https://proxy.example.com/webex/v1", "https://proxy.example.com/webex/v1"},
+		{config.ProviderWebex, "", "https://webexapis.com/v1"},
+		{config.ProviderWebexGov, "", "https://api-usgov.webex.com/v1"},
+		{config.ProviderWebex, "http://127.0.0.1:8080/v1/", "http://127.0.0.1:8080/v1"},
+		{config.ProviderWebexGov, "https://proxy.example.com/webex/v1", "https://proxy.example.com/webex/v1"},
 	}
 	for _, tt := range tests {
 		p, err := NewWebex(tt.kind, tt.base, Options{})
@@ -48,15 +50,15 @@ func TestNewWebexEndpoints(t *testing.T) {
 
 func TestNewWebexErrors(t *testing.T) {
 	tests := []struct {
-		kind    Kind
+		kind    string
 		base    string
 		wantErr string
 	}{
-		{KindOIDC, "", "not a Webex kind"},
+		{config.ProviderOIDC, "", "not a Webex kind"},
 		{"", "", "not a Webex kind"},
-		{KindWebex, "http://webexapis.com/v1", "https"},
-		{KindWebex, "https://webexapis.com/v1?x=1", "query"},
-		{KindWebex, "webexapis.com", "absolute"},
+		{config.ProviderWebex, "http://webexapis.com/v1", "https"},
+		{config.ProviderWebex, "https://webexapis.com/v1?x=1", "query"},
+		{config.ProviderWebex, "webexapis.com", "absolute"},
 	}
 	for _, tt := range tests {
 		_, err := NewWebex(tt.kind, tt.base, Options{})
@@ -80,23 +82,23 @@ func TestParseKind(t *testing.T) {
 }
 
 func TestDefaultScopes(t *testing.T) {
-	webex, _ := NewWebex(KindWebex, "", Options{})
-	gov, _ := NewWebex(KindWebexGov, "", Options{})
-	withOffline := &Provider{Kind: KindOIDC, ScopesSupported: []string{"openid", "offline_access"}}
-	without := &Provider{Kind: KindOIDC, ScopesSupported: []string{"openid", "email"}}
+	webex, _ := NewWebex(config.ProviderWebex, "", Options{})
+	gov, _ := NewWebex(config.ProviderWebexGov, "", Options{})
+	withOffline := &Provider{Kind: config.ProviderOIDC, ScopesSupported: []string{"openid", "offline_access"}}
+	without := &Provider{Kind: config.ProviderOIDC, ScopesSupported: []string{"openid", "email"}}
 	tests := []struct {
 		p    *Provider
 		flow string
 		want string
 	}{
-		{webex, FlowBrowser, "openid email profile spark:people_read"},
-		{webex, FlowDevice, "spark:people_read"},
-		{gov, FlowBrowser, "openid email profile spark:people_read"},
-		{gov, FlowDevice, "spark:people_read"},
-		{withOffline, FlowBrowser, "openid email profile offline_access"},
-		{withOffline, FlowDevice, "openid email profile offline_access"},
-		{without, FlowBrowser, "openid email profile"},
-		{without, FlowDevice, "openid email profile"},
+		{webex, config.FlowBrowser, "openid email profile spark:people_read"},
+		{webex, config.FlowDevice, "spark:people_read"},
+		{gov, config.FlowBrowser, "openid email profile spark:people_read"},
+		{gov, config.FlowDevice, "spark:people_read"},
+		{withOffline, config.FlowBrowser, "openid email profile offline_access"},
+		{withOffline, config.FlowDevice, "openid email profile offline_access"},
+		{without, config.FlowBrowser, "openid email profile"},
+		{without, config.FlowDevice, "openid email profile"},
 	}
 	for _, tt := range tests {
 		if got := strings.Join(tt.p.DefaultScopes(tt.flow), " "); got != tt.want {
@@ -104,15 +106,15 @@ func TestDefaultScopes(t *testing.T) {
 		}
 	}
 	// A fresh slice every call.
-	s := webex.DefaultScopes(FlowBrowser)
+	s := webex.DefaultScopes(config.FlowBrowser)
 	s[0] = "changed"
-	if webex.DefaultScopes(FlowBrowser)[0] != "openid" {
+	if webex.DefaultScopes(config.FlowBrowser)[0] != "openid" {
 		t.Error("DefaultScopes shares its slice")
 	}
 }
 
 func TestOAuth2Config(t *testing.T) {
-	p, _ := NewWebex(KindWebex, "http://127.0.0.1:9/v1", Options{})
+	p, _ := NewWebex(config.ProviderWebex, "http://127.0.0.1:9/v1", Options{})
 	scopes := []string{"openid", "email"}
 	c := p.OAuth2Config("cid", "secret", "http://127.0.0.1:8085/callback", scopes)
 	if c.ClientID != "cid" || c.ClientSecret != "secret" || c.RedirectURL != "http://127.0.0.1:8085/callback" ||

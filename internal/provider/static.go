@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/webex-cli/webex/internal/config"
 )
 
 // NewStatic returns a provider that knows only an issuer and the JWKS that signs its ID tokens,
@@ -26,7 +28,7 @@ func NewStatic(issuer, jwksURL string, algs []string, opts Options) (*Provider, 
 		algs = []string{oidc.RS256, oidc.ES256}
 	}
 	p := &Provider{
-		Kind:        KindOIDC,
+		Kind:        config.ProviderOIDC,
 		Issuer:      strings.TrimSpace(issuer),
 		Endpoints:   Endpoints{JWKS: jwksURL},
 		SigningAlgs: allowedAlgs(algs),

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/webex-cli/webex/internal/config"
 )
 
 // The checks a VerifyError can name.
@@ -167,9 +169,9 @@ func (p *Provider) checkIssuer(iss string) *VerifyError {
 	switch {
 	case iss == "":
 		return &VerifyError{Check: CheckIssuer, Err: errors.New("the token has no issuer")}
-	case p.Kind == KindOIDC && iss != p.issuer:
+	case p.Kind == config.ProviderOIDC && iss != p.issuer:
 		return &VerifyError{Check: CheckIssuer, Err: fmt.Errorf("issuer %q is not the provider's issuer %q", iss, p.issuer)}
-	case p.Kind != KindOIDC && !slices.ContainsFunc(p.issuerRes, func(re *regexp.Regexp) bool { return re.MatchString(iss) }):
+	case p.Kind != config.ProviderOIDC && !slices.ContainsFunc(p.issuerRes, func(re *regexp.Regexp) bool { return re.MatchString(iss) }):
 		return &VerifyError{Check: CheckIssuer, Err: fmt.Errorf("issuer %q is not a Webex IdBroker issuer", iss)}
 	}
 	return nil

@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/webex-cli/webex/internal/config"
 )
 
-// newWebexAt returns a KindWebex provider whose base is the fake IdP.
+// newWebexAt returns a config.ProviderWebex provider whose base is the fake IdP.
 func newWebexAt(t *testing.T, f *fakeIdP, opts Options) *Provider {
 	t.Helper()
 	if opts.HTTPClient == nil {
@@ -23,7 +25,7 @@ func newWebexAt(t *testing.T, f *fakeIdP, opts Options) *Provider {
 	if opts.Now == nil {
 		opts.Now = fixedNow
 	}
-	p, err := NewWebex(KindWebex, f.srv.URL+"/v1", opts)
+	p, err := NewWebex(config.ProviderWebex, f.srv.URL+"/v1", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +253,7 @@ func TestVerifyIDTokenKeyRotation(t *testing.T) {
 
 func TestVerifyIDTokenJWKSUnavailable(t *testing.T) {
 	f := newFakeIdP(t)
-	p, err := NewWebex(KindWebex, f.srv.URL+"/nothing-here", Options{HTTPClient: f.srv.Client(), Now: fixedNow})
+	p, err := NewWebex(config.ProviderWebex, f.srv.URL+"/nothing-here", Options{HTTPClient: f.srv.Client(), Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +349,7 @@ func TestIssuerRule(t *testing.T) {
 		{"https://idbroker.gov.example/idb", false}, // only with IssuerPatterns
 		{"", false},
 	}
-	p, err := NewWebex(KindWebex, "", Options{Now: fixedNow})
+	p, err := NewWebex(config.ProviderWebex, "", Options{Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +365,7 @@ func TestIssuerRule(t *testing.T) {
 }
 
 func TestIssuerPatterns(t *testing.T) {
-	p, err := NewWebex(KindWebexGov, "", Options{Now: fixedNow, IssuerPatterns: []string{`https://idbroker\.gov\.example/idb`, `idbroker-f`}})
+	p, err := NewWebex(config.ProviderWebexGov, "", Options{Now: fixedNow, IssuerPatterns: []string{`https://idbroker\.gov\.example/idb`, `idbroker-f`}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +385,7 @@ func TestIssuerPatterns(t *testing.T) {
 			t.Errorf("issuer %q accepted = %v, want %v", tt.iss, got, tt.want)
 		}
 	}
-	if _, err := NewWebex(KindWebexGov, "", Options{IssuerPatterns: []string{"("}}); err == nil {
+	if _, err := NewWebex(config.ProviderWebexGov, "", Options{IssuerPatterns: []string{"("}}); err == nil {
 		t.Error("bad issuer pattern accepted")
 	}
 }

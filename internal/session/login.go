@@ -47,7 +47,7 @@ func (m *Manager) Login(ctx context.Context, g *Grant) (*config.Profile, []strin
 	tok, p, now := g.Token, g.Profile, m.now()
 	rawID, _ := tok.Extra("id_token").(string)
 	m.secret(tok.AccessToken, tok.RefreshToken, rawID, g.ClientSecret)
-	if p.Provider != string(provider.KindOIDC) {
+	if p.Provider != config.ProviderOIDC {
 		p.Issuer = ""
 	}
 	if rawID == "" && slices.Contains(p.Scopes, "openid") && p.Flow == config.FlowBrowser {
@@ -94,7 +94,7 @@ func (m *Manager) identify(ctx context.Context, prov *provider.Provider, p *conf
 		p.Subject, p.Email, p.DisplayName, p.UserType = person.UUID(), person.Email(), person.DisplayName, cmp.Or(userType, "person")
 		return nil
 	}
-	if prov.Kind != provider.KindOIDC && p.Flow == config.FlowDevice {
+	if prov.Kind != config.ProviderOIDC && p.Flow == config.FlowDevice {
 		person, err := uc.PeopleMe(ctx, prov.Endpoints.People, accessToken)
 		if err != nil {
 			return err

@@ -824,7 +824,7 @@ func TestRefreshVerifiesIDToken(t *testing.T) {
 			m := e.manager()
 			if tc.webexProv {
 				m.Provider = func(ctx context.Context, p *config.Profile) (*provider.Provider, error) {
-					return provider.NewWebex(provider.KindWebex, e.base, provider.Options{HTTPClient: m.HTTPClient(), Now: m.Now})
+					return provider.NewWebex(config.ProviderWebex, e.base, provider.Options{HTTPClient: m.HTTPClient(), Now: m.Now})
 				}
 			}
 
