@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"strings"
@@ -40,7 +41,7 @@ func TestCommandsRefuseSecretsOfAnotherLogin(t *testing.T) {
 	other := *p
 	other.BaseURL = "http://127.0.0.1:1/v1"
 	sec.Binding = other.Binding()
-	if err := h.keyring.Save("default", sec); err != nil {
+	if err := h.keyring.Save(context.Background(), "default", sec); err != nil {
 		t.Fatal(err)
 	}
 

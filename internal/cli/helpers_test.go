@@ -79,7 +79,7 @@ func (h *harness) stored(profile string) (*tokenstore.Secrets, error) {
 	if p, err := config.Open(h.env["WEBEX_CONFIG_DIR"]).Load(profile); err == nil {
 		binding = p.Binding()
 	}
-	return h.keyring.Load(profile, binding)
+	return h.keyring.Load(context.Background(), profile, binding)
 }
 
 // emulatorEnv points webex at srv.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -372,7 +373,7 @@ func TestLoginKeyringUnavailable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := fs.Load("default", ""); !errors.Is(err, tokenstore.ErrNotFound) {
+			if _, err := fs.Load(context.Background(), "default", ""); !errors.Is(err, tokenstore.ErrNotFound) {
 				t.Errorf("fell back to the file store: %v", err)
 			}
 		})
@@ -400,7 +401,7 @@ func TestLoginStorageFileWhenKeyringUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sec, err := fs.Load("default", p.Binding()); err != nil || sec.AccessToken == "" {
+	if sec, err := fs.Load(context.Background(), "default", p.Binding()); err != nil || sec.AccessToken == "" {
 		t.Fatalf("file store: %v", err)
 	}
 	if r := h.runWithStore(open, "token"); r.code != 0 || strings.TrimSpace(r.stdout) == "" {

@@ -20,7 +20,7 @@ func TestEveryReadRefusesSecretsOfAnotherLogin(t *testing.T) {
 	other := *e.profile()
 	other.BaseURL = "http://127.0.0.1:1/v1"
 	sec.Binding = other.Binding()
-	if err := e.store.Save("default", sec); err != nil {
+	if err := e.store.Save(context.Background(), "default", sec); err != nil {
 		t.Fatal(err)
 	}
 	cached := e.manager()

@@ -12,7 +12,7 @@ import (
 	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
-// versionedStore is a tokenstore.Store with a tokenstore.VersionedAccess cache in front of it,
+// versionedStore is a tokenstore.Store with a versioned access-token cache in front of it,
 // as the keyring has on Linux, but deliberately worse: Save and Delete do NOT clear it, so
 // only the version the Manager asks for keeps a refreshed token from being served stale.
 type versionedStore struct {
@@ -23,22 +23,20 @@ type versionedStore struct {
 	reads    int               // LoadAccessToken calls that reached the store
 }
 
-func (v *versionedStore) LoadAccessToken(profile, binding string) (string, error) {
+func (v *versionedStore) LoadAccessToken(ctx context.Context, profile, binding, version string) (string, error) {
 	v.mu.Lock()
-	v.reads++
-	v.mu.Unlock()
-	return v.Store.LoadAccessToken(profile, binding)
-}
-
-func (v *versionedStore) LoadAccessTokenVersion(profile, binding, version string) (string, error) {
-	v.mu.Lock()
+	if version == "" {
+		v.reads++
+		v.mu.Unlock()
+		return v.Store.LoadAccessToken(ctx, profile, binding, "")
+	}
 	v.versions = append(v.versions, version)
 	at, ok := v.cache[profile+"\x00"+version]
 	v.mu.Unlock()
 	if ok {
 		return at, nil
 	}
-	at, err := v.LoadAccessToken(profile, binding)
+	at, err := v.LoadAccessToken(ctx, profile, binding, "")
 	if err != nil {
 		return "", err
 	}

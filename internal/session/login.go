@@ -145,7 +145,9 @@ func record(p *config.Profile, sec *tokenstore.Secrets, tok *oauth2.Token, now t
 	sec.Binding = p.Binding()
 }
 
-// save stores a new login under the profile's lock: the secrets first, then the profile.
+// save stores a new login under the profile's lock: the secrets first, then the profile. Like
+// every write of secrets here, the writes run to the end even when ctx ends meanwhile: what a
+// provider just issued is never half stored.
 func (m *Manager) save(ctx context.Context, p *config.Profile, sec *tokenstore.Secrets, warnings *[]string) error {
 	saved, _ := m.Config.Load(p.Name)
 	unlock, err := m.lock(ctx, p.Name)
@@ -157,17 +159,17 @@ func (m *Manager) save(ctx context.Context, p *config.Profile, sec *tokenstore.S
 	if err != nil {
 		return err
 	}
-	if err := st.Save(p.Name, sec); err != nil {
+	if err := st.Save(context.WithoutCancel(ctx), p.Name, sec); err != nil {
 		return fmt.Errorf("storing the tokens: %w", err)
 	}
 	if err := m.Config.Save(p); err != nil {
-		_ = st.Delete(p.Name)
+		_ = st.Delete(context.WithoutCancel(ctx), p.Name)
 		return fmt.Errorf("storing the profile: %w", err)
 	}
 	if saved != nil && saved.StorageKind() != p.StorageKind() {
 		// The profile moved to another store: leave no tokens behind in the old one.
 		if old, err := m.OpenStore(saved.StorageKind()); err == nil {
-			if err := old.Delete(p.Name); err != nil {
+			if err := old.Delete(context.WithoutCancel(ctx), p.Name); err != nil {
 				*warnings = append(*warnings, fmt.Sprintf("could not delete the old tokens from the %s: %v", saved.StorageKind(), err))
 			}
 		}
@@ -188,10 +190,7 @@ func (m *Manager) CheckStore(ctx context.Context, kind string) error {
 	if err != nil {
 		return err
 	}
-	if p, ok := st.(interface{ Probe(context.Context) error }); ok {
-		return p.Probe(ctx)
-	}
-	return nil
+	return st.Probe(ctx)
 }
 
 // ClientSecret returns the client secret stored with the tokens of profile saved when it was
@@ -205,7 +204,7 @@ func (m *Manager) ClientSecret(saved, next *config.Profile) (secret string, refu
 		return "", false
 	}
 	want := next.Binding()
-	sec, err := st.Load(saved.Name, want)
+	sec, err := st.Load(context.Background(), saved.Name, want)
 	// Token files older than bindings have none: the saved profile says whose they are.
 	if err == nil && cmp.Or(sec.Binding, saved.Binding()) == want {
 		m.secret(sec.ClientSecret)
@@ -240,13 +239,13 @@ func (m *Manager) Logout(ctx context.Context, name string) ([]string, error) {
 	defer unlock()
 	// Revoked only when the stored secrets belong to the profile's login: others would be sent
 	// to the wrong provider.
-	if sec, err := st.Load(name, p.Binding()); err == nil && p.Provider == config.ProviderOIDC {
+	if sec, err := st.Load(ctx, name, p.Binding()); err == nil && p.Provider == config.ProviderOIDC {
 		m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
 		if msg := m.revoke(ctx, p, sec); msg != "" {
 			notes = append(notes, msg)
 		}
 	}
-	if err := st.Delete(name); err != nil {
+	if err := st.Delete(context.WithoutCancel(ctx), name); err != nil {
 		return notes, fmt.Errorf("deleting the tokens of profile %s: %w", name, err)
 	}
 	if err := m.Config.Delete(name); err != nil && !errors.Is(err, config.ErrNotFound) {

@@ -234,7 +234,7 @@ func TestRefreshRefusesSecretsOfAnotherLogin(t *testing.T) {
 			e.login()
 			sec := e.secrets()
 			sec.Binding = tc.binding(e.profile())
-			if err := e.store.Save("default", sec); err != nil {
+			if err := e.store.Save(context.Background(), "default", sec); err != nil {
 				t.Fatal(err)
 			}
 			e.clock.Set(now)
@@ -267,7 +267,7 @@ func TestRefreshRefusesSecretsOfAnotherLogin(t *testing.T) {
 				if n := e.requests.Load(); n != 0 {
 					t.Errorf("%d requests sent with secrets of another login, want none", n)
 				}
-				if now, err := e.store.Load("default", sec.Binding); err != nil || *now != *sec {
+				if now, err := e.store.Load(context.Background(), "default", sec.Binding); err != nil || *now != *sec {
 					t.Error("the stored secrets changed")
 				}
 			}

@@ -131,7 +131,7 @@ func oidcLogin(t *testing.T, p *oidcprov.Server, subject string) (e *env, manage
 		HasIDToken:      idt != "",
 		UpdatedAt:       now,
 	}
-	if err := e.store.Save("default", &tokenstore.Secrets{
+	if err := e.store.Save(context.Background(), "default", &tokenstore.Secrets{
 		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, IDToken: idt, ClientSecret: p.ClientSecret,
 		Binding: prof.Binding(),
 	}); err != nil {

@@ -170,9 +170,8 @@ func shortLived(p *config.Profile, now time.Time, minTTL time.Duration) *ShortLi
 
 // Token returns a valid access token for the profile, refreshing it first when it is about to
 // expire (see NeedsRefresh). A fresh token costs one small file read and one secret read; no
-// network and no lock. The secret read goes through the store's access-token cache when the
-// store has one (tokenstore.VersionedAccess; the keyring on Linux), keyed by a version derived
-// from the profile's token metadata, so that a refreshed or new login never gets the old token.
+// network and no lock. The secret read names accessVersion, for the store's access-token cache
+// (the keyring's on Linux), so that a refreshed or new login never gets the old token.
 //
 // With minTTL > 0 the token returned has at least minTTL left. When the provider's tokens live
 // less than that, Token returns a *ShortLivedError: after a refresh whose new token is too
@@ -188,7 +187,7 @@ func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duratio
 		if err != nil {
 			return nil, err
 		}
-		at, err := loadAccess(st, p)
+		at, err := st.LoadAccessToken(ctx, p.Name, p.Binding(), accessVersion(p))
 		if err != nil {
 			return nil, readError(profile, err)
 		}
@@ -199,18 +198,6 @@ func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duratio
 		return nil, e
 	}
 	return m.refresh(ctx, p, minTTL, false)
-}
-
-// loadAccess reads the profile's access token, through the store's cache when it has one
-// (tokenstore.VersionedAccess), keyed by accessVersion. Like every read of the stores, it names
-// the profile's Binding, so a token saved for other settings is refused (see tokenstore.Store).
-func loadAccess(st tokenstore.Store, p *config.Profile) (string, error) {
-	if va, ok := st.(tokenstore.VersionedAccess); ok {
-		if v := accessVersion(p); v != "" {
-			return va.LoadAccessTokenVersion(p.Name, p.Binding(), v)
-		}
-	}
-	return st.LoadAccessToken(p.Name, p.Binding())
 }
 
 // readError turns a store's "nothing stored" and "stored for another login" into a
@@ -235,17 +222,17 @@ func (m *Manager) Stored(profile string) (*config.Profile, *tokenstore.Secrets, 
 	if err != nil {
 		return nil, nil, err
 	}
-	_, sec, err := m.secrets(p)
+	_, sec, err := m.secrets(context.Background(), p)
 	return p, sec, err
 }
 
 // secrets opens the profile's store and reads all its secrets with the profile's Binding.
-func (m *Manager) secrets(p *config.Profile) (tokenstore.Store, *tokenstore.Secrets, error) {
+func (m *Manager) secrets(ctx context.Context, p *config.Profile) (tokenstore.Store, *tokenstore.Secrets, error) {
 	st, err := m.store(p)
 	if err != nil {
 		return nil, nil, err
 	}
-	sec, err := st.Load(p.Name, p.Binding())
+	sec, err := st.Load(ctx, p.Name, p.Binding())
 	if err != nil {
 		return nil, nil, readError(p.Name, err)
 	}
@@ -254,7 +241,7 @@ func (m *Manager) secrets(p *config.Profile) (tokenstore.Store, *tokenstore.Secr
 }
 
 // accessVersion names the profile's current access token for a store's cache
-// (tokenstore.VersionedAccess): the first 16 hex digits of the SHA-256 of the token's issue
+// (tokenstore.Store.LoadAccessToken): the first 16 hex digits of the SHA-256 of the token's issue
 // time, expiry and the profile's Binding. Every login and refresh records a new issue time, and
 // both save the secrets before the profile, so a reader that sees a new version reads the new
 // token. It is "" when the profile records no issue time (nothing to tell tokens apart by), and
@@ -319,7 +306,7 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 	}
 	othersDid := !p.AccessIssuedAt.Equal(before.AccessIssuedAt) || !p.AccessExpiry.Equal(before.AccessExpiry)
 	if (force && othersDid) || (!force && !NeedsRefresh(p, m.now(), minTTL)) {
-		at, err := st.LoadAccessToken(p.Name, p.Binding())
+		at, err := st.LoadAccessToken(ctx, p.Name, p.Binding(), "")
 		if err == nil {
 			m.secret(at)
 			return tokenOf(p, at, false), nil
@@ -336,7 +323,7 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 		}
 	}
 
-	st, sec, err := m.secrets(p)
+	st, sec, err := m.secrets(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -391,7 +378,7 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 		if ok && pe.Code == "invalid_grant" {
 			// Another process (or another copy of this login) may have rotated the refresh
 			// token: adopt its result if there is a fresh one.
-			if t, ok := m.adopt(p.Name, sec.RefreshToken, minTTL); ok {
+			if t, ok := m.adopt(ctx, p.Name, sec.RefreshToken, minTTL); ok {
 				return t, nil
 			}
 			return nil, &LoginRequiredError{Profile: p.Name, Reason: "the provider rejected the refresh token (" + pe.Error() + ")", Err: pe}
@@ -418,7 +405,7 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 		}
 	}
 	record(&np, &next, tok, now)
-	if err := st.Save(p.Name, &next); err != nil {
+	if err := st.Save(context.WithoutCancel(ctx), p.Name, &next); err != nil {
 		return nil, fmt.Errorf("storing the refreshed token: %w", err)
 	}
 	if err := m.Config.Save(&np); err != nil {
@@ -456,12 +443,12 @@ func (m *Manager) verifyRefreshedIDToken(ctx context.Context, prov *provider.Pro
 // adopt returns the stored token when the store now holds a different refresh token than the
 // one the provider just rejected, bound to the stored profile, together with an access token
 // that is fresh for minTTL (see NeedsRefresh).
-func (m *Manager) adopt(profile, rejected string, minTTL time.Duration) (*Token, bool) {
+func (m *Manager) adopt(ctx context.Context, profile, rejected string, minTTL time.Duration) (*Token, bool) {
 	p, err := m.Config.Load(profile)
 	if err != nil {
 		return nil, false
 	}
-	_, sec, err := m.secrets(p)
+	_, sec, err := m.secrets(ctx, p)
 	if err != nil || sec.RefreshToken == "" || sec.AccessToken == "" || NeedsRefresh(p, m.now(), minTTL) ||
 		subtle.ConstantTimeCompare([]byte(sec.RefreshToken), []byte(rejected)) == 1 {
 		return nil, false

@@ -228,7 +228,7 @@ func (e *env) save(sec *tokenstore.Secrets, tok *oauth2.Token, scopes []string) 
 		record(p, new(tokenstore.Secrets), tok, now) // the mapping Login and refresh use
 		p.HasRefreshToken = sec.RefreshToken != ""
 	}
-	if err := e.store.Save("default", sec); err != nil {
+	if err := e.store.Save(context.Background(), "default", sec); err != nil {
 		e.t.Fatal(err)
 	}
 	if err := e.cfg.Save(p); err != nil {
@@ -238,7 +238,7 @@ func (e *env) save(sec *tokenstore.Secrets, tok *oauth2.Token, scopes []string) 
 
 func (e *env) secrets() *tokenstore.Secrets {
 	e.t.Helper()
-	s, err := e.store.Load("default", e.profile().Binding())
+	s, err := e.store.Load(context.Background(), "default", e.profile().Binding())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -502,7 +502,7 @@ func TestTokenInvalidGrant(t *testing.T) {
 	e.clock.Set(now)
 	sec := e.secrets()
 	sec.RefreshToken = "revoked-refresh-token" // the provider no longer knows it
-	if err := e.store.Save("default", sec); err != nil {
+	if err := e.store.Save(context.Background(), "default", sec); err != nil {
 		t.Fatal(err)
 	}
 	profBefore := e.profile()
@@ -589,8 +589,8 @@ func TestLoginRequiredWithoutUsableLogin(t *testing.T) {
 				e.save(&tokenstore.Secrets{AccessToken: "x", RefreshToken: "y"},
 					(&oauth2.Token{}).WithExtra(map[string]any{"expires_in": 3600.0}), nil)
 				if tc.secrets == nil {
-					_ = e.store.Delete("default")
-				} else if err := e.store.Save("default", tc.secrets); err != nil {
+					_ = e.store.Delete(context.Background(), "default")
+				} else if err := e.store.Save(context.Background(), "default", tc.secrets); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -984,7 +984,7 @@ func TestForcedRefreshAfterOtherProcess(t *testing.T) {
 	e.clock.Set(later)
 	sec := e.secrets()
 	sec.AccessToken = "refreshed-by-another-process"
-	if err := e.store.Save("default", sec); err != nil {
+	if err := e.store.Save(context.Background(), "default", sec); err != nil {
 		t.Fatal(err)
 	}
 	p := e.profile()

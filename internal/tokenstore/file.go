@@ -1,6 +1,7 @@
 package tokenstore
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +32,7 @@ func NewFile(configDir string) *File {
 }
 
 // Name returns "file".
-func (*File) Name() string { return KindFile }
+func (*File) Name() string { return config.StorageFile }
 
 // Path returns the token file of profile (which need not exist); for
 // `webex status`.
@@ -40,7 +41,7 @@ func (f *File) Path(profile string) string {
 }
 
 // Load implements Store.
-func (f *File) Load(profile, binding string) (*Secrets, error) {
+func (f *File) Load(_ context.Context, profile, binding string) (*Secrets, error) {
 	if err := config.ValidateName(profile); err != nil {
 		return nil, err
 	}
@@ -62,13 +63,16 @@ func (f *File) Load(profile, binding string) (*Secrets, error) {
 	return s, nil
 }
 
-// LoadAccessToken implements Store with a single read of the profile's file.
-func (f *File) LoadAccessToken(profile, binding string) (string, error) {
-	return accessToken(f, profile, binding)
+// LoadAccessToken implements Store with one Load; there is no cache.
+func (f *File) LoadAccessToken(ctx context.Context, profile, binding, _ string) (string, error) {
+	return accessToken(ctx, f, profile, binding)
 }
 
+// Probe implements Store: there is nothing to check.
+func (*File) Probe(context.Context) error { return nil }
+
 // Save implements Store.
-func (f *File) Save(profile string, s *Secrets) error {
+func (f *File) Save(_ context.Context, profile string, s *Secrets) error {
 	if err := config.ValidateName(profile); err != nil {
 		return err
 	}
@@ -90,7 +94,7 @@ func (f *File) Save(profile string, s *Secrets) error {
 }
 
 // Delete implements Store.
-func (f *File) Delete(profile string) error {
+func (f *File) Delete(_ context.Context, profile string) error {
 	if err := config.ValidateName(profile); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package tokenstore
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -15,7 +16,7 @@ func TestFilePermissionsAndAtomicity(t *testing.T) {
 	}
 	dir := t.TempDir()
 	f := NewFile(dir)
-	if err := f.Save("p", &Secrets{AccessToken: "a", RefreshToken: "r"}); err != nil {
+	if err := f.Save(context.Background(), "p", &Secrets{AccessToken: "a", RefreshToken: "r"}); err != nil {
 		t.Fatal(err)
 	}
 	assertPerm(t, filepath.Join(dir, "tokens"), 0o700)
@@ -32,11 +33,11 @@ func TestFilePermissionsAndAtomicity(t *testing.T) {
 	if err := os.Chmod(f.Path("p"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Load("p", ""); err != nil {
+	if _, err := f.Load(context.Background(), "p", ""); err != nil {
 		t.Fatal(err)
 	}
 	assertPerm(t, f.Path("p"), 0o600)
-	if err := f.Save("p", &Secrets{AccessToken: "b"}); err != nil {
+	if err := f.Save(context.Background(), "p", &Secrets{AccessToken: "b"}); err != nil {
 		t.Fatal(err)
 	}
 	assertPerm(t, filepath.Join(dir, "tokens"), 0o700)
@@ -63,7 +64,7 @@ func TestFileCorrupt(t *testing.T) {
 			if err := os.WriteFile(f.Path("p"), []byte(tt.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			_, err := f.Load("p", "")
+			_, err := f.Load(context.Background(), "p", "")
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("Load = %v, want ErrCorrupt", err)
 			}
@@ -71,7 +72,7 @@ func TestFileCorrupt(t *testing.T) {
 			if !strings.Contains(msg, f.Path("p")) || strings.Contains(msg, "SECRET") || strings.Contains(msg, "\n") {
 				t.Fatalf("error %q must be one line, name the file and not quote its content", msg)
 			}
-			if _, err := f.LoadAccessToken("p", ""); !errors.Is(err, ErrCorrupt) {
+			if _, err := f.LoadAccessToken(context.Background(), "p", "", ""); !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("LoadAccessToken = %v, want ErrCorrupt", err)
 			}
 		})
@@ -84,7 +85,7 @@ func TestFileRejectsNonRegular(t *testing.T) {
 	if err := os.MkdirAll(f.Path("p"), 0o700); err != nil { // a directory where the file should be
 		t.Fatal(err)
 	}
-	if _, err := f.Load("p", ""); err == nil || errors.Is(err, ErrNotFound) {
+	if _, err := f.Load(context.Background(), "p", ""); err == nil || errors.Is(err, ErrNotFound) {
 		t.Fatalf("Load of a directory = %v, want an error", err)
 	}
 }

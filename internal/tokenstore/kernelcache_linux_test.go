@@ -3,6 +3,7 @@
 package tokenstore
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -140,12 +141,12 @@ func TestKernelCacheSwitchesOffOnError(t *testing.T) {
 
 	// A Keyring whose cache is off answers from the backend, every time.
 	k, fk := cachedKeyring(t, c)
-	if err := k.Save("work", &Secrets{AccessToken: "at-1"}); err != nil {
+	if err := k.Save(context.Background(), "work", &Secrets{AccessToken: "at-1"}); err != nil {
 		t.Fatal(err)
 	}
 	backendGets(fk)
 	for range 2 {
-		if v, err := k.LoadAccessTokenVersion("work", "", "v1"); err != nil || v != "at-1" {
+		if v, err := k.LoadAccessToken(context.Background(), "work", "", "v1"); err != nil || v != "at-1" {
 			t.Fatalf("LoadAccessTokenVersion with the cache off: %v", err)
 		}
 	}
@@ -161,14 +162,14 @@ func TestKernelCacheConcurrent(t *testing.T) {
 	k, _ := cachedKeyring(t, c)
 	for round := range 20 {
 		token := fmt.Sprintf("at-%d", round)
-		if err := k.Save("work", &Secrets{AccessToken: token}); err != nil {
+		if err := k.Save(context.Background(), "work", &Secrets{AccessToken: token}); err != nil {
 			t.Fatal(err)
 		}
 		var wg sync.WaitGroup
 		errs := make(chan error, 16)
 		for i := range 16 {
 			wg.Go(func() {
-				v, err := k.LoadAccessTokenVersion("work", "", fmt.Sprintf("r%dv%d", round, i%3))
+				v, err := k.LoadAccessToken(context.Background(), "work", "", fmt.Sprintf("r%dv%d", round, i%3))
 				if err == nil && v != token {
 					err = fmt.Errorf("round %d: got %q, want %q", round, v, token)
 				}

@@ -1,6 +1,7 @@
 package tokenstore
 
 import (
+	"context"
 	"errors"
 	"runtime"
 	"strings"
@@ -117,15 +118,15 @@ func backendGets(fk *fakeKeyring) int {
 func testVersionedAccess(t *testing.T, newCache func(t *testing.T) accessCache) {
 	ld := func(t *testing.T, k *Keyring, version string) string {
 		t.Helper()
-		v, err := k.LoadAccessTokenVersion("work", "", version)
+		v, err := k.LoadAccessToken(context.Background(), "work", "", version)
 		if err != nil {
-			t.Fatalf("LoadAccessTokenVersion(work, %s): %v", version, err)
+			t.Fatalf("LoadAccessToken(work, %s): %v", version, err)
 		}
 		return v
 	}
 	save := func(t *testing.T, k *Keyring, at string) {
 		t.Helper()
-		if err := k.Save("work", &Secrets{AccessToken: at, RefreshToken: "rt"}); err != nil {
+		if err := k.Save(context.Background(), "work", &Secrets{AccessToken: at, RefreshToken: "rt"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -170,10 +171,10 @@ func testVersionedAccess(t *testing.T, newCache func(t *testing.T) accessCache) 
 		k, _ := cachedKeyring(t, newCache(t))
 		save(t, k, "at-1")
 		ld(t, k, "v1")
-		if err := k.Delete("work"); err != nil {
+		if err := k.Delete(context.Background(), "work"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := k.LoadAccessTokenVersion("work", "", "v1"); !errors.Is(err, ErrNotFound) {
+		if _, err := k.LoadAccessToken(context.Background(), "work", "", "v1"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("after Delete: %v, want ErrNotFound", err)
 		}
 	})
@@ -185,10 +186,10 @@ func testVersionedAccess(t *testing.T, newCache func(t *testing.T) accessCache) 
 		fk.mu.Lock()
 		fk.failAll = errors.New("dbus: gone")
 		fk.mu.Unlock()
-		if err := k.Save("work", &Secrets{AccessToken: "at-2"}); err == nil {
+		if err := k.Save(context.Background(), "work", &Secrets{AccessToken: "at-2"}); err == nil {
 			t.Fatal("Save with a failing backend succeeded")
 		}
-		if _, err := k.LoadAccessTokenVersion("work", "", "v1"); err == nil {
+		if _, err := k.LoadAccessToken(context.Background(), "work", "", "v1"); err == nil {
 			t.Error("after a failed Save the cached token was served")
 		}
 	})
@@ -225,10 +226,10 @@ func testVersionedAccess(t *testing.T, newCache func(t *testing.T) accessCache) 
 
 	t.Run("missing token", func(t *testing.T) {
 		k, _ := cachedKeyring(t, newCache(t))
-		if _, err := k.LoadAccessTokenVersion("work", "", "v1"); !errors.Is(err, ErrNotFound) {
+		if _, err := k.LoadAccessToken(context.Background(), "work", "", "v1"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("nothing stored: %v, want ErrNotFound", err)
 		}
-		if _, err := k.LoadAccessTokenVersion("../x", "", "v1"); err == nil {
+		if _, err := k.LoadAccessToken(context.Background(), "../x", "", "v1"); err == nil {
 			t.Error("an invalid profile name was accepted")
 		}
 	})
@@ -240,13 +241,13 @@ func TestVersionedAccessFakeCache(t *testing.T) {
 
 func TestVersionedAccessWithoutCache(t *testing.T) {
 	k := NewKeyring(testFolder, WithBackend(newFakeKeyring()), WithoutCache())
-	if err := k.Save("work", &Secrets{AccessToken: "at"}); err != nil {
+	if err := k.Save(context.Background(), "work", &Secrets{AccessToken: "at"}); err != nil {
 		t.Fatal(err)
 	}
-	if v, err := k.LoadAccessTokenVersion("work", "", "v1"); err != nil || v != "at" {
-		t.Fatalf("LoadAccessTokenVersion = %v", err)
+	if v, err := k.LoadAccessToken(context.Background(), "work", "", "v1"); err != nil || v != "at" {
+		t.Fatalf("LoadAccessToken = %v", err)
 	}
-	var _ VersionedAccess = k
+	var _ Store = k
 }
 
 func TestEmptyValueNotCached(t *testing.T) {
@@ -254,7 +255,7 @@ func TestEmptyValueNotCached(t *testing.T) {
 	fc := newFakeCache()
 	k, fk := cachedKeyring(t, fc)
 	fk.items[key(KeyringService, "work/access")] = inlineMark
-	if _, err := k.LoadAccessTokenVersion("work", "", "v1"); !errors.Is(err, ErrNotFound) {
+	if _, err := k.LoadAccessToken(context.Background(), "work", "", "v1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("empty access token: %v, want ErrNotFound", err)
 	}
 	if fc.len() != 0 {
@@ -267,12 +268,12 @@ func TestEmptyValueNotCached(t *testing.T) {
 func TestCacheKeepsNoTokenOfAnotherLogin(t *testing.T) {
 	c := newFakeCache()
 	k, _ := cachedKeyring(t, c)
-	if err := k.Save("work", &Secrets{AccessToken: "AT-OTHER", Binding: "other"}); err != nil {
+	if err := k.Save(context.Background(), "work", &Secrets{AccessToken: "AT-OTHER", Binding: "other"}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if at, err := k.LoadAccessTokenVersion("work", "mine", "v1"); !errors.Is(err, ErrOtherLogin) || at != "" {
-			t.Fatalf("LoadAccessTokenVersion = %v, want ErrOtherLogin", err)
+		if at, err := k.LoadAccessToken(context.Background(), "work", "mine", "v1"); !errors.Is(err, ErrOtherLogin) || at != "" {
+			t.Fatalf("LoadAccessToken = %v, want ErrOtherLogin", err)
 		}
 	}
 	if c.len() != 0 {

@@ -139,7 +139,7 @@ type Keyring struct {
 
 	customBackend bool
 	noCache       bool
-	// cache holds access tokens for LoadAccessTokenVersion; nil for none.
+	// cache holds access tokens for LoadAccessToken; nil for none.
 	cache accessCache
 }
 
@@ -149,7 +149,7 @@ type Keyring struct {
 // folders never read, overwrite or delete each other's secrets; two
 // spellings of one folder (through a symbolic link, say) count as two
 // folders. On Linux, with the OS keyring and without WithoutCache, access
-// tokens read through LoadAccessTokenVersion are cached in the kernel, in a
+// tokens read through LoadAccessToken are cached in the kernel, in a
 // keyring of the folder's own (see the package doc).
 func NewKeyring(configDir string, opts ...KeyringOption) *Keyring {
 	k := &Keyring{backend: SystemBackend(), service: KeyringService, ns: folderNamespace(configDir), timeout: DefaultKeyringTimeout}
@@ -172,21 +172,8 @@ func folderNamespace(configDir string) string {
 // items is the prefix of profile's items.
 func (k *Keyring) items(profile string) string { return k.ns + "/" + profile }
 
-// splitAccess splits the value of the access item into the binding and the
-// access token.
-func splitAccess(v string) (binding, token string, err error) {
-	if v == "" {
-		return "", "", nil
-	}
-	binding, token, ok := strings.Cut(v, ":")
-	if !ok {
-		return "", "", fmt.Errorf("%w: the access token has no binding", ErrCorrupt)
-	}
-	return binding, token, nil
-}
-
 // Name returns "keyring".
-func (*Keyring) Name() string { return KindKeyring }
+func (*Keyring) Name() string { return config.StorageKeyring }
 
 // KeyringError reports a keyring that failed or did not answer. It wraps
 // ErrKeyringUnavailable and, when there is one, the backend's error. Its
@@ -246,13 +233,12 @@ func (k *Keyring) call(ctx context.Context, op string, fn func() error) error {
 
 func (k *Keyring) get(ctx context.Context, user string) (string, error) {
 	var v string
-	err := k.call(ctx, fmt.Sprintf("reading %q", user), func() error {
-		var err error
+	err := k.call(ctx, fmt.Sprintf("reading %q", user), func() (err error) {
 		v, err = k.backend.Get(k.service, user)
 		return err
 	})
 	if err != nil {
-		return "", err
+		return "", err // v may still be written by an abandoned call
 	}
 	return v, nil
 }
@@ -274,13 +260,12 @@ func (k *Keyring) del(ctx context.Context, user string) (found bool, err error) 
 	return err == nil, err
 }
 
-// Load implements Store: two header reads, plus chunks for large values.
-// Both the access item and the other secrets must carry the binding.
-func (k *Keyring) Load(profile, binding string) (*Secrets, error) {
+// Load implements Store: two header reads, plus chunks for large values. Both the access item
+// and the other secrets must carry the binding.
+func (k *Keyring) Load(ctx context.Context, profile, binding string) (*Secrets, error) {
 	if err := config.ValidateName(profile); err != nil {
 		return nil, err
 	}
-	ctx := context.Background()
 	accessBinding, access, haveAccess, err := k.readAccess(ctx, profile)
 	if err != nil {
 		return nil, err
@@ -307,8 +292,7 @@ func (k *Keyring) Load(profile, binding string) (*Secrets, error) {
 	return s, nil
 }
 
-// readAccess reads the profile's access item: its binding and token, and
-// whether there is one.
+// readAccess reads the profile's access item: its binding and token, and whether there is one.
 func (k *Keyring) readAccess(ctx context.Context, profile string) (binding, token string, ok bool, err error) {
 	v, ok, err := k.readValue(ctx, k.items(profile), fieldAccess)
 	if err != nil || !ok {
@@ -320,66 +304,61 @@ func (k *Keyring) readAccess(ctx context.Context, profile string) (binding, toke
 	return binding, token, true, nil
 }
 
-// LoadAccessToken implements Store: one keyring read for any access token
-// that fits one item with its binding (ChunkSize bytes for both, so about
-// 1900 bytes of token).
-func (k *Keyring) LoadAccessToken(profile, binding string) (string, error) {
+// splitAccess splits the value of the access item into the binding and the access token.
+func splitAccess(v string) (binding, token string, err error) {
+	if v == "" {
+		return "", "", nil
+	}
+	binding, token, ok := strings.Cut(v, ":")
+	if !ok {
+		return "", "", fmt.Errorf("%w: the access token has no binding", ErrCorrupt)
+	}
+	return binding, token, nil
+}
+
+// LoadAccessToken implements Store: from the kernel cache when the token is cached under
+// (profile, version), else with one keyring read for any access token that fits one item with
+// its binding (about 1900 bytes of token), and then cached under that version. The cache never
+// causes an error.
+func (k *Keyring) LoadAccessToken(ctx context.Context, profile, binding, version string) (string, error) {
 	if err := config.ValidateName(profile); err != nil {
 		return "", err
 	}
-	stored, v, ok, err := k.readAccess(context.Background(), profile)
+	key, cached := cacheKey(profile, version)
+	cached = cached && k.cache != nil
+	if cached {
+		if v, hit := k.cache.get(key); hit {
+			return v, nil
+		}
+	}
+	stored, v, _, err := k.readAccess(ctx, profile)
 	if err != nil {
 		return "", err
 	}
-	if !ok || v == "" {
+	if v == "" {
 		return "", fmt.Errorf("profile %q has no access token: %w", profile, ErrNotFound)
 	}
 	if err := checkBinding(profile, stored, binding); err != nil {
 		return "", err
 	}
-	return v, nil
-}
-
-// LoadAccessTokenVersion implements VersionedAccess: the access token from
-// the cache when one is cached under (profile, version), else
-// LoadAccessToken, whose result (with the binding checked) is then cached
-// under that version. Errors are LoadAccessToken's; the cache never causes
-// one.
-func (k *Keyring) LoadAccessTokenVersion(profile, binding, version string) (string, error) {
-	if err := config.ValidateName(profile); err != nil {
-		return "", err
-	}
-	key, ok := cacheKey(profile, version)
-	ok = ok && k.cache != nil
-	if ok {
-		if v, hit := k.cache.get(key); hit {
-			return v, nil
-		}
-	}
-	v, err := k.LoadAccessToken(profile, binding)
-	if err != nil {
-		return "", err
-	}
-	if ok {
+	if cached {
 		k.cache.put(key, v)
 	}
 	return v, nil
 }
 
-// clearCache drops every cached access token of the folder; see Save and
-// Delete.
+// clearCache drops every cached access token of the folder. Save and Delete call it whether
+// they succeeded or not: it is only a cache, and other profiles of the folder just read the
+// keyring once more.
 func (k *Keyring) clearCache() {
 	if k.cache != nil {
 		k.cache.clearAll()
 	}
 }
 
-// Save implements Store. The other secrets are written before the access
-// token, so a crash in between leaves the new refresh token next to the old
-// access token, never the reverse. Afterwards, whether it succeeded or not,
-// the access-token cache of the folder is cleared (it is only a cache: other
-// profiles of the folder just read the keyring once more).
-func (k *Keyring) Save(profile string, s *Secrets) error {
+// Save implements Store. The other secrets are written before the access token, so a crash in
+// between leaves the new refresh token next to the old access token, never the reverse.
+func (k *Keyring) Save(ctx context.Context, profile string, s *Secrets) error {
 	if err := config.ValidateName(profile); err != nil {
 		return err
 	}
@@ -393,24 +372,20 @@ func (k *Keyring) Save(profile string, s *Secrets) error {
 	if err != nil {
 		return fmt.Errorf("encoding tokens of profile %q: %w", profile, err)
 	}
-	ctx := context.Background()
 	if err := k.writeValue(ctx, k.items(profile), fieldRest, string(restJSON)); err != nil {
 		return err
 	}
 	return k.writeValue(ctx, k.items(profile), fieldAccess, s.Binding+":"+s.AccessToken)
 }
 
-// Delete implements Store: every item of the profile goes, the access token
-// first, and then the items an older version kept for this profile name in
-// no folder's namespace (no version reads them any more); missing items are
-// fine. Afterwards, whether it succeeded or not, the access-token cache of
-// the folder is cleared, so a logout leaves no cached token.
-func (k *Keyring) Delete(profile string) error {
+// Delete implements Store: every item of the profile goes, the access token first, and then
+// the items an older version kept for this profile name in no folder's namespace; missing
+// items are fine.
+func (k *Keyring) Delete(ctx context.Context, profile string) error {
 	if err := config.ValidateName(profile); err != nil {
 		return err
 	}
 	defer k.clearCache()
-	ctx := context.Background()
 	for _, items := range []string{k.items(profile), profile} {
 		for _, field := range []string{fieldAccess, fieldRest} {
 			if err := k.deleteValue(ctx, items, field); err != nil {

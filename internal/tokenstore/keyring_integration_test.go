@@ -68,7 +68,7 @@ func randomProfile(t *testing.T) string {
 func TestKeyringIntegration(t *testing.T) {
 	k := requireRealKeyring(t)
 	profile := randomProfile(t)
-	t.Cleanup(func() { _ = k.Delete(profile) })
+	t.Cleanup(func() { _ = k.Delete(context.Background(), profile) })
 
 	idToken := strings.Repeat("eyJ", 2048) // 6 KB: needs chunking
 	want := Secrets{
@@ -77,10 +77,10 @@ func TestKeyringIntegration(t *testing.T) {
 		IDToken:      idToken,
 		ClientSecret: "CS-" + strings.Repeat("c", 60),
 	}
-	if err := k.Save(profile, &want); err != nil {
+	if err := k.Save(context.Background(), profile, &want); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
-	got, err := k.Load(profile, "")
+	got, err := k.Load(context.Background(), profile, "")
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -88,7 +88,7 @@ func TestKeyringIntegration(t *testing.T) {
 		t.Fatalf("Load returned different secrets (lens %d/%d/%d/%d)",
 			len(got.AccessToken), len(got.RefreshToken), len(got.IDToken), len(got.ClientSecret))
 	}
-	if at, err := k.LoadAccessToken(profile, ""); err != nil || at != want.AccessToken {
+	if at, err := k.LoadAccessToken(context.Background(), profile, "", ""); err != nil || at != want.AccessToken {
 		t.Fatalf("LoadAccessToken: %v", err)
 	}
 
@@ -123,10 +123,10 @@ func TestKeyringIntegration(t *testing.T) {
 
 	// Replace with smaller secrets: the chunks go away.
 	small := Secrets{AccessToken: "AT2", RefreshToken: "RT2"}
-	if err := k.Save(profile, &small); err != nil {
+	if err := k.Save(context.Background(), profile, &small); err != nil {
 		t.Fatalf("Save smaller: %v", err)
 	}
-	if got, err := k.Load(profile, ""); err != nil || *got != small {
+	if got, err := k.Load(context.Background(), profile, ""); err != nil || *got != small {
 		t.Fatalf("Load after shrinking: %v", err)
 	}
 	for _, slot := range []byte{'a', 'b'} {
@@ -135,10 +135,10 @@ func TestKeyringIntegration(t *testing.T) {
 		}
 	}
 
-	if err := k.Delete(profile); err != nil {
+	if err := k.Delete(context.Background(), profile); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	if _, err := k.Load(profile, ""); !errors.Is(err, ErrNotFound) {
+	if _, err := k.Load(context.Background(), profile, ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Load after Delete = %v, want ErrNotFound", err)
 	}
 	if n := secretToolSizes(t, k.items(profile)); n > 0 {
@@ -202,39 +202,39 @@ func TestKeyringIntegrationCache(t *testing.T) {
 	service := "webex-test-" + randomProfile(t)
 	k := NewKeyring(testFolder, WithTimeout(10*time.Second), WithService(service))
 	profile := randomProfile(t)
-	t.Cleanup(func() { _ = k.Delete(profile) })
+	t.Cleanup(func() { _ = k.Delete(context.Background(), profile) })
 	if k.cache == nil {
 		t.Skip("no access-token cache on this OS")
 	}
-	if err := k.Save(profile, &Secrets{AccessToken: "AT-1", RefreshToken: "RT-1"}); err != nil {
+	if err := k.Save(context.Background(), profile, &Secrets{AccessToken: "AT-1", RefreshToken: "RT-1"}); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
 	ckey, _ := cacheKey(profile, "v1")
 	for range 2 {
-		if at, err := k.LoadAccessTokenVersion(profile, "", "v1"); err != nil || at != "AT-1" {
-			t.Fatalf("LoadAccessTokenVersion: %v", err)
+		if at, err := k.LoadAccessToken(context.Background(), profile, "", "v1"); err != nil || at != "AT-1" {
+			t.Fatalf("LoadAccessToken: %v", err)
 		}
 	}
 	if v, ok := k.cache.get(ckey); !ok || v != "AT-1" {
 		t.Errorf("the token is not in the cache after a load (hit=%t)", ok)
 	}
-	if err := k.Save(profile, &Secrets{AccessToken: "AT-2"}); err != nil {
+	if err := k.Save(context.Background(), profile, &Secrets{AccessToken: "AT-2"}); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
 	if _, ok := k.cache.get(ckey); ok {
 		t.Error("Save left the old token in the cache")
 	}
-	if at, err := k.LoadAccessTokenVersion(profile, "", "v1"); err != nil || at != "AT-2" {
-		t.Fatalf("LoadAccessTokenVersion after Save: %v (new token: %t)", err, at == "AT-2")
+	if at, err := k.LoadAccessToken(context.Background(), profile, "", "v1"); err != nil || at != "AT-2" {
+		t.Fatalf("LoadAccessToken after Save: %v (new token: %t)", err, at == "AT-2")
 	}
-	if err := k.Delete(profile); err != nil {
+	if err := k.Delete(context.Background(), profile); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
 	if _, ok := k.cache.get(ckey); ok {
 		t.Error("Delete left a token in the cache")
 	}
-	if _, err := k.LoadAccessTokenVersion(profile, "", "v1"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("LoadAccessTokenVersion after Delete = %v, want ErrNotFound", err)
+	if _, err := k.LoadAccessToken(context.Background(), profile, "", "v1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("LoadAccessToken after Delete = %v, want ErrNotFound", err)
 	}
 }
 
@@ -247,26 +247,26 @@ func TestKeyringIntegrationFolders(t *testing.T) {
 	profile := randomProfile(t)
 	a := NewKeyring(t.TempDir(), WithTimeout(10*time.Second))
 	b := NewKeyring(t.TempDir(), WithTimeout(10*time.Second))
-	t.Cleanup(func() { _ = a.Delete(profile); _ = b.Delete(profile) })
-	if err := a.Save(profile, &Secrets{AccessToken: "AT-A", RefreshToken: "RT-A", ClientSecret: "CS-A", Binding: "bind"}); err != nil {
+	t.Cleanup(func() { _ = a.Delete(context.Background(), profile); _ = b.Delete(context.Background(), profile) })
+	if err := a.Save(context.Background(), profile, &Secrets{AccessToken: "AT-A", RefreshToken: "RT-A", ClientSecret: "CS-A", Binding: "bind"}); err != nil {
 		t.Fatalf("Save in folder A: %v", err)
 	}
-	if at, err := a.LoadAccessTokenVersion(profile, "bind", "v1"); err != nil || at != "AT-A" {
+	if at, err := a.LoadAccessToken(context.Background(), profile, "bind", "v1"); err != nil || at != "AT-A" {
 		t.Fatalf("folder A's token: %v", err)
 	}
-	if _, err := b.LoadAccessTokenVersion(profile, "bind", "v1"); !errors.Is(err, ErrNotFound) {
+	if _, err := b.LoadAccessToken(context.Background(), profile, "bind", "v1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("folder B sees a token before its login: %v", err)
 	}
-	if err := b.Save(profile, &Secrets{AccessToken: "AT-B", RefreshToken: "RT-B", ClientSecret: "CS-B", Binding: "bind"}); err != nil {
+	if err := b.Save(context.Background(), profile, &Secrets{AccessToken: "AT-B", RefreshToken: "RT-B", ClientSecret: "CS-B", Binding: "bind"}); err != nil {
 		t.Fatalf("Save in folder B: %v", err)
 	}
-	if at, err := b.LoadAccessTokenVersion(profile, "bind", "v1"); err != nil || at != "AT-B" {
+	if at, err := b.LoadAccessToken(context.Background(), profile, "bind", "v1"); err != nil || at != "AT-B" {
 		t.Fatalf("folder B's token: %v (folder A's: %t)", err, at == "AT-A")
 	}
-	if s, err := a.Load(profile, "bind"); err != nil || s.AccessToken != "AT-A" || s.RefreshToken != "RT-A" || s.ClientSecret != "CS-A" {
+	if s, err := a.Load(context.Background(), profile, "bind"); err != nil || s.AccessToken != "AT-A" || s.RefreshToken != "RT-A" || s.ClientSecret != "CS-A" {
 		t.Fatalf("folder B's login changed folder A's secrets: %v", err)
 	}
-	if err := b.Delete(profile); err != nil {
+	if err := b.Delete(context.Background(), profile); err != nil {
 		t.Fatalf("Delete in folder B: %v", err)
 	}
 	if a.cache != nil {
@@ -275,10 +275,10 @@ func TestKeyringIntegrationFolders(t *testing.T) {
 			t.Errorf("folder B's save or delete cleared folder A's cached token (hit=%t)", ok)
 		}
 	}
-	if s, err := a.Load(profile, "bind"); err != nil || s.AccessToken != "AT-A" {
+	if s, err := a.Load(context.Background(), profile, "bind"); err != nil || s.AccessToken != "AT-A" {
 		t.Fatalf("folder B's logout deleted folder A's secrets: %v", err)
 	}
-	if _, err := b.Load(profile, "bind"); !errors.Is(err, ErrNotFound) {
+	if _, err := b.Load(context.Background(), profile, "bind"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("folder B after its Delete: %v", err)
 	}
 }

@@ -18,7 +18,7 @@ func TestKeyringLayout(t *testing.T) {
 	k := NewKeyring(testFolder, WithBackend(fk))
 	id := strings.Repeat("j", 6*1024)
 
-	if err := k.Save("work", &Secrets{AccessToken: "at", RefreshToken: "rt", IDToken: id, ClientSecret: "cs"}); err != nil {
+	if err := k.Save(context.Background(), "work", &Secrets{AccessToken: "at", RefreshToken: "rt", IDToken: id, ClientSecret: "cs"}); err != nil {
 		t.Fatal(err)
 	}
 	want := itemNames("work/access", "work/rest", "work/rest.a0", "work/rest.a1", "work/rest.a2", "work/rest.a3")
@@ -34,7 +34,7 @@ func TestKeyringLayout(t *testing.T) {
 
 	// A second Save of a chunked value moves to the other slot and removes
 	// the first one.
-	if err := k.Save("work", &Secrets{AccessToken: "at2", IDToken: id + "x"}); err != nil {
+	if err := k.Save(context.Background(), "work", &Secrets{AccessToken: "at2", IDToken: id + "x"}); err != nil {
 		t.Fatal(err)
 	}
 	want = itemNames("work/access", "work/rest", "work/rest.b0", "work/rest.b1", "work/rest.b2", "work/rest.b3")
@@ -43,13 +43,13 @@ func TestKeyringLayout(t *testing.T) {
 	}
 
 	// A smaller chunked value in the same slot leaves no stale chunk.
-	if err := k.Save("work", &Secrets{IDToken: strings.Repeat("k", 2500)}); err != nil {
+	if err := k.Save(context.Background(), "work", &Secrets{IDToken: strings.Repeat("k", 2500)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := k.Save("work", &Secrets{IDToken: strings.Repeat("k", 4500)}); err != nil {
+	if err := k.Save(context.Background(), "work", &Secrets{IDToken: strings.Repeat("k", 4500)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := k.Save("work", &Secrets{IDToken: strings.Repeat("k", 2500)}); err != nil {
+	if err := k.Save(context.Background(), "work", &Secrets{IDToken: strings.Repeat("k", 2500)}); err != nil {
 		t.Fatal(err)
 	}
 	want = itemNames("work/access", "work/rest", "work/rest.a0", "work/rest.a1")
@@ -59,7 +59,7 @@ func TestKeyringLayout(t *testing.T) {
 	// Chunks a crashed writer left in the slot being written are swept.
 	fk.items[key(KeyringService, item("work/rest.b2"))] = "stale"
 	fk.items[key(KeyringService, item("work/rest.b3"))] = "stale"
-	if err := k.Save("work", &Secrets{IDToken: strings.Repeat("k", 2500)}); err != nil {
+	if err := k.Save(context.Background(), "work", &Secrets{IDToken: strings.Repeat("k", 2500)}); err != nil {
 		t.Fatal(err)
 	}
 	want = itemNames("work/access", "work/rest", "work/rest.b0", "work/rest.b1")
@@ -68,7 +68,7 @@ func TestKeyringLayout(t *testing.T) {
 	}
 
 	// Back to inline: every chunk goes.
-	if err := k.Save("work", &Secrets{AccessToken: "at3", RefreshToken: "rt3"}); err != nil {
+	if err := k.Save(context.Background(), "work", &Secrets{AccessToken: "at3", RefreshToken: "rt3"}); err != nil {
 		t.Fatal(err)
 	}
 	want = itemNames("work/access", "work/rest")
@@ -77,13 +77,13 @@ func TestKeyringLayout(t *testing.T) {
 	}
 
 	// A large access token is chunked too, and Delete removes everything.
-	if err := k.Save("work", &Secrets{AccessToken: strings.Repeat("a", 5000), IDToken: id}); err != nil {
+	if err := k.Save(context.Background(), "work", &Secrets{AccessToken: strings.Repeat("a", 5000), IDToken: id}); err != nil {
 		t.Fatal(err)
 	}
-	if at, err := k.LoadAccessToken("work", ""); err != nil || len(at) != 5000 {
+	if at, err := k.LoadAccessToken(context.Background(), "work", "", ""); err != nil || len(at) != 5000 {
 		t.Fatalf("LoadAccessToken = len %d, %v", len(at), err)
 	}
-	if err := k.Delete("work"); err != nil {
+	if err := k.Delete(context.Background(), "work"); err != nil {
 		t.Fatal(err)
 	}
 	if got := fk.users(KeyringService); len(got) != 0 {
@@ -95,22 +95,22 @@ func TestKeyringHotPathIsOneRead(t *testing.T) {
 	fk := newFakeKeyring()
 	k := NewKeyring(testFolder, WithBackend(fk))
 	binding := strings.Repeat("b", 64)
-	if err := k.Save("p", &Secrets{AccessToken: strings.Repeat("t", ChunkSize-len(binding)-1), IDToken: strings.Repeat("i", 9000), Binding: binding}); err != nil {
+	if err := k.Save(context.Background(), "p", &Secrets{AccessToken: strings.Repeat("t", ChunkSize-len(binding)-1), IDToken: strings.Repeat("i", 9000), Binding: binding}); err != nil {
 		t.Fatal(err)
 	}
 	fk.resetCounts()
-	if _, err := k.LoadAccessToken("p", binding); err != nil {
+	if _, err := k.LoadAccessToken(context.Background(), "p", binding, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := fk.counts(); got != "get=1 set=0 del=0" {
 		t.Fatalf("LoadAccessToken made %s, want one get", got)
 	}
 	// A refresh of small tokens: one read and one write per header.
-	if err := k.Save("q", &Secrets{AccessToken: "a", RefreshToken: "r"}); err != nil {
+	if err := k.Save(context.Background(), "q", &Secrets{AccessToken: "a", RefreshToken: "r"}); err != nil {
 		t.Fatal(err)
 	}
 	fk.resetCounts()
-	if err := k.Save("q", &Secrets{AccessToken: "a2", RefreshToken: "r2"}); err != nil {
+	if err := k.Save(context.Background(), "q", &Secrets{AccessToken: "a2", RefreshToken: "r2"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := fk.counts(); got != "get=2 set=2 del=0" {
@@ -121,7 +121,7 @@ func TestKeyringHotPathIsOneRead(t *testing.T) {
 func TestKeyringServiceOption(t *testing.T) {
 	fk := newFakeKeyring()
 	k := NewKeyring(testFolder, WithBackend(fk), WithService("webex-test"))
-	if err := k.Save("p", &Secrets{AccessToken: "a"}); err != nil {
+	if err := k.Save(context.Background(), "p", &Secrets{AccessToken: "a"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(fk.users(KeyringService)) != 0 || len(fk.users("webex-test")) != 2 {
@@ -135,7 +135,7 @@ func TestKeyringTornReadRetries(t *testing.T) {
 	fk := newFakeKeyring()
 	k := NewKeyring(testFolder, WithBackend(fk))
 	oldID, newID := strings.Repeat("o", 5000), strings.Repeat("n", 5000)
-	if err := k.Save("p", &Secrets{AccessToken: "a", IDToken: oldID}); err != nil {
+	if err := k.Save(context.Background(), "p", &Secrets{AccessToken: "a", IDToken: oldID}); err != nil {
 		t.Fatal(err)
 	}
 	writes := 0
@@ -145,11 +145,11 @@ func TestKeyringTornReadRetries(t *testing.T) {
 		if user == item("p/rest.a1") && writes == 0 {
 			writes++
 			w := NewKeyring(testFolder, WithBackend(&unhooked{fk}))
-			_ = w.Save("p", &Secrets{AccessToken: "a", IDToken: newID})
-			_ = w.Save("p", &Secrets{AccessToken: "a", IDToken: newID + "2"})
+			_ = w.Save(context.Background(), "p", &Secrets{AccessToken: "a", IDToken: newID})
+			_ = w.Save(context.Background(), "p", &Secrets{AccessToken: "a", IDToken: newID + "2"})
 		}
 	}
-	s, err := k.Load("p", "")
+	s, err := k.Load(context.Background(), "p", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestKeyringCorruptItems(t *testing.T) {
 				fk.items[key(KeyringService, item(u))] = v
 			}
 			k := NewKeyring(testFolder, WithBackend(fk))
-			_, err := k.Load("p", "")
+			_, err := k.Load(context.Background(), "p", "")
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("Load = %v, want ErrCorrupt", err)
 			}
@@ -201,13 +201,13 @@ func TestKeyringCorruptItems(t *testing.T) {
 				t.Fatalf("error leaks stored content: %v", err)
 			}
 			// Save overwrites a damaged set and Delete cleans it.
-			if err := k.Save("p", &Secrets{AccessToken: "new"}); err != nil {
+			if err := k.Save(context.Background(), "p", &Secrets{AccessToken: "new"}); err != nil {
 				t.Fatal(err)
 			}
-			if at, err := k.LoadAccessToken("p", ""); err != nil || at != "new" {
+			if at, err := k.LoadAccessToken(context.Background(), "p", "", ""); err != nil || at != "new" {
 				t.Fatalf("after Save: %q, %v", at, err)
 			}
-			if err := k.Delete("p"); err != nil {
+			if err := k.Delete(context.Background(), "p"); err != nil {
 				t.Fatal(err)
 			}
 			if got := fk.users(KeyringService); len(got) != 0 {
@@ -223,10 +223,10 @@ func TestKeyringTimeout(t *testing.T) {
 	k := NewKeyring(testFolder, WithBackend(hungKeyring{release}), WithTimeout(50*time.Millisecond))
 
 	calls := map[string]func() error{
-		"Load":            func() error { _, err := k.Load("p", ""); return err },
-		"LoadAccessToken": func() error { _, err := k.LoadAccessToken("p", ""); return err },
-		"Save":            func() error { return k.Save("p", &Secrets{AccessToken: "a"}) },
-		"Delete":          func() error { return k.Delete("p") },
+		"Load":            func() error { _, err := k.Load(context.Background(), "p", ""); return err },
+		"LoadAccessToken": func() error { _, err := k.LoadAccessToken(context.Background(), "p", "", ""); return err },
+		"Save":            func() error { return k.Save(context.Background(), "p", &Secrets{AccessToken: "a"}) },
+		"Delete":          func() error { return k.Delete(context.Background(), "p") },
 		"Probe":           func() error { return k.Probe(context.Background()) },
 	}
 	for name, call := range calls {
@@ -251,7 +251,7 @@ func TestKeyringBackendFailure(t *testing.T) {
 	fk.failAll = cause
 	k := NewKeyring(testFolder, WithBackend(fk))
 	for name, err := range map[string]error{
-		"Save":  k.Save("p", &Secrets{AccessToken: "AT-SECRET"}),
+		"Save":  k.Save(context.Background(), "p", &Secrets{AccessToken: "AT-SECRET"}),
 		"Probe": k.Probe(context.Background()),
 	} {
 		if !errors.Is(err, ErrKeyringUnavailable) || !errors.Is(err, cause) {
@@ -354,35 +354,35 @@ func TestKeyringFoldersAreSeparate(t *testing.T) {
 	fk := newFakeKeyring()
 	a := NewKeyring("/home/u/.config/webex", WithBackend(fk))
 	b := NewKeyring("/tmp/throwaway", WithBackend(fk))
-	if err := a.Save("default", &Secrets{AccessToken: "AT-A", RefreshToken: "RT-A", ClientSecret: "CS-A", Binding: "bind"}); err != nil {
+	if err := a.Save(context.Background(), "default", &Secrets{AccessToken: "AT-A", RefreshToken: "RT-A", ClientSecret: "CS-A", Binding: "bind"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Load("default", "bind"); !errors.Is(err, ErrNotFound) {
+	if _, err := b.Load(context.Background(), "default", "bind"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("folder B reads folder A's secrets: %v", err)
 	}
-	if err := b.Save("default", &Secrets{AccessToken: "AT-B", RefreshToken: "RT-B", ClientSecret: "CS-B", Binding: "bind"}); err != nil {
+	if err := b.Save(context.Background(), "default", &Secrets{AccessToken: "AT-B", RefreshToken: "RT-B", ClientSecret: "CS-B", Binding: "bind"}); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := a.Load("default", "bind"); err != nil || s.AccessToken != "AT-A" || s.RefreshToken != "RT-A" || s.ClientSecret != "CS-A" {
+	if s, err := a.Load(context.Background(), "default", "bind"); err != nil || s.AccessToken != "AT-A" || s.RefreshToken != "RT-A" || s.ClientSecret != "CS-A" {
 		t.Fatalf("folder B's login changed folder A's secrets: %v", err)
 	}
-	if err := b.Delete("default"); err != nil {
+	if err := b.Delete(context.Background(), "default"); err != nil {
 		t.Fatal(err)
 	}
-	if at, err := a.LoadAccessToken("default", "bind"); err != nil || at != "AT-A" {
+	if at, err := a.LoadAccessToken(context.Background(), "default", "bind", ""); err != nil || at != "AT-A" {
 		t.Fatalf("folder B's logout deleted folder A's token: %v", err)
 	}
 
 	// Items of the old layout (no namespace, the access token alone).
 	fk.items[key(KeyringService, "default/access")] = "v1=AT-OLD"
 	fk.items[key(KeyringService, "default/rest")] = `v1={"refresh_token":"RT-OLD"}`
-	if _, err := b.Load("default", ""); !errors.Is(err, ErrNotFound) {
+	if _, err := b.Load(context.Background(), "default", ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Load read the old shared items: %v", err)
 	}
-	if _, err := b.LoadAccessToken("default", ""); !errors.Is(err, ErrNotFound) {
+	if _, err := b.LoadAccessToken(context.Background(), "default", "", ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("LoadAccessToken read the old shared items: %v", err)
 	}
-	if err := b.Delete("default"); err != nil {
+	if err := b.Delete(context.Background(), "default"); err != nil {
 		t.Fatal(err)
 	}
 	if got := fk.users(KeyringService); !reflect.DeepEqual(got, []string{a.items("default") + "/access", a.items("default") + "/rest"}) {
@@ -396,12 +396,12 @@ func TestKeyringFoldersAreSeparate(t *testing.T) {
 func TestKeyringTornSaveIsAnotherLogin(t *testing.T) {
 	fk := newFakeKeyring()
 	k := NewKeyring(testFolder, WithBackend(fk))
-	if err := k.Save("p", &Secrets{AccessToken: "AT-OLD", RefreshToken: "RT-OLD", Binding: "old"}); err != nil {
+	if err := k.Save(context.Background(), "p", &Secrets{AccessToken: "AT-OLD", RefreshToken: "RT-OLD", Binding: "old"}); err != nil {
 		t.Fatal(err)
 	}
 	fk.items[key(KeyringService, item("p/rest"))] = `v1={"refresh_token":"RT-NEW","binding":"new"}`
 	for _, want := range []string{"old", "new"} {
-		if _, err := k.Load("p", want); !errors.Is(err, ErrOtherLogin) {
+		if _, err := k.Load(context.Background(), "p", want); !errors.Is(err, ErrOtherLogin) {
 			t.Errorf("Load(p, %s) = %v, want ErrOtherLogin", want, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package tokenstore
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
@@ -21,7 +22,7 @@ func NewMemory() *Memory { return &Memory{} }
 func (*Memory) Name() string { return "memory" }
 
 // Load implements Store.
-func (m *Memory) Load(profile, binding string) (*Secrets, error) {
+func (m *Memory) Load(_ context.Context, profile, binding string) (*Secrets, error) {
 	if err := config.ValidateName(profile); err != nil {
 		return nil, err
 	}
@@ -37,13 +38,16 @@ func (m *Memory) Load(profile, binding string) (*Secrets, error) {
 	return &s, nil
 }
 
-// LoadAccessToken implements Store.
-func (m *Memory) LoadAccessToken(profile, binding string) (string, error) {
-	return accessToken(m, profile, binding)
+// LoadAccessToken implements Store with one Load; there is no cache.
+func (m *Memory) LoadAccessToken(ctx context.Context, profile, binding, _ string) (string, error) {
+	return accessToken(ctx, m, profile, binding)
 }
 
+// Probe implements Store: there is nothing to check.
+func (*Memory) Probe(context.Context) error { return nil }
+
 // Save implements Store.
-func (m *Memory) Save(profile string, s *Secrets) error {
+func (m *Memory) Save(_ context.Context, profile string, s *Secrets) error {
 	if err := config.ValidateName(profile); err != nil {
 		return err
 	}
@@ -60,7 +64,7 @@ func (m *Memory) Save(profile string, s *Secrets) error {
 }
 
 // Delete implements Store.
-func (m *Memory) Delete(profile string) error {
+func (m *Memory) Delete(_ context.Context, profile string) error {
 	if err := config.ValidateName(profile); err != nil {
 		return err
 	}

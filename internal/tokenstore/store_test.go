@@ -1,6 +1,7 @@
 package tokenstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,24 +11,24 @@ import (
 // storeContract checks the behaviour every Store must share.
 func storeContract(t *testing.T, s Store) {
 	t.Helper()
-	if _, err := s.Load("nobody", ""); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Load(context.Background(), "nobody", ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Load(nobody) = %v, want ErrNotFound", err)
 	}
-	if _, err := s.LoadAccessToken("nobody", ""); !errors.Is(err, ErrNotFound) {
+	if _, err := s.LoadAccessToken(context.Background(), "nobody", "", ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("LoadAccessToken(nobody) = %v, want ErrNotFound", err)
 	}
-	if err := s.Delete("nobody"); err != nil {
+	if err := s.Delete(context.Background(), "nobody"); err != nil {
 		t.Fatalf("Delete(nobody) = %v, want nil", err)
 	}
 	for _, bad := range []string{"", "..", "../x", "a/b", ".hidden"} {
-		if err := s.Save(bad, &Secrets{AccessToken: "x"}); err == nil {
+		if err := s.Save(context.Background(), bad, &Secrets{AccessToken: "x"}); err == nil {
 			t.Errorf("Save(%q) accepted a bad profile name", bad)
 		}
-		if _, err := s.Load(bad, ""); err == nil || errors.Is(err, ErrNotFound) {
+		if _, err := s.Load(context.Background(), bad, ""); err == nil || errors.Is(err, ErrNotFound) {
 			t.Errorf("Load(%q) = %v, want a name error", bad, err)
 		}
 	}
-	if err := s.Save("p", nil); err == nil {
+	if err := s.Save(context.Background(), "p", nil); err == nil {
 		t.Error("Save(nil) succeeded")
 	}
 
@@ -45,10 +46,10 @@ func storeContract(t *testing.T, s Store) {
 		{AccessToken: strings.Repeat("a", 4500), RefreshToken: strings.Repeat("r", 2500), IDToken: big, ClientSecret: "cs", Binding: strings.Repeat("d", 64)},
 	}
 	for i, want := range cases {
-		if err := s.Save("work", &want); err != nil {
+		if err := s.Save(context.Background(), "work", &want); err != nil {
 			t.Fatalf("case %d: Save: %v", i, err)
 		}
-		got, err := s.Load("work", want.Binding)
+		got, err := s.Load(context.Background(), "work", want.Binding)
 		if err != nil {
 			t.Fatalf("case %d: Load: %v", i, err)
 		}
@@ -57,7 +58,7 @@ func storeContract(t *testing.T, s Store) {
 				len(got.AccessToken), len(got.RefreshToken), len(got.IDToken), len(got.ClientSecret),
 				len(want.AccessToken), len(want.RefreshToken), len(want.IDToken), len(want.ClientSecret))
 		}
-		at, err := s.LoadAccessToken("work", want.Binding)
+		at, err := s.LoadAccessToken(context.Background(), "work", want.Binding, "")
 		if want.AccessToken == "" {
 			if !errors.Is(err, ErrNotFound) {
 				t.Fatalf("case %d: LoadAccessToken with none stored = %v, want ErrNotFound", i, err)
@@ -69,35 +70,35 @@ func storeContract(t *testing.T, s Store) {
 
 	// Every read checks the binding: secrets saved for one login are refused
 	// to a caller that expects another, or names none.
-	if err := s.Save("work", &Secrets{AccessToken: "at-b", RefreshToken: "rt-b", Binding: "b1"}); err != nil {
+	if err := s.Save(context.Background(), "work", &Secrets{AccessToken: "at-b", RefreshToken: "rt-b", Binding: "b1"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, other := range []string{"b2", ""} {
-		if sec, err := s.Load("work", other); !errors.Is(err, ErrOtherLogin) || sec != nil {
+		if sec, err := s.Load(context.Background(), "work", other); !errors.Is(err, ErrOtherLogin) || sec != nil {
 			t.Fatalf("Load with binding %q = %v, want ErrOtherLogin", other, err)
 		}
-		if at, err := s.LoadAccessToken("work", other); !errors.Is(err, ErrOtherLogin) || at != "" {
+		if at, err := s.LoadAccessToken(context.Background(), "work", other, ""); !errors.Is(err, ErrOtherLogin) || at != "" {
 			t.Fatalf("LoadAccessToken with binding %q = %v, want ErrOtherLogin", other, err)
 		}
 	}
-	if at, err := s.LoadAccessToken("work", "b1"); err != nil || at != "at-b" {
+	if at, err := s.LoadAccessToken(context.Background(), "work", "b1", ""); err != nil || at != "at-b" {
 		t.Fatalf("LoadAccessToken with the stored binding = %v", err)
 	}
 
 	// Profiles are independent.
-	if err := s.Save("other", &Secrets{AccessToken: "other-at"}); err != nil {
+	if err := s.Save(context.Background(), "other", &Secrets{AccessToken: "other-at"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Delete("work"); err != nil {
+	if err := s.Delete(context.Background(), "work"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Load("work", ""); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Load(context.Background(), "work", ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Load after Delete = %v, want ErrNotFound", err)
 	}
-	if at, err := s.LoadAccessToken("other", ""); err != nil || at != "other-at" {
+	if at, err := s.LoadAccessToken(context.Background(), "other", "", ""); err != nil || at != "other-at" {
 		t.Fatalf("other profile damaged: %q, %v", at, err)
 	}
-	if err := s.Delete("work"); err != nil {
+	if err := s.Delete(context.Background(), "work"); err != nil {
 		t.Fatalf("second Delete = %v", err)
 	}
 }
@@ -111,13 +112,13 @@ func TestKeyringContract(t *testing.T) {
 func TestMemoryCopies(t *testing.T) {
 	m := &Memory{}
 	s := &Secrets{AccessToken: "a"}
-	if err := m.Save("p", s); err != nil {
+	if err := m.Save(context.Background(), "p", s); err != nil {
 		t.Fatal(err)
 	}
 	s.AccessToken = "changed"
-	got, _ := m.Load("p", "")
+	got, _ := m.Load(context.Background(), "p", "")
 	got.RefreshToken = "x"
-	again, _ := m.Load("p", "")
+	again, _ := m.Load(context.Background(), "p", "")
 	if again.AccessToken != "a" || again.RefreshToken != "" {
 		t.Fatalf("Memory aliases its contents: %+v", *again)
 	}

@@ -1,72 +1,54 @@
-// Package tokenstore owns the secrets of a profile: access token, refresh
-// token, ID token and client secret. It stores them in the OS keyring
-// ([Keyring], through github.com/zalando/go-keyring), in a 0600 JSON file
-// ([File]) or in memory for tests ([Memory]). Package session writes them
-// under its cross-process lock (session.Lock), inside which a refresh re-reads
-// them.
+// Package tokenstore owns the secrets of a profile: access token, refresh token, ID token and
+// client secret. It stores them in the OS keyring ([Keyring], through
+// github.com/zalando/go-keyring), in a 0600 JSON file ([File]) or in memory for tests
+// ([Memory]). Package session writes them under its cross-process lock (session.Lock), inside
+// which a refresh re-reads them.
 //
-// It must not hold non-secret settings (those live in package config), must
-// not print or prompt, and must never fall back from the keyring to a file on
-// its own: a keyring that does not work is an error (wrapping
-// [ErrKeyringUnavailable]) that tells the user how to log in with
-// `--storage file`.
-// Errors never contain a secret.
+// It must not hold non-secret settings (those live in package config), must not print or
+// prompt, and must never fall back from the keyring to a file on its own: a keyring that does
+// not work is an error (wrapping [ErrKeyringUnavailable]) that tells the user how to log in
+// with `--storage file`. Errors never contain a secret.
 //
 // # Access-token cache (Linux)
 //
-// Reading one item from the Secret Service costs about eight D-Bus round
-// trips, several times the rest of `webex token`. So on Linux a [Keyring]
-// on the OS keyring keeps a copy of the ACCESS TOKEN ONLY (never the
-// refresh token, ID token or client secret) in the kernel key retention
-// service (keyrings(7)), read through [VersionedAccess]:
+// Reading one item from the Secret Service costs about eight D-Bus round trips, several times
+// the rest of `webex token`. So on Linux a [Keyring] on the OS keyring keeps a copy of the
+// ACCESS TOKEN ONLY (never the refresh token, ID token or client secret) in the kernel key
+// retention service (keyrings(7)), behind [Store.LoadAccessToken]:
 //
-//   - Where: a keyring "webex:<service>:<folder>" linked into the user
-//     keyring (@u), where folder is the config folder's namespace (see
-//     [NewKeyring]), holding "user" keys named "access:<profile>:<version>", where version
-//     is what the caller derives from the profile settings (package session
-//     hashes the token's issue time, expiry and binding). `keyctl show @u`
-//     lists them.
-//   - For how long: each key has a kernel timeout of 10 minutes from when it
-//     was cached (hits do not extend it), after which the kernel drops it.
-//     Every Save and Delete of any profile of the folder clears and removes
-//     the folder's keyring (never another folder's), so a login, a refresh
-//     and a logout leave no old token behind;
-//     a refresh also changes the version, so the old entry is never read
+//   - Where: a keyring "webex:<service>:<folder>" linked into the user keyring (@u), where
+//     folder is the config folder's namespace (see [NewKeyring]), holding "user" keys named
+//     "access:<profile>:<version>", where version is what the caller derives from the profile
+//     settings (package session hashes the token's issue time, expiry and binding).
+//     `keyctl show @u` lists them.
+//   - For how long: each key has a kernel timeout of 10 minutes from when it was cached (hits
+//     do not extend it). Every Save and Delete of any profile of the folder clears and removes
+//     the folder's keyring (never another folder's), so a login, a refresh and a logout leave
+//     no old token behind; a refresh also changes the version, so the old entry is never read
 //     again even before it is cleared. Tokens over 4 KiB are not cached.
-//   - Who can read it: the possessor and any process running under the same
-//     uid (key permissions possessor-all plus user view/read/search); no
-//     other user except root. That is the trust boundary of an unlocked
-//     Secret Service, whose items any process of the user can read over
-//     D-Bus, but the copy stays in kernel memory even while the Secret
-//     Service is locked, for at most those 10 minutes.
-//   - How it turns itself off: the cache is best effort. Its errors are
-//     never returned; a miss reads the Secret Service as before, and the
-//     first unexpected keyctl error (EPERM, EACCES or ENOSYS under a seccomp
-//     profile, EDQUOT with a full key quota) turns it off for the rest of
-//     the process. [WithoutCache] turns it off altogether; a Keyring with
+//   - Who can read it: the possessor and any process running under the same uid; no other
+//     user except root. That is the trust boundary of an unlocked Secret Service, whose items
+//     any process of the user can read over D-Bus, but the copy stays in kernel memory even
+//     while the Secret Service is locked, for at most those 10 minutes.
+//   - How it turns itself off: the cache is best effort. Its errors are never returned; a miss
+//     reads the Secret Service as before, and the first unexpected keyctl error (EPERM, EACCES
+//     or ENOSYS under a seccomp profile, EDQUOT with a full key quota) turns it off for the
+//     rest of the process. [WithoutCache] turns it off altogether; a Keyring with
 //     [WithBackend] has none.
 //
-// Residual race: a reader that fetched the token from the Secret Service
-// just before a concurrent Delete and stores it in the cache just after
-// that Delete cleared it leaves a copy behind, under a version no reader of
-// the new settings asks for, until the timeout. The window is the few
-// microseconds between the reader's D-Bus reply and its keyctl call, while
-// Delete clears only after its own D-Bus calls.
+// Residual race: a reader that fetched the token from the Secret Service just before a
+// concurrent Delete and stores it in the cache just after that Delete cleared it leaves a copy
+// behind, under a version no reader of the new settings asks for, until the timeout. The
+// window is the few microseconds between the reader's D-Bus reply and its keyctl call.
 package tokenstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 
 	"github.com/webex-cli/webex/internal/config"
-)
-
-// Storage kinds accepted by [New]; the same strings as config.StorageKeyring
-// and config.StorageFile.
-const (
-	KindKeyring = config.StorageKeyring
-	KindFile    = config.StorageFile
 )
 
 var (
@@ -117,50 +99,41 @@ func (s Secrets) String() string {
 // GoString is String, so %#v redacts too.
 func (s Secrets) GoString() string { return s.String() }
 
-// Store keeps the secrets of each profile. Profile names must pass
-// config.ValidateName. Implementations are safe for concurrent use within a
-// process; across processes, writers take session.Lock first.
+// Store keeps the secrets of each profile. Profile names must pass config.ValidateName.
+// Implementations are safe for concurrent use within a process; across processes, writers take
+// session.Lock first.
 //
-// Every read takes binding, the config.Profile.Binding() of the login the
-// caller is about to use the secrets for, and fails with an error wrapping
-// ErrOtherLogin when the stored secrets were saved with another (an empty
-// stored binding, from a token file older than bindings, passes). So no
-// caller can read secrets without saying whose it expects.
+// Every read takes binding, the config.Profile.Binding() of the login the caller is about to
+// use the secrets for, and fails with an error wrapping ErrOtherLogin when the stored secrets
+// were saved with another (an empty stored binding, from a token file older than bindings,
+// passes). So no caller can read secrets without saying whose it expects.
 type Store interface {
-	// Name is the storage kind: "keyring", "file" or "memory".
+	// Name is the storage kind: config.StorageKeyring, config.StorageFile or "memory".
 	Name() string
-	// Load returns every secret of profile, or an error wrapping
-	// ErrNotFound when nothing is stored.
-	Load(profile, binding string) (*Secrets, error)
-	// LoadAccessToken returns the access token alone. It is the hot path of
-	// `webex token`: one read of one small item (file or keyring entry).
-	// No access token gives an error wrapping ErrNotFound.
-	LoadAccessToken(profile, binding string) (string, error)
+	// Load returns every secret of profile, or an error wrapping ErrNotFound when nothing is
+	// stored.
+	Load(ctx context.Context, profile, binding string) (*Secrets, error)
+	// LoadAccessToken returns the access token alone, or an error wrapping ErrNotFound. It is
+	// the hot path of `webex token`: one read of one small item, or none when a store with a
+	// cache (the Linux keyring) has the token cached under (profile, version). version is any
+	// short string (ASCII letters, digits, '-', '_', '.'; at most 64 bytes) that changes
+	// whenever the profile's access token or binding does; "" reads past any cache. Writers
+	// save the secrets before the settings the version is derived from, so a reader that saw
+	// a new version reads the new token, and one holding an old version can only cache under
+	// that old version, which later readers never ask for. Only a token that passed the
+	// binding check is cached.
+	LoadAccessToken(ctx context.Context, profile, binding, version string) (string, error)
 	// Save replaces all secrets of profile with s.
-	Save(profile string, s *Secrets) error
+	Save(ctx context.Context, profile string, s *Secrets) error
 	// Delete removes all secrets of profile; nothing stored is not an error.
-	Delete(profile string) error
+	Delete(ctx context.Context, profile string) error
+	// Probe checks that the store can keep secrets before anyone signs in for nothing. Only
+	// the keyring can fail it.
+	Probe(ctx context.Context) error
 }
 
-// VersionedAccess is implemented by stores that can cache the access token
-// (Keyring). The store cannot tell which access token is current; the
-// caller can: version is any short string (ASCII letters, digits, '-', '_',
-// '.'; at most 64 bytes) that changes whenever the profile's access token
-// does, e.g. a hash of the issue time recorded in the profile settings.
-//
-// Writers save the secrets before the settings, so a reader that saw a new
-// version reads the new token; a reader holding an old version can only
-// cache under that old version, which later readers never ask for. A version
-// the cache cannot use makes the call behave like LoadAccessToken.
-type VersionedAccess interface {
-	// LoadAccessTokenVersion is LoadAccessToken, served from the cache when
-	// a token is cached under (profile, version). Only a token that passed
-	// the binding check is cached, and version must change with binding.
-	LoadAccessTokenVersion(profile, binding, version string) (string, error)
-}
-
-// checkBinding is the one check of every read: secrets stored with binding
-// stored may be used by a caller that expects want.
+// checkBinding is the one check of every read: secrets stored with binding stored may be used
+// by a caller that expects want.
 func checkBinding(profile, stored, want string) error {
 	if stored != "" && stored != want {
 		return fmt.Errorf("profile %q: %w", profile, ErrOtherLogin)
@@ -168,10 +141,10 @@ func checkBinding(profile, stored, want string) error {
 	return nil
 }
 
-// accessToken is LoadAccessToken for the stores that keep all secrets of a
-// profile in one item (File, Memory): one Load, then the access token alone.
-func accessToken(st Store, profile, binding string) (string, error) {
-	s, err := st.Load(profile, binding)
+// accessToken is LoadAccessToken for the stores that keep all secrets of a profile in one item
+// (File, Memory): one Load, then the access token alone.
+func accessToken(ctx context.Context, st Store, profile, binding string) (string, error) {
+	s, err := st.Load(ctx, profile, binding)
 	if err != nil {
 		return "", err
 	}
@@ -182,22 +155,22 @@ func accessToken(st Store, profile, binding string) (string, error) {
 }
 
 // New returns the store of the given kind for the config folder configDir:
-// KindKeyring (its items are namespaced by the folder's absolute path; opts
-// configure it) or KindFile (under configDir/tokens; opts are ignored).
+// config.StorageKeyring (its items are namespaced by the folder's absolute path; opts
+// configure it) or config.StorageFile (under configDir/tokens; opts are ignored).
 func New(kind, configDir string, opts ...KeyringOption) (Store, error) {
 	if configDir == "" {
 		return nil, errors.New("the token store needs a config directory")
 	}
 	switch kind {
-	case KindKeyring:
+	case config.StorageKeyring:
 		abs, err := filepath.Abs(configDir)
 		if err != nil {
 			return nil, fmt.Errorf("finding the config directory: %w", err)
 		}
 		return NewKeyring(abs, opts...), nil
-	case KindFile:
+	case config.StorageFile:
 		return NewFile(configDir), nil
 	default:
-		return nil, fmt.Errorf("unknown storage %q: use %q or %q", kind, KindKeyring, KindFile)
+		return nil, fmt.Errorf("unknown storage %q: use %q or %q", kind, config.StorageKeyring, config.StorageFile)
 	}
 }
