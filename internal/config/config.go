@@ -1,25 +1,17 @@
-// Package config owns the non-secret, per-profile settings and metadata of
-// webex: which provider a profile uses, its client id, scopes, redirect URI,
-// where its secrets live, who signed in and when its tokens expire. It also
-// owns the choice of the config directory and the name of the default
-// profile.
+// Package config owns the non-secret settings and metadata of each profile: its provider,
+// client id, scopes, redirect URI, where its secrets live, who signed in and when its tokens
+// expire; also the config directory and the default profile's name. All of it is readable
+// without the OS keyring, so `webex status` and the hot path of `webex token` cost a small file
+// read or two. It never holds a token or client secret: those belong to package tokenstore.
 //
-// Everything here is readable without the OS keyring, so `webex status` and
-// the hot path of `webex token` ("is the access token still fresh?", decided by
-// package session) cost a small file read or two (the default profile's name,
-// then its settings). The package must never hold a token, refresh token, ID
-// token or client secret: those belong to package tokenstore.
-//
-// Layout under the config directory (see [Dir]):
+// Layout under the config directory (see [Dir]), written through package privatefile:
 //
 //	<dir>/profiles/<name>.json   one Profile per file, mode 0600
 //	<dir>/default-profile        the name of the default profile, mode 0600
-//
-// Directories are created with mode 0700; files are written atomically
-// (temporary file in the same directory, fsync, rename).
 package config
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -70,63 +62,41 @@ const maxFileSize = 1 << 20
 // the profile has no settings file. Test for it with errors.Is.
 var ErrNotFound = errors.New("profile not found")
 
-// Profile is one login: a provider, a client, scopes, and metadata about the
-// tokens it got. Secrets are not part of it. Time fields use the zero value
-// for "unknown"; they are written as RFC 3339 and omitted when zero.
+// Profile is one login: a provider, a client, scopes, and metadata about the tokens it got.
+// Secrets are not part of it. Zero times mean "unknown" and are omitted from the file.
 type Profile struct {
-	// Name is the profile name; it is also the file name. See ValidateName.
-	Name string `json:"name"`
-	// Provider is one of ProviderWebex, ProviderWebexGov or ProviderOIDC.
-	Provider string `json:"provider"`
-	// Issuer is the OpenID issuer URL (provider "oidc").
-	Issuer string `json:"issuer,omitempty"`
-	// BaseURL replaces the Webex API base (proxies, tests, the emulator).
-	BaseURL string `json:"base_url,omitempty"`
-	// ClientID is the OAuth client (integration) id.
-	ClientID string `json:"client_id,omitempty"`
-	// Scopes are the scopes requested at login.
-	Scopes []string `json:"scopes,omitempty"`
-	// RedirectURI is the loopback redirect URI used by the browser flow.
-	RedirectURI string `json:"redirect_uri,omitempty"`
-	// Storage is where the secrets live: StorageKeyring or StorageFile.
-	Storage string `json:"storage,omitempty"`
-	// Flow is the login flow last used: FlowBrowser, FlowDevice or FlowToken.
-	Flow string `json:"flow,omitempty"`
-	// IssuerAllow lists extra accepted "iss" values (or patterns, as the
-	// provider package defines them) for webex-gov. Optional.
+	Name        string   `json:"name"`                   // also the file name; see ValidateName
+	Provider    string   `json:"provider"`               // ProviderWebex, ProviderWebexGov or ProviderOIDC
+	Issuer      string   `json:"issuer,omitempty"`       // the OpenID issuer URL (ProviderOIDC)
+	BaseURL     string   `json:"base_url,omitempty"`     // replaces the Webex API base (proxies, tests, the emulator)
+	ClientID    string   `json:"client_id,omitempty"`    // the OAuth client (integration) id
+	Scopes      []string `json:"scopes,omitempty"`       // the scopes requested at login
+	RedirectURI string   `json:"redirect_uri,omitempty"` // the loopback redirect URI of the browser flow
+	Storage     string   `json:"storage,omitempty"`      // StorageKeyring or StorageFile
+	Flow        string   `json:"flow,omitempty"`         // the login flow last used: FlowBrowser, FlowDevice or FlowToken
+	// IssuerAllow lists extra accepted "iss" values (or patterns, as package provider defines
+	// them) for webex-gov.
 	IssuerAllow []string `json:"issuer_allow,omitempty"`
 
-	// Subject is the "sub" claim of the signed-in user.
-	Subject string `json:"subject,omitempty"`
-	// Email is the user's e-mail address, when known.
-	Email string `json:"email,omitempty"`
-	// DisplayName is the user's display name, when known.
-	DisplayName string `json:"display_name,omitempty"`
-	// UserType is Webex's type of the account ("person" or "bot"), when known: a token
-	// login learns it from /people/me.
+	Subject     string `json:"subject,omitempty"`      // the "sub" of the signed-in user
+	Email       string `json:"email,omitempty"`        // the user's e-mail address, when known
+	DisplayName string `json:"display_name,omitempty"` // the user's display name, when known
+	// UserType is Webex's type of the account ("person" or "bot"), when known: a token login
+	// learns it from /people/me.
 	UserType string `json:"user_type,omitempty"`
 
-	// TokenType is the token_type of the last token response ("Bearer").
-	TokenType string `json:"token_type,omitempty"`
-	// AccessIssuedAt is when the current access token was obtained; with
-	// AccessExpiry it gives the token's whole lifetime.
-	AccessIssuedAt time.Time `json:"access_issued_at,omitzero"`
-	// AccessExpiry is when the current access token expires.
-	AccessExpiry time.Time `json:"access_expiry,omitzero"`
-	// RefreshExpiry is when the refresh token expires.
-	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
-	// IDTokenExpiry is the "exp" of the stored ID token.
-	IDTokenExpiry time.Time `json:"id_token_expiry,omitzero"`
-	// HasRefreshToken says a refresh token is stored.
-	HasRefreshToken bool `json:"has_refresh_token,omitempty"`
-	// HasIDToken says an ID token is stored.
-	HasIDToken bool `json:"has_id_token,omitempty"`
-	// GrantedScopes are the scopes the provider granted (the "scope" of the
-	// token response), which may differ from Scopes.
+	TokenType string `json:"token_type,omitempty"` // the token_type of the last token response
+	// AccessIssuedAt is when the current access token was obtained; with AccessExpiry it gives
+	// the token's whole lifetime.
+	AccessIssuedAt  time.Time `json:"access_issued_at,omitzero"`
+	AccessExpiry    time.Time `json:"access_expiry,omitzero"`
+	RefreshExpiry   time.Time `json:"refresh_expiry,omitzero"`
+	IDTokenExpiry   time.Time `json:"id_token_expiry,omitzero"` // the "exp" of the stored ID token
+	HasRefreshToken bool      `json:"has_refresh_token,omitempty"`
+	HasIDToken      bool      `json:"has_id_token,omitempty"`
+	// GrantedScopes are the "scope" of the token response, which may differ from Scopes.
 	GrantedScopes []string `json:"granted_scopes,omitempty"`
-
-	// UpdatedAt is when the profile was last saved. Save does not set it;
-	// the caller does, with its own clock.
+	// UpdatedAt is when the profile was last saved, set by the caller with its own clock.
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
@@ -153,30 +123,18 @@ func (p *Profile) Validate() error {
 
 // StorageKind is where the profile's secrets live: p.Storage, or
 // StorageKeyring when it is empty (the default).
-func (p *Profile) StorageKind() string {
-	if p.Storage == "" {
-		return StorageKeyring
-	}
-	return p.Storage
-}
+func (p *Profile) StorageKind() string { return cmp.Or(p.Storage, StorageKeyring) }
 
-// Binding identifies the login the profile's secrets were issued to: the
-// lowercase hex SHA-256 of the provider kind (empty counts as ProviderWebex),
-// issuer, base URL and client id, each length-prefixed so that no choice of
-// values can make two different profiles collide. A login stores it with the
-// secrets (tokenstore.Secrets.Binding), so that a refresh can tell secrets
-// that belong to other settings (a crash between saving the new secrets and
-// saving the new profile) and never sends a refresh token or client secret
-// to the token endpoint of another provider or client. Only those four fields
-// count: scopes, storage and token metadata may change without a new login.
+// Binding identifies the login the profile's secrets were issued to: the hex SHA-256 of the
+// provider kind (empty counts as ProviderWebex), issuer, base URL and client id, each
+// length-prefixed so that no two profiles collide. A login stores it with the secrets
+// (tokenstore.Secrets.Binding), so that secrets of other settings (a crash between saving the
+// secrets and the profile) are never sent to another provider or client. Scopes, storage and
+// token metadata may change without a new login, so they do not count.
 func (p *Profile) Binding() string {
-	provider := p.Provider
-	if provider == "" {
-		provider = ProviderWebex
-	}
 	h := sha256.New()
 	io.WriteString(h, "webex-binding-v1")
-	for _, f := range []string{provider, p.Issuer, p.BaseURL, p.ClientID} {
+	for _, f := range []string{cmp.Or(p.Provider, ProviderWebex), p.Issuer, p.BaseURL, p.ClientID} {
 		fmt.Fprintf(h, "\x00%d:%s", len(f), f)
 	}
 	return hex.EncodeToString(h.Sum(nil))
@@ -192,11 +150,10 @@ func (e *InvalidNameError) Error() string {
 	return fmt.Sprintf("invalid profile name %q: %s", e.Name, e.Reason)
 }
 
-// ValidateName checks a profile name: 1 to 64 ASCII letters, digits, '-',
-// '_' or '.', starting with a letter or digit (so never "." or "..", a hidden
-// file or something that looks like a flag), and not a name Windows reserves
-// for devices (CON, NUL, COM1, ...). Names are used as file names and keyring
-// entry names, so this is the only gate against path tricks.
+// ValidateName checks a profile name: 1 to 64 ASCII letters, digits, '-', '_' or '.',
+// starting with a letter or digit (so never "..", a hidden file or a flag), and no device name
+// Windows reserves (CON, NUL, COM1, ...). Names become file and keyring item names, so this is
+// the only gate against path tricks.
 func ValidateName(name string) error {
 	if name == "" {
 		return &InvalidNameError{Name: name, Reason: "it is empty"}
@@ -227,10 +184,9 @@ func ValidateName(name string) error {
 	return nil
 }
 
-// Dir returns the config directory: $WEBEX_CONFIG_DIR, else
-// $XDG_CONFIG_HOME/webex (when XDG_CONFIG_HOME is an absolute path, as the
-// XDG Base Directory spec requires), else os.UserConfigDir()/webex. getenv
-// is usually os.Getenv; nil means os.Getenv. Dir does not create anything.
+// Dir returns the config directory: $WEBEX_CONFIG_DIR, else $XDG_CONFIG_HOME/webex (when it
+// is absolute, as the XDG Base Directory spec requires), else os.UserConfigDir()/webex. nil
+// getenv means os.Getenv. Dir creates nothing.
 func Dir(getenv func(string) string) (string, error) {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -261,16 +217,14 @@ func (e *CorruptError) Error() string {
 
 func (e *CorruptError) Unwrap() error { return e.Err }
 
-// Config is the settings store over one config directory. It holds no
-// state besides the path, so it is safe for concurrent use; concurrent
-// Saves of the same profile are last-writer-wins (each file is replaced
-// atomically, never torn).
+// Config is the settings store over one config directory. It holds only the path, so it is
+// safe for concurrent use; concurrent Saves of one profile are last-writer-wins (each file is
+// replaced atomically, never torn). Open creates or reads nothing.
 type Config struct {
 	dir string
 }
 
-// Open returns the store over dir (usually the result of [Dir]). Nothing is
-// read or created until a method needs it.
+// Open returns the store over dir (usually the result of [Dir]).
 func Open(dir string) *Config {
 	return &Config{dir: dir}
 }
@@ -288,9 +242,8 @@ func (c *Config) defaultPath() string {
 	return filepath.Join(c.dir, "default-profile")
 }
 
-// Load reads the settings of profile name. A missing file gives an error
-// wrapping ErrNotFound; an unreadable or corrupt one a *CorruptError. The
-// returned profile's Name is always name (the file name is authoritative).
+// Load reads the settings of profile name: a missing file is an error wrapping ErrNotFound, an
+// unreadable or corrupt one a *CorruptError. The file name is authoritative for Name.
 func (c *Config) Load(name string) (*Profile, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
@@ -314,9 +267,8 @@ func (c *Config) Load(name string) (*Profile, error) {
 	return p, nil
 }
 
-// parseProfile decodes a profile file with privatefile.DecodeObject: exactly
-// one JSON object, unknown fields (written by newer versions) accepted, and an
-// error that does not quote the file.
+// parseProfile decodes a profile file with privatefile.DecodeObject, which accepts unknown
+// fields (written by newer versions) and never quotes the file in an error.
 func parseProfile(data []byte) (*Profile, error) {
 	var p Profile
 	if err := privatefile.DecodeObject(data, &p); err != nil {

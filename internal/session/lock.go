@@ -19,28 +19,18 @@ const (
 	lockMaxDelay = 100 * time.Millisecond
 )
 
-// LockPath returns the lock file of profile under configDir:
-// <configDir>/locks/<profile>.lock.
+// LockPath returns the lock file of profile: <configDir>/locks/<profile>.lock.
 func LockPath(configDir, profile string) string {
 	return filepath.Join(configDir, "locks", profile+".lock")
 }
 
-// Lock takes the cross-process lock of profile (an exclusive flock(2) on
-// Unix, LockFileEx on Windows, through github.com/gofrs/flock, on
-// LockPath(configDir, profile)), polling with a short backoff until it gets
-// it or ctx ends. The lock belongs to an open file, so two Locks in one
-// process exclude each other too, and the kernel releases it when the
-// holding process dies: a crashed or killed webex never leaves a stale lock.
-// The lock file itself stays (removing it would race with other waiters).
-//
-// When ctx ends first, the error is a *LockWaitError wrapping ctx.Err(); a
-// lock folder that cannot be created or a lock call that fails give other
-// errors.
-//
-// Callers refresh under this lock and re-read the store inside it, so that a
-// process that waited uses the tokens another one just refreshed. Without a
-// deadline on ctx, Lock waits until ctx is cancelled. unlock releases the
-// lock; call it exactly once.
+// Lock takes the cross-process lock of profile: an exclusive flock(2) (LockFileEx on Windows,
+// through github.com/gofrs/flock) on LockPath(configDir, profile), polled with a short backoff
+// until it is taken or ctx ends (a *LockWaitError). The lock belongs to an open file, so two
+// Locks in one process exclude each other too, and the kernel releases it when its process
+// dies: a killed webex never leaves a stale lock. The file stays (removing it would race with
+// waiters). Writers of a profile's secrets hold it and re-read the store inside it, so that a
+// process that waited uses what another just refreshed. Call unlock exactly once.
 func Lock(ctx context.Context, configDir, profile string) (unlock func() error, err error) {
 	if err := config.ValidateName(profile); err != nil {
 		return nil, err
@@ -72,15 +62,20 @@ func Lock(ctx context.Context, configDir, profile string) (unlock func() error, 
 	}
 }
 
-// LockWaitError reports that Lock gave up because its context ended while
-// another process held the lock. Err is the context's error.
+// LockWaitError reports that Lock gave up because its context ended while another process
+// held the lock. Err is the context's error.
 type LockWaitError struct {
 	Profile string
-	Path    string // the lock file
+	Path    string        // the lock file
+	Waited  time.Duration // set by a refresh that waited that long
 	Err     error
 }
 
 func (e *LockWaitError) Error() string {
+	if e.Waited > 0 {
+		return fmt.Sprintf("gave up after %s waiting for another webex process to finish refreshing profile %q (it holds the lock %s)",
+			e.Waited, e.Profile, e.Path)
+	}
 	return fmt.Sprintf("gave up waiting for the lock of profile %q (%s), which another webex process holds", e.Profile, e.Path)
 }
 

@@ -239,8 +239,7 @@ func (m *Manager) Logout(ctx context.Context, name string) ([]string, error) {
 	defer unlock()
 	// Revoked only when the stored secrets belong to the profile's login: others would be sent
 	// to the wrong provider.
-	if sec, err := st.Load(ctx, name, p.Binding()); err == nil && p.Provider == config.ProviderOIDC {
-		m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
+	if sec, err := m.read(ctx, st, p); err == nil && p.Provider == config.ProviderOIDC {
 		if msg := m.revoke(ctx, p, sec); msg != "" {
 			notes = append(notes, msg)
 		}

@@ -1,15 +1,13 @@
-// Package session owns a login's whole life. Login verifies what a login flow got, maps the
-// token response onto the profile and its secrets (the one mapping, also used by refresh) and
-// stores them; Token turns a stored login into a usable access token, deciding when it is about
-// to expire (NeedsRefresh) and refreshing it under a cross-process lock (Lock) so that many
+// Package session owns a login's whole life: Login verifies what a login flow got, maps the
+// token response onto the profile and its secrets (record, the one mapping, which refresh
+// uses too) and stores them; Token turns a stored login into a usable access token by the one
+// refresh policy (NeedsRefresh), refreshing under the profile's cross-process Lock so that many
 // processes asking at once cause a single refresh grant; Logout revokes and deletes. Every
 // write of a profile's secrets happens here, under that lock.
 //
-// It owns the refresh policy of the command-line contract (see docs/scripting.md). It
-// never prints, prompts or opens a browser; failures that need a new login are reported as
-// *LoginRequiredError, a provider whose tokens cannot meet the caller's minimum lifetime as
-// *ShortLivedError, and problems that did not stop the refresh (a refreshed ID token that
-// failed verification) as Token.Warnings for the caller to show.
+// It never prints, prompts or opens a browser. A login that is needed again is a
+// *LoginRequiredError, a provider whose tokens cannot meet the caller's minimum lifetime a
+// *ShortLivedError, and a problem that did not stop a refresh one of Token.Warnings.
 package session
 
 import (
@@ -35,8 +33,8 @@ import (
 // DefaultLockTimeout bounds the wait for another process's refresh.
 const DefaultLockTimeout = 60 * time.Second
 
-// LoginRequiredError means the profile has no usable login: nothing stored, no refresh token,
-// an expired refresh token, or one the provider rejected. The user must run `webex login`.
+// LoginRequiredError means the profile has no usable login (nothing stored, no refresh token,
+// an expired or rejected one): the user must run `webex login`.
 type LoginRequiredError struct {
 	Profile string
 	Reason  string
@@ -47,10 +45,9 @@ func (e *LoginRequiredError) Error() string { return e.Reason }
 func (e *LoginRequiredError) Unwrap() error { return e.Err }
 
 // ShortLivedError means the provider issues access tokens whose whole lifetime is shorter than
-// the minimum the caller asked for (Manager.Token's minTTL, `--min-ttl`), so no refresh can give
-// a token that lasts that long. The newest token is stored and valid; it is not handed out,
-// because it would break the caller's promise (`webex exec` runs a command with a token that
-// must last at least --min-ttl). Ask for less.
+// the caller's minimum (Manager.Token's minTTL, `--min-ttl`), so no refresh can give one that
+// lasts that long. The newest token is stored and valid, but not handed out: it would break the
+// caller's promise (`webex exec` runs a command with a token that must last --min-ttl).
 type ShortLivedError struct {
 	Profile string
 	// Lifetime is the whole lifetime of the newest access token (expiry minus issue time).
@@ -70,14 +67,11 @@ type Token struct {
 	TokenType   string
 	Expiry      time.Time // zero when the provider did not say
 	Scopes      []string
-	// Refreshed is true when this call performed a refresh grant.
-	Refreshed bool
-	// Warnings are problems that did not stop this call, one sentence each, for the caller to
-	// show (on stderr, say). Today only a refresh adds one: when the refreshed ID token fails
-	// verification the new access and refresh tokens are still stored (with a rotating
-	// provider the old refresh token is dead, and every retry would mint another token), the
-	// stored ID token is dropped (the profile's HasIDToken becomes false) and the reason is
-	// reported here. Warnings never contain a token.
+	Refreshed   bool // this call performed a refresh grant
+	// Warnings are problems that did not stop this call, one sentence each without a token:
+	// when a refreshed ID token fails verification, the new access and refresh tokens are
+	// still stored (with a rotating provider the old refresh token is dead), the ID token is
+	// dropped (HasIDToken becomes false) and the reason is given here.
 	Warnings []string
 }
 
@@ -95,7 +89,7 @@ type Manager struct {
 	// LockTimeout bounds the wait for the profile's refresh lock (default DefaultLockTimeout).
 	LockTimeout time.Duration
 	// Secret, when set, is told every token and client secret the Manager reads or receives,
-	// so the caller can keep them out of anything it shows.
+	// so that the caller keeps them out of what it shows.
 	Secret func(values ...string)
 	// Sleep waits between a 429 and its retry at /people/me and UserInfo; nil is the real clock.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -118,14 +112,11 @@ func (m *Manager) now() time.Time {
 // about to expire when no minimum TTL is given (see NeedsRefresh).
 const DefaultRefreshMargin = 5 * time.Minute
 
-// NeedsRefresh is the one refresh policy of the command-line contract: it reports whether the
-// profile's access token must be refreshed before use at now.
-//
-// With minTTL > 0 the token must have at least minTTL left. With minTTL <= 0 the margin is
-// DefaultRefreshMargin or half of the token's whole lifetime (AccessExpiry - AccessIssuedAt),
-// whichever is shorter, so that a 10-minute token is not refreshed on every call. A zero
-// AccessExpiry means the provider gave no lifetime; such a token never needs a refresh, as in
-// golang.org/x/oauth2.
+// NeedsRefresh is the one refresh policy (see docs/scripting.md): whether the profile's access
+// token must be refreshed before use at now. With minTTL > 0 it must have minTTL left; else the
+// margin is DefaultRefreshMargin or half the token's whole lifetime, whichever is shorter, so
+// that a 10-minute token is not refreshed on every call. A token without an expiry never needs
+// one, as in golang.org/x/oauth2.
 func NeedsRefresh(p *config.Profile, now time.Time, minTTL time.Duration) bool {
 	if p.AccessExpiry.IsZero() {
 		return false
@@ -142,6 +133,7 @@ func NeedsRefresh(p *config.Profile, now time.Time, minTTL time.Duration) bool {
 	return p.AccessExpiry.Sub(now) < margin
 }
 
+// load reads the profile's settings; none is a *LoginRequiredError.
 func (m *Manager) load(name string) (*config.Profile, error) {
 	p, err := m.Config.Load(name)
 	if errors.Is(err, config.ErrNotFound) {
@@ -150,14 +142,9 @@ func (m *Manager) load(name string) (*config.Profile, error) {
 	return p, err
 }
 
-func (m *Manager) store(p *config.Profile) (tokenstore.Store, error) {
-	return m.OpenStore(p.StorageKind())
-}
-
-// shortLived reports a token whose whole recorded lifetime is shorter than minTTL while it is
-// still valid: refreshing would bring another token of that lifetime, so the refresh is not
-// worth a grant (each Webex grant counts against the user's token limit). An expired token is
-// refreshed first, in case the provider's lifetime changed; refreshWith then checks the result.
+// shortLived reports a still valid token whose whole lifetime is shorter than minTTL: a
+// refresh would bring another such token, so it is not worth a grant (each counts against the
+// user's Webex token limit). An expired token is refreshed first, in case the lifetime changed.
 func shortLived(p *config.Profile, now time.Time, minTTL time.Duration) *ShortLivedError {
 	if minTTL <= 0 || p.AccessIssuedAt.IsZero() || p.AccessExpiry.IsZero() || !now.Before(p.AccessExpiry) {
 		return nil
@@ -168,22 +155,18 @@ func shortLived(p *config.Profile, now time.Time, minTTL time.Duration) *ShortLi
 	return nil
 }
 
-// Token returns a valid access token for the profile, refreshing it first when it is about to
-// expire (see NeedsRefresh). A fresh token costs one small file read and one secret read; no
-// network and no lock. The secret read names accessVersion, for the store's access-token cache
-// (the keyring's on Linux), so that a refreshed or new login never gets the old token.
-//
-// With minTTL > 0 the token returned has at least minTTL left. When the provider's tokens live
-// less than that, Token returns a *ShortLivedError: after a refresh whose new token is too
-// short (the token is stored all the same), or at once, without a refresh, while the current
-// token, itself shorter-lived than minTTL, is still valid.
+// Token returns a valid access token for the profile, refreshing it first when NeedsRefresh
+// says so. A fresh token costs a small file read and one secret read (named by accessVersion,
+// for the store's cache), no network and no lock. With minTTL > 0 the token has at least minTTL
+// left, or Token returns a *ShortLivedError: after a refresh whose new token is too short (it
+// is stored all the same), or at once while the current, too short-lived token is valid.
 func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duration) (*Token, error) {
 	p, err := m.load(profile)
 	if err != nil {
 		return nil, err
 	}
 	if !NeedsRefresh(p, m.now(), minTTL) {
-		st, err := m.store(p)
+		st, err := m.OpenStore(p.StorageKind())
 		if err != nil {
 			return nil, err
 		}
@@ -201,51 +184,46 @@ func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duratio
 }
 
 // readError turns a store's "nothing stored" and "stored for another login" into a
-// *LoginRequiredError; other errors pass unchanged.
+// *LoginRequiredError.
 func readError(profile string, err error) error {
 	switch {
 	case errors.Is(err, tokenstore.ErrNotFound):
 		return &LoginRequiredError{Profile: profile, Reason: fmt.Sprintf("no stored token for profile %q", profile), Err: err}
 	case errors.Is(err, tokenstore.ErrOtherLogin):
-		// A login stored these secrets but not (yet) its profile, or the profile changed: using
-		// them with p's settings could send them to another provider or client.
+		// Using them with the profile's settings could send them to another provider or client.
 		return &LoginRequiredError{Profile: profile, Reason: errOtherLogin, Err: err}
 	}
 	return err
 }
 
-// Stored returns the profile and all its stored secrets, for the commands that need more than
-// the access token (`webex token --id-token`). Nothing stored, or secrets stored for other
-// settings than the profile's, is a *LoginRequiredError.
+// Stored returns the profile and all its stored secrets (`webex token --id-token`). Nothing
+// stored, or secrets of other settings than the profile's, is a *LoginRequiredError.
 func (m *Manager) Stored(profile string) (*config.Profile, *tokenstore.Secrets, error) {
 	p, err := m.load(profile)
 	if err != nil {
 		return nil, nil, err
 	}
-	_, sec, err := m.secrets(context.Background(), p)
-	return p, sec, err
-}
-
-// secrets opens the profile's store and reads all its secrets with the profile's Binding.
-func (m *Manager) secrets(ctx context.Context, p *config.Profile) (tokenstore.Store, *tokenstore.Secrets, error) {
-	st, err := m.store(p)
+	st, err := m.OpenStore(p.StorageKind())
 	if err != nil {
 		return nil, nil, err
 	}
-	sec, err := st.Load(ctx, p.Name, p.Binding())
-	if err != nil {
-		return nil, nil, readError(p.Name, err)
-	}
-	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
-	return st, sec, nil
+	sec, err := m.read(context.Background(), st, p)
+	return p, sec, err
 }
 
-// accessVersion names the profile's current access token for a store's cache
-// (tokenstore.Store.LoadAccessToken): the first 16 hex digits of the SHA-256 of the token's issue
-// time, expiry and the profile's Binding. Every login and refresh records a new issue time, and
-// both save the secrets before the profile, so a reader that sees a new version reads the new
-// token. It is "" when the profile records no issue time (nothing to tell tokens apart by), and
-// then no cache is used.
+// read reads all the profile's secrets with its Binding and tells m.Secret about them.
+func (m *Manager) read(ctx context.Context, st tokenstore.Store, p *config.Profile) (*tokenstore.Secrets, error) {
+	sec, err := st.Load(ctx, p.Name, p.Binding())
+	if err != nil {
+		return nil, readError(p.Name, err)
+	}
+	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
+	return sec, nil
+}
+
+// accessVersion names the profile's current access token for the store's cache: 16 hex digits
+// of the SHA-256 of its issue time, expiry and Binding, which every login and refresh change
+// after saving the secrets. "" (no cache) when the profile records no issue time.
 func accessVersion(p *config.Profile) string {
 	if p.AccessIssuedAt.IsZero() {
 		return ""
@@ -256,8 +234,8 @@ func accessVersion(p *config.Profile) string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// Refresh forces a refresh-token grant for the profile, unless another process completed one
-// while this one waited for the lock, in which case that result is used.
+// Refresh forces a refresh-token grant, unless another process completed one while this one
+// waited for the lock, whose result it then returns.
 func (m *Manager) Refresh(ctx context.Context, profile string) (*Token, error) {
 	p, err := m.load(profile)
 	if err != nil {
@@ -289,7 +267,8 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 		}
 		var lw *LockWaitError
 		if errors.As(err, &lw) {
-			return nil, &lockWaitError{timeout: timeout, err: lw}
+			lw.Waited = timeout
+			return nil, lw
 		}
 		return nil, fmt.Errorf("taking the refresh lock of profile %q: %w", before.Name, err)
 	}
@@ -300,7 +279,7 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 	if err != nil {
 		return nil, err
 	}
-	st, err := m.store(p)
+	st, err := m.OpenStore(p.StorageKind())
 	if err != nil {
 		return nil, err
 	}
@@ -323,34 +302,19 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 		}
 	}
 
-	st, sec, err := m.secrets(ctx, p)
+	sec, err := m.read(ctx, st, p)
 	if err != nil {
 		return nil, err
 	}
 	return m.refreshWith(ctx, p, st, sec, minTTL)
 }
 
-// lockWaitError is the refresh's account of a *LockWaitError: one sentence that
-// says what the other process is doing and for how long this one waited.
-type lockWaitError struct {
-	timeout time.Duration
-	err     *LockWaitError
-}
-
-func (e *lockWaitError) Error() string {
-	return fmt.Sprintf("gave up after %s waiting for another webex process to finish refreshing profile %q (it holds the lock %s)",
-		e.timeout, e.err.Profile, e.err.Path)
-}
-
-func (e *lockWaitError) Unwrap() error { return e.err }
-
 // errOtherLogin is the reason given when the stored secrets were issued for other profile
 // settings than the stored ones.
 const errOtherLogin = "the stored tokens belong to another login of this profile"
 
-// refreshWith runs the refresh grant with the refresh token in sec and stores the result. The
-// caller holds the profile's lock and read sec with p's Binding. minTTL is the caller's (0 for
-// none); see Token.
+// refreshWith runs the refresh grant with sec's refresh token and stores the result, under the
+// profile's lock, sec read with p's Binding. minTTL is Token's.
 func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenstore.Store, sec *tokenstore.Secrets, minTTL time.Duration) (*Token, error) {
 	now := m.now()
 	if sec.RefreshToken == "" {
@@ -419,11 +383,9 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 	return t, nil
 }
 
-// verifyRefreshedIDToken checks an ID token from a refresh response: everything
-// provider.VerifyIDToken checks (signature, iss by the provider's rule, aud, exp, iat; no
-// nonce, OpenID Connect Core 1.0 §12.2), and, as §12.2 also requires, the same "sub" as the
-// login's (when the profile knows it) and, for an OpenID provider, exactly the profile's
-// issuer.
+// verifyRefreshedIDToken checks a refreshed ID token as provider.VerifyIDToken does (no nonce)
+// and, as OpenID Connect Core 1.0 §12.2 requires, for the login's "sub" and, for an OpenID
+// provider, exactly the profile's issuer.
 func (m *Manager) verifyRefreshedIDToken(ctx context.Context, prov *provider.Provider, p *config.Profile, raw string) (*provider.IDToken, error) {
 	idt, err := prov.VerifyIDToken(ctx, raw, provider.VerifyOptions{ClientID: p.ClientID})
 	if err != nil {
@@ -440,15 +402,19 @@ func (m *Manager) verifyRefreshedIDToken(ctx context.Context, prov *provider.Pro
 	return idt, nil
 }
 
-// adopt returns the stored token when the store now holds a different refresh token than the
-// one the provider just rejected, bound to the stored profile, together with an access token
-// that is fresh for minTTL (see NeedsRefresh).
+// adopt returns the stored token when the store now holds another refresh token than the one
+// the provider just rejected (another process rotated it), with an access token fresh for
+// minTTL.
 func (m *Manager) adopt(ctx context.Context, profile, rejected string, minTTL time.Duration) (*Token, bool) {
 	p, err := m.Config.Load(profile)
 	if err != nil {
 		return nil, false
 	}
-	_, sec, err := m.secrets(ctx, p)
+	st, err := m.OpenStore(p.StorageKind())
+	if err != nil {
+		return nil, false
+	}
+	sec, err := m.read(ctx, st, p)
 	if err != nil || sec.RefreshToken == "" || sec.AccessToken == "" || NeedsRefresh(p, m.now(), minTTL) ||
 		subtle.ConstantTimeCompare([]byte(sec.RefreshToken), []byte(rejected)) == 1 {
 		return nil, false
@@ -468,9 +434,8 @@ func Settings(p *config.Profile) provider.Settings {
 	return provider.Settings{Kind: p.Provider, Issuer: p.Issuer, BaseURL: p.BaseURL, IssuerAllow: p.IssuerAllow}
 }
 
-// AccessExpiry is when tok's access token expires, counted from now (the caller's clock)
-// with the response's expires_in; x/oauth2's own Expiry, which uses the system clock, only
-// when expires_in is absent.
+// AccessExpiry is when tok's access token expires, by the caller's clock from expires_in, or
+// x/oauth2's Expiry (by the system clock) when there is none.
 func AccessExpiry(tok *oauth2.Token, now time.Time) time.Time {
 	if d, ok := DurationExtra(tok, "expires_in"); ok {
 		return now.Add(d)
