@@ -5,23 +5,17 @@ import (
 	"time"
 )
 
-// accessCache is a best-effort cache of access tokens in front of the
-// keyring. It never reports errors: a get that fails is a miss, a put or
-// clearAll that fails is dropped, and an implementation that meets an
-// error it does not expect switches itself off for the rest of the process.
+// accessCache is a best-effort cache of access tokens in front of the keyring. It never
+// reports errors: a failed get is a miss, a failed put or clearAll is dropped, and an
+// implementation meeting an unexpected error switches itself off for the process.
 type accessCache interface {
-	// get returns the value cached under key, if any.
 	get(key string) (string, bool)
-	// put caches value under key for at most cacheTTL. Empty values and
-	// values over maxCachedBytes are not cached.
-	put(key, value string)
-	// clearAll drops every cached value of the store's config folder.
-	clearAll()
+	put(key, value string) // for at most cacheTTL; values that are not cacheable are not
+	clearAll()             // drops every cached value of the store's config folder
 }
 
 const (
-	// cacheTTL is how long a cached access token lives after it was put:
-	// the kernel drops it then, used or not.
+	// cacheTTL is how long a cached access token lives after it was put, used or not.
 	cacheTTL = 10 * time.Minute
 	// maxCachedBytes is the largest value that is cached.
 	maxCachedBytes = 4096
@@ -29,9 +23,8 @@ const (
 	maxVersionLen = 64
 )
 
-// cacheKey is the cache key of profile's access token at version, and false
-// when the version cannot be used in a key (empty, too long, or with a
-// character other than ASCII letters, digits, '-', '_' and '.').
+// cacheKey is the cache key of profile's access token at version, or false for a version that
+// is empty, too long, or has characters other than ASCII letters, digits, '-', '_' and '.'.
 func cacheKey(profile, version string) (string, bool) {
 	if version == "" || len(version) > maxVersionLen {
 		return "", false

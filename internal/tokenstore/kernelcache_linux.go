@@ -22,40 +22,29 @@ const (
 )
 
 const (
-	// ringPerm: the possessor may do anything, other processes of the same
-	// uid may find, read, add to and clear the keyring (they are inside the
-	// trust boundary of an unlocked Secret Service anyway); nobody else may
-	// do anything.
+	// ringPerm: the possessor may do anything; processes of the same uid (inside the trust
+	// boundary of an unlocked Secret Service anyway) may find, read, add to and clear it.
 	ringPerm = keyPosAll | keyUsrView | keyUsrRead | keyUsrWrite | keyUsrSearch | keyUsrLink | keyUsrSetattr
-	// tokenPerm: the possessor may do anything, processes of the same uid
-	// may find and read the token; nobody else may do anything.
+	// tokenPerm: the possessor may do anything; processes of the same uid may find and read.
 	tokenPerm = keyPosAll | keyUsrView | keyUsrRead | keyUsrSearch
 )
 
-// kernelCache is an accessCache in the Linux kernel key retention service
-// (keyrings(7)): a keyring "webex:<service>:<folder>" linked into the user keyring
-// (@u) holds one "user" key per cached access token, each with a timeout of
-// cacheTTL. A hit costs three system calls (find the keyring, find the key,
-// read it) and no D-Bus.
+// kernelCache is an accessCache in the kernel key retention service (keyrings(7)): a keyring
+// "webex:<service>:<folder>" linked into the user keyring (@u) holds a "user" key per access
+// token, each with a timeout of cacheTTL. A hit costs three system calls and no D-Bus.
 //
-// Errors are never returned. ENOKEY, EKEYEXPIRED and EKEYREVOKED are misses.
-// So is any error met inside a keyring that is no longer the one linked in
-// the user keyring: two processes that create the keyring at the same time
-// each make one, the later link displaces the earlier keyring, and the loser
-// is then refused (EACCES) inside the keyring it still holds. A put retries
-// in the current keyring. Any other error (EPERM, EACCES or ENOSYS under a
-// seccomp profile that forbids keyctl, EDQUOT when the user's key quota is
-// full) switches the cache off for the rest of the process, which then reads
-// the OS keyring as if there were no cache. clearAll is tried even then: it
-// runs on the rare write paths and must not leave a stale token behind when
-// it can help it.
+// ENOKEY, EKEYEXPIRED and EKEYREVOKED are misses. So is any error inside a keyring that is no
+// longer the one linked in @u: two processes creating it at once each make one, the later link
+// displaces the other, and the loser is then refused (EACCES) inside the keyring it holds; a
+// put retries in the current one. Any other error (seccomp forbidding keyctl, a full key
+// quota) switches the cache off for the process. clearAll is tried even then: it must not
+// leave a stale token behind when it can help it.
 type kernelCache struct {
 	ring    string      // description of our keyring: "webex:" + name
 	keyType string      // "user"; tests use an invalid type to provoke errors
 	ttl     int         // seconds
 	off     atomic.Bool // set by the first unexpected error
-	// afterFind, when set (tests only), runs once our keyring has been
-	// looked up, so a test can displace it at the worst moment.
+	// afterFind (tests only) runs once our keyring was looked up, to displace it then.
 	afterFind func()
 }
 
@@ -81,8 +70,7 @@ func (c *kernelCache) findRing() (int, error) {
 	return id, err
 }
 
-// displaced reports whether ring is no longer our keyring in the user
-// keyring: another process replaced or removed it after it was looked up.
+// displaced reports whether another process replaced or removed ring since it was looked up.
 func (c *kernelCache) displaced(ring int) bool {
 	id, err := unix.KeyctlSearch(unix.KEY_SPEC_USER_KEYRING, "keyring", c.ring, 0)
 	if isMiss(err) {
@@ -91,8 +79,7 @@ func (c *kernelCache) displaced(ring int) bool {
 	return err == nil && id != ring
 }
 
-// maxPutTries bounds how often a put starts again after its keyring was
-// displaced under it.
+// maxPutTries bounds how often a put starts again in a displaced keyring.
 const maxPutTries = 3
 
 func (c *kernelCache) get(key string) (string, bool) {
@@ -126,9 +113,8 @@ func (c *kernelCache) get(key string) (string, bool) {
 	return v, true
 }
 
-// failed handles an error met inside ring: a miss, unless it is neither a
-// missing key nor explained by a displaced keyring, which switches the cache
-// off.
+// failed handles an error inside ring: a miss, or, unless the key is missing or ring was
+// displaced, the cache switching off.
 func (c *kernelCache) failed(ring int, err error) {
 	if !isMiss(err) && !c.displaced(ring) {
 		c.off.Store(true)
@@ -149,25 +135,20 @@ func (c *kernelCache) put(key, value string) {
 			return
 		}
 	}
-	// Displaced every time: a storm of creators. Dropping the entry costs
-	// one keyring read later; switching off would cost the whole process.
+	// Displaced every time, by a storm of creators: drop the entry, but keep the cache.
 }
 
-// add caches value under key in our keyring, creating the keyring when
-// there is none. It returns the keyring it used (0 when it got none), so
-// that put can tell an error caused by a displaced keyring from one that
-// will not go away.
+// add caches value under key in our keyring, creating the keyring when there is none. It
+// returns the keyring it used (0 for none), so that put can tell an error of a displaced
+// keyring from one that will stay.
 func (c *kernelCache) add(key, value string) (int, error) {
 	ring, err := c.findRing()
 	if err != nil {
 		return 0, err
 	}
 	if ring == 0 {
-		// Created with the kernel's default permissions (possessor all, user
-		// view), then opened to the user. Two processes racing here each
-		// create a keyring; the later link displaces the earlier one, whose
-		// keys are then unreachable and freed, and the loser's put starts
-		// again in the keyring that won.
+		// Created with the kernel's default permissions, then opened to the user. Of two
+		// processes racing here, the later link wins; the other keyring's keys are freed.
 		if ring, err = unix.AddKey("keyring", c.ring, nil, unix.KEY_SPEC_USER_KEYRING); err != nil {
 			return 0, err
 		}
@@ -182,9 +163,8 @@ func (c *kernelCache) add(key, value string) (int, error) {
 	if err != nil {
 		return ring, err
 	}
-	// The timeout first: a key must never stay without one. Where even the
-	// invalidation is refused, the key sits in a displaced keyring that
-	// nothing links, and the kernel frees it with that keyring.
+	// The timeout first: a key must never stay without one. Where even the invalidation is
+	// refused, the key sits in a displaced keyring the kernel frees.
 	if _, err := unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, id, c.ttl, 0, 0); err != nil {
 		_, _ = unix.KeyctlInt(unix.KEYCTL_INVALIDATE, id, 0, 0, 0)
 		return ring, err
@@ -196,9 +176,8 @@ func (c *kernelCache) add(key, value string) (int, error) {
 	return ring, nil
 }
 
-// clearAll unlinks every key from our keyring (KEYCTL_CLEAR; the kernel
-// frees keys nothing else links) and then invalidates the keyring itself, so
-// nothing of the folder is left in the user keyring.
+// clearAll unlinks every key of our keyring (the kernel frees them) and invalidates the
+// keyring itself, so nothing of the folder is left in @u.
 func (c *kernelCache) clearAll() {
 	ring, err := c.findRing()
 	if err != nil || ring == 0 {

@@ -24,37 +24,30 @@ const (
 	KeyringService = "webex"
 	// DefaultKeyringTimeout bounds every single keyring call.
 	DefaultKeyringTimeout = 5 * time.Second
-	// ChunkSize is the largest secret payload written to one keyring item.
-	// Windows Credential Manager takes at most 2560 bytes per credential and
-	// macOS about 3000 bytes for service, account and password together, so
-	// 2000 bytes plus a few bytes of header fits everywhere.
+	// ChunkSize is the largest secret payload of one keyring item: Windows Credential Manager
+	// takes 2560 bytes per credential and macOS about 3000 for service, account and password.
 	ChunkSize = 2000
-	// maxChunks bounds how many chunks one value may have (128 KB), so a
-	// damaged header cannot send a reader into a long loop.
+	// maxChunks bounds a value's chunks (128 KB), so a damaged header cannot loop a reader.
 	maxChunks = 64
-	// readAttempts is how often a reader retries a chunked value that
-	// changed under it (a concurrent Save).
+	// readAttempts is how often a reader retries a chunked value a concurrent Save changed.
 	readAttempts = 3
 )
 
-// Keyring item layout, all under service KeyringService, where <ns> is the
-// config folder's namespace (folderNamespace):
+// Keyring item layout under service KeyringService, where <ns> is the config folder's
+// namespace (folderNamespace):
 //
 //	<ns>/<profile>/access          header of "<binding>:<access token>"
 //	<ns>/<profile>/rest            header of a JSON object with the other secrets (and the binding)
 //	<ns>/<profile>/<field>.<s><i>  chunk i (0-based) of field in slot s ("a"|"b")
 //
-// Versions before the namespace kept the same items without "<ns>/" (and
-// the access token alone), shared by every config folder. They are never
-// read; Delete removes them.
+// Versions before the namespace kept the same items without "<ns>/", shared by every folder;
+// they are never read, and Delete removes them.
 //
-// A header is either "v1=" followed by the whole value (when it fits in
-// ChunkSize bytes: the usual case, so the access token costs one read), or
-// "v1#<slot>:<count>:<hash>" where hash is the first 16 hex digits of the
-// SHA-256 of the value. A chunked value is written into the slot the current
-// header does not point at, chunks first and header last, and the old slot
-// is removed afterwards; a reader that races a writer notices a missing
-// chunk or a hash mismatch and reads the header again.
+// A header is "v1=" and the whole value when it fits in ChunkSize bytes (the usual case: the
+// access token costs one read), else "v1#<slot>:<count>:<hash>", hash being 16 hex digits of
+// the value's SHA-256. A chunked value goes into the slot the current header does not point
+// at, chunks first and header last, and the old slot is removed afterwards; a reader racing a
+// writer notices a missing chunk or a hash mismatch and reads the header again.
 const (
 	fieldAccess = "access"
 	fieldRest   = "rest"
@@ -62,18 +55,16 @@ const (
 	chunkMark   = "v1#"
 )
 
-// Backend is the raw keyring: the three functions of go-keyring. Get and
-// Delete report a missing item with an error for which
-// errors.Is(err, keyring.ErrNotFound) (go-keyring's) or
-// errors.Is(err, ErrNotFound) holds. Tests plug in their own.
+// Backend is the raw keyring, go-keyring's three functions; tests plug in their own. A
+// missing item is an error matching go-keyring's ErrNotFound or this package's.
 type Backend interface {
 	Get(service, user string) (string, error)
 	Set(service, user, password string) error
 	Delete(service, user string) error
 }
 
-// SystemBackend returns the OS keyring of go-keyring: Secret Service over
-// D-Bus on Linux and BSD, Keychain on macOS, Credential Manager on Windows.
+// SystemBackend is go-keyring's OS keyring: Secret Service over D-Bus on Linux and BSD,
+// Keychain on macOS, Credential Manager on Windows.
 func SystemBackend() Backend { return systemBackend{} }
 
 type systemBackend struct{}
@@ -87,9 +78,8 @@ func (systemBackend) Delete(service, user string) error { return gokeyring.Delet
 // KeyringOption configures a Keyring.
 type KeyringOption func(*Keyring)
 
-// WithTimeout sets how long one keyring call may take (default
-// DefaultKeyringTimeout). Values <= 0 keep the default. On a desktop where
-// the keyring may show an unlock prompt, a caller may want more.
+// WithTimeout sets how long one keyring call may take (default DefaultKeyringTimeout; values
+// <= 0 keep it), for a desktop whose keyring may show an unlock prompt.
 func WithTimeout(d time.Duration) KeyringOption {
 	return func(k *Keyring) {
 		if d > 0 {
@@ -98,21 +88,17 @@ func WithTimeout(d time.Duration) KeyringOption {
 	}
 }
 
-// WithBackend replaces the OS keyring (default SystemBackend()). A Keyring
-// with another backend has no access-token cache (see the package doc): the
-// cache stands in front of the OS keyring only, so that tests with their own
-// backend never read or clear the user's real cache.
+// WithBackend replaces the OS keyring (default SystemBackend()). Such a Keyring has no cache,
+// so that tests never read or clear the user's real one.
 func WithBackend(b Backend) KeyringOption {
 	return func(k *Keyring) {
 		if b != nil {
-			k.backend = b
-			k.customBackend = true
+			k.backend, k.noCache = b, true
 		}
 	}
 }
 
-// WithoutCache turns the access-token cache off (see the package doc), so
-// that every read goes to the backend.
+// WithoutCache turns the access-token cache (see the package doc) off.
 func WithoutCache() KeyringOption {
 	return func(k *Keyring) { k.noCache = true }
 }
@@ -126,44 +112,34 @@ func WithService(name string) KeyringOption {
 	}
 }
 
-// Keyring is a Store in the OS keyring for the profiles of one config
-// folder. Every call to the backend runs in its own goroutine and is
-// abandoned after the timeout, so a Secret Service that never answers cannot
-// hang the command: the caller gets a *KeyringError instead (the abandoned
-// goroutine ends when the backend does, or with the process).
+// Keyring is a Store in the OS keyring for the profiles of one config folder. Every backend
+// call runs in its own goroutine and is abandoned after the timeout (a *KeyringError), so a
+// Secret Service that never answers cannot hang the command.
 type Keyring struct {
 	backend Backend
 	service string
 	ns      string // folderNamespace of the config folder
 	timeout time.Duration
-
-	customBackend bool
-	noCache       bool
-	// cache holds access tokens for LoadAccessToken; nil for none.
-	cache accessCache
+	noCache bool
+	cache   accessCache // nil for none
 }
 
-// NewKeyring returns a Keyring store for the profiles of the config folder
-// configDir, an absolute path; see the options for the defaults. Its items
-// are named after a hash of the folder (see the layout above), so two
-// folders never read, overwrite or delete each other's secrets; two
-// spellings of one folder (through a symbolic link, say) count as two
-// folders. On Linux, with the OS keyring and without WithoutCache, access
-// tokens read through LoadAccessToken are cached in the kernel, in a
-// keyring of the folder's own (see the package doc).
+// NewKeyring returns a Keyring for the config folder configDir, an absolute path. Its items
+// are named after a hash of the folder, so two folders (two spellings of one count as two)
+// never touch each other's secrets. On Linux, on the OS keyring, access tokens are cached in
+// the kernel in a keyring of the folder's own (see the package doc).
 func NewKeyring(configDir string, opts ...KeyringOption) *Keyring {
 	k := &Keyring{backend: SystemBackend(), service: KeyringService, ns: folderNamespace(configDir), timeout: DefaultKeyringTimeout}
 	for _, o := range opts {
 		o(k)
 	}
-	if !k.noCache && !k.customBackend {
+	if !k.noCache {
 		k.cache = newKernelCache(k.service + ":" + k.ns)
 	}
 	return k
 }
 
-// folderNamespace names a config folder in keyring items: the first 16 hex
-// digits of the SHA-256 of its cleaned path.
+// folderNamespace names a config folder in item names: 16 hex digits of a SHA-256 of its path.
 func folderNamespace(configDir string) string {
 	sum := sha256.Sum256([]byte("webex-folder-v1\x00" + filepath.Clean(configDir)))
 	return hex.EncodeToString(sum[:8])
@@ -175,18 +151,13 @@ func (k *Keyring) items(profile string) string { return k.ns + "/" + profile }
 // Name returns "keyring".
 func (*Keyring) Name() string { return config.StorageKeyring }
 
-// KeyringError reports a keyring that failed or did not answer. It wraps
-// ErrKeyringUnavailable and, when there is one, the backend's error. Its
-// message suggests logging in with `--storage file`; it is shown by every
-// command that reads or writes the keyring, so it does not assume the
-// command has that flag.
+// KeyringError reports a keyring that failed or did not answer. It wraps ErrKeyringUnavailable
+// and the backend's error, if any. Every command that uses the keyring shows it, so its hint at
+// `--storage file` does not assume the command has that flag.
 type KeyringError struct {
-	// Op says what was being done, e.g. `reading "work/access"`.
-	Op string
-	// Timeout is set when the keyring did not answer within it.
-	Timeout time.Duration
-	// Err is the backend's error, or the context's error; nil on timeout.
-	Err error
+	Op      string        // what was being done, e.g. `reading "work/access"`
+	Timeout time.Duration // set when the keyring did not answer within it
+	Err     error         // the backend's or the context's error; nil on timeout
 }
 
 const storageHint = "to keep the tokens in a 0600 file under the config directory instead, log in with --storage file (or WEBEX_STORAGE=file)"
@@ -211,8 +182,8 @@ func isNotFound(err error) bool {
 	return errors.Is(err, gokeyring.ErrNotFound) || errors.Is(err, ErrNotFound)
 }
 
-// call runs fn with the timeout. Not-found errors come back as they are;
-// every other failure becomes a *KeyringError.
+// call runs fn with the timeout. Not-found errors come back as they are, any other failure as
+// a *KeyringError.
 func (k *Keyring) call(ctx context.Context, op string, fn func() error) error {
 	done := make(chan error, 1) // buffered: an abandoned fn can still finish
 	go func() { done <- fn() }()
@@ -396,14 +367,9 @@ func (k *Keyring) Delete(ctx context.Context, profile string) error {
 	return nil
 }
 
-// Probe checks that the keyring works before a login starts, by writing,
-// reading back and deleting a probe item. Any failure (including ctx ending)
-// is a *KeyringError wrapping ErrKeyringUnavailable, whose message explains
-// `--storage file`. It never falls back to anything.
-//
-// Each probe uses an item of its own, so that processes probing at the same
-// time (two logins, or a login while another command probes) never read or
-// delete each other's item.
+// Probe implements Store by writing, reading back and deleting a test item of its own (so
+// that concurrent probes never touch each other's). Any failure, ctx ending included, is a
+// *KeyringError; it never falls back to anything.
 func (k *Keyring) Probe(ctx context.Context) error {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
@@ -425,8 +391,7 @@ func (k *Keyring) Probe(ctx context.Context) error {
 	return nil
 }
 
-// asUnavailable makes sure err (e.g. a not-found right after a write) is a
-// *KeyringError.
+// asUnavailable makes err (e.g. a not-found right after a write) a *KeyringError of op.
 func asUnavailable(err error, op string) error {
 	var ke *KeyringError
 	if errors.As(err, &ke) {
@@ -514,9 +479,8 @@ attempts:
 	return "", false, fmt.Errorf("keyring items %q: %w: the chunks do not match their header (run `webex login` again)", user, ErrCorrupt)
 }
 
-// writeValue stores v under field: inline when it fits, else in chunks of
-// the slot the current header does not use, header last; then it removes
-// the chunks nobody points at any more.
+// writeValue stores v under field: inline when it fits, else in chunks of the slot the
+// current header does not use, header last; then it removes the chunks left unused.
 func (k *Keyring) writeValue(ctx context.Context, items, field, v string) error {
 	user := headUser(items, field)
 	old := header{inline: true}
@@ -561,14 +525,10 @@ func (k *Keyring) writeValue(ctx context.Context, items, field, v string) error 
 	if err := k.set(ctx, user, h); err != nil {
 		return err
 	}
-	other := byte('a')
-	if slot == 'a' {
-		other = 'b'
-	}
 	if err := k.sweepFrom(ctx, items, field, slot, len(chunks)); err != nil {
 		return err
 	}
-	return k.sweep(ctx, items, field, other)
+	return k.sweep(ctx, items, field, 'a'+'b'-slot) // the other slot
 }
 
 // deleteValue removes the header and every chunk of field.
@@ -589,9 +549,8 @@ func (k *Keyring) sweep(ctx context.Context, items, field string, slots ...byte)
 	return nil
 }
 
-// sweepFrom deletes chunks start, start+1, ... of slot until one is missing.
-// Chunks are always written from 0 upwards and deleted together, so the
-// first gap ends the set.
+// sweepFrom deletes chunks start, start+1, ... of slot up to the first missing one: chunks are
+// written from 0 upwards and deleted together.
 func (k *Keyring) sweepFrom(ctx context.Context, items, field string, slot byte, start int) error {
 	for i := start; i < maxChunks; i++ {
 		found, err := k.del(ctx, chunkUser(items, field, slot, i))
@@ -605,8 +564,8 @@ func (k *Keyring) sweepFrom(ctx context.Context, items, field string, slot byte,
 	return nil
 }
 
-// split cuts v into pieces of at most size bytes, never inside a UTF-8
-// sequence (a backend that converts to UTF-16 would mangle half a rune).
+// split cuts v into pieces of at most size bytes, never inside a UTF-8 sequence (a backend
+// that converts to UTF-16 would mangle half a rune).
 func split(v string, size int) []string {
 	var out []string
 	for len(v) > size {

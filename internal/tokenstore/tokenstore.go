@@ -11,35 +11,27 @@
 //
 // # Access-token cache (Linux)
 //
-// Reading one item from the Secret Service costs about eight D-Bus round trips, several times
-// the rest of `webex token`. So on Linux a [Keyring] on the OS keyring keeps a copy of the
-// ACCESS TOKEN ONLY (never the refresh token, ID token or client secret) in the kernel key
-// retention service (keyrings(7)), behind [Store.LoadAccessToken]:
+// One Secret Service read costs about eight D-Bus round trips, several times the rest of
+// `webex token`. So on Linux a [Keyring] on the OS keyring keeps a copy of the ACCESS TOKEN
+// ONLY in the kernel key retention service (keyrings(7)), behind [Store.LoadAccessToken]:
 //
-//   - Where: a keyring "webex:<service>:<folder>" linked into the user keyring (@u), where
-//     folder is the config folder's namespace (see [NewKeyring]), holding "user" keys named
-//     "access:<profile>:<version>", where version is what the caller derives from the profile
-//     settings (package session hashes the token's issue time, expiry and binding).
-//     `keyctl show @u` lists them.
-//   - For how long: each key has a kernel timeout of 10 minutes from when it was cached (hits
-//     do not extend it). Every Save and Delete of any profile of the folder clears and removes
-//     the folder's keyring (never another folder's), so a login, a refresh and a logout leave
-//     no old token behind; a refresh also changes the version, so the old entry is never read
-//     again even before it is cleared. Tokens over 4 KiB are not cached.
-//   - Who can read it: the possessor and any process running under the same uid; no other
-//     user except root. That is the trust boundary of an unlocked Secret Service, whose items
-//     any process of the user can read over D-Bus, but the copy stays in kernel memory even
-//     while the Secret Service is locked, for at most those 10 minutes.
-//   - How it turns itself off: the cache is best effort. Its errors are never returned; a miss
-//     reads the Secret Service as before, and the first unexpected keyctl error (EPERM, EACCES
-//     or ENOSYS under a seccomp profile, EDQUOT with a full key quota) turns it off for the
-//     rest of the process. [WithoutCache] turns it off altogether; a Keyring with
+//   - Where: a keyring "webex:<service>:<folder>" linked into the user keyring (@u), holding
+//     "user" keys "access:<profile>:<version>" (the version is the caller's; see
+//     Store.LoadAccessToken). `keyctl show @u` lists them.
+//   - For how long: 10 minutes from when it was cached (hits do not extend it). Every Save and
+//     Delete of any profile of the folder removes the folder's keyring, so a login, refresh or
+//     logout leaves no old token behind. Tokens over 4 KiB are not cached.
+//   - Who can read it: processes of the same uid (and root), the trust boundary of an unlocked
+//     Secret Service; but the copy stays while the Secret Service is locked, for those 10
+//     minutes.
+//   - When it turns off: its errors are never returned; a miss reads the Secret Service, and
+//     the first unexpected keyctl error (EPERM, EACCES or ENOSYS under seccomp, EDQUOT with a
+//     full quota) turns it off for the process. [WithoutCache] turns it off; a Keyring with
 //     [WithBackend] has none.
 //
-// Residual race: a reader that fetched the token from the Secret Service just before a
-// concurrent Delete and stores it in the cache just after that Delete cleared it leaves a copy
-// behind, under a version no reader of the new settings asks for, until the timeout. The
-// window is the few microseconds between the reader's D-Bus reply and its keyctl call.
+// Residual race: a reader that fetched the token just before a concurrent Delete and caches
+// it just after that Delete cleared the cache leaves a copy, under a version no reader of the
+// new settings asks for, until the timeout; the window is a few microseconds.
 package tokenstore
 
 import (
@@ -52,35 +44,27 @@ import (
 )
 
 var (
-	// ErrNotFound is returned (wrapped) when nothing is stored for a profile,
-	// or when LoadAccessToken finds no access token.
+	// ErrNotFound is returned (wrapped) when nothing is stored for a profile, or no access token.
 	ErrNotFound = errors.New("no stored tokens")
-	// ErrCorrupt is returned (wrapped) when stored secrets cannot be read
-	// back: a damaged token file or an inconsistent set of keyring items.
+	// ErrCorrupt is returned (wrapped) for a damaged token file or inconsistent keyring items.
 	ErrCorrupt = errors.New("stored tokens are corrupt")
-	// ErrOtherLogin is returned (wrapped) by a read whose caller expects
-	// the secrets of another login (another binding) than the stored ones.
+	// ErrOtherLogin is returned (wrapped) by a read that expects another binding than the stored.
 	ErrOtherLogin = errors.New("the stored tokens belong to another login")
-	// ErrKeyringUnavailable is wrapped by every error that means the OS
-	// keyring cannot be used: no Secret Service, a locked collection nobody
-	// unlocks, or a keyring that does not answer in time.
+	// ErrKeyringUnavailable is wrapped by every error that means the OS keyring cannot be
+	// used: no Secret Service, a locked collection nobody unlocks, no answer in time.
 	ErrKeyringUnavailable = errors.New("the system keyring is unavailable")
 )
 
-// Secrets are the secret parts of a login. Empty fields are not stored.
-// String and GoString redact, so a stray %v never prints a token.
+// Secrets are the secret parts of a login. Empty fields are not stored. String and GoString
+// redact, so a stray %v never prints a token.
 type Secrets struct {
 	AccessToken  string `json:"access_token,omitempty"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
-	// ClientSecret is kept with the tokens because refresh needs it.
-	ClientSecret string `json:"client_secret,omitempty"`
-	// Binding is config.Profile.Binding() of the profile the secrets were
-	// issued for (provider, issuer, base URL, client id), set by whoever
-	// saves them. It is not a secret. Every read names the binding its
-	// caller expects, and secrets of another binding are refused (see
-	// [Store]), so they are never used or sent with other settings. Empty in
-	// token files written before it existed, which every read accepts.
+	ClientSecret string `json:"client_secret,omitempty"` // kept with the tokens for refresh
+	// Binding is config.Profile.Binding() of the profile the secrets were issued for; not a
+	// secret. Reads refuse secrets of another binding (see [Store]). Empty in token files
+	// written before it existed, which every read accepts.
 	Binding string `json:"binding,omitempty"`
 }
 
