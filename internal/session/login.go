@@ -20,29 +20,23 @@ import (
 
 // Grant is what a login got from the provider, with the settings it was made with.
 type Grant struct {
-	// Profile holds the login's settings: Name, Provider, Issuer (oidc), BaseURL, ClientID,
-	// Scopes, RedirectURI, Storage, Flow and IssuerAllow. Login fills in the rest.
+	// Profile holds the login's settings (Name, Provider, Issuer, BaseURL, ClientID, Scopes,
+	// RedirectURI, Storage, Flow, IssuerAllow); Login fills in the rest.
 	Profile  config.Profile
 	Provider *provider.Provider
-	// Token is the token response; for config.FlowToken, a token given as it is.
-	Token        *oauth2.Token
-	ClientSecret string
-	// Nonce is what the ID token must carry (browser flow); "" checks none.
-	Nonce string
+	Token    *oauth2.Token // the token response; for config.FlowToken, the token as given
+	// ClientSecret is stored with the tokens; Nonce is what the ID token must carry ("" for
+	// none).
+	ClientSecret, Nonce string
 }
 
-// Login verifies a grant, learns who signed in and stores it: the secrets, then the profile,
-// under the profile's lock, so that a refresh running in another process cannot write its
-// older result over this login. Nothing is stored unless every check passes:
-//
-//   - an ID token in the response must pass provider.VerifyIDToken with g.Nonce, and a
-//     browser login that asked for the openid scope must get one;
-//   - a config.FlowToken login must be accepted at Webex's /people/me, which names its user.
-//
-// Who signed in comes from the ID token, then /people/me (Webex device flow) or UserInfo (when
-// the ID token named no email or name); a failure there is only a warning. Login also removes
-// the tokens a move to another store left behind, and makes the first login the active
-// profile. It returns the stored profile and the warnings, one sentence each.
+// Login verifies a grant, learns who signed in and stores it under the profile's lock, so that
+// a refresh in another process cannot write its older result over it. Nothing is stored unless
+// an ID token in the response passes provider.VerifyIDToken with g.Nonce (a browser login that
+// asked for openid must get one) and a config.FlowToken login's token is accepted at Webex's
+// /people/me. Who signed in comes from the ID token, then /people/me or UserInfo; a failure
+// there is only a warning. Login also removes the tokens a move to another store left behind
+// and makes the first login the active profile. It returns the stored profile and warnings.
 func (m *Manager) Login(ctx context.Context, g *Grant) (*config.Profile, []string, error) {
 	tok, p, now := g.Token, g.Profile, m.now()
 	rawID, _ := tok.Extra("id_token").(string)
@@ -76,9 +70,9 @@ func (m *Manager) Login(ctx context.Context, g *Grant) (*config.Profile, []strin
 	return &p, warnings, nil
 }
 
-// identify fills in who signed in where the ID token did not say. A token login and Webex's
-// device flow, which has no ID token, are answered by /people/me, which must accept a token
-// login's token; Webex's ID tokens carry no email, which UserInfo has.
+// identify fills in who signed in where the ID token did not say: /people/me for a token login
+// (which must be accepted there) and Webex's device flow (no ID token), else UserInfo, which
+// has the email Webex's ID tokens lack.
 func (m *Manager) identify(ctx context.Context, prov *provider.Provider, p *config.Profile, accessToken string) error {
 	uc := &userinfo.Client{HTTP: m.HTTPClient(), Sleep: m.Sleep}
 	if p.Flow == config.FlowToken {
@@ -121,10 +115,9 @@ func (m *Manager) identify(ctx context.Context, prov *provider.Provider, p *conf
 	return nil
 }
 
-// record is the one mapping of a token response onto a profile and its secrets, read at now:
-// the access token with its type, lifetime and granted scopes, and the refresh token with its
-// lifetime. A response without a refresh token keeps the one in sec (Webex does not rotate
-// them), and a new refresh token without a lifetime clears the old lifetime.
+// record is the one mapping of a token response, read at now, onto a profile and its secrets.
+// A response without a refresh token keeps the one in sec (Webex does not rotate them); a new
+// refresh token without a lifetime clears the old lifetime.
 func record(p *config.Profile, sec *tokenstore.Secrets, tok *oauth2.Token, now time.Time) {
 	oldRefresh := sec.RefreshToken
 	sec.AccessToken = tok.AccessToken
@@ -146,8 +139,7 @@ func record(p *config.Profile, sec *tokenstore.Secrets, tok *oauth2.Token, now t
 }
 
 // save stores a new login under the profile's lock: the secrets first, then the profile. Like
-// every write of secrets here, the writes run to the end even when ctx ends meanwhile: what a
-// provider just issued is never half stored.
+// every write of secrets here, it runs to the end even when ctx ends meanwhile.
 func (m *Manager) save(ctx context.Context, p *config.Profile, sec *tokenstore.Secrets, warnings *[]string) error {
 	saved, _ := m.Config.Load(p.Name)
 	unlock, err := m.lock(ctx, p.Name)
@@ -159,17 +151,18 @@ func (m *Manager) save(ctx context.Context, p *config.Profile, sec *tokenstore.S
 	if err != nil {
 		return err
 	}
-	if err := st.Save(context.WithoutCancel(ctx), p.Name, sec); err != nil {
+	wctx := context.WithoutCancel(ctx)
+	if err := st.Save(wctx, p.Name, sec); err != nil {
 		return fmt.Errorf("storing the tokens: %w", err)
 	}
 	if err := m.Config.Save(p); err != nil {
-		_ = st.Delete(context.WithoutCancel(ctx), p.Name)
+		_ = st.Delete(wctx, p.Name)
 		return fmt.Errorf("storing the profile: %w", err)
 	}
 	if saved != nil && saved.StorageKind() != p.StorageKind() {
 		// The profile moved to another store: leave no tokens behind in the old one.
 		if old, err := m.OpenStore(saved.StorageKind()); err == nil {
-			if err := old.Delete(context.WithoutCancel(ctx), p.Name); err != nil {
+			if err := old.Delete(wctx, p.Name); err != nil {
 				*warnings = append(*warnings, fmt.Sprintf("could not delete the old tokens from the %s: %v", saved.StorageKind(), err))
 			}
 		}
@@ -183,8 +176,7 @@ func (m *Manager) save(ctx context.Context, p *config.Profile, sec *tokenstore.S
 	return nil
 }
 
-// CheckStore checks that the store of the given kind can keep tokens (the keyring answers),
-// before anyone signs in for nothing.
+// CheckStore checks that the store of the given kind can keep tokens before anyone signs in.
 func (m *Manager) CheckStore(ctx context.Context, kind string) error {
 	st, err := m.OpenStore(kind)
 	if err != nil {
@@ -194,10 +186,8 @@ func (m *Manager) CheckStore(ctx context.Context, kind string) error {
 }
 
 // ClientSecret returns the client secret stored with the tokens of profile saved when it was
-// given for the login the profile next will be (the same Binding: provider kind, issuer or
-// base URL, and client id). It returns "" when there is none or the store cannot be read, and
-// refused = true when the stored secret was given for another login: a secret given for one
-// provider is never sent to another.
+// given for the login next will be (the same Binding), else "", with refused = true when it was
+// given for another login: a secret given for one provider is never sent to another.
 func (m *Manager) ClientSecret(saved, next *config.Profile) (secret string, refused bool) {
 	st, err := m.OpenStore(saved.StorageKind())
 	if err != nil {
@@ -213,10 +203,10 @@ func (m *Manager) ClientSecret(saved, next *config.Profile) (secret string, refu
 	return "", err == nil || errors.Is(err, tokenstore.ErrOtherLogin)
 }
 
-// Logout revokes the profile's tokens at an OpenID provider that announces a revocation
-// endpoint (RFC 7009), then deletes its secrets and settings, under the profile's lock so that
-// a refresh in flight cannot write the tokens back. A profile whose settings file is damaged
-// is logged out of too. It returns the lines to show the user, warnings prefixed "warning: ".
+// Logout revokes the tokens at an OpenID provider with a revocation endpoint (RFC 7009), then
+// deletes the secrets and settings, under the profile's lock so that a refresh in flight cannot
+// write them back. A damaged settings file is logged out of too. It returns the lines to show,
+// warnings prefixed "warning: ".
 func (m *Manager) Logout(ctx context.Context, name string) ([]string, error) {
 	var notes []string
 	p, err := m.Config.Load(name)
@@ -256,7 +246,7 @@ func (m *Manager) Logout(ctx context.Context, name string) ([]string, error) {
 	return notes, nil
 }
 
-// revoke revokes the refresh token (or else the access token) and returns a line for the user.
+// revoke revokes the refresh token (else the access token) and returns a line for the user.
 func (m *Manager) revoke(ctx context.Context, p *config.Profile, sec *tokenstore.Secrets) string {
 	prov, err := m.provider(ctx, p)
 	if err != nil {
