@@ -16,26 +16,19 @@ import (
 // maxTokenFile bounds what File reads; tokens are a few kilobytes at most.
 const maxTokenFile = 1 << 20
 
-// File is a Store that keeps each profile's secrets in
-// <configDir>/tokens/<profile>.json: mode 0600 in a 0700 folder, replaced
-// atomically (temporary file in the same folder, fsync, rename). Looser
-// permissions found on the folder or a file are tightened. On Windows the
-// file inherits the ACL of the user's profile folder; there are no mode bits.
+// File is a Store that keeps each profile's secrets in <configDir>/tokens/<profile>.json,
+// through package privatefile (0600 in a 0700 folder, replaced atomically; on Windows, the ACL
+// of the user's profile folder).
 type File struct {
 	dir string // <configDir>/tokens
 }
 
-// NewFile returns a File store under configDir/tokens. Nothing is created
-// until the first Save.
+// NewFile returns a File store under configDir/tokens; the first Save creates it.
 func NewFile(configDir string) *File {
 	return &File{dir: filepath.Join(configDir, "tokens")}
 }
 
-// Name returns "file".
-func (*File) Name() string { return config.StorageFile }
-
-// Path returns the token file of profile (which need not exist); for
-// `webex status`.
+// Path returns the token file of profile, which need not exist.
 func (f *File) Path(profile string) string {
 	return filepath.Join(f.dir, profile+".json")
 }
@@ -105,9 +98,8 @@ func (f *File) Delete(_ context.Context, profile string) error {
 	return nil
 }
 
-// parseSecrets decodes a token file (or the keyring's "rest" item): exactly
-// one JSON object, by privatefile.DecodeObject. Errors wrap ErrCorrupt and
-// never quote the content, which holds secrets.
+// parseSecrets decodes a token file or the keyring's "rest" item by privatefile.DecodeObject,
+// whose errors (here wrapping ErrCorrupt) never quote the secrets.
 func parseSecrets(data []byte) (*Secrets, error) {
 	var s Secrets
 	if err := privatefile.DecodeObject(data, &s); err != nil {

@@ -148,9 +148,6 @@ func folderNamespace(configDir string) string {
 // items is the prefix of profile's items.
 func (k *Keyring) items(profile string) string { return k.ns + "/" + profile }
 
-// Name returns "keyring".
-func (*Keyring) Name() string { return config.StorageKeyring }
-
 // KeyringError reports a keyring that failed or did not answer. It wraps ErrKeyringUnavailable
 // and the backend's error, if any. Every command that uses the keyring shows it, so its hint at
 // `--storage file` does not assume the command has that flag.

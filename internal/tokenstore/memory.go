@@ -8,8 +8,8 @@ import (
 	"github.com/webex-cli/webex/internal/config"
 )
 
-// Memory is a Store in process memory, for tests. The zero value is ready to
-// use. It copies on Save and Load, so callers cannot alias its contents.
+// Memory is a Store in process memory, for tests; the zero value is ready to use. It copies on
+// Save and Load, so callers cannot alias its contents.
 type Memory struct {
 	mu sync.Mutex
 	m  map[string]Secrets
@@ -17,9 +17,6 @@ type Memory struct {
 
 // NewMemory returns an empty Memory store.
 func NewMemory() *Memory { return &Memory{} }
-
-// Name returns "memory".
-func (*Memory) Name() string { return "memory" }
 
 // Load implements Store.
 func (m *Memory) Load(_ context.Context, profile, binding string) (*Secrets, error) {

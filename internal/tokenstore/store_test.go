@@ -142,9 +142,9 @@ func TestNew(t *testing.T) {
 		kind, dir, name string
 		ok              bool
 	}{
-		{"keyring", dir, "keyring", true},
+		{"keyring", dir, "*tokenstore.Keyring", true},
 		{"keyring", "", "", false},
-		{"file", dir, "file", true},
+		{"file", dir, "*tokenstore.File", true},
 		{"file", "", "", false},
 		{"memory", dir, "", false},
 		{"", dir, "", false},
@@ -155,8 +155,8 @@ func TestNew(t *testing.T) {
 			t.Errorf("New(%q, %q) error = %v, want ok=%v", tt.kind, tt.dir, err, tt.ok)
 			continue
 		}
-		if err == nil && s.Name() != tt.name {
-			t.Errorf("New(%q).Name() = %q, want %q", tt.kind, s.Name(), tt.name)
+		if got := fmt.Sprintf("%T", s); err == nil && got != tt.name {
+			t.Errorf("New(%q) = %s, want %s", tt.kind, got, tt.name)
 		}
 	}
 }

@@ -92,8 +92,6 @@ func (s Secrets) GoString() string { return s.String() }
 // were saved with another (an empty stored binding, from a token file older than bindings,
 // passes). So no caller can read secrets without saying whose it expects.
 type Store interface {
-	// Name is the storage kind: config.StorageKeyring, config.StorageFile or "memory".
-	Name() string
 	// Load returns every secret of profile, or an error wrapping ErrNotFound when nothing is
 	// stored.
 	Load(ctx context.Context, profile, binding string) (*Secrets, error)
