@@ -50,16 +50,13 @@ const (
 	FlowToken = "token"
 )
 
-// DefaultProfile is the profile name used when none is given and no default
-// has been set with [Config.SetDefault].
+// DefaultProfile is the profile used when none is given or set with [Config.SetDefault].
 const DefaultProfile = "default"
 
-// maxFileSize bounds every file this package reads; a profile is well under
-// a kilobyte, so anything bigger is not ours.
+// maxFileSize bounds every file this package reads; a profile is well under a kilobyte.
 const maxFileSize = 1 << 20
 
-// ErrNotFound is returned (wrapped) by [Config.Load] and [Config.Delete] when
-// the profile has no settings file. Test for it with errors.Is.
+// ErrNotFound is wrapped by [Config.Load] and [Config.Delete] for a profile without a file.
 var ErrNotFound = errors.New("profile not found")
 
 // Profile is one login: a provider, a client, scopes, and metadata about the tokens it got.
@@ -100,8 +97,7 @@ type Profile struct {
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
-// Validate checks the fields a stored profile must get right: the name and,
-// when set, the provider and storage kinds.
+// Validate checks the name and, when set, the provider and storage kinds.
 func (p *Profile) Validate() error {
 	if err := ValidateName(p.Name); err != nil {
 		return err
@@ -121,8 +117,7 @@ func (p *Profile) Validate() error {
 	return nil
 }
 
-// StorageKind is where the profile's secrets live: p.Storage, or
-// StorageKeyring when it is empty (the default).
+// StorageKind is where the profile's secrets live: p.Storage, by default StorageKeyring.
 func (p *Profile) StorageKind() string { return cmp.Or(p.Storage, StorageKeyring) }
 
 // Binding identifies the login the profile's secrets were issued to: the hex SHA-256 of the
@@ -204,8 +199,7 @@ func Dir(getenv func(string) string) (string, error) {
 	return filepath.Join(base, "webex"), nil
 }
 
-// CorruptError is returned when a file of this package cannot be parsed.
-// Its message is one line naming the file.
+// CorruptError is a file of this package that cannot be parsed; its message is one line.
 type CorruptError struct {
 	Path string
 	Err  error
@@ -232,8 +226,7 @@ func Open(dir string) *Config {
 // Dir returns the config directory.
 func (c *Config) Dir() string { return c.dir }
 
-// ProfilePath returns the path of the settings file of profile name, which
-// need not exist. The name is not validated.
+// ProfilePath returns the settings file of profile name, which need not exist or be valid.
 func (c *Config) ProfilePath(name string) string {
 	return filepath.Join(c.dir, "profiles", name+".json")
 }
@@ -300,8 +293,8 @@ func (c *Config) Save(p *Profile) error {
 	return nil
 }
 
-// Delete removes the settings file of profile name. A missing file gives an
-// error wrapping ErrNotFound. Delete does not change the default profile.
+// Delete removes the settings file of profile name (none is an error wrapping ErrNotFound). It
+// leaves the default profile as it is.
 func (c *Config) Delete(name string) error {
 	if err := ValidateName(name); err != nil {
 		return err
@@ -316,10 +309,8 @@ func (c *Config) Delete(name string) error {
 	return nil
 }
 
-// List returns every profile, sorted by name. A missing config directory is
-// an empty list. Files that cannot be read or parsed do not hide the others:
-// List returns what it could read together with an error joining one
-// *CorruptError (or read error) per bad file.
+// List returns every profile, sorted by name (none without a config directory). A bad file does
+// not hide the others: List returns what it could read and an error joining one per bad file.
 func (c *Config) List() ([]*Profile, error) {
 	entries, err := os.ReadDir(filepath.Join(c.dir, "profiles"))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -351,9 +342,8 @@ func (c *Config) List() ([]*Profile, error) {
 	return out, errors.Join(errs...)
 }
 
-// Default returns the name of the default profile: the one set with
-// SetDefault, else DefaultProfile. It does not check that the profile exists,
-// and it does not look at WEBEX_PROFILE or --profile; the caller does.
+// Default returns the name of the default profile: the one set with SetDefault, else
+// DefaultProfile. Whether it exists, WEBEX_PROFILE and --profile are the caller's concern.
 func (c *Config) Default() (string, error) {
 	path := c.defaultPath()
 	data, err := privatefile.Read(path, maxFileSize)
@@ -373,8 +363,7 @@ func (c *Config) Default() (string, error) {
 	return name, nil
 }
 
-// SetDefault makes name the default profile. It does not check that the
-// profile exists. An empty name is an error; use ClearDefault.
+// SetDefault makes name, existing or not, the default profile.
 func (c *Config) SetDefault(name string) error {
 	if err := ValidateName(name); err != nil {
 		return err
@@ -388,9 +377,8 @@ func (c *Config) SetDefault(name string) error {
 	return nil
 }
 
-// ClearDefault removes the choice of default profile, so that Default
-// returns DefaultProfile again (after `webex logout` of the active profile).
-// Nothing to remove is not an error.
+// ClearDefault removes the choice of default profile, so that Default returns DefaultProfile
+// again; nothing to remove is fine.
 func (c *Config) ClearDefault() error {
 	err := os.Remove(c.defaultPath())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -399,10 +387,8 @@ func (c *Config) ClearDefault() error {
 	return nil
 }
 
-// mkdirs creates <dir> and <dir>/profiles with mode 0700, and tightens the
-// profiles folder if it is open to others. The config dir itself is only
-// created, never chmod'ed: WEBEX_CONFIG_DIR may point at a folder the user
-// shares on purpose.
+// mkdirs creates <dir> and <dir>/profiles with mode 0700 and tightens the latter. The config
+// dir is never chmod'ed: WEBEX_CONFIG_DIR may name a folder the user shares on purpose.
 func (c *Config) mkdirs() error {
 	if err := os.MkdirAll(c.dir, 0o700); err != nil {
 		return fmt.Errorf("creating the config directory: %w", err)

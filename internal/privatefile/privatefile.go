@@ -1,9 +1,8 @@
-// Package privatefile reads and writes the files that only their owner may see: profile
-// settings and, with --storage file, tokens. Folders are 0700 and files 0600 (on Unix; Windows
-// has no mode bits to set), loosened permissions are tightened again, and writes are atomic,
-// so a reader sees the old content or the new, never a mix, and a crash never leaves half a
-// file. It also decodes such a file's single JSON object without ever quoting its content
-// in an error. It never decides what goes into the files.
+// Package privatefile reads and writes the files only their owner may see (profile settings
+// and, with --storage file, tokens): folders 0700 and files 0600 (Windows has no mode bits),
+// looser permissions tightened again, and atomic writes, so a reader sees the old content or
+// the new and a crash never leaves half a file. It decodes such a file's JSON object without
+// ever quoting its content in an error. It never decides what goes into the files.
 package privatefile
 
 import (
@@ -112,12 +111,10 @@ func WriteAtomic(path string, data []byte) (err error) {
 	return nil
 }
 
-// DecodeObject decodes data, the content of one of these files, into v (a pointer, as for
-// json.Unmarshal). data must hold exactly one JSON object, optionally surrounded by white
-// space; unknown fields are accepted (written by newer versions). The error says what is wrong
-// in words and byte offsets and never quotes the content, which may hold secrets:
-// encoding/json's own messages ("invalid character 'x' ...", `parsing time "..."`) would.
-// The caller adds which file it was.
+// DecodeObject decodes data, which must hold exactly one JSON object (white space around it
+// is fine), into v as json.Unmarshal would, accepting unknown fields (of newer versions). Its
+// errors say what is wrong in words and byte offsets and never quote the content, which may
+// hold secrets, as encoding/json's own messages would; the caller names the file.
 func DecodeObject(data []byte, v any) error {
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 {
@@ -132,8 +129,7 @@ func DecodeObject(data []byte, v any) error {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
-			// Offset counts the bytes read up to and including the bad one: its
-			// 1-based position.
+			// Offset counts the bytes up to and including the bad one: its 1-based position.
 			return fmt.Errorf("invalid JSON at byte %d", se.Offset+int64(len(data)-len(trimmed)))
 		case errors.As(err, &te) && te.Field != "":
 			return fmt.Errorf("field %q has the wrong type", te.Field)
