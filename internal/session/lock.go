@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -12,12 +13,8 @@ import (
 	"github.com/webex-cli/webex/internal/privatefile"
 )
 
-// Lock polling: the first retry comes after lockMinDelay, then the delay
-// doubles up to lockMaxDelay.
-const (
-	lockMinDelay = 5 * time.Millisecond
-	lockMaxDelay = 100 * time.Millisecond
-)
+// lockRetry is how often Lock tries again while another process holds the lock.
+const lockRetry = 20 * time.Millisecond
 
 // LockPath returns the lock file of profile: <configDir>/locks/<profile>.lock.
 func LockPath(configDir, profile string) string {
@@ -25,12 +22,12 @@ func LockPath(configDir, profile string) string {
 }
 
 // Lock takes the cross-process lock of profile: an exclusive flock(2) (LockFileEx on Windows,
-// through github.com/gofrs/flock) on LockPath(configDir, profile), polled with a short backoff
-// until it is taken or ctx ends (a *LockWaitError). The lock belongs to an open file, so two
-// Locks in one process exclude each other too, and the kernel releases it when its process
-// dies: a killed webex never leaves a stale lock. The file stays (removing it would race with
-// waiters). Writers of a profile's secrets hold it and re-read the store inside it, so that a
-// process that waited uses what another just refreshed. Call unlock exactly once.
+// through github.com/gofrs/flock) on LockPath(configDir, profile), polled until it is taken or
+// ctx ends (a *LockWaitError). The lock belongs to an open file, so two Locks in one process
+// exclude each other too, and the kernel releases it when its process dies: a killed webex
+// never leaves a stale lock. The file stays (removing it would race with waiters). Writers of
+// a profile's secrets hold it and re-read the store inside it, so that a process that waited
+// uses what another just refreshed. Call unlock exactly once.
 func Lock(ctx context.Context, configDir, profile string) (unlock func() error, err error) {
 	if err := config.ValidateName(profile); err != nil {
 		return nil, err
@@ -40,25 +37,19 @@ func Lock(ctx context.Context, configDir, profile string) (unlock func() error, 
 	}
 	path := LockPath(configDir, profile)
 	fl := flock.New(path, flock.SetPermissions(0o600))
-	delay := lockMinDelay
-	for {
-		ok, err := fl.TryLock()
-		if err != nil {
-			_ = fl.Close()
-			return nil, fmt.Errorf("locking profile %q (%s): %w", profile, path, err)
-		}
-		if ok {
-			return fl.Unlock, nil
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			_ = fl.Close()
-			return nil, &LockWaitError{Profile: profile, Path: path, Err: ctx.Err()}
-		case <-t.C:
-		}
-		delay = min(delay*2, lockMaxDelay)
+	ok, err := fl.TryLock() // one try first: TryLockContext gives up at once on an ended ctx
+	if err == nil && !ok {
+		ok, err = fl.TryLockContext(ctx, lockRetry)
+	}
+	switch {
+	case ok:
+		return fl.Unlock, nil
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		_ = fl.Close()
+		return nil, &LockWaitError{Profile: profile, Path: path, Err: ctx.Err()}
+	default:
+		_ = fl.Close()
+		return nil, fmt.Errorf("locking profile %q (%s): %w", profile, path, err)
 	}
 }
 
