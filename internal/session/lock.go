@@ -72,8 +72,3 @@ func (e *LockWaitError) Error() string {
 
 // Unwrap returns the context's error.
 func (e *LockWaitError) Unwrap() error { return e.Err }
-
-// lock takes the profile's lock under the Manager's config folder.
-func (m *Manager) lock(ctx context.Context, profile string) (func() error, error) {
-	return Lock(ctx, m.Config.Dir(), profile)
-}

@@ -142,7 +142,7 @@ func record(p *config.Profile, sec *tokenstore.Secrets, tok *oauth2.Token, now t
 // every write of secrets here, it runs to the end even when ctx ends meanwhile.
 func (m *Manager) save(ctx context.Context, p *config.Profile, sec *tokenstore.Secrets, warnings *[]string) error {
 	saved, _ := m.Config.Load(p.Name)
-	unlock, err := m.lock(ctx, p.Name)
+	unlock, err := Lock(ctx, m.Config.Dir(), p.Name)
 	if err != nil {
 		return fmt.Errorf("storing the tokens: %w", err)
 	}
@@ -222,7 +222,7 @@ func (m *Manager) Logout(ctx context.Context, name string) ([]string, error) {
 	if err != nil {
 		return notes, err
 	}
-	unlock, err := m.lock(ctx, name)
+	unlock, err := Lock(ctx, m.Config.Dir(), name)
 	if err != nil {
 		return notes, fmt.Errorf("logging out of profile %s: %w", name, err)
 	}

@@ -244,22 +244,19 @@ func (m *Manager) Refresh(ctx context.Context, profile string) (*Token, error) {
 	return m.refresh(ctx, p, 0, true)
 }
 
+// tokenOf is the Token of the profile's access token.
 func tokenOf(p *config.Profile, access string, refreshed bool) *Token {
-	tt := p.TokenType
-	if tt == "" {
-		tt = "Bearer"
-	}
 	scopes := p.GrantedScopes
 	if len(scopes) == 0 {
 		scopes = p.Scopes
 	}
-	return &Token{AccessToken: access, TokenType: tt, Expiry: p.AccessExpiry, Scopes: scopes, Refreshed: refreshed}
+	return &Token{AccessToken: access, TokenType: cmp.Or(p.TokenType, "Bearer"), Expiry: p.AccessExpiry, Scopes: scopes, Refreshed: refreshed}
 }
 
 func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL time.Duration, force bool) (*Token, error) {
 	timeout := cmp.Or(m.LockTimeout, DefaultLockTimeout)
 	lctx, cancel := context.WithTimeout(ctx, timeout)
-	unlock, err := m.lock(lctx, before.Name)
+	unlock, err := Lock(lctx, m.Config.Dir(), before.Name)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -309,8 +306,7 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 	return m.refreshWith(ctx, p, st, sec, minTTL)
 }
 
-// errOtherLogin is the reason given when the stored secrets were issued for other profile
-// settings than the stored ones.
+// errOtherLogin is the reason given for secrets stored for other settings than the profile's.
 const errOtherLogin = "the stored tokens belong to another login of this profile"
 
 // refreshWith runs the refresh grant with sec's refresh token and stores the result, under the
