@@ -408,107 +408,137 @@ func webURI(s string) bool {
 // Poll returns ctx.Err(). onPoll, if not nil, is called after every poll, on the calling
 // goroutine.
 func Poll(ctx context.Context, cfg Config, code *Code, onPoll func(PollEvent)) (*oauth2.Token, error) {
-	const op = "device token"
 	if code == nil || code.DeviceCode == "" || cfg.TokenURL == "" || cfg.ClientID == "" {
 		return nil, errors.New("device token: the token URL, client id and device code are required")
 	}
-	if onPoll == nil {
-		onPoll = func(PollEvent) {}
+	p := &poller{cfg: cfg, clk: cfg.clock(), code: code, interval: code.Interval, maxTransient: cfg.MaxTransientErrors}
+	if p.maxTransient <= 0 {
+		p.maxTransient = DefaultMaxTransientErrors
 	}
-	clk := cfg.clock()
-	maxTransient := cfg.MaxTransientErrors
-	if maxTransient <= 0 {
-		maxTransient = DefaultMaxTransientErrors
+	if p.interval <= 0 {
+		p.interval = DefaultInterval
 	}
-	interval := code.Interval
-	if interval <= 0 {
-		interval = DefaultInterval
-	}
-	wait := interval
-	transient := 0 // server or network failures in a row
+	wait := p.interval
 	for attempt := 1; ; attempt++ {
-		if !code.ExpiresAt.IsZero() {
-			left := code.ExpiresAt.Sub(clk.Now())
-			if left <= 0 {
-				return nil, &Error{Op: op, Kind: ErrExpired}
-			}
-			if wait >= left {
-				// The code expires before the next poll is allowed: wait out its life, then stop.
-				if err := clk.Sleep(ctx, left); err != nil {
-					return nil, sleepErr(ctx, err)
-				}
-				return nil, &Error{Op: op, Kind: ErrExpired}
-			}
+		if err := p.sleep(ctx, wait); err != nil {
+			return nil, err
 		}
-		if err := clk.Sleep(ctx, wait); err != nil {
-			return nil, sleepErr(ctx, err)
+		ev, tok, err := p.poll(ctx)
+		if err != nil {
+			return nil, err
 		}
-		if !code.ExpiresAt.IsZero() && !clk.Now().Before(code.ExpiresAt) {
-			return nil, &Error{Op: op, Kind: ErrExpired}
+		ev.Attempt = attempt
+		if onPoll != nil {
+			onPoll(ev)
 		}
-
-		resp, body, err := cfg.post(ctx, cfg.TokenURL, url.Values{
-			"grant_type":  {GrantType},
-			"device_code": {code.DeviceCode},
-		}, true)
-		var (
-			outcome Outcome
-			evErr   error
-			fail    *Error
-			tok     *oauth2.Token
-		)
-		wait = interval
-		switch {
-		case err != nil:
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			outcome, evErr = OutcomeNetError, err
-			if transient++; transient >= maxTransient {
-				fail = &Error{Op: op, Err: fmt.Errorf("%d failed requests in a row: %w", transient, err)}
-			}
-		case resp.StatusCode == http.StatusOK:
-			if tok, err = ParseTokenResponse(body, clk.Now()); err != nil {
-				fail = &Error{Op: op, Err: err}
-			}
-			outcome = OutcomeApproved
-		default:
-			perr := oautherr.ParseAt(clk.Now(), resp.StatusCode, resp.Header, body)
-			var kind error
-			outcome, kind = classify(resp.StatusCode, perr)
-			evErr = perr
-			switch outcome {
-			case OutcomePending:
-				evErr = nil
-			case OutcomeSlowDown:
-				interval += SlowDownStep
-			case OutcomeServerError:
-				if transient++; transient >= maxTransient {
-					fail = &Error{Op: op, Provider: perr, Err: fmt.Errorf("%d server errors in a row", transient)}
-				}
-			case OutcomeFailed:
-				fail = &Error{Op: op, Kind: kind, Provider: perr}
-			}
-			wait = max(interval, perr.RetryAfter)
-		}
-		if outcome != OutcomeServerError && outcome != OutcomeNetError {
-			transient = 0
-		}
-		ev := PollEvent{Attempt: attempt, Outcome: outcome, Interval: interval, Wait: wait, Err: evErr}
-		if fail != nil {
-			ev.Outcome, ev.Err = OutcomeFailed, fail
-		}
-		if fail != nil || tok != nil {
-			ev.Wait = 0
-		}
-		onPoll(ev)
-		if fail != nil {
-			return nil, fail
+		if ev.Outcome == OutcomeFailed {
+			return nil, ev.Err
 		}
 		if tok != nil {
 			return tok, nil
 		}
+		wait = ev.Wait
 	}
+}
+
+// opToken is the Op of the errors Poll returns.
+const opToken = "device token"
+
+// poller is the state of one Poll.
+type poller struct {
+	cfg          Config
+	clk          Clock
+	code         *Code
+	interval     time.Duration
+	transient    int // server or network failures in a row
+	maxTransient int
+}
+
+// sleep waits d before the next poll, and ends polling with ErrExpired when the code expires
+// before then, without polling after its expiry.
+func (p *poller) sleep(ctx context.Context, d time.Duration) error {
+	expired := &Error{Op: opToken, Kind: ErrExpired}
+	exp := p.code.ExpiresAt
+	if !exp.IsZero() {
+		left := exp.Sub(p.clk.Now())
+		if left <= 0 {
+			return expired
+		}
+		if d >= left {
+			// The code expires before the next poll is allowed: wait out its life, then stop.
+			if err := p.clk.Sleep(ctx, left); err != nil {
+				return sleepErr(ctx, err)
+			}
+			return expired
+		}
+	}
+	if err := p.clk.Sleep(ctx, d); err != nil {
+		return sleepErr(ctx, err)
+	}
+	if !exp.IsZero() && !p.clk.Now().Before(exp) {
+		return expired
+	}
+	return nil
+}
+
+// poll sends one token request and says what it answered: the event to report (an
+// OutcomeFailed event carries the *Error that ends polling) and the token once approved. The
+// error is ctx.Err() when ctx ended during the request.
+func (p *poller) poll(ctx context.Context) (PollEvent, *oauth2.Token, error) {
+	resp, body, err := p.cfg.post(ctx, p.cfg.TokenURL, url.Values{
+		"grant_type":  {GrantType},
+		"device_code": {p.code.DeviceCode},
+	}, true)
+	ev := PollEvent{Wait: p.interval}
+	var (
+		tok  *oauth2.Token
+		fail *Error
+	)
+	switch {
+	case err != nil:
+		if ctx.Err() != nil {
+			return ev, nil, ctx.Err()
+		}
+		ev.Outcome, ev.Err = OutcomeNetError, err
+		if p.transient++; p.transient >= p.maxTransient {
+			fail = &Error{Op: opToken, Err: fmt.Errorf("%d failed requests in a row: %w", p.transient, err)}
+		}
+	case resp.StatusCode == http.StatusOK:
+		ev.Outcome = OutcomeApproved
+		if tok, err = ParseTokenResponse(body, p.clk.Now()); err != nil {
+			fail = &Error{Op: opToken, Err: err}
+		}
+	default:
+		perr := oautherr.ParseAt(p.clk.Now(), resp.StatusCode, resp.Header, body)
+		var kind error
+		ev.Outcome, kind = classify(resp.StatusCode, perr)
+		ev.Err = perr
+		switch ev.Outcome {
+		case OutcomePending:
+			ev.Err = nil
+		case OutcomeSlowDown:
+			p.interval += SlowDownStep
+		case OutcomeServerError:
+			if p.transient++; p.transient >= p.maxTransient {
+				fail = &Error{Op: opToken, Provider: perr, Err: fmt.Errorf("%d server errors in a row", p.transient)}
+			}
+		case OutcomeFailed:
+			fail = &Error{Op: opToken, Kind: kind, Provider: perr}
+		}
+		ev.Wait = max(p.interval, perr.RetryAfter)
+	}
+	if ev.Outcome != OutcomeServerError && ev.Outcome != OutcomeNetError {
+		p.transient = 0
+	}
+	ev.Interval = p.interval
+	if fail != nil {
+		ev.Outcome, ev.Err, ev.Wait = OutcomeFailed, fail, 0
+		return ev, nil, nil
+	}
+	if tok != nil {
+		ev.Wait = 0
+	}
+	return ev, tok, nil
 }
 
 // classify maps an error answer of the token endpoint to an outcome, and a failure to its

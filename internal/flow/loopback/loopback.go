@@ -203,10 +203,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		redirect.Host = net.JoinHostPort(redirect.Hostname(), strconv.Itoa(lns[0].Addr().(*net.TCPAddr).Port))
 	}
 	res.RedirectURI = redirect.String()
-	authURL := buildAuthURL(cfg, res)
+	code, err := serve(ctx, lns, res.RedirectURI, newHandler(ctx, cfg, redirect.Path, res), func() error {
+		if cfg.OnReady == nil {
+			return nil
+		}
+		return cfg.OnReady(buildAuthURL(cfg, res))
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Code = code
+	return res, nil
+}
 
+// newHandler returns the handler of the callback at path for the login res describes.
+func newHandler(ctx context.Context, cfg Config, path string, res *Result) *handler {
 	h := &handler{
-		path:    redirect.Path,
+		path:    path,
 		state:   res.State,
 		success: cfg.SuccessPage,
 		failure: cfg.ErrorPage,
@@ -226,6 +239,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if h.failure == nil {
 		h.failure = errorPage()
 	}
+	return h
+}
+
+// serve serves h on lns (the redirect URI uri), calls ready once they serve, and returns the
+// code of the callback that decides the login, or its error. The listeners are closed when it
+// returns.
+func serve(ctx context.Context, lns []net.Listener, uri string, h *handler, ready func() error) (string, error) {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -244,19 +264,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		_ = srv.Close()
 		waitServed()
 	}
-
-	if cfg.OnReady != nil {
-		if err := cfg.OnReady(authURL); err != nil {
-			stop()
-			return nil, err
-		}
+	if err := ready(); err != nil {
+		stop()
+		return "", err
 	}
 	select {
 	case <-ctx.Done():
 		stop()
-		return nil, ctx.Err()
+		return "", ctx.Err()
 	case err := <-served:
-		return nil, fmt.Errorf("loopback: serving %s: %w", res.RedirectURI, err)
+		return "", fmt.Errorf("loopback: serving %s: %w", uri, err)
 	case cb := <-h.result:
 		// Let the page reach the browser, then close; the handler has already returned or
 		// is returning, so Shutdown only waits for its response to be written.
@@ -266,11 +283,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			_ = srv.Close()
 		}
 		waitServed()
-		if cb.err != nil {
-			return nil, cb.err
-		}
-		res.Code = cb.code
-		return res, nil
+		return cb.code, cb.err
 	}
 }
 
