@@ -211,20 +211,12 @@ func authStyleFor(methods []string) oauth2.AuthStyle {
 	}
 }
 
-// allowedAlg reports whether alg may sign an ID token: the asymmetric
-// algorithms go-oidc verifies. "none" and the HMAC family are deliberately
-// absent: an HMAC "signature" keyed with a provider's public key proves
-// nothing.
-func allowedAlg(alg string) bool {
-	switch alg {
-	case "RS256", "RS384", "RS512",
-		"PS256", "PS384", "PS512",
-		"ES256", "ES384", "ES512",
-		"EdDSA":
-		return true
-	}
-	return false
-}
+// asymmetricAlgs are the algorithms that may sign an ID token: the asymmetric
+// ones go-oidc verifies. "none" and the HMAC family are deliberately absent:
+// an HMAC "signature" keyed with a provider's public key proves nothing.
+var asymmetricAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+func allowedAlg(alg string) bool { return slices.Contains(asymmetricAlgs, alg) }
 
 // allowedAlgs keeps the algorithms of algs that allowedAlg accepts, once each.
 func allowedAlgs(algs []string) []string {

@@ -190,8 +190,8 @@ func NewWebex(kind Kind, baseURL string, opts Options) (*Provider, error) {
 	return p, nil
 }
 
-// init sets the clock, the HTTP client and the JWKS key set, which caches
-// keys and refetches them when a token's key is not found (see keySet).
+// init sets the clock, the HTTP client and the JWKS key set, and fixes the
+// algorithms and issuer verification uses.
 func (p *Provider) init(opts Options) {
 	p.client = opts.HTTPClient
 	if p.client == nil {
@@ -260,7 +260,3 @@ func (p *Provider) OAuth2Config(clientID, clientSecret, redirectURI string, scop
 		},
 	}
 }
-
-// HTTPClient returns the HTTP client the provider uses for discovery and
-// the JWKS.
-func (p *Provider) HTTPClient() *http.Client { return p.client }
