@@ -1,15 +1,10 @@
 // Package jwt decodes JSON Web Tokens (RFC 7519) in JWS compact serialization (RFC 7515
-// section 7.1) WITHOUT verifying them, for `webex decode` and for showing what a token claims.
+// section 7.1) WITHOUT verifying them, for `webex decode` and for showing what a token claims:
+// the header, claims and signature, the time claims (exp, iat, nbf, auth_time and Webex's
+// millisecond expiry_time), and relative times. Verification belongs to package provider.
 //
-// It owns parsing untrusted token text into a header, claims and signature, reading the time
-// claims (exp, iat, nbf, auth_time and Webex's millisecond expiry_time), and formatting relative
-// times. It must not verify signatures, fetch keys, trust any claim for a security decision,
-// print anything, or put the token (or any part of it) into an error message: signature,
-// issuer, audience and expiry checks belong to the provider package, which uses go-oidc.
-//
-// Every error Decode returns is a single line and is one of three kinds: ErrNotJWT (an opaque
-// token such as a Webex access token), ErrEncrypted (a five-part JWE) or an error matching
-// ErrInvalid (anything else malformed; the message says which part is wrong and why).
+// Nothing here may trust a claim for a security decision, print anything, or put the token
+// (or any part of it) into an error message.
 package jwt
 
 import (
@@ -147,17 +142,6 @@ func Decode(s string) (*Token, error) {
 		t.SignaturePresent = true
 	}
 	return t, nil
-}
-
-// Read decodes a token read from r (stdin for `webex decode -`), reading at most MaxSize+1
-// bytes so oversized input is reported by Decode rather than read to the end. A failed read
-// is returned wrapped, and does not match ErrInvalid.
-func Read(r io.Reader) (*Token, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading token: %w", err)
-	}
-	return Decode(string(b))
 }
 
 // trim removes surrounding whitespace, a byte order mark and one "Bearer " prefix.

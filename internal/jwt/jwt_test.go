@@ -346,22 +346,3 @@ func TestRelative(t *testing.T) {
 		t.Errorf("far past = %q", got)
 	}
 }
-
-type errorReader struct{}
-
-func (errorReader) Read([]byte) (int, error) { return 0, errors.New("broken pipe") }
-
-func TestRead(t *testing.T) {
-	tk, err := Read(strings.NewReader(tok(okHeader, okClaims, "s") + "\n"))
-	if err != nil || tk.Claims["sub"] != "u" {
-		t.Fatalf("Read = %v, %v", tk, err)
-	}
-	_, err = Read(strings.NewReader(strings.Repeat("x", 10*MaxSize)))
-	if err == nil || err.Error() != "invalid JWT: input is too large (65537 bytes; the limit is 65536)" {
-		t.Errorf("oversized: %v", err)
-	}
-	_, err = Read(errorReader{})
-	if err == nil || errors.Is(err, ErrInvalid) || err.Error() != "reading token: broken pipe" {
-		t.Errorf("read error: %v", err)
-	}
-}

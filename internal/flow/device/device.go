@@ -58,33 +58,30 @@ const HelperRedirectsHint = "the integration may be missing Webex's device-flow 
 // Config describes the provider and the client. The zero values of the optional fields are
 // usable defaults.
 type Config struct {
-	// DeviceAuthURL is the device authorization endpoint (RFC 8628 §3.1), e.g.
-	// https://webexapis.com/v1/device/authorize.
+	// DeviceAuthURL is the device authorization endpoint (RFC 8628 §3.1).
 	DeviceAuthURL string
-	// TokenURL is the token endpoint polled with the device code (RFC 8628 §3.4), e.g.
-	// https://webexapis.com/v1/device/token.
+	// TokenURL is the endpoint polled with the device code (RFC 8628 §3.4); Webex's is
+	// /device/token, not its token endpoint.
 	TokenURL string
-	// ClientID is always sent as the client_id form field.
 	ClientID string
 	// ClientSecret is optional (public clients have none). When set, both requests are
-	// authenticated with it (RFC 8628 §3.1 and §3.4) as AuthStyle says, except the device
-	// authorization request when Webex is set.
+	// authenticated with it as AuthStyle says, except the device authorization request when
+	// Webex is set.
 	ClientSecret string
 	// Scopes are sent space-separated as scope; none means no scope parameter.
 	Scopes []string
-	// AuthStyle says how the secret is sent: oauth2.AuthStyleInParams as client_secret form
-	// field, anything else (including AuthStyleAutoDetect) as HTTP Basic (RFC 6749 §2.3.1),
-	// which Webex requires on its device token endpoint.
+	// AuthStyle oauth2.AuthStyleInParams sends the secret as the client_secret form field;
+	// anything else sends it as HTTP Basic (RFC 6749 §2.3.1), which Webex requires.
 	AuthStyle oauth2.AuthStyle
 	// HTTPClient sends the requests; nil means http.DefaultClient.
 	HTTPClient *http.Client
 	// Clock gives the time and the waits between polls; nil means the wall clock.
 	Clock Clock
 	// Webex selects Login with Webex's device authorization: the request carries client_id
-	// and scope only, never the secret (Webex documents no client authentication there;
-	// polls keep HTTP Basic), and a 400 answer gets a hint: for invalid_scope, the scopes to
-	// tick on the integration; for an answer about neither the scope nor the client (Webex's
-	// generic 400), HelperRedirectsHint.
+	// and scope only, never the secret (Webex documents no client authentication there),
+	// and a 400 answer gets a hint: for invalid_scope, the scopes to tick on the
+	// integration; for an answer about neither the scope nor the client (Webex's generic
+	// 400), HelperRedirectsHint.
 	Webex bool
 	// MaxTransientErrors is how many 5xx answers or network failures in a row Poll tolerates;
 	// 0 means DefaultMaxTransientErrors.
