@@ -72,29 +72,13 @@ type Token struct {
 	SignaturePresent bool
 }
 
-// Alg returns the header's "alg" (Decode guarantees it is a non-empty string).
-func (t *Token) Alg() string {
-	s, _ := t.Header["alg"].(string)
-	return s
-}
-
-// Decode parses s as a JWS compact serialization without verifying it.
-//
-// Input handling, in order:
-//   - more than MaxSize bytes is rejected;
-//   - leading and trailing whitespace, a UTF-8 byte order mark and one "Bearer " prefix
-//     (any case, as copied from an Authorization header) are removed;
-//   - control characters and non-ASCII bytes are rejected (a JWT is printable ASCII);
-//   - input with no '.' is ErrNotJWT, five parts are ErrEncrypted, anything but three parts
-//     is invalid;
-//   - each part must be base64url WITHOUT padding (RFC 7515 section 2 and appendix C). Padding
-//     '=' and the standard-alphabet '+' and '/' are rejected with a message saying so, rather
-//     than tolerated, because every conforming verifier would reject such a token;
-//   - the header must be a JSON object with a non-empty string "alg"; the claims must be a
-//     JSON object; neither may have trailing data after the object. The signature part may
-//     be empty (an unsecured JWT).
-//
-// Errors are single lines that never contain any part of the input.
+// Decode parses s as a JWS compact serialization without verifying it. Whitespace, a byte
+// order mark and one "Bearer " prefix (as copied from an Authorization header) are removed
+// first. Each part must be base64url WITHOUT padding (RFC 7515 section 2): padding and the
+// standard alphabet are rejected with a message saying so, rather than tolerated, because
+// every conforming verifier would reject such a token. The header must be a JSON object with
+// a non-empty string "alg", the claims a JSON object; the signature may be empty (an
+// unsecured JWT). Errors are single lines that never contain any part of the input.
 func Decode(s string) (*Token, error) {
 	if len(s) > MaxSize {
 		return nil, invalid("input is too large (%d bytes; the limit is %d)", len(s), MaxSize)

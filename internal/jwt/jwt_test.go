@@ -165,8 +165,8 @@ func TestDecodeWellFormed(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
-			if got.Alg() != tt.alg {
-				t.Errorf("Alg = %q, want %q", got.Alg(), tt.alg)
+			if got.Header["alg"] != tt.alg {
+				t.Errorf("alg = %q, want %q", got.Header["alg"], tt.alg)
 			}
 			if got.SignaturePresent != tt.sigPresent || string(got.Signature) != tt.sig {
 				t.Errorf("signature = %v %q, want %v %q", got.SignaturePresent, got.Signature, tt.sigPresent, tt.sig)
