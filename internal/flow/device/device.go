@@ -1,15 +1,11 @@
 // Package device is the client side of the OAuth 2.0 Device Authorization Grant (RFC 8628),
-// with the quirks of Login with Webex: pending answered as HTTP 428, errors in the Webex
-// envelope, HTTP Basic client authentication on the token endpoint, tokenlimit_reached.
+// with the quirks of Login with Webex: pending answered as HTTP 428 at its own /device/token
+// endpoint, errors in the Webex envelope, tokenlimit_reached. golang.org/x/oauth2's
+// DeviceAccessToken cannot treat 428 as pending, so Authorize and Poll are written here,
+// returning *oauth2.Token like x/oauth2 does.
 //
-// Authorize asks for a device code; Poll waits for the person to approve it and returns the
-// token. golang.org/x/oauth2's DeviceAuth and DeviceAccessToken cannot treat 428 as pending or
-// authenticate the device authorization request, so the poller is written here, returning
-// *oauth2.Token like x/oauth2 does.
-//
-// The package owns the wire protocol and its timing only. It never prints, prompts or opens
-// a browser: progress is reported through the PollEvent callback and failures as typed
-// errors (see Error), which never contain a token, a device code or a client secret.
+// It never prints, prompts or opens a browser: progress is reported through the PollEvent
+// callback and failures as *Error, which never contains a token, a device code or a secret.
 package device
 
 import (
@@ -51,7 +47,7 @@ const (
 )
 
 // HelperRedirectsHint names what a Webex integration needs for the device flow; see
-// Config.HintHelperRedirects.
+// Config.Webex.
 const HelperRedirectsHint = "the integration may be missing Webex's device-flow redirect URIs " +
 	"(https://oauth-helper-{a,r,k,d}.wbx2.com/helperservice/v1/actions/device/callback)"
 
