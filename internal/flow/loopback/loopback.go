@@ -479,30 +479,26 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	foreign := h.foreign(q)
 	h.mu.Lock()
-	answered := h.answered
-	h.mu.Unlock()
-	if answered {
-		h.render(w, h.failure, http.StatusGone, PageData{Message: "This sign-in has already finished. Return to the terminal."})
-		return
-	}
-	if err := h.foreign(q); err != nil {
-		h.render(w, h.failure, http.StatusBadRequest, PageData{Message: rejectedMessage})
-		h.mu.Lock()
+	answered, report := h.answered, false
+	if !answered && foreign != nil {
 		h.rejected++
-		report := h.reject != nil && h.rejected <= MaxRejectedReports
-		h.mu.Unlock()
-		if report {
-			h.reject(err)
-		}
-		return
+		report = h.reject != nil && h.rejected <= MaxRejectedReports
 	}
-	h.mu.Lock()
-	first := !h.answered
-	h.answered = true
+	if foreign == nil {
+		h.answered = true // only the first callback with the right state decides
+	}
 	h.mu.Unlock()
-	if !first {
+	switch {
+	case answered:
 		h.render(w, h.failure, http.StatusGone, PageData{Message: "This sign-in has already finished. Return to the terminal."})
+		return
+	case foreign != nil:
+		h.render(w, h.failure, http.StatusBadRequest, PageData{Message: rejectedMessage})
+		if report {
+			h.reject(foreign)
+		}
 		return
 	}
 	code, err := ParseCallback(q, h.state)
