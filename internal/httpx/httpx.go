@@ -1,49 +1,10 @@
 // Package httpx is the one place webex builds an *http.Client: timeouts, proxy from the
-// environment, TLS floor, User-Agent, and the redacting debug trace behind --debug and
-// WEBEX_DEBUG=1.
+// environment, TLS floor, User-Agent, and the debug trace behind --debug and WEBEX_DEBUG=1.
 //
-// It owns transport settings and making HTTP traffic safe to show: the Redact functions
-// remove tokens, codes, secrets, passwords, cookies and Authorization credentials from URLs,
-// headers, form and JSON bodies and free text. It must not know any OAuth flow, retry,
-// parse responses for callers, or write anywhere but the Debug writer it is given; and the
-// trace must never print a secret in clear.
-//
-// # What is redacted
-//
-// What is secret is decided once for every place a value can appear (query, form, JSON at
-// any depth, headers, free text):
-//
-//   - values of names for which IsSecretName is true: anything containing token, secret,
-//     password, passwd, passphrase, assertion, verifier, apikey, credential, signature,
-//     authorization, cookie or session (session_state, X-Session-Id), anything ending in
-//     code (code, device_code, user_code, userCode, ...) or key (private_key, x-api-key),
-//     and sid, otp, totp and pin, compared case-insensitively with '_', '-' and '.'
-//     ignored; except names that only describe a token or point elsewhere: token_type,
-//     *_type(s), *_hint, *_endpoint(s), *_supported, *_iframe, *expires_in, *expires_at,
-//     error_code and status_code;
-//   - in JSON, also the private and symmetric members of a JSON Web Key: d, p, q, dp, dq,
-//     qi, oth and k;
-//   - the credentials of Authorization and Proxy-Authorization (the scheme stays visible),
-//     Cookie and Set-Cookie, and the userinfo of URLs;
-//   - any JWT or JWE (a run of base64url parts starting with "eyJ"), wherever it appears;
-//   - the credential after "Bearer " or "Basic " in free text: always when the two are the
-//     whole value or follow "Authorization:", elsewhere only when it looks like a credential
-//     (digits, base64 padding or punctuation, mixed case, or 20 letters or more), so that
-//     prose such as "HTTP Basic client authentication is required" stays readable.
-//
-// Kept visible on purpose: state and nonce (single-use values that protect nothing once the
-// response they belong to has arrived, and that help match a trace to a browser session),
-// code_challenge (public by design, RFC 7636), client_id, scopes, redirect URIs, error codes
-// and descriptions, and Webex's trackingId / TrackingID, which Webex support asks for.
-//
-// Under a secret JSON name every string and number in the value is replaced; booleans and
-// null are kept. Empty values are kept (they reveal nothing and "the code was empty" is
-// worth seeing).
-//
-// A redacted value reads "[REDACTED len=N]", N being its length in bytes. The trace then
-// escapes the characters a terminal would act on (control characters, C1 included, and
-// format characters such as bidirectional overrides) as \uXXXX, as webex's normal output
-// does (package termsafe).
+// It must not know any OAuth flow, retry, parse responses for callers, or write anywhere but
+// the Debug writer it is given; and the trace must never print a secret in clear: it shows
+// every request and response through package redact, then escapes what a terminal would act
+// on as webex's normal output does (package termsafe).
 package httpx
 
 import (

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"github.com/webex-cli/webex/internal/redact"
 	"github.com/webex-cli/webex/internal/termsafe"
 )
 
@@ -21,7 +24,7 @@ const MaxTraceBody = 64 << 10
 // NewTrace wraps next (http.DefaultTransport when nil) in a transport that writes a
 // redacted trace of every exchange to w: for the request, the method, URL, headers and body;
 // for the response, the status, time taken, headers and body; or the transport error.
-// Everything passes through the Redact functions first. Each exchange is numbered, and each
+// Everything passes through package redact first. Each exchange is numbered, and each
 // request and response block is written with a single Write call, so concurrent requests
 // do not interleave mid-block. now times the exchange (time.Now when nil).
 //
@@ -63,7 +66,7 @@ func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		prefix, err := io.ReadAll(io.LimitReader(req.Body, MaxTraceBody+1))
 		if err != nil {
 			req.Body.Close()
-			t.write(fmt.Appendf(nil, "> #%d %s %s\n> error reading request body: %s\n\n", id, req.Method, RedactURL(req.URL.String()), RedactText(err.Error())))
+			t.write(fmt.Appendf(nil, "> #%d %s %s\n> error reading request body: %s\n\n", id, req.Method, redact.URL(req.URL.String()), redact.Text(err.Error())))
 			return nil, fmt.Errorf("reading request body: %w", err)
 		}
 		reqBody, truncated = cut(prefix)
@@ -73,9 +76,9 @@ func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "> #%d %s %s\n", id, req.Method, RedactURL(req.URL.String()))
+	fmt.Fprintf(&b, "> #%d %s %s\n", id, req.Method, redact.URL(req.URL.String()))
 	if req.Host != "" && req.Host != req.URL.Host {
-		fmt.Fprintf(&b, "> Host: %s\n", RedactText(req.Host))
+		fmt.Fprintf(&b, "> Host: %s\n", redact.Text(req.Host))
 	}
 	writeHeaders(&b, "> ", req.Header)
 	writeBody(&b, req.Header.Get("Content-Type"), req.Header.Get("Content-Encoding"), reqBody, truncated)
@@ -84,7 +87,7 @@ func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := t.now()
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
-		t.write(fmt.Appendf(nil, "< #%d error after %s: %s\n\n", id, elapsed(t.now().Sub(start)), RedactText(err.Error())))
+		t.write(fmt.Appendf(nil, "< #%d error after %s: %s\n\n", id, elapsed(t.now().Sub(start)), redact.Text(err.Error())))
 		return resp, err
 	}
 
@@ -106,7 +109,7 @@ func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	writeHeaders(&b, "< ", resp.Header)
 	writeBody(&b, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Encoding"), respBody, truncated)
 	if readErr != nil {
-		fmt.Fprintf(&b, "[error reading body: %s]\n\n", RedactText(readErr.Error()))
+		fmt.Fprintf(&b, "[error reading body: %s]\n\n", redact.Text(readErr.Error()))
 	}
 	t.write(b.Bytes())
 	return resp, nil
@@ -126,14 +129,14 @@ func cut(prefix []byte) ([]byte, bool) {
 		p = p[:len(p)-1]
 	}
 	if !utf8.Valid(p) {
-		p = prefix[:MaxTraceBody] // really binary; let RedactBody say so
+		p = prefix[:MaxTraceBody] // really binary; let redact.Body say so
 	}
 	return p, true
 }
 
 func writeHeaders(b *bytes.Buffer, prefix string, h http.Header) {
-	rh := RedactHeader(h)
-	for _, k := range sortedKeys(rh) {
+	rh := redact.Header(h)
+	for _, k := range slices.Sorted(maps.Keys(rh)) {
 		for _, v := range rh[k] {
 			fmt.Fprintf(b, "%s%s: %s\n", prefix, k, oneLine(v))
 		}
@@ -147,7 +150,7 @@ func writeBody(b *bytes.Buffer, contentType, contentEncoding string, body []byte
 		if ce := strings.ToLower(strings.TrimSpace(contentEncoding)); ce != "" && ce != "identity" {
 			fmt.Fprintf(b, "[%s-encoded body, %d bytes]", ce, len(body))
 		} else {
-			b.WriteString(strings.TrimRight(RedactBody(contentType, body), " \t\r\n"))
+			b.WriteString(strings.TrimRight(redact.Body(contentType, body), " \t\r\n"))
 		}
 		b.WriteByte('\n')
 	}

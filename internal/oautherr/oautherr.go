@@ -28,7 +28,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/webex-cli/webex/internal/httpx"
+	"github.com/webex-cli/webex/internal/redact"
 )
 
 // Error codes a caller may branch on. The RFC 6749 §5.2 and RFC 8628 §3.5 codes, the OpenID
@@ -406,7 +406,7 @@ func htmlTitle(body []byte) string {
 func clean(s string, max int) string {
 	// Providers may echo what they were sent ("code=... is not valid"): redact tokens, codes
 	// and secrets before the text reaches a message.
-	s = httpx.RedactText(strings.ToValidUTF8(s, "\uFFFD"))
+	s = redact.Text(strings.ToValidUTF8(s, "\uFFFD"))
 	s = strings.Map(func(r rune) rune {
 		switch {
 		case unicode.IsSpace(r):

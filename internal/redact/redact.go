@@ -1,4 +1,40 @@
-package httpx
+// Package redact decides what of a value is secret and replaces it, in one place for every
+// way webex shows text: the --debug HTTP trace (package httpx), provider error text (package
+// oautherr) and the command line's messages (Secrets).
+//
+// It redacts by structure, wherever a value appears (query, form, JSON at any depth, headers,
+// free text):
+//
+//   - values of names for which IsSecretName is true: anything containing token, secret,
+//     password, passwd, passphrase, assertion, verifier, apikey, credential, signature,
+//     authorization, cookie or session (session_state, X-Session-Id), anything ending in
+//     code (code, device_code, user_code, userCode, ...) or key (private_key, x-api-key),
+//     and sid, otp, totp and pin, compared case-insensitively with '_', '-' and '.'
+//     ignored; except names that only describe a token or point elsewhere: token_type,
+//     *_type(s), *_hint, *_endpoint(s), *_supported, *_iframe, *expires_in, *expires_at,
+//     error_code and status_code;
+//   - in JSON, also the private and symmetric members of a JSON Web Key: d, p, q, dp, dq,
+//     qi, oth and k (RFC 7518 §6.3.2, §6.4.1);
+//   - the credentials of Authorization and Proxy-Authorization (the scheme stays visible),
+//     Cookie and Set-Cookie, and the userinfo of URLs;
+//   - any JWT or JWE (a run of base64url parts starting with "eyJ"), wherever it appears;
+//   - the credential after "Bearer " or "Basic " in free text: always when the two are the
+//     whole value or follow "Authorization:", elsewhere only when it looks like a credential
+//     (digits, base64 padding or punctuation, mixed case, or 20 letters or more), so that
+//     prose such as "HTTP Basic client authentication is required" stays readable.
+//
+// Kept visible on purpose: state and nonce (single-use values that protect nothing once the
+// response they belong to has arrived, and that help match a trace to a browser session),
+// code_challenge (public by design, RFC 7636), client_id, scopes, redirect URIs, error codes
+// and descriptions, and Webex's trackingId / TrackingID, which Webex support asks for.
+//
+// Under a secret JSON name every string and number in the value is replaced; booleans and
+// null are kept. Empty values are kept (they reveal nothing and "the code was empty" is
+// worth seeing). A redacted value reads "[REDACTED len=N]", N being its length in bytes.
+//
+// On top of that, Secrets removes the exact values a run has handled (tokens, codes, client
+// secrets) from what the command line prints, whatever a provider echoed back.
+package redact
 
 import (
 	"bytes"
@@ -8,7 +44,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,16 +53,13 @@ import (
 // redacted is the replacement shown for a secret of n bytes.
 func redacted(n int) string { return "[REDACTED len=" + strconv.Itoa(n) + "]" }
 
-const redactedPrefix = "[REDACTED"
-
 var (
 	secretParts    = []string{"token", "secret", "password", "passwd", "passphrase", "assertion", "verifier", "apikey", "credential", "signature", "authorization", "cookie", "session"}
 	secretEnds     = []string{"code", "key"}
 	secretExact    = map[string]bool{"sid": true, "otp": true, "totp": true, "pin": true}
 	notSecretExact = map[string]bool{"tokentype": true, "errorcode": true, "statuscode": true}
 	notSecretEnds  = []string{"type", "types", "hint", "endpoint", "endpoints", "supported", "expiresin", "expiresat", "iframe"}
-	// jwkPrivate are the members of a JSON Web Key that hold private or symmetric key
-	// material (RFC 7518 §6.3.2, §6.4.1); they are secret as JSON member names only.
+	// jwkPrivate are secret as JSON member names only.
 	jwkPrivate = map[string]bool{"d": true, "p": true, "q": true, "dp": true, "dq": true, "qi": true, "oth": true, "k": true}
 )
 
@@ -112,7 +144,7 @@ func redactSchemes(s string) string {
 		cred := s[credStart:end]
 		// "Bearer realm=\"x\"" or "Bearer expires_in=5": an auth-param or a name=value pair,
 		// not a credential.
-		if end < len(s) && (s[end] == '"' && isParamName(cred) || isAlnum(s[end])) || strings.HasPrefix(cred, redactedPrefix) {
+		if end < len(s) && (s[end] == '"' && isParamName(cred) || isAlnum(s[end])) || strings.HasPrefix(cred, "[REDACTED") {
 			continue
 		}
 		// "HTTP Basic client authentication is required": a word, not a credential.
@@ -220,22 +252,22 @@ func redactKVs(s string) string {
 func redactValue(s string) string {
 	s = redactJWTs(s)
 	if strings.Contains(s, "://") {
-		s = urlRe().ReplaceAllStringFunc(s, RedactURL)
+		s = urlRe().ReplaceAllStringFunc(s, URL)
 	}
 	return redactSchemes(s)
 }
 
-// RedactText redacts free text (an error message, a text/plain or HTML body, a JSON body
-// too broken to parse): JWTs, secret parameters of URLs, credentials after "Bearer " or
-// "Basic ", and name=value or name: value pairs whose name is secret.
-func RedactText(s string) string {
+// Text redacts free text (an error message, a text/plain or HTML body, a JSON body too
+// broken to parse): JWTs, secret parameters of URLs, credentials after "Bearer " or "Basic ",
+// and name=value or name: value pairs whose name is secret.
+func Text(s string) string {
 	return redactKVs(redactValue(s))
 }
 
-// RedactURL returns raw with the userinfo, the values of secret query and fragment
+// URL returns raw with the userinfo, the values of secret query and fragment
 // parameters, and any JWT in the path replaced. Parameter order and spelling are kept.
 // Input that does not parse as a URL is redacted as free text.
-func RedactURL(raw string) string {
+func URL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return redactKVs(redactSchemes(redactJWTs(raw)))
@@ -262,20 +294,20 @@ func RedactURL(raw string) string {
 	}
 	if u.ForceQuery || u.RawQuery != "" {
 		b.WriteByte('?')
-		b.WriteString(RedactForm(u.RawQuery))
+		b.WriteString(redactForm(u.RawQuery))
 	}
 	if u.Fragment != "" || u.RawFragment != "" {
 		b.WriteByte('#')
-		b.WriteString(RedactForm(u.EscapedFragment()))
+		b.WriteString(redactForm(u.EscapedFragment()))
 	}
 	return b.String()
 }
 
-// RedactForm redacts an application/x-www-form-urlencoded string (a request body or URL
-// query): the value of every secret parameter, and any value holding a JWT, becomes
-// "[REDACTED len=N]" (N is the decoded length); URL values have their own secret
-// parameters redacted. Parameter order and spelling are kept.
-func RedactForm(s string) string {
+// redactForm redacts an application/x-www-form-urlencoded string (a request body or URL
+// query): the value of every secret parameter, and any value holding a JWT (N is then the
+// decoded length); URL values have their own secret parameters redacted. Parameter order and
+// spelling are kept.
+func redactForm(s string) string {
 	if s == "" {
 		return s
 	}
@@ -312,18 +344,16 @@ func RedactForm(s string) string {
 	return strings.Join(pairs, "&")
 }
 
-// RedactJSON returns b with every secret redacted at any depth: values under secret names
-// (strings and numbers, including inside nested arrays and objects) become
-// "[REDACTED len=N]", and other strings are cleaned of JWTs, secret URL parameters and
-// scheme credentials. Member order is kept and the output is compact JSON. Input that is not
-// valid JSON is redacted with RedactText instead (the result is then not JSON).
-func RedactJSON(b []byte) []byte {
+// redactJSON returns b with values under secret names redacted at any depth, and other
+// strings cleaned as by Text. Member order is kept and the output is compact JSON. Input that
+// is not valid JSON is redacted with Text instead (the result is then not JSON).
+func redactJSON(b []byte) []byte {
 	if !json.Valid(b) {
-		return []byte(RedactText(string(b)))
+		return []byte(Text(string(b)))
 	}
-	out, err := redactJSON(b)
+	out, err := rewriteJSON(b)
 	if err != nil {
-		return []byte(RedactText(string(b)))
+		return []byte(Text(string(b)))
 	}
 	return out
 }
@@ -338,7 +368,7 @@ type jsonFrame struct {
 
 // redactJSON rewrites valid JSON token by token with an explicit stack, so deeply nested
 // input cannot exhaust the goroutine stack.
-func redactJSON(b []byte) ([]byte, error) {
+func rewriteJSON(b []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var out bytes.Buffer
@@ -425,12 +455,11 @@ func writeJSONString(buf *bytes.Buffer, s string) {
 	buf.Truncate(buf.Len() - 1)
 }
 
-// RedactHeader returns a copy of h that is safe to show: Authorization and
-// Proxy-Authorization keep only their scheme ("Basic [REDACTED len=N]"), Cookie, Set-Cookie
-// and any header with a secret name (X-Auth-Token, X-Api-Key, ...) are replaced whole, and
-// every other value is cleaned like free text (JWTs, URLs with secret parameters, scheme
-// credentials). TrackingID and WWW-Authenticate stay readable.
-func RedactHeader(h http.Header) http.Header {
+// Header returns a copy of h that is safe to show: Authorization and Proxy-Authorization
+// keep only their scheme ("Basic [REDACTED len=N]"), headers with a secret name (Cookie,
+// Set-Cookie, X-Auth-Token, ...) are replaced whole, and every other value is redacted as
+// by Text.
+func Header(h http.Header) http.Header {
 	out := make(http.Header, len(h))
 	for name, vals := range h {
 		canon := http.CanonicalHeaderKey(name)
@@ -449,7 +478,7 @@ func RedactHeader(h http.Header) http.Header {
 			case IsSecretName(name):
 				rv[i] = redacted(len(v))
 			default:
-				rv[i] = RedactText(v)
+				rv[i] = Text(v)
 			}
 		}
 		out[name] = rv
@@ -457,12 +486,12 @@ func RedactHeader(h http.Header) http.Header {
 	return out
 }
 
-// RedactBody returns body redacted for display according to its Content-Type: form bodies
-// with RedactForm, JSON (application/json, any +json type, or an untyped body that parses as
-// JSON) with RedactJSON and indented, other text with RedactText. Bodies that are not text
+// Body returns body redacted for display according to its Content-Type: form bodies as a
+// form, JSON (application/json, any +json type, or an untyped body that parses as JSON)
+// member by member and indented, other text with Text. Bodies that are not text
 // (binary media types, invalid UTF-8, control characters) are summarised as
 // "[binary body, N bytes]" and never shown.
-func RedactBody(contentType string, body []byte) string {
+func Body(contentType string, body []byte) string {
 	if len(body) == 0 {
 		return ""
 	}
@@ -477,16 +506,16 @@ func RedactBody(contentType string, body []byte) string {
 	}
 	switch {
 	case mt == "application/x-www-form-urlencoded":
-		return RedactForm(strings.TrimSpace(string(body)))
+		return redactForm(strings.TrimSpace(string(body)))
 	case mt == "application/json" || strings.HasSuffix(mt, "+json") || (mt == "" || mt == "text/plain") && json.Valid(body):
-		r := RedactJSON(body)
+		r := redactJSON(body)
 		var ind bytes.Buffer
 		if json.Indent(&ind, r, "", "  ") == nil {
 			return ind.String()
 		}
 		return string(r)
 	default:
-		return RedactText(string(body))
+		return Text(string(body))
 	}
 }
 
@@ -517,14 +546,4 @@ func isText(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// sortedKeys returns h's names in a stable order for display.
-func sortedKeys(h http.Header) []string {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
