@@ -1,39 +1,13 @@
-// Package redact decides what of a value is secret and replaces it, in one place for every
-// way webex shows text: the --debug HTTP trace (package httpx), provider error text (package
-// oautherr) and the command line's messages (Secrets).
+// Package redact replaces secrets in anything webex shows: the --debug HTTP trace (package
+// httpx), a provider's error text (package oautherr) and the command line's messages. It
+// redacts by structure, wherever a value appears (URL, form, JSON at any depth, header, free
+// text), and Secrets adds the exact values a run has handled. What is redacted and what is
+// kept visible on purpose (state, nonce, code_challenge, client_id, error codes, Webex's
+// trackingId) is listed in docs/security.md, "Debug trace redaction".
 //
-// It redacts by structure, wherever a value appears (query, form, JSON at any depth, headers,
-// free text):
-//
-//   - values of names for which IsSecretName is true: anything containing token, secret,
-//     password, passwd, passphrase, assertion, verifier, apikey, credential, signature,
-//     authorization, cookie or session (session_state, X-Session-Id), anything ending in
-//     code (code, device_code, user_code, userCode, ...) or key (private_key, x-api-key),
-//     and sid, otp, totp and pin, compared case-insensitively with '_', '-' and '.'
-//     ignored; except names that only describe a token or point elsewhere: token_type,
-//     *_type(s), *_hint, *_endpoint(s), *_supported, *_iframe, *expires_in, *expires_at,
-//     error_code and status_code;
-//   - in JSON, also the private and symmetric members of a JSON Web Key: d, p, q, dp, dq,
-//     qi, oth and k (RFC 7518 §6.3.2, §6.4.1);
-//   - the credentials of Authorization and Proxy-Authorization (the scheme stays visible),
-//     Cookie and Set-Cookie, and the userinfo of URLs;
-//   - any JWT or JWE (a run of base64url parts starting with "eyJ"), wherever it appears;
-//   - the credential after "Bearer " or "Basic " in free text: always when the two are the
-//     whole value or follow "Authorization:", elsewhere only when it looks like a credential
-//     (digits, base64 padding or punctuation, mixed case, or 20 letters or more), so that
-//     prose such as "HTTP Basic client authentication is required" stays readable.
-//
-// Kept visible on purpose: state and nonce (single-use values that protect nothing once the
-// response they belong to has arrived, and that help match a trace to a browser session),
-// code_challenge (public by design, RFC 7636), client_id, scopes, redirect URIs, error codes
-// and descriptions, and Webex's trackingId / TrackingID, which Webex support asks for.
-//
-// Under a secret JSON name every string and number in the value is replaced; booleans and
-// null are kept. Empty values are kept (they reveal nothing and "the code was empty" is
-// worth seeing). A redacted value reads "[REDACTED len=N]", N being its length in bytes.
-//
-// On top of that, Secrets removes the exact values a run has handled (tokens, codes, client
-// secrets) from what the command line prints, whatever a provider echoed back.
+// A secret value reads "[REDACTED len=N]", N being its length in bytes. Empty values are kept
+// (they reveal nothing and "the code was empty" is worth seeing); under a secret JSON name
+// every string and number is replaced, booleans and null are kept.
 package redact
 
 import (
@@ -44,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,47 +39,32 @@ var (
 )
 
 // IsSecretName reports whether a value named name (query or form parameter, JSON member,
-// header) must be redacted, by the rules in the package documentation.
+// header) must be redacted. Names are compared in lower case with '_', '-' and '.' ignored:
+// anything containing one of secretParts or ending in one of secretEnds is secret, and so
+// are the names in secretExact; but not names that only describe a token or point elsewhere
+// (notSecretExact, notSecretEnds).
 func IsSecretName(name string) bool {
-	n := normalizeName(name)
-	if n == "" || notSecretExact[n] {
+	n := strings.Map(func(r rune) rune {
+		switch {
+		case r == '_' || r == '-' || r == '.':
+			return -1
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return r
+	}, name)
+	endsIn := func(suffixes []string) bool {
+		return slices.ContainsFunc(suffixes, func(suf string) bool { return strings.HasSuffix(n, suf) })
+	}
+	switch {
+	case n == "" || notSecretExact[n]:
+		return false
+	case secretExact[n]:
+		return true
+	case endsIn(notSecretEnds):
 		return false
 	}
-	if secretExact[n] {
-		return true
-	}
-	for _, suf := range notSecretEnds {
-		if strings.HasSuffix(n, suf) {
-			return false
-		}
-	}
-	for _, suf := range secretEnds {
-		if strings.HasSuffix(n, suf) {
-			return true
-		}
-	}
-	for _, p := range secretParts {
-		if strings.Contains(n, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func normalizeName(name string) string {
-	var b strings.Builder
-	b.Grow(len(name))
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c == '_' || c == '-' || c == '.':
-		case c >= 'A' && c <= 'Z':
-			b.WriteByte(c + 'a' - 'A')
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
+	return endsIn(secretEnds) || slices.ContainsFunc(secretParts, func(p string) bool { return strings.Contains(n, p) })
 }
 
 // The patterns are compiled on first use: a run of webex that never redacts anything (the
@@ -348,32 +308,29 @@ func redactForm(s string) string {
 // strings cleaned as by Text. Member order is kept and the output is compact JSON. Input that
 // is not valid JSON is redacted with Text instead (the result is then not JSON).
 func redactJSON(b []byte) []byte {
-	if !json.Valid(b) {
-		return []byte(Text(string(b)))
+	if json.Valid(b) {
+		if out, err := rewriteJSON(b); err == nil {
+			return out
+		}
 	}
-	out, err := rewriteJSON(b)
-	if err != nil {
-		return []byte(Text(string(b)))
-	}
-	return out
+	return []byte(Text(string(b)))
 }
 
 type jsonFrame struct {
-	obj       bool // object (true) or array
+	obj       bool // an object, else an array
 	secret    bool // the whole container is under a secret name
-	n         int  // values written so far
-	wantKey   bool // object: next token is a member name
+	n         int  // tokens written; in an object, member names and values alternate
 	keySecret bool // object: the current member's name is secret
 }
 
-// redactJSON rewrites valid JSON token by token with an explicit stack, so deeply nested
+// rewriteJSON rewrites valid JSON token by token with an explicit stack, so deeply nested
 // input cannot exhaust the goroutine stack.
 func rewriteJSON(b []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var out bytes.Buffer
 	out.Grow(len(b))
-	var stack []jsonFrame
+	stack := []jsonFrame{{}} // the top-level value, as in an array
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -382,69 +339,45 @@ func rewriteJSON(b []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		var top *jsonFrame
-		if len(stack) > 0 {
-			top = &stack[len(stack)-1]
-		}
+		top := &stack[len(stack)-1]
 		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
 			out.WriteByte(byte(d))
 			stack = stack[:len(stack)-1]
-			if len(stack) > 0 {
-				valueDone(&stack[len(stack)-1])
-			}
 			continue
 		}
-		if top != nil && top.obj && top.wantKey {
-			key, _ := tok.(string)
-			if top.n > 0 {
-				out.WriteByte(',')
-			}
-			writeJSONString(&out, key)
+		isKey := top.obj && top.n%2 == 0
+		switch {
+		case top.obj && !isKey:
 			out.WriteByte(':')
-			top.keySecret = IsSecretName(key) || jwkPrivate[key]
-			top.wantKey = false
-			continue
+		case top.n > 0:
+			out.WriteByte(',')
 		}
-		secret := false
-		if top != nil {
-			secret = top.secret || (top.obj && top.keySecret)
-			if !top.obj && top.n > 0 {
-				out.WriteByte(',')
-			}
-		}
+		top.n++
+		secret := top.secret || top.obj && top.keySecret
 		switch v := tok.(type) {
 		case json.Delim: // '{' or '['
 			out.WriteByte(byte(v))
-			stack = append(stack, jsonFrame{obj: v == '{', secret: secret, wantKey: v == '{'})
-			continue
+			stack = append(stack, jsonFrame{obj: v == '{', secret: secret})
 		case string:
 			switch {
+			case isKey:
+				top.keySecret = IsSecretName(v) || jwkPrivate[v]
 			case secret && v != "":
-				writeJSONString(&out, redacted(len(v)))
+				v = redacted(len(v))
 			default:
-				writeJSONString(&out, redactValue(v))
+				v = redactValue(v)
 			}
+			writeJSONString(&out, v)
 		case json.Number:
 			if secret {
 				writeJSONString(&out, redacted(len(v)))
 			} else {
 				out.WriteString(v.String())
 			}
-		case bool:
-			out.WriteString(strconv.FormatBool(v))
-		case nil:
-			out.WriteString("null")
+		default: // a bool or null
+			enc, _ := json.Marshal(v)
+			out.Write(enc)
 		}
-		if top != nil {
-			valueDone(top)
-		}
-	}
-}
-
-func valueDone(f *jsonFrame) {
-	f.n++
-	if f.obj {
-		f.wantKey = true
 	}
 }
 
@@ -520,10 +453,8 @@ func Body(contentType string, body []byte) string {
 }
 
 func isBinaryType(mt string) bool {
-	switch {
-	case mt == "":
-		return false
-	case strings.HasPrefix(mt, "image/"), strings.HasPrefix(mt, "audio/"), strings.HasPrefix(mt, "video/"), strings.HasPrefix(mt, "font/"):
+	switch major, _, _ := strings.Cut(mt, "/"); major {
+	case "image", "audio", "video", "font":
 		return true
 	}
 	switch mt {
@@ -537,13 +468,7 @@ func isBinaryType(mt string) bool {
 // isText reports whether b is UTF-8 without control characters other than tab, CR, LF and
 // form feed.
 func isText(b []byte) bool {
-	if !utf8.Valid(b) {
-		return false
-	}
-	for _, c := range b {
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' || c == 0x7f {
-			return false
-		}
-	}
-	return true
+	return utf8.Valid(b) && !bytes.ContainsFunc(b, func(r rune) bool {
+		return r < 0x20 && !strings.ContainsRune("\t\n\r\f", r) || r == 0x7f
+	})
 }
