@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"html"
 	"mime"
 	"net/http"
 	"net/url"
@@ -29,39 +30,33 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/webex-cli/webex/internal/redact"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
-// Error codes a caller may branch on. The RFC 6749 §5.2 and RFC 8628 §3.5 codes, the OpenID
-// Connect Core §3.1.2.6 codes, plus Webex's tokenlimit_reached.
+// Error codes callers branch on.
 const (
-	InvalidRequest           = "invalid_request"
-	InvalidClient            = "invalid_client"
-	InvalidGrant             = "invalid_grant"
-	UnauthorizedClient       = "unauthorized_client"
-	UnsupportedGrantType     = "unsupported_grant_type"
-	UnsupportedResponseType  = "unsupported_response_type"
-	InvalidScope             = "invalid_scope"
-	AccessDenied             = "access_denied"
-	ServerError              = "server_error"
-	TemporarilyUnavailable   = "temporarily_unavailable"
-	AuthorizationPending     = "authorization_pending"
-	SlowDown                 = "slow_down"
-	ExpiredToken             = "expired_token"
-	TokenLimitReached        = "tokenlimit_reached"
-	LoginRequired            = "login_required"
-	ConsentRequired          = "consent_required"
-	InteractionRequired      = "interaction_required"
-	AccountSelectionRequired = "account_selection_required"
-	InvalidToken             = "invalid_token"
-	InsufficientScope        = "insufficient_scope"
+	InvalidClient          = "invalid_client"
+	InvalidGrant           = "invalid_grant"
+	UnauthorizedClient     = "unauthorized_client"
+	InvalidScope           = "invalid_scope"
+	AccessDenied           = "access_denied"
+	ServerError            = "server_error"
+	TemporarilyUnavailable = "temporarily_unavailable"
+	AuthorizationPending   = "authorization_pending"
+	SlowDown               = "slow_down"
+	ExpiredToken           = "expired_token"
+	TokenLimitReached      = "tokenlimit_reached"
 )
 
-// knownCodes are the codes recognised inside free text such as a Webex "message".
+// knownCodes are the codes recognised inside free text such as a Webex "message": those of
+// RFC 6749 §5.2, RFC 8628 §3.5, OpenID Connect Core §3.1.2.6 and RFC 6750 §3.1, plus Webex's
+// tokenlimit_reached.
 var knownCodes = []string{
-	InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient, UnsupportedGrantType,
-	UnsupportedResponseType, InvalidScope, AccessDenied, ServerError, TemporarilyUnavailable,
-	AuthorizationPending, SlowDown, ExpiredToken, TokenLimitReached, LoginRequired,
-	ConsentRequired, InteractionRequired, AccountSelectionRequired, InvalidToken, InsufficientScope,
+	"invalid_request", InvalidClient, InvalidGrant, UnauthorizedClient, "unsupported_grant_type",
+	"unsupported_response_type", InvalidScope, AccessDenied, ServerError, TemporarilyUnavailable,
+	AuthorizationPending, SlowDown, ExpiredToken, TokenLimitReached, "login_required",
+	"consent_required", "interaction_required", "account_selection_required", "invalid_token",
+	"insufficient_scope",
 }
 
 // codeInText finds a known code as a whole word (case-insensitive) in free text.
@@ -99,19 +94,16 @@ type Error struct {
 // Error returns one readable sentence, e.g.
 // "provider error invalid_grant: code expired (HTTP 400, trackingId ROUTER_123)".
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("provider error")
+	msg := "provider error"
 	if e.Code != "" {
-		b.WriteString(" ")
-		b.WriteString(e.Code)
+		msg += " " + e.Code
 	}
 	desc := e.Description
 	if desc == "" && e.Code == "" && e.Status != 0 {
 		desc = http.StatusText(e.Status)
 	}
 	if desc != "" {
-		b.WriteString(": ")
-		b.WriteString(desc)
+		msg += ": " + desc
 	}
 	var extra []string
 	if e.Status != 0 {
@@ -124,11 +116,9 @@ func (e *Error) Error() string {
 		extra = append(extra, "retry after "+e.RetryAfter.String())
 	}
 	if len(extra) > 0 {
-		b.WriteString(" (")
-		b.WriteString(strings.Join(extra, ", "))
-		b.WriteString(")")
+		msg += " (" + strings.Join(extra, ", ") + ")"
 	}
-	return b.String()
+	return msg
 }
 
 // Parse reads an error answer. It never fails: whatever the body holds, the result carries at
@@ -199,36 +189,18 @@ func FromRetrieveError(err error) (*Error, bool) {
 // delta-seconds or an HTTP-date relative to now; 0 when absent, invalid or in the past.
 // Absurd values are capped at one day.
 func RetryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
 	const maxWait = 24 * time.Hour
+	v := strings.TrimSpace(h.Get("Retry-After"))
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		if n > int64(maxWait/time.Second) {
-			return maxWait
-		}
-		return time.Duration(n) * time.Second
+		return time.Duration(min(max(n, 0), int64(maxWait/time.Second))) * time.Second
 	}
 	t, err := http.ParseTime(v)
 	if err != nil {
 		return 0
 	}
-	d := t.Sub(now)
-	switch {
-	case d <= 0:
-		return 0
-	case d > maxWait:
-		return maxWait
-	}
 	// HTTP-dates have one-second resolution: round up so a caller never retries early.
-	if r := d % time.Second; r != 0 {
-		d += time.Second - r
-	}
-	return d
+	d := min(t.Sub(now), maxWait)
+	return max(0, (d+time.Second-1)/time.Second*time.Second)
 }
 
 // headerValue finds a header whatever its spelling (a map built by hand may hold "TrackingID").
@@ -393,11 +365,7 @@ func htmlTitle(body []byte) string {
 	if m == nil {
 		return ""
 	}
-	t := string(m[1])
-	for _, ent := range [][2]string{{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", `"`}, {"&#39;", "'"}, {"&amp;", "&"}} {
-		t = strings.ReplaceAll(t, ent[0], ent[1])
-	}
-	return clean(t, maxSnippet)
+	return clean(html.UnescapeString(string(m[1])), maxSnippet)
 }
 
 // clean makes provider text safe to show: valid UTF-8, control and format characters (ANSI
@@ -411,7 +379,7 @@ func clean(s string, max int) string {
 		switch {
 		case unicode.IsSpace(r):
 			return ' '
-		case unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+		case termsafe.Unsafe(r):
 			return -1
 		}
 		return r
