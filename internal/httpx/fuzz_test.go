@@ -19,7 +19,7 @@ func FuzzTrace(f *testing.F) {
 	f.Add("application/x-www-form-urlencoded", "", []byte("code=c&x=%C2%9B"))
 	f.Fuzz(func(t *testing.T, contentType, header string, body []byte) {
 		var trace bytes.Buffer
-		rt := NewTrace(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		rt := newTrace(roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			return &http.Response{
 				Status: "200 OK", StatusCode: 200, Proto: "HTTP/1.1",
 				Header:  http.Header{"Content-Type": {contentType}, "X-Note": {header}},
