@@ -73,11 +73,13 @@ var (
 	// A JWS (3 parts) or JWE (5 parts) compact serialization: the header always starts
 	// with eyJ, the base64url of `{"`. Two parts or more are treated as one, to be safe.
 	jwtRe = lazyRegexp(`eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){1,4}`)
-	// http(s) URLs inside free text.
 	urlRe = lazyRegexp(`(?i)\bhttps?://[^\s"'<>\x60]+`)
-	// Credentials after an authentication scheme in free text.
-	// The credential is an RFC 7235 token68.
+	// An authentication scheme and its credential, an RFC 7235 token68.
 	schemeRe = lazyRegexp(`(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/-]+=*)`)
+	// A word of prose: see looksLikeCredential.
+	wordRe = lazyRegexp(`^(?:[A-Z]?[a-z]*|[A-Z]*)$`)
+	// A lower-case auth-param name and its '=', as in `Bearer realm="x"` (RFC 7235 §2.1).
+	paramNameRe = lazyRegexp(`^[a-z_-]+=$`)
 	// name=value, name: value, "name":"value" in free text; the name is checked with
 	// IsSecretName. The value stops at '?', '=' and '#' so that a URL value such as
 	// href="/cb?code=x" exposes its own parameters to the same rule.
@@ -104,7 +106,7 @@ func redactSchemes(s string) string {
 		cred := s[credStart:end]
 		// "Bearer realm=\"x\"" or "Bearer expires_in=5": an auth-param or a name=value pair,
 		// not a credential.
-		if end < len(s) && (s[end] == '"' && isParamName(cred) || isAlnum(s[end])) || strings.HasPrefix(cred, "[REDACTED") {
+		if end < len(s) && (s[end] == '"' && paramNameRe().MatchString(cred) || isAlnum(s[end])) || strings.HasPrefix(cred, "[REDACTED") {
 			continue
 		}
 		// "HTTP Basic client authentication is required": a word, not a credential.
@@ -143,53 +145,10 @@ func authorizationValue(s string, start, end int) bool {
 // 8 characters is taken as a word. Everything else is a credential: base64 padding, digits,
 // '_', '~', '+', '/', mixed case ("dXNlcjpwYXNz", "abc123DEF456").
 func looksLikeCredential(w string) bool {
-	if len(w) < 8 {
-		return false
-	}
-	for _, part := range strings.FieldsFunc(w, func(r rune) bool { return r == '-' || r == '.' }) {
-		if !isWord(part) {
-			return true
-		}
-	}
-	return false
-}
-
-// isWord reports whether s is letters only, shorter than 20, and all lower case, all upper
-// case or capitalised.
-func isWord(s string) bool {
-	if len(s) >= 20 {
-		return false
-	}
-	upper, lower := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= 'a' && c <= 'z':
-			lower++
-		case c >= 'A' && c <= 'Z':
-			if lower > 0 {
-				return false // "dXNl": an upper-case letter after a lower-case one
-			}
-			upper++
-		default:
-			return false
-		}
-	}
-	return upper <= 1 || lower == 0
-}
-
-// isParamName reports whether w is a lower-case auth-param name and its '=' ("realm=",
-// "error_description="), as in `Bearer realm="x"` (RFC 7235 §2.1).
-func isParamName(w string) bool {
-	name, ok := strings.CutSuffix(w, "=")
-	if !ok || name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; !(c >= 'a' && c <= 'z' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
+	parts := strings.FieldsFunc(w, func(r rune) bool { return r == '-' || r == '.' })
+	return len(w) >= 8 && slices.ContainsFunc(parts, func(part string) bool {
+		return len(part) >= 20 || !wordRe().MatchString(part)
+	})
 }
 
 func isAlnum(c byte) bool {
@@ -207,8 +166,7 @@ func redactKVs(s string) string {
 	})
 }
 
-// redactValue is applied to every string value that is not under a secret name: JWTs,
-// URLs with secret parameters and scheme credentials.
+// redactValue redacts a value that is not under a secret name.
 func redactValue(s string) string {
 	s = redactJWTs(s)
 	if strings.Contains(s, "://") {
