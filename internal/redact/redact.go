@@ -236,30 +236,23 @@ func redactForm(s string) string {
 			pairs[i] = redactJWTs(p)
 			continue
 		}
-		dk, err := url.QueryUnescape(k)
-		if err != nil {
-			dk = k
-		}
-		dv, err := url.QueryUnescape(v)
-		if err != nil {
-			dv = v
-		}
-		switch {
-		case dv == "":
-		case IsSecretName(dk) || jwtRe().MatchString(dv) || jwtRe().MatchString(v):
+		dk, dv := unescape(k), unescape(v)
+		if dv != "" && (IsSecretName(dk) || jwtRe().MatchString(dv) || jwtRe().MatchString(v)) {
 			v = redacted(len(dv))
-		case strings.Contains(dv, "://"):
-			if r := redactValue(dv); r != dv {
-				v = r
-			}
-		default:
-			if r := redactSchemes(dv); r != dv {
-				v = r
-			}
+		} else if r := redactValue(dv); r != dv {
+			v = r
 		}
 		pairs[i] = redactJWTs(k) + "=" + v
 	}
 	return strings.Join(pairs, "&")
+}
+
+// unescape decodes a form name or value, keeping it as it is when it is not valid.
+func unescape(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
 }
 
 // redactJSON returns b with values under secret names redacted at any depth, and other
