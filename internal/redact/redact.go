@@ -1,13 +1,9 @@
 // Package redact replaces secrets in anything webex shows: the --debug HTTP trace (package
 // httpx), a provider's error text (package oautherr) and the command line's messages. It
 // redacts by structure, wherever a value appears (URL, form, JSON at any depth, header, free
-// text), and Secrets adds the exact values a run has handled. What is redacted and what is
-// kept visible on purpose (state, nonce, code_challenge, client_id, error codes, Webex's
-// trackingId) is listed in docs/security.md, "Debug trace redaction".
-//
-// A secret value reads "[REDACTED len=N]", N being its length in bytes. Empty values are kept
-// (they reveal nothing and "the code was empty" is worth seeing); under a secret JSON name
-// every string and number is replaced, booleans and null are kept.
+// text), with "[REDACTED len=N]", N being the value's length in bytes; and Secrets removes
+// the exact values a run has handled. docs/security.md, "Debug trace redaction", lists what
+// is redacted and what is kept visible on purpose.
 package redact
 
 import (
