@@ -45,8 +45,7 @@ type traceTransport struct {
 	w  io.Writer
 }
 
-// write shows one block of the trace, with the characters a terminal would act on (control
-// and format characters, such as bidirectional overrides) escaped as in normal output.
+// write shows one block of the trace, escaped for a terminal as normal output is.
 func (t *traceTransport) write(b []byte) {
 	b = []byte(termsafe.Text(string(b)))
 	t.mu.Lock()

@@ -59,13 +59,12 @@ var knownCodes = []string{
 	"insufficient_scope",
 }
 
-// codeInText finds a known code as a whole word (case-insensitive) in free text.
-// It is compiled on first use: most runs of webex never parse an error.
+// codeInText finds a known code as a whole word (case-insensitive) in free text. It is
+// compiled on first use: most runs of webex never parse an error.
 var codeInText = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`(?i)(?:^|[^a-z0-9_])(` + strings.Join(knownCodes, "|") + `)(?:$|[^a-z0-9_])`)
 })
 
-// Limits applied to what ends up in an Error.
 const (
 	maxCode        = 64
 	maxDescription = 200
