@@ -13,6 +13,7 @@ package oautherr
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"html"
@@ -20,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -257,36 +259,24 @@ func parseBody(e *Error, header http.Header, body []byte) {
 
 func fromEnvelope(e *Error, env envelope) {
 	var errDescs []string
-	var list []struct {
-		Description json.RawMessage `json:"description"`
-		Message     json.RawMessage `json:"message"`
-	}
+	var list []struct{ Description, Message json.RawMessage }
 	if json.Unmarshal(env.Errors, &list) == nil {
 		for _, it := range list {
-			d := jsonString(it.Description)
-			if d == "" {
-				d = jsonString(it.Message)
-			}
-			if d != "" {
+			if d := cmp.Or(jsonString(it.Description), jsonString(it.Message)); d != "" {
 				errDescs = append(errDescs, d)
 			}
 		}
 	}
-	errCode := jsonString(env.Error)
-	if errCode == "" {
+	errCode, message := jsonString(env.Error), jsonString(env.Message)
+	var nested struct{ Code, Message json.RawMessage }
+	if errCode == "" && json.Unmarshal(env.Error, &nested) == nil {
 		// Some providers nest: {"error":{"code":..,"message":..}}.
-		var nested struct {
-			Code    json.RawMessage `json:"code"`
-			Message json.RawMessage `json:"message"`
-		}
-		if json.Unmarshal(env.Error, &nested) == nil {
-			errCode = jsonString(nested.Code)
-			if m := jsonString(nested.Message); m != "" && len(env.Message) == 0 {
-				env.Message, _ = json.Marshal(m)
-			}
+		errCode = jsonString(nested.Code)
+		if len(env.Message) == 0 {
+			message = jsonString(nested.Message)
 		}
 	}
-	e.Code, e.Description = pickCode(errCode, jsonString(env.Message), errDescs)
+	e.Code, e.Description = pickCode(errCode, message, errDescs)
 	if d := clean(jsonString(env.ErrorDescription), maxDescription); d != "" {
 		e.Description = d
 	}
@@ -299,11 +289,8 @@ func fromEnvelope(e *Error, env envelope) {
 func pickCode(errCode, message string, errDescs []string) (code, desc string) {
 	if c := strings.TrimSpace(errCode); c != "" {
 		code = cleanCode(c)
-		for _, k := range knownCodes {
-			if strings.EqualFold(k, c) {
-				code = k
-				break
-			}
+		if i := slices.IndexFunc(knownCodes, func(k string) bool { return strings.EqualFold(k, c) }); i >= 0 {
+			code = knownCodes[i]
 		}
 	}
 	texts := append([]string{message}, errDescs...)
