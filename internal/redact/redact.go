@@ -34,12 +34,12 @@ var (
 	jwkPrivate = map[string]bool{"d": true, "p": true, "q": true, "dp": true, "dq": true, "qi": true, "oth": true, "k": true}
 )
 
-// IsSecretName reports whether a value named name (query or form parameter, JSON member,
+// isSecretName reports whether a value named name (query or form parameter, JSON member,
 // header) must be redacted. Names are compared in lower case with '_', '-' and '.' ignored:
 // anything containing one of secretParts or ending in one of secretEnds is secret, and so
 // are the names in secretExact; but not names that only describe a token or point elsewhere
 // (notSecretExact, notSecretEnds).
-func IsSecretName(name string) bool {
+func isSecretName(name string) bool {
 	n := strings.Map(func(r rune) rune {
 		switch {
 		case r == '_' || r == '-' || r == '.':
@@ -77,7 +77,7 @@ var (
 	// A lower-case auth-param name and its '=', as in `Bearer realm="x"` (RFC 7235 §2.1).
 	paramNameRe = lazyRegexp(`^[a-z_-]+=$`)
 	// name=value, name: value, "name":"value" in free text; the name is checked with
-	// IsSecretName. The value stops at '?', '=' and '#' so that a URL value such as
+	// isSecretName. The value stops at '?', '=' and '#' so that a URL value such as
 	// href="/cb?code=x" exposes its own parameters to the same rule.
 	kvRe = lazyRegexp(`([A-Za-z0-9_.-]+)("?\s*[:=]\s*"?)([^\s"'&,;<>()\[\]{}?=#]+)`)
 )
@@ -155,7 +155,7 @@ func redactKVs(s string) string {
 	return kvRe().ReplaceAllStringFunc(s, func(m string) string {
 		sub := kvRe().FindStringSubmatch(m)
 		// After "Authorization: " comes the scheme, whose credential redactSchemes handled.
-		if !IsSecretName(sub[1]) || strings.EqualFold(sub[3], "bearer") || strings.EqualFold(sub[3], "basic") {
+		if !isSecretName(sub[1]) || strings.EqualFold(sub[3], "bearer") || strings.EqualFold(sub[3], "basic") {
 			return m
 		}
 		return sub[1] + sub[2] + redacted(len(sub[3]))
@@ -233,7 +233,7 @@ func redactForm(s string) string {
 			continue
 		}
 		dk, dv := unescape(k), unescape(v)
-		if dv != "" && (IsSecretName(dk) || jwtRe().MatchString(dv) || jwtRe().MatchString(v)) {
+		if dv != "" && (isSecretName(dk) || jwtRe().MatchString(dv) || jwtRe().MatchString(v)) {
 			v = redacted(len(dv))
 		} else if r := redactValue(dv); r != dv {
 			v = r
@@ -308,7 +308,7 @@ func rewriteJSON(b []byte) ([]byte, error) {
 		case string:
 			switch {
 			case isKey:
-				top.keySecret = IsSecretName(v) || jwkPrivate[v]
+				top.keySecret = isSecretName(v) || jwkPrivate[v]
 			case secret && v != "":
 				v = redacted(len(v))
 			default:
@@ -355,7 +355,7 @@ func Header(h http.Header) http.Header {
 				} else {
 					rv[i] = redacted(len(v))
 				}
-			case IsSecretName(name):
+			case isSecretName(name):
 				rv[i] = redacted(len(v))
 			default:
 				rv[i] = Text(v)

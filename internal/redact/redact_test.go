@@ -33,13 +33,13 @@ func TestIsSecretName(t *testing.T) {
 		"frontchannel_logout_session_supported", "d", "p", "q", "mapping",
 	}
 	for _, n := range secret {
-		if !IsSecretName(n) {
-			t.Errorf("IsSecretName(%q) = false, want true", n)
+		if !isSecretName(n) {
+			t.Errorf("isSecretName(%q) = false, want true", n)
 		}
 	}
 	for _, n := range visible {
-		if IsSecretName(n) {
-			t.Errorf("IsSecretName(%q) = true, want false", n)
+		if isSecretName(n) {
+			t.Errorf("isSecretName(%q) = true, want false", n)
 		}
 	}
 }
