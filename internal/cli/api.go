@@ -20,9 +20,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
-	"github.com/webex-cli/webex/internal/httpx"
 	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/redact"
 	"github.com/webex-cli/webex/internal/restapi"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // APIOptions are the settings of `webex api`.
@@ -222,7 +223,7 @@ func apiTargetFor(ctx context.Context, d *deps, o *APIOptions) (*apiTarget, erro
 		return nil, err
 	}
 	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" {
-		d.secret(env)
+		d.secrets.Add(env)
 		t.token = env
 		return t, nil
 	}
@@ -374,7 +375,7 @@ func runAPI(ctx context.Context, d *deps, o *APIOptions) error {
 func apiDo(ctx context.Context, d *deps, c *restapi.Client, t *apiTarget, req *restapi.Request) (*restapi.Response, error) {
 	resp, err := c.Do(ctx, req, t.token)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.Method, httpx.RedactURL(req.URL), err)
+		return nil, fmt.Errorf("%s %s: %w", req.Method, redact.URL(req.URL), err)
 	}
 	if resp.Status != http.StatusUnauthorized || t.refresh == nil {
 		return resp, nil
@@ -387,7 +388,7 @@ func apiDo(ctx context.Context, d *deps, c *restapi.Client, t *apiTarget, req *r
 	}
 	resp, err = c.Do(ctx, req, t.token)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.Method, httpx.RedactURL(req.URL), err)
+		return nil, fmt.Errorf("%s %s: %w", req.Method, redact.URL(req.URL), err)
 	}
 	return resp, nil
 }
@@ -396,9 +397,9 @@ func apiDo(ctx context.Context, d *deps, c *restapi.Client, t *apiTarget, req *r
 func apiFailure(d *deps, method, path string, resp *restapi.Response) error {
 	if body := bytes.TrimSpace(resp.Body); len(body) > 0 {
 		if json.Valid(body) {
-			fmt.Fprintln(d.io.ErrOut, d.scrub(indentJSON(body, "", d.io.ColourErr())))
+			fmt.Fprintln(d.io.ErrOut, d.secrets.Scrub(indentJSON(body, "", d.io.ColourErr())))
 		} else {
-			fmt.Fprintln(d.io.ErrOut, d.scrub(safe(string(body))))
+			fmt.Fprintln(d.io.ErrOut, d.secrets.Scrub(termsafe.Line(string(body))))
 		}
 	}
 	msg := fmt.Sprintf("%s %s: %v", method, path, resp.Error())
@@ -423,7 +424,7 @@ func writeHead(d *deps, resp *restapi.Response) {
 		}
 	}
 	b.WriteString("\n")
-	io.WriteString(d.io.Out, d.scrub(safeText(d, b.String())))
+	io.WriteString(d.io.Out, d.secrets.Scrub(safeText(d, b.String())))
 }
 
 // safeText makes text from the server fit for stdout: on a terminal, control characters
@@ -434,7 +435,7 @@ func safeText(d *deps, s string) string {
 	}
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = safe(l)
+		lines[i] = termsafe.Line(l)
 	}
 	return strings.Join(lines, "\n")
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/webex-cli/webex/internal/jwt"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // DecodeOptions are the settings of `webex decode`.
@@ -70,7 +71,7 @@ func runDecode(ctx context.Context, d *deps, o *DecodeOptions) error {
 	if err != nil {
 		return err
 	}
-	d.secret(raw)
+	d.secrets.Add(raw)
 	tok, err := jwt.Decode(raw)
 	if err != nil {
 		return err
@@ -253,9 +254,9 @@ func prettyJSON(raw []byte, on bool) string { return indentJSON(raw, "  ", on) }
 func indentJSON(raw []byte, prefix string, on bool) string {
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, raw, prefix, "  "); err != nil {
-		return prefix + safe(string(raw))
+		return prefix + termsafe.Line(string(raw))
 	}
-	s := safeJSON(prefix + buf.String())
+	s := termsafe.Text(prefix + buf.String())
 	if !on {
 		return s
 	}

@@ -46,7 +46,7 @@ and webex waits for it to end. Ctrl-C at a terminal reaches COMMAND once, from t
 func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) error {
 	d.blocking()
 	token := d.getenv("WEBEX_ACCESS_TOKEN")
-	d.secret(token)
+	d.secrets.Add(token)
 	if token == "" {
 		cfg, err := d.config()
 		if err != nil {

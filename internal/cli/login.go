@@ -20,6 +20,7 @@ import (
 	"github.com/webex-cli/webex/internal/flow/loopback"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // LoginOptions are the settings of `webex login`.
@@ -209,7 +210,7 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 			fmt.Fprintln(d.io.ErrOut, "Not reusing the client secret stored at the last login: it was given for another provider, issuer, base URL or client id. Set WEBEX_CLIENT_SECRET or pass --client-secret-file if the client needs one.")
 		}
 	}
-	d.secret(pl.clientSecret)
+	d.secrets.Add(pl.clientSecret)
 
 	p.Flow = o.Flow
 	if o.Flow == "" || o.Flow == "auto" {
@@ -344,20 +345,20 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, 
 			return nil
 		},
 		OnRejected: func(err error) {
-			fmt.Fprintf(d.io.ErrOut, "Ignored an answer at the callback: %s; still waiting.\n", d.scrub(errorLine(err)))
+			fmt.Fprintf(d.io.ErrOut, "Ignored an answer at the callback: %s; still waiting.\n", d.secrets.Scrub(errorLine(err)))
 		},
 		Complete: func(ctx context.Context, res *loopback.Result) error {
 			hint.Stop()
-			d.secret(res.Code, res.CodeVerifier)
+			d.secrets.Add(res.Code, res.CodeVerifier)
 			fmt.Fprintln(d.io.ErrOut, "Received the authorization code; exchanging it for tokens.")
 			oc := pl.prov.OAuth2Config(pl.profile.ClientID, pl.clientSecret, res.RedirectURI, pl.profile.Scopes)
 			hctx := context.WithValue(ctx, oauth2.HTTPClient, d.http())
 			tok, err := oc.Exchange(hctx, res.Code, oauth2.VerifierOption(res.CodeVerifier))
 			if err != nil {
 				// The browser's error page shows this message too.
-				return d.scrubError(providerError("exchanging the authorization code", err))
+				return d.secrets.Error(providerError("exchanging the authorization code", err))
 			}
-			return d.scrubError(finish(&loginResult{token: tok, nonce: res.Nonce}))
+			return d.secrets.Error(finish(&loginResult{token: tok, nonce: res.Nonce}))
 		},
 	})
 	return err
@@ -382,7 +383,7 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 	if err != nil {
 		return err
 	}
-	d.secret(code.DeviceCode)
+	d.secrets.Add(code.DeviceCode)
 	ev.emit(deviceCodeEvent{
 		Event:                   "device_code",
 		UserCode:                code.UserCode,
@@ -404,7 +405,7 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 func showDeviceCode(d *deps, code *device.Code, qrMode string) {
 	w := d.io.ErrOut
 	bold := func(s string) string { return colour(d.io.ColourErr(), "1", s) }
-	fmt.Fprintf(w, "\nTo sign in, open %s\nand enter the code  %s\n", safe(code.VerificationURI), bold(safe(code.UserCode)))
+	fmt.Fprintf(w, "\nTo sign in, open %s\nand enter the code  %s\n", termsafe.Line(code.VerificationURI), bold(termsafe.Line(code.UserCode)))
 	target := code.VerificationURIComplete
 	if target == "" {
 		target = code.VerificationURI
@@ -437,7 +438,7 @@ func storeLogin(ctx context.Context, d *deps, m *session.Manager, g *session.Gra
 		return err
 	}
 	who := cmp.Or(p.Email, p.DisplayName, p.Subject, "an unnamed user")
-	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", safe(who), p.Name, p.Provider, storageLabel(p.Storage))
+	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", termsafe.Line(who), p.Name, p.Provider, storageLabel(p.Storage))
 	evt := loggedInEvent{Event: "logged_in", Profile: p.Name, Provider: p.Provider, Subject: p.Subject, Email: p.Email}
 	if !p.AccessExpiry.IsZero() {
 		at := p.AccessExpiry.UTC().Format(time.RFC3339)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 func newCmdLogout(d *deps, runF func(context.Context, bool) error) *cobra.Command {
@@ -62,7 +63,7 @@ func runLogout(ctx context.Context, d *deps, all bool) error {
 	for _, name := range names {
 		notes, err := m.Logout(ctx, name)
 		for _, n := range notes {
-			fmt.Fprintln(d.io.ErrOut, d.scrub(safe(n)))
+			fmt.Fprintln(d.io.ErrOut, d.secrets.Scrub(termsafe.Line(n)))
 		}
 		if err != nil {
 			errs = append(errs, sessionError(err))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/jwt"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 func newCmdStatus(d *deps, runF func(context.Context, bool) error) *cobra.Command {
@@ -102,7 +103,7 @@ func runStatus(d *deps, asJSON bool) error {
 		if strings.HasPrefix(access, "expired") {
 			access = colour(d.io.ColourOut(), "33", access)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, safe(providerLabel(p)), safe(user), safe(strings.Join(scopes, " ")), access, refresh, p.StorageKind())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, termsafe.Line(providerLabel(p)), termsafe.Line(user), termsafe.Line(strings.Join(scopes, " ")), access, refresh, p.StorageKind())
 	}
 	if err := tw.Flush(); err != nil {
 		return err

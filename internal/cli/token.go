@@ -13,6 +13,7 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/session"
+	"github.com/webex-cli/webex/internal/termsafe"
 	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
@@ -61,14 +62,14 @@ func (d *deps) manager(cfg *config.Config) *session.Manager {
 		OpenStore:  func(kind string) (tokenstore.Store, error) { return d.openStore(kind, cfg.Dir()) },
 		HTTPClient: d.http,
 		Now:        d.now,
-		Secret:     d.secret,
+		Secret:     d.secrets.Add,
 		Sleep:      d.sleep,
 	}
 }
 
 func runToken(ctx context.Context, d *deps, o *TokenOptions) error {
 	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" && !o.IDToken {
-		d.secret(env)
+		d.secrets.Add(env)
 		if o.JSON {
 			return writeJSON(d, map[string]any{"token": env, "token_type": "Bearer", "expires_at": nil, "scopes": []string{}, "source": "WEBEX_ACCESS_TOKEN"})
 		}
@@ -163,6 +164,6 @@ func writeJSON(d *deps, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := io.WriteString(d.io.Out, safeJSON(b.String()))
+	_, err := io.WriteString(d.io.Out, termsafe.Text(b.String()))
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/termsafe"
 	"github.com/webex-cli/webex/internal/userinfo"
 )
 
@@ -37,7 +38,7 @@ A Webex device-flow login has no OpenID scopes, so for it Webex's /people/me is 
 
 func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
 	token := d.getenv("WEBEX_ACCESS_TOKEN")
-	d.secret(token)
+	d.secrets.Add(token)
 	prov, prof, err := resolveProvider(ctx, d, &providerFlags{})
 	if err != nil {
 		return err
@@ -84,7 +85,7 @@ func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
 	sort.Strings(keys)
 	tw := tabwriter.NewWriter(d.io.Out, 0, 4, 2, ' ', 0)
 	for _, k := range keys {
-		fmt.Fprintf(tw, "%s\t%s\n", colour(d.io.ColourOut(), "36", safe(k)), safe(claimString(claims[k])))
+		fmt.Fprintf(tw, "%s\t%s\n", colour(d.io.ColourOut(), "36", termsafe.Line(k)), termsafe.Line(claimString(claims[k])))
 	}
 	return tw.Flush()
 }
