@@ -147,7 +147,7 @@ func TestKernelCacheSwitchesOffOnError(t *testing.T) {
 	backendGets(fk)
 	for range 2 {
 		if v, err := k.LoadAccessToken(context.Background(), "work", "", "v1"); err != nil || v != "at-1" {
-			t.Fatalf("LoadAccessTokenVersion with the cache off: %v", err)
+			t.Fatalf("LoadAccessToken with the cache off: %v", err)
 		}
 	}
 	if n := backendGets(fk); n != 2 {
