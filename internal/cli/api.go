@@ -27,6 +27,7 @@ import (
 
 // APIOptions are the settings of `webex api`.
 type APIOptions struct {
+	cmdOptions
 	Path      string
 	Method    string
 	RawFields []string // -f key=value: strings
@@ -44,7 +45,7 @@ type APIOptions struct {
 // apiPaths are the paths `webex api` completes: the ones users call most.
 var apiPaths = []string{"people/me", "people", "rooms", "messages", "memberships", "teams", "webhooks"}
 
-func newCmdAPI(d *deps, runF func(context.Context, *APIOptions) error) *cobra.Command {
+func newCmdAPI(d *deps, runF func(*APIOptions) error) *cobra.Command {
 	o := &APIOptions{}
 	cmd := &cobra.Command{
 		Use:   "api PATH",
@@ -78,13 +79,10 @@ outside 2xx prints its body and the error, with Webex's trackingId, on stderr an
 			}
 			return apiPaths, cobra.ShellCompDirectiveNoFileComp
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: runE(d, o, func(args []string) error {
 			o.Path = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runAPI(cmd.Context(), d, o)
-		},
+			return nil
+		}, runF, apiRun),
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.Method, "method", "X", "", "HTTP method (default GET, or POST with fields or --input)")
@@ -276,7 +274,8 @@ func apiBase(p *config.Profile, given string, explicit bool) (string, error) {
 	return base, nil
 }
 
-func runAPI(ctx context.Context, d *deps, o *APIOptions) error {
+func apiRun(o *APIOptions) error {
+	d, ctx := o.deps, o.ctx
 	call, err := prepareAPI(d, o)
 	if err != nil {
 		return err

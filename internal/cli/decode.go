@@ -21,6 +21,7 @@ import (
 
 // DecodeOptions are the settings of `webex decode`.
 type DecodeOptions struct {
+	cmdOptions
 	Token    string // the argument; "-" reads stdin
 	HasToken bool   // an argument was given (even an empty one); else the stored ID token
 	JSON     bool
@@ -30,7 +31,7 @@ type DecodeOptions struct {
 	ClientID string
 }
 
-func newCmdDecode(d *deps, runF func(context.Context, *DecodeOptions) error) *cobra.Command {
+func newCmdDecode(d *deps, runF func(*DecodeOptions) error) *cobra.Command {
 	o := &DecodeOptions{}
 	cmd := &cobra.Command{
 		Use:   "decode [TOKEN|-]",
@@ -46,15 +47,12 @@ expiry, and exits 0 only when all hold.`,
   webex token --id-token | webex decode -
   webex decode --verify --json`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: runE(d, o, func(args []string) error {
 			if len(args) == 1 {
 				o.Token, o.HasToken = args[0], true
 			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runDecode(cmd.Context(), d, o)
-		},
+			return nil
+		}, runF, decodeRun),
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.JSON, "json", false, "print {header, claims, signature_present, expired, ...} as JSON")
@@ -65,7 +63,8 @@ expiry, and exits 0 only when all hold.`,
 	return cmd
 }
 
-func runDecode(ctx context.Context, d *deps, o *DecodeOptions) error {
+func decodeRun(o *DecodeOptions) error {
+	d, ctx := o.deps, o.ctx
 	raw, prof, err := decodeInput(d, o)
 	if err != nil {
 		return err
@@ -185,7 +184,7 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 		return prov, clientID, err
 	case o.Issuer != "":
 		var err error
-		if s, err = resolveSettings(provider.Settings{Kind: string(provider.KindOIDC), Issuer: o.Issuer}, provider.Settings{}, provider.Settings{}); err != nil {
+		if s, err = resolveSettings(provider.Settings{Kind: config.ProviderOIDC, Issuer: o.Issuer}, provider.Settings{}, provider.Settings{}); err != nil {
 			return nil, "", err
 		}
 	case prof != nil:

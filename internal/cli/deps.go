@@ -18,6 +18,8 @@ import (
 	"github.com/webex-cli/webex/internal/flow/device"
 	"github.com/webex-cli/webex/internal/httpx"
 	"github.com/webex-cli/webex/internal/iostreams"
+	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/session"
 	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
@@ -145,12 +147,9 @@ func (d *deps) blocking() {
 	}
 }
 
-// configDir resolves the configuration folder.
-func (d *deps) configDir() (string, error) { return config.Dir(d.getenv) }
-
 // config opens the profile settings.
 func (d *deps) config() (*config.Config, error) {
-	dir, err := d.configDir()
+	dir, err := config.Dir(d.getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -203,4 +202,68 @@ func (d *deps) completeProfiles(cmd *cobra.Command, args []string, toComplete st
 		}
 	}
 	return names, cobra.ShellCompDirectiveNoFileComp
+}
+
+// provider builds the provider s names, with this process's HTTP client and clock.
+func (d *deps) provider(ctx context.Context, s provider.Settings) (*provider.Provider, error) {
+	return provider.New(ctx, s, provider.Options{HTTPClient: d.http(), Now: d.now})
+}
+
+// manager wires the session layer to this process.
+func (d *deps) manager(cfg *config.Config) *session.Manager {
+	return &session.Manager{
+		Config:     cfg,
+		OpenStore:  func(kind string) (tokenstore.Store, error) { return d.openStore(kind, cfg.Dir()) },
+		HTTPClient: d.http,
+		Now:        d.now,
+		Secret:     d.secret,
+		Sleep:      d.sleep,
+	}
+}
+
+// accessToken is the profile's access token from the session layer, refreshed first when it
+// has less than minTTL left (see session.Manager.Token), with the warnings shown.
+func (d *deps) accessToken(ctx context.Context, cfg *config.Config, name string, minTTL time.Duration) (string, error) {
+	tok, err := d.manager(cfg).Token(ctx, name, minTTL)
+	if err != nil {
+		return "", sessionError(err)
+	}
+	d.warn(tok.Warnings)
+	return tok.AccessToken, nil
+}
+
+// stored reads a profile and all its secrets, through the session layer's one reader; a
+// missing login, or secrets stored for other settings, is "login required" (exit 4).
+func (d *deps) stored(cfg *config.Config, name string) (*config.Profile, *tokenstore.Secrets, error) {
+	p, sec, err := d.manager(cfg).Stored(name)
+	if err != nil {
+		return nil, nil, sessionError(err)
+	}
+	return p, sec, nil
+}
+
+// cmdOptions is what every command's options hold besides its flags and arguments: the
+// factory and the command's context.
+type cmdOptions struct {
+	*deps
+	ctx context.Context
+}
+
+func (o *cmdOptions) bind(d *deps, ctx context.Context) { o.deps, o.ctx = d, ctx }
+
+// runE is a command's RunE: check (when not nil) validates the flags and takes the arguments
+// into o, then runF runs o when given (tests pass a stub), else run.
+func runE[O interface{ bind(*deps, context.Context) }](d *deps, o O, check func(args []string) error, runF, run func(O) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if check != nil {
+			if err := check(args); err != nil {
+				return err
+			}
+		}
+		o.bind(d, cmd.Context())
+		if runF != nil {
+			return runF(o)
+		}
+		return run(o)
+	}
 }

@@ -28,7 +28,7 @@ func (f *providerFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.Provider, "provider", "", "provider: webex, webex-gov or oidc (default: the profile's, else webex)")
 	cmd.Flags().StringVar(&f.Issuer, "issuer", "", "OpenID issuer URL (env WEBEX_ISSUER)")
 	cmd.Flags().StringVar(&f.BaseURL, "base-url", "", "Webex API base URL (env WEBEX_BASE_URL)")
-	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion("webex", "webex-gov", "oidc"))
+	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(config.ProviderWebex, config.ProviderWebexGov, config.ProviderOIDC))
 }
 
 func (f *providerFlags) set() bool { return f.Provider != "" || f.Issuer != "" || f.BaseURL != "" }
@@ -69,14 +69,16 @@ func resolveSettings(flag, env, saved provider.Settings) (provider.Settings, err
 	return s, err
 }
 
-// provider builds the provider s names, with this process's HTTP client and clock.
-func (d *deps) provider(ctx context.Context, s provider.Settings) (*provider.Provider, error) {
-	return provider.New(ctx, s, provider.Options{HTTPClient: d.http(), Now: d.now})
+// DiscoverOptions are the settings of `webex discover`.
+type DiscoverOptions struct {
+	cmdOptions
+	providerFlags
+	Email string
+	JSON  bool
 }
 
-func newCmdDiscover(d *deps, runF func(context.Context, *providerFlags, string, bool) error) *cobra.Command {
-	f := &providerFlags{}
-	var asJSON bool
+func newCmdDiscover(d *deps, runF func(*DiscoverOptions) error) *cobra.Command {
+	o := &DiscoverOptions{}
 	cmd := &cobra.Command{
 		Use:   "discover [EMAIL]",
 		Short: "Show what the provider announces: endpoints, scopes, algorithms and keys",
@@ -86,19 +88,15 @@ differs from what webex actually uses (for Webex: the discovery issuer versus th
 tokens), it says so. With EMAIL it first asks the provider's WebFinger endpoint which issuer
 serves that account.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			email := ""
+		RunE: runE(d, o, func(args []string) error {
 			if len(args) == 1 {
-				email = args[0]
+				o.Email = args[0]
 			}
-			if runF != nil {
-				return runF(cmd.Context(), f, email, asJSON)
-			}
-			return runDiscover(cmd.Context(), d, f, email, asJSON)
-		},
+			return nil
+		}, runF, discoverRun),
 	}
-	f.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	o.register(cmd)
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	return cmd
 }
 
@@ -110,8 +108,9 @@ var (
 	usedKeys       = []string{"issuer", "issuer_pattern", "authorize", "token", "device_authorization", "device_token", "userinfo", "people", "jwks", "revocation"}
 )
 
-func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, asJSON bool) error {
-	prov, _, err := resolveProvider(ctx, d, f)
+func discoverRun(o *DiscoverOptions) error {
+	d, ctx, email := o.deps, o.ctx, o.Email
+	prov, _, err := resolveProvider(ctx, d, &o.providerFlags)
 	if err != nil {
 		return err
 	}
@@ -147,7 +146,7 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 		"revocation":           prov.Endpoints.Revocation,
 		"signing_algorithms":   prov.SigningAlgs,
 	}
-	if prov.Kind == provider.KindOIDC {
+	if string(prov.Kind) == config.ProviderOIDC {
 		used["issuer"] = prov.Issuer
 	} else {
 		used["issuer_pattern"] = provider.WebexIssuerPattern
@@ -168,7 +167,7 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 	}
 	sort.Strings(notes)
 	report["notes"] = nonNil(notes)
-	if asJSON {
+	if o.JSON {
 		return writeJSON(d, report)
 	}
 	return printDiscover(d, report, email)
@@ -190,7 +189,7 @@ func docList(doc map[string]any, k string) []string {
 func discoverNotes(prov *provider.Provider, doc, announced map[string]any) []string {
 	var notes []string
 	str := func(k string) string { return announced[k].(string) }
-	if prov.Kind != provider.KindOIDC && doc != nil {
+	if string(prov.Kind) != config.ProviderOIDC && doc != nil {
 		notes = append(notes, fmt.Sprintf("The discovery issuer %q is not the API base %s; real ID tokens carry an iss that varies by data centre, so webex uses the static endpoints and accepts any iss matching %s.", str("issuer"), prov.BaseURL, provider.WebexIssuerPattern))
 		if str("device_authorization_endpoint") == "" && prov.Endpoints.DeviceAuthorization != "" {
 			notes = append(notes, "The discovery document lists no device authorization endpoint; webex uses "+prov.Endpoints.DeviceAuthorization+" and polls "+prov.Endpoints.DeviceToken+".")

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,8 +11,15 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newCmdExec(d *deps, runF func(context.Context, time.Duration, []string) error) *cobra.Command {
-	var minTTL time.Duration
+// ExecOptions are the settings of `webex exec`.
+type ExecOptions struct {
+	cmdOptions
+	MinTTL time.Duration
+	Args   []string // the command and its arguments
+}
+
+func newCmdExec(d *deps, runF func(*ExecOptions) error) *cobra.Command {
+	o := &ExecOptions{}
 	cmd := &cobra.Command{
 		Use:   "exec [flags] -- COMMAND [ARGS...]",
 		Short: "Run a command with WEBEX_ACCESS_TOKEN set to a valid token",
@@ -28,22 +34,18 @@ and webex waits for it to end. Ctrl-C at a terminal reaches COMMAND once, from t
 		Example: `  webex exec -- sh -c 'curl -sH "Authorization: Bearer $WEBEX_ACCESS_TOKEN" https://webexapis.com/v1/people/me'
   webex exec --min-ttl 1h -- ./long-running-job`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if minTTL < 0 {
-				return usageErrorf("--min-ttl must not be negative")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), minTTL, args)
-			}
-			return runExec(cmd.Context(), d, minTTL, args)
-		},
+		RunE: runE(d, o, func(args []string) error {
+			o.Args = args
+			return checkMinTTL(o.MinTTL)
+		}, runF, execRun),
 	}
-	cmd.Flags().DurationVar(&minTTL, "min-ttl", 10*time.Minute, "the token must stay valid at least this long")
+	cmd.Flags().DurationVar(&o.MinTTL, "min-ttl", 10*time.Minute, "the token must stay valid at least this long")
 	cmd.Flags().SetInterspersed(false)
 	return cmd
 }
 
-func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) error {
+func execRun(o *ExecOptions) error {
+	d, args := o.deps, o.Args
 	d.blocking()
 	token := d.getenv("WEBEX_ACCESS_TOKEN")
 	d.secret(token)
@@ -52,7 +54,7 @@ func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) 
 		if err != nil {
 			return err
 		}
-		if token, err = d.accessToken(ctx, cfg, d.profile(cfg), minTTL); err != nil {
+		if token, err = d.accessToken(o.ctx, cfg, d.profile(cfg), o.MinTTL); err != nil {
 			return err
 		}
 	}
@@ -68,7 +70,7 @@ func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) 
 	// SIGHUP, ...) are passed on, including one that arrives while the child starts. Either
 	// way webex waits for the child to decide and reports its exit.
 	forward, stop := catchSignals()
-	if err := ctx.Err(); err != nil { // interrupted before the child exists
+	if err := o.ctx.Err(); err != nil { // interrupted before the child exists
 		stop()
 		return err
 	}

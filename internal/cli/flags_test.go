@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +29,7 @@ func TestLoginFlags(t *testing.T) {
 		{[]string{"--redirect-uri", "http://127.0.0.1:18085/callback"}, "auto", "", 5 * time.Minute, "auto", "http://127.0.0.1:18085/callback"},
 	} {
 		var got *LoginOptions
-		cmd := newCmdLogin(d, func(_ context.Context, o *LoginOptions) error { got = o; return nil })
+		cmd := newCmdLogin(d, func(o *LoginOptions) error { got = o; return nil })
 		cmd.SetArgs(c.args)
 		if err := cmd.Execute(); err != nil {
 			t.Fatalf("%v: %v", c.args, err)
@@ -39,7 +38,7 @@ func TestLoginFlags(t *testing.T) {
 			t.Errorf("%v: got %+v", c.args, got)
 		}
 	}
-	cmd := newCmdLogin(d, func(context.Context, *LoginOptions) error { t.Fatal("ran"); return nil })
+	cmd := newCmdLogin(d, func(*LoginOptions) error { t.Fatal("ran"); return nil })
 	cmd.SetArgs([]string{"--browser", "--device"})
 	if err := cmd.Execute(); exitCode(err) != ExitUsage {
 		t.Errorf("--browser --device: %v", err)
@@ -51,7 +50,7 @@ func TestTokenDecodeExecFlags(t *testing.T) {
 	d := newDeps(ios)
 
 	var tok *TokenOptions
-	cmd := newCmdToken(d, func(_ context.Context, o *TokenOptions) error { tok = o; return nil })
+	cmd := newCmdToken(d, func(o *TokenOptions) error { tok = o; return nil })
 	cmd.SetArgs([]string{"--min-ttl", "90s", "--json"})
 	if err := cmd.Execute(); err != nil || tok.MinTTL != 90*time.Second || !tok.JSON || tok.IDToken {
 		t.Errorf("token: %+v %v", tok, err)
@@ -68,7 +67,7 @@ func TestTokenDecodeExecFlags(t *testing.T) {
 		{[]string{"a.b.c", "--verify", "--client-id", "C1"}, "a.b.c", true},
 	} {
 		var dec *DecodeOptions
-		cmd := newCmdDecode(d, func(_ context.Context, o *DecodeOptions) error { dec = o; return nil })
+		cmd := newCmdDecode(d, func(o *DecodeOptions) error { dec = o; return nil })
 		cmd.SetArgs(c.args)
 		if err := cmd.Execute(); err != nil || dec.Token != c.token || dec.HasToken != c.hasToken {
 			t.Errorf("decode %q: %+v %v", c.args, dec, err)
@@ -77,12 +76,12 @@ func TestTokenDecodeExecFlags(t *testing.T) {
 
 	var minTTL time.Duration
 	var argv []string
-	cmd = newCmdExec(d, func(_ context.Context, m time.Duration, a []string) error { minTTL, argv = m, a; return nil })
+	cmd = newCmdExec(d, func(o *ExecOptions) error { minTTL, argv = o.MinTTL, o.Args; return nil })
 	cmd.SetArgs([]string{"--min-ttl", "1h", "--", "curl", "--min-ttl", "-s"})
 	if err := cmd.Execute(); err != nil || minTTL != time.Hour || len(argv) != 3 || argv[1] != "--min-ttl" {
 		t.Errorf("exec: %v %v %v", minTTL, argv, err)
 	}
-	cmd = newCmdExec(d, func(_ context.Context, m time.Duration, a []string) error { minTTL = m; return nil })
+	cmd = newCmdExec(d, func(o *ExecOptions) error { minTTL = o.MinTTL; return nil })
 	cmd.SetArgs([]string{"--", "true"})
 	if err := cmd.Execute(); err != nil || minTTL != 10*time.Minute {
 		t.Errorf("exec default --min-ttl: %v %v", minTTL, err)
@@ -92,7 +91,7 @@ func TestTokenDecodeExecFlags(t *testing.T) {
 func TestEmulatorFlags(t *testing.T) {
 	ios, _, _, _ := iostreams.Test()
 	var got *EmulatorOptions
-	cmd := newCmdEmulator(newDeps(ios), func(_ context.Context, o *EmulatorOptions) error { got = o; return nil })
+	cmd := newCmdEmulator(newDeps(ios), func(o *EmulatorOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"--addr", "127.0.0.1:0", "--redirect-uri", "http://127.0.0.1:8085/callback", "--redirect-uri", "https://oauth-helper-a.wbx2.com/helperservice/v1/actions/device/callback",
 		"--user", "a@example.com", "--user", "b@example.com", "--approve", "auto", "--slow-down-every", "3", "--device-interval", "1s",
 		"--scope", "spark:people_read", "--scope", "spark:rooms_read", "--stale-jwks", "1"})

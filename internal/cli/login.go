@@ -24,6 +24,7 @@ import (
 
 // LoginOptions are the settings of `webex login`.
 type LoginOptions struct {
+	cmdOptions
 	Provider         string
 	Issuer           string
 	BaseURL          string
@@ -44,7 +45,7 @@ type LoginOptions struct {
 	WithToken        bool
 }
 
-func newCmdLogin(d *deps, runF func(context.Context, *LoginOptions) error) *cobra.Command {
+func newCmdLogin(d *deps, runF func(*LoginOptions) error) *cobra.Command {
 	o := &LoginOptions{}
 	cmd := &cobra.Command{
 		Use:   "login",
@@ -68,26 +69,23 @@ commands need no flags.`,
   # any OpenID provider
   webex login --issuer https://accounts.example.com --client-id my-cli`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Browser && o.Device {
-				return usageErrorf("--browser and --device cannot be used together")
-			}
-			if o.Browser {
-				o.Flow = "browser"
-			}
-			if o.Device {
-				o.Flow = "device"
-			}
-			if !cmd.Flags().Changed("storage") {
-				o.Storage = ""
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runLogin(cmd.Context(), d, o)
-		},
 	}
 	f := cmd.Flags()
+	cmd.RunE = runE(d, o, func([]string) error {
+		if o.Browser && o.Device {
+			return usageErrorf("--browser and --device cannot be used together")
+		}
+		if o.Browser {
+			o.Flow = config.FlowBrowser
+		}
+		if o.Device {
+			o.Flow = config.FlowDevice
+		}
+		if !f.Changed("storage") {
+			o.Storage = ""
+		}
+		return nil
+	}, runF, loginRun)
 	f.StringVar(&o.Provider, "provider", "", "provider: webex, webex-gov or oidc (default webex; oidc with --issuer)")
 	f.StringVar(&o.Issuer, "issuer", "", "OpenID issuer URL, discovered at URL/.well-known/openid-configuration (env WEBEX_ISSUER)")
 	f.StringVar(&o.BaseURL, "base-url", "", "Webex API base URL (env WEBEX_BASE_URL; default https://webexapis.com/v1)")
@@ -103,22 +101,20 @@ commands need no flags.`,
 	f.StringVar(&o.LoginHint, "login-hint", "", "email address to preselect at the provider")
 	f.StringVar(&o.Prompt, "prompt", "", "prompt for the provider: select_account, login or none (browser flow)")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up on the login after this long")
-	f.StringVar(&o.Storage, "storage", "keyring", "where tokens are stored: keyring or file (env WEBEX_STORAGE)")
+	f.StringVar(&o.Storage, "storage", config.StorageKeyring, "where tokens are stored: keyring or file (env WEBEX_STORAGE)")
 	f.BoolVar(&o.JSON, "json", false, "print JSON events, one per line, on stdout")
 	f.BoolVar(&o.WithToken, "with-token", false, "read a bot or personal access token from stdin, check it and store it (no OAuth flow)")
 	f.StringArrayVar(&o.AllowIssuers, "allow-issuer", nil, "also accept ID tokens whose iss matches this regular expression (Webex kinds; repeatable; saved in the profile)")
-	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion("webex", "webex-gov", "oidc"))
-	_ = cmd.RegisterFlagCompletionFunc("flow", fixedCompletion("auto", "browser", "device"))
-	_ = cmd.RegisterFlagCompletionFunc("storage", fixedCompletion("keyring", "file"))
+	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(config.ProviderWebex, config.ProviderWebexGov, config.ProviderOIDC))
+	_ = cmd.RegisterFlagCompletionFunc("flow", fixedCompletion("auto", config.FlowBrowser, config.FlowDevice))
+	_ = cmd.RegisterFlagCompletionFunc("storage", fixedCompletion(config.StorageKeyring, config.StorageFile))
 	_ = cmd.RegisterFlagCompletionFunc("qr", fixedCompletion("auto", "always", "never"))
 	_ = cmd.RegisterFlagCompletionFunc("prompt", fixedCompletion("select_account", "login", "none"))
 	return cmd
 }
 
-func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return values, cobra.ShellCompDirectiveNoFileComp
-	}
+func fixedCompletion(values ...string) cobra.CompletionFunc {
+	return cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp)
 }
 
 // loginPlan is a login resolved from flags, environment and the saved profile.
@@ -129,12 +125,13 @@ type loginPlan struct {
 	why          string // why --flow auto chose the flow
 }
 
-func runLogin(ctx context.Context, d *deps, o *LoginOptions) error {
+func loginRun(o *LoginOptions) error {
+	d := o.deps
 	if o.Timeout <= 0 {
 		return usageErrorf("--timeout must be positive")
 	}
 	d.blocking()
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	ctx, cancel := context.WithTimeout(o.ctx, o.Timeout)
 	defer cancel()
 
 	cfg, err := d.config()
@@ -250,7 +247,7 @@ func checkLogin(d *deps, cfg *config.Config, o *LoginOptions) (*config.Profile, 
 		return nil, usageErrorf("%v", err)
 	}
 	switch o.Flow {
-	case "", "auto", "browser", "device":
+	case "", "auto", config.FlowBrowser, config.FlowDevice:
 	default:
 		return nil, usageErrorf("unknown --flow %q: use auto, browser or device", o.Flow)
 	}
@@ -376,7 +373,7 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 		AuthStyle:     pl.prov.AuthStyle,
 		HTTPClient:    d.http(),
 		Clock:         device.NowClock(d.now), // the code's expiry and the countdown agree
-		Webex:         pl.prov.Kind != provider.KindOIDC,
+		Webex:         string(pl.prov.Kind) != config.ProviderOIDC,
 	}
 	code, err := device.Authorize(ctx, dc)
 	if err != nil {
@@ -448,7 +445,7 @@ func storeLogin(ctx context.Context, d *deps, m *session.Manager, g *session.Gra
 }
 
 func storageLabel(kind string) string {
-	if kind == "file" {
+	if kind == config.StorageFile {
 		return "a file"
 	}
 	return "the keyring"

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -9,8 +8,14 @@ import (
 	"github.com/webex-cli/webex/internal/config"
 )
 
-func newCmdRefresh(d *deps, runF func(context.Context, bool) error) *cobra.Command {
-	var asJSON bool
+// RefreshOptions are the settings of `webex refresh`.
+type RefreshOptions struct {
+	cmdOptions
+	JSON bool
+}
+
+func newCmdRefresh(d *deps, runF func(*RefreshOptions) error) *cobra.Command {
+	o := &RefreshOptions{}
 	cmd := &cobra.Command{
 		Use:   "refresh",
 		Short: "Force a refresh-token grant and store the result",
@@ -18,18 +23,14 @@ func newCmdRefresh(d *deps, runF func(context.Context, bool) error) *cobra.Comma
 If another webex process refreshed the same profile while this one waited, its result is used
 instead of refreshing twice.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), asJSON)
-			}
-			return runRefresh(cmd.Context(), d, asJSON)
-		},
+		RunE: runE(d, o, nil, runF, refreshRun),
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print token, type, expiry and scopes as JSON")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print token, type, expiry and scopes as JSON")
 	return cmd
 }
 
-func runRefresh(ctx context.Context, d *deps, asJSON bool) error {
+func refreshRun(o *RefreshOptions) error {
+	d := o.deps
 	cfg, err := d.config()
 	if err != nil {
 		return err
@@ -40,12 +41,12 @@ func runRefresh(ctx context.Context, d *deps, asJSON bool) error {
 		return &loginRequiredError{profile: name, login: "webex login --with-token",
 			reason: fmt.Sprintf("profile %q holds a token given with --with-token, which cannot be refreshed; when it stops working, log in with a new one", name)}
 	}
-	tok, err := d.manager(cfg).Refresh(ctx, name)
+	tok, err := d.manager(cfg).Refresh(o.ctx, name)
 	if err != nil {
 		return sessionError(err)
 	}
 	d.warn(tok.Warnings)
-	if asJSON {
+	if o.JSON {
 		m := tokenJSON(tok)
 		m["refreshed"] = tok.Refreshed
 		return writeJSON(d, m)

@@ -120,7 +120,7 @@ refreshing it when needed.`,
 		newCmdExec(d, nil),
 		newCmdAPI(d, nil),
 		newCmdEmulator(d, nil),
-		newCmdVersion(d),
+		newCmdVersion(d, nil),
 	)
 	for _, c := range root.Commands() {
 		c.SilenceErrors, c.SilenceUsage = true, true

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -12,10 +11,17 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/jwt"
+	"github.com/webex-cli/webex/internal/provider"
 )
 
-func newCmdStatus(d *deps, runF func(context.Context, bool) error) *cobra.Command {
-	var asJSON bool
+// StatusOptions are the settings of `webex status`.
+type StatusOptions struct {
+	cmdOptions
+	JSON bool
+}
+
+func newCmdStatus(d *deps, runF func(*StatusOptions) error) *cobra.Command {
+	o := &StatusOptions{}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every profile: provider, user, scopes, expiries and storage",
@@ -23,14 +29,9 @@ func newCmdStatus(d *deps, runF func(context.Context, bool) error) *cobra.Comman
 stored and when its access and refresh tokens expire. The active profile is marked with *.
 It reads only the settings in the config folder, never the keyring.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), asJSON)
-			}
-			return runStatus(d, asJSON)
-		},
+		RunE: runE(d, o, nil, runF, statusRun),
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	return cmd
 }
 
@@ -52,7 +53,8 @@ func rfc3339OrNil(t time.Time) any {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func runStatus(d *deps, asJSON bool) error {
+func statusRun(o *StatusOptions) error {
+	d := o.deps
 	cfg, err := d.config()
 	if err != nil {
 		return err
@@ -67,7 +69,7 @@ func runStatus(d *deps, asJSON bool) error {
 	now := d.now()
 	envToken := d.getenv("WEBEX_ACCESS_TOKEN") != ""
 
-	if asJSON {
+	if o.JSON {
 		return statusJSON(d, cfg, ps, listErr, active, now, envToken)
 	}
 	w := d.io.Out
@@ -153,9 +155,9 @@ func statusJSON(d *deps, cfg *config.Config, ps []*config.Profile, listErr error
 
 func providerLabel(p *config.Profile) string {
 	switch {
-	case p.Provider == "oidc":
-		return "oidc " + p.Issuer
-	case p.BaseURL != "" && p.BaseURL != "https://webexapis.com/v1" && p.BaseURL != "https://api-usgov.webex.com/v1":
+	case p.Provider == config.ProviderOIDC:
+		return p.Provider + " " + p.Issuer
+	case p.BaseURL != "" && p.BaseURL != provider.WebexBaseURL && p.BaseURL != provider.WebexGovBaseURL:
 		return p.Provider + " " + p.BaseURL
 	}
 	return p.Provider

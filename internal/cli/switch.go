@@ -9,7 +9,14 @@ import (
 	"github.com/webex-cli/webex/internal/config"
 )
 
-func newCmdSwitch(d *deps, runF func(string) error) *cobra.Command {
+// SwitchOptions are the settings of `webex switch`.
+type SwitchOptions struct {
+	cmdOptions
+	Name string
+}
+
+func newCmdSwitch(d *deps, runF func(*SwitchOptions) error) *cobra.Command {
+	o := &SwitchOptions{}
 	return &cobra.Command{
 		Use:   "switch PROFILE",
 		Short: "Make PROFILE the active profile",
@@ -21,16 +28,15 @@ func newCmdSwitch(d *deps, runF func(string) error) *cobra.Command {
 			}
 			return d.completeProfiles(cmd, args, toComplete)
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(args[0])
-			}
-			return runSwitch(d, args[0])
-		},
+		RunE: runE(d, o, func(args []string) error {
+			o.Name = args[0]
+			return nil
+		}, runF, switchRun),
 	}
 }
 
-func runSwitch(d *deps, name string) error {
+func switchRun(o *SwitchOptions) error {
+	d, name := o.deps, o.Name
 	if err := config.ValidateName(name); err != nil {
 		return usageErrorf("%v", err)
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,17 +12,17 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/session"
-	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
 // TokenOptions are the settings of `webex token`.
 type TokenOptions struct {
+	cmdOptions
 	MinTTL  time.Duration
 	IDToken bool
 	JSON    bool
 }
 
-func newCmdToken(d *deps, runF func(context.Context, *TokenOptions) error) *cobra.Command {
+func newCmdToken(d *deps, runF func(*TokenOptions) error) *cobra.Command {
 	o := &TokenOptions{}
 	cmd := &cobra.Command{
 		Use:   "token",
@@ -38,15 +37,7 @@ WEBEX_ACCESS_TOKEN, when set, is printed as it is.`,
 		Example: `  curl -H "Authorization: Bearer $(webex token)" https://webexapis.com/v1/people/me
   webex token --json | jq .expires_at`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.MinTTL < 0 {
-				return usageErrorf("--min-ttl must not be negative")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runToken(cmd.Context(), d, o)
-		},
+		RunE: runE(d, o, func([]string) error { return checkMinTTL(o.MinTTL) }, runF, tokenRun),
 	}
 	cmd.Flags().DurationVar(&o.MinTTL, "min-ttl", 0, "refresh unless the token stays valid at least this long (default: 5m or half its lifetime)")
 	cmd.Flags().BoolVar(&o.IDToken, "id-token", false, "print the stored ID token instead")
@@ -54,19 +45,16 @@ WEBEX_ACCESS_TOKEN, when set, is printed as it is.`,
 	return cmd
 }
 
-// manager wires the session layer to this process.
-func (d *deps) manager(cfg *config.Config) *session.Manager {
-	return &session.Manager{
-		Config:     cfg,
-		OpenStore:  func(kind string) (tokenstore.Store, error) { return d.openStore(kind, cfg.Dir()) },
-		HTTPClient: d.http,
-		Now:        d.now,
-		Secret:     d.secret,
-		Sleep:      d.sleep,
+// checkMinTTL refuses a negative --min-ttl.
+func checkMinTTL(minTTL time.Duration) error {
+	if minTTL < 0 {
+		return usageErrorf("--min-ttl must not be negative")
 	}
+	return nil
 }
 
-func runToken(ctx context.Context, d *deps, o *TokenOptions) error {
+func tokenRun(o *TokenOptions) error {
+	d := o.deps
 	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" && !o.IDToken {
 		d.secret(env)
 		if o.JSON {
@@ -83,7 +71,7 @@ func runToken(ctx context.Context, d *deps, o *TokenOptions) error {
 	if o.IDToken {
 		return printIDToken(d, cfg, name, o.JSON)
 	}
-	tok, err := d.manager(cfg).Token(ctx, name, o.MinTTL)
+	tok, err := d.manager(cfg).Token(o.ctx, name, o.MinTTL)
 	if err != nil {
 		return sessionError(err)
 	}
@@ -123,27 +111,6 @@ func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 	}
 	_, err = fmt.Fprintln(d.io.Out, sec.IDToken)
 	return err
-}
-
-// accessToken is the profile's access token from the session layer, refreshed first when it
-// has less than minTTL left (see session.Manager.Token), with the warnings shown.
-func (d *deps) accessToken(ctx context.Context, cfg *config.Config, name string, minTTL time.Duration) (string, error) {
-	tok, err := d.manager(cfg).Token(ctx, name, minTTL)
-	if err != nil {
-		return "", sessionError(err)
-	}
-	d.warn(tok.Warnings)
-	return tok.AccessToken, nil
-}
-
-// stored reads a profile and all its secrets, through the session layer's one reader; a
-// missing login, or secrets stored for other settings, is "login required" (exit 4).
-func (d *deps) stored(cfg *config.Config, name string) (*config.Profile, *tokenstore.Secrets, error) {
-	p, sec, err := d.manager(cfg).Stored(name)
-	if err != nil {
-		return nil, nil, sessionError(err)
-	}
-	return p, sec, nil
 }
 
 // sessionError maps the session layer's "log in again" errors to exit code 4.

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,12 +9,18 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/userinfo"
 )
 
-func newCmdUserinfo(d *deps, runF func(context.Context, bool) error) *cobra.Command {
-	var asJSON bool
+// UserinfoOptions are the settings of `webex userinfo`.
+type UserinfoOptions struct {
+	cmdOptions
+	JSON bool
+}
+
+func newCmdUserinfo(d *deps, runF func(*UserinfoOptions) error) *cobra.Command {
+	o := &UserinfoOptions{}
 	cmd := &cobra.Command{
 		Use:   "userinfo",
 		Short: "Show the signed-in user's claims from the provider",
@@ -24,18 +29,14 @@ needed) and show the claims: a table on a terminal, JSON when piped or with --js
 
 A Webex device-flow login has no OpenID scopes, so for it Webex's /people/me is shown instead.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), asJSON)
-			}
-			return runUserinfo(cmd.Context(), d, asJSON)
-		},
+		RunE: runE(d, o, nil, runF, userinfoRun),
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	return cmd
 }
 
-func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
+func userinfoRun(o *UserinfoOptions) error {
+	d, ctx := o.deps, o.ctx
 	token := d.getenv("WEBEX_ACCESS_TOKEN")
 	d.secret(token)
 	prov, prof, err := resolveProvider(ctx, d, &providerFlags{})
@@ -56,7 +57,7 @@ func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
 	}
 	uc := &userinfo.Client{HTTP: d.http()}
 	var claims map[string]any
-	usePeople := prov.Kind != provider.KindOIDC && prof != nil && !slices.Contains(prof.Scopes, "openid")
+	usePeople := string(prov.Kind) != config.ProviderOIDC && prof != nil && !slices.Contains(prof.Scopes, "openid")
 	if usePeople {
 		fmt.Fprintln(d.io.ErrOut, "This Webex login has no OpenID scopes (device flow), so showing /people/me instead of UserInfo.")
 		person, err := uc.PeopleMe(ctx, prov.Endpoints.People, token)
@@ -74,7 +75,7 @@ func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
 		}
 		claims = c
 	}
-	if asJSON || !d.io.IsStdoutTTY() {
+	if o.JSON || !d.io.IsStdoutTTY() {
 		return writeJSON(d, claims)
 	}
 	keys := make([]string, 0, len(claims))

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -21,32 +22,19 @@ var (
 func buildInfo() (v, c, d string) {
 	v, c, d = version, commit, date
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
+		if bi.Main.Version != "(devel)" {
+			v = cmp.Or(v, bi.Main.Version)
 		}
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				if c == "" {
-					c = s.Value
-				}
+				c = cmp.Or(c, s.Value)
 			case "vcs.time":
-				if d == "" {
-					d = s.Value
-				}
+				d = cmp.Or(d, s.Value)
 			}
 		}
 	}
-	if v == "" {
-		v = "dev"
-	}
-	if c == "" {
-		c = "unknown"
-	}
-	if d == "" {
-		d = "unknown"
-	}
-	return v, c, d
+	return cmp.Or(v, "dev"), cmp.Or(c, "unknown"), cmp.Or(d, "unknown")
 }
 
 func versionString() string {
@@ -54,15 +42,18 @@ func versionString() string {
 	return fmt.Sprintf("webex %s (commit %s, built %s, %s %s/%s)", v, c, d, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
-func newCmdVersion(d *deps) *cobra.Command {
+// VersionOptions are the settings of `webex version`.
+type VersionOptions struct{ cmdOptions }
+
+func newCmdVersion(d *deps, runF func(*VersionOptions) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Show the version, commit and build date",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprintln(d.io.Out, versionString())
+		RunE: runE(d, &VersionOptions{}, nil, runF, func(o *VersionOptions) error {
+			_, err := fmt.Fprintln(o.io.Out, versionString())
 			return err
-		},
+		}),
 	}
 }
 
