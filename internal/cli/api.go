@@ -308,13 +308,33 @@ func apiRun(o *APIOptions) error {
 		}
 		fmt.Fprintf(d.io.ErrOut, "%s; retrying in %s.\n", why, wait.Round(time.Second))
 	}}
+	merged, err := apiPages(o, call, client, t, target)
+	if err != nil {
+		return err
+	}
+	if o.Paginate && d.io.IsStderrTTY() {
+		fmt.Fprint(d.io.ErrOut, "\r\x1b[K")
+	}
+	if !o.Paginate || !o.Slurp {
+		return nil
+	}
+	b, err := json.Marshal(map[string]any{"items": merged})
+	if err != nil {
+		return err
+	}
+	return writeBody(d, call.jq, b)
+}
 
-	var merged []any
+// apiPages sends the request to target and, with --paginate, to every next page; it prints
+// each answer, or with --slurp returns the pages' items merged (never nil).
+func apiPages(o *APIOptions, call *apiCall, client *restapi.Client, t *apiTarget, target string) ([]any, error) {
+	d := o.deps
+	merged := []any{}
 	progress := o.Paginate && d.io.IsStderrTTY()
-	for page := 1; ; page++ {
-		resp, err := apiDo(ctx, d, client, t, &restapi.Request{Method: call.method, URL: target, Header: call.header, Body: call.body})
+	for page := 1; target != ""; page++ {
+		resp, err := apiDo(o.ctx, d, client, t, &restapi.Request{Method: call.method, URL: target, Header: call.header, Body: call.body})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if o.Include {
 			writeHead(d, resp)
@@ -323,50 +343,34 @@ func apiRun(o *APIOptions) error {
 			if progress {
 				fmt.Fprint(d.io.ErrOut, "\r\x1b[K")
 			}
-			return apiFailure(d, call.method, o.Path, resp)
+			return nil, apiFailure(d, call.method, o.Path, resp)
 		}
-		next := ""
+		this := target
+		target = ""
 		if o.Paginate {
-			if next, err = restapi.Next(t.base, target, resp.Header); err != nil {
-				return fmt.Errorf("page %d: refusing its next-page link: %w", page, err)
+			if target, err = restapi.Next(t.base, this, resp.Header); err != nil {
+				return nil, fmt.Errorf("page %d: refusing its next-page link: %w", page, err)
 			}
 		}
-		if o.Paginate && o.Slurp {
-			items, err := pageItems(resp.Body)
-			if err != nil {
-				return fmt.Errorf("page %d: %w (use --slurp=false to print pages as they are)", page, err)
-			}
-			merged = append(merged, items...)
-			if progress {
-				fmt.Fprintf(d.io.ErrOut, "\r\x1b[KFetched page %d (%d items)...", page, len(merged))
-			}
-		} else {
+		if !o.Paginate || !o.Slurp {
 			if progress {
 				fmt.Fprintf(d.io.ErrOut, "\r\x1b[KFetched page %d...", page)
 			}
 			if err := writeBody(d, call.jq, resp.Body); err != nil {
-				return err
+				return nil, err
 			}
+			continue
 		}
-		if next == "" {
-			break
-		}
-		target = next
-	}
-	if progress {
-		fmt.Fprint(d.io.ErrOut, "\r\x1b[K")
-	}
-	if o.Paginate && o.Slurp {
-		if merged == nil {
-			merged = []any{}
-		}
-		b, err := json.Marshal(map[string]any{"items": merged})
+		items, err := pageItems(resp.Body)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("page %d: %w (use --slurp=false to print pages as they are)", page, err)
 		}
-		return writeBody(d, call.jq, b)
+		merged = append(merged, items...)
+		if progress {
+			fmt.Fprintf(d.io.ErrOut, "\r\x1b[KFetched page %d (%d items)...", page, len(merged))
+		}
 	}
-	return nil
+	return merged, nil
 }
 
 // apiDo sends one request; a 401 refreshes the token once (when it can be) and sends it again.
