@@ -8,11 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -134,7 +134,7 @@ func prepareAPI(d *deps, o *APIOptions) (*apiCall, error) {
 		return nil, err
 	}
 	if o.Input != "" {
-		if c.body, err = readInput(d, o.Input); err != nil {
+		if c.body, err = d.readArg("--input", "--input", o.Input, restapi.MaxBody); err != nil {
 			return nil, err
 		}
 	}
@@ -172,27 +172,6 @@ func prepareAPI(d *deps, o *APIOptions) (*apiCall, error) {
 		}
 	}
 	return c, nil
-}
-
-// readInput reads --input: a file, or stdin for -.
-func readInput(d *deps, name string) ([]byte, error) {
-	var r io.Reader = d.io.In
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, usageErrorf("--input: %v", err)
-		}
-		defer f.Close()
-		r = f
-	}
-	b, err := io.ReadAll(io.LimitReader(r, restapi.MaxBody+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading --input: %w", err)
-	}
-	if len(b) > restapi.MaxBody {
-		return nil, usageErrorf("--input is larger than %d MiB", restapi.MaxBody>>20)
-	}
-	return b, nil
 }
 
 // apiTarget is where `webex api` sends requests, with which token and how it gets a new one.
@@ -375,24 +354,21 @@ func apiPages(o *APIOptions, call *apiCall, client *restapi.Client, t *apiTarget
 
 // apiDo sends one request; a 401 refreshes the token once (when it can be) and sends it again.
 func apiDo(ctx context.Context, d *deps, c *restapi.Client, t *apiTarget, req *restapi.Request) (*restapi.Response, error) {
-	resp, err := c.Do(ctx, req, t.token)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.Method, httpx.RedactURL(req.URL), err)
+	for {
+		resp, err := c.Do(ctx, req, t.token)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", req.Method, httpx.RedactURL(req.URL), err)
+		}
+		if resp.Status != http.StatusUnauthorized || t.refresh == nil {
+			return resp, nil
+		}
+		fmt.Fprintln(d.io.ErrOut, "The API refused the access token (HTTP 401); refreshing it and trying again.")
+		refresh := t.refresh
+		t.refresh = nil // once per run
+		if t.token, err = refresh(ctx); err != nil {
+			return nil, err
+		}
 	}
-	if resp.Status != http.StatusUnauthorized || t.refresh == nil {
-		return resp, nil
-	}
-	fmt.Fprintln(d.io.ErrOut, "The API refused the access token (HTTP 401); refreshing it and trying again.")
-	refresh := t.refresh
-	t.refresh = nil // once per run
-	if t.token, err = refresh(ctx); err != nil {
-		return nil, err
-	}
-	resp, err = c.Do(ctx, req, t.token)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.Method, httpx.RedactURL(req.URL), err)
-	}
-	return resp, nil
 }
 
 // apiFailure prints a non-2xx answer's body on stderr and returns the one-line error.
@@ -415,12 +391,7 @@ func apiFailure(d *deps, method, path string, resp *restapi.Response) error {
 func writeHead(d *deps, resp *restapi.Response) {
 	var b strings.Builder
 	b.WriteString(resp.StatusLine + "\n")
-	keys := make([]string, 0, len(resp.Header))
-	for k := range resp.Header {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(resp.Header)) {
 		for _, v := range resp.Header[k] {
 			b.WriteString(k + ": " + v + "\n")
 		}

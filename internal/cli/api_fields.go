@@ -3,8 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 )
 
@@ -74,9 +72,11 @@ func apiFields(d *deps, o *APIOptions) ([]apiField, error) {
 				return nil, usageErrorf("-F %s: stdin is read once only", k)
 			}
 			stdinUsed = stdinUsed || name == "-"
-			if value, err = readFieldFile(d, name); err != nil {
+			b, err := d.readArg("-F", "-F @"+name, name, 1<<20)
+			if err != nil {
 				return nil, err
 			}
+			value = string(b)
 		}
 		out = append(out, apiField{k, arr, value})
 	}
@@ -88,26 +88,6 @@ func apiFields(d *deps, o *APIOptions) ([]apiField, error) {
 		seen[f.key] = f.array
 	}
 	return out, nil
-}
-
-func readFieldFile(d *deps, name string) (string, error) {
-	var r io.Reader = d.io.In
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return "", usageErrorf("-F: %v", err)
-		}
-		defer f.Close()
-		r = f
-	}
-	b, err := io.ReadAll(io.LimitReader(r, 1<<20+1))
-	if err != nil {
-		return "", fmt.Errorf("reading -F @%s: %w", name, err)
-	}
-	if len(b) > 1<<20 {
-		return "", usageErrorf("-F @%s is larger than 1 MiB", name)
-	}
-	return string(b), nil
 }
 
 // fieldObject is the JSON body of the fields.

@@ -242,6 +242,28 @@ func (d *deps) stored(cfg *config.Config, name string) (*config.Profile, *tokens
 	return p, sec, nil
 }
 
+// readArg reads the file named on the command line with flag, or stdin for "-", refusing more
+// than max bytes; what names the input in errors.
+func (d *deps) readArg(flag, what, name string, max int) ([]byte, error) {
+	r := d.io.In
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, usageErrorf("%s: %v", flag, err)
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	if len(b) > max {
+		return nil, usageErrorf("%s is larger than %d MiB", what, max>>20)
+	}
+	return b, nil
+}
+
 // cmdOptions is what every command's options hold besides its flags and arguments: the
 // factory and the command's context.
 type cmdOptions struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,12 +97,7 @@ func execRun(o *ExecOptions) error {
 // client secret, which the command has no use for, and without any WEBEX_ACCESS_TOKEN, which
 // exec sets itself.
 func childEnv(env []string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		if strings.HasPrefix(kv, "WEBEX_CLIENT_SECRET=") || strings.HasPrefix(kv, "WEBEX_ACCESS_TOKEN=") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
+		return strings.HasPrefix(kv, "WEBEX_CLIENT_SECRET=") || strings.HasPrefix(kv, "WEBEX_ACCESS_TOKEN=")
+	})
 }

@@ -83,8 +83,5 @@ func errorLine(err error) string {
 	if errors.Is(err, context.Canceled) {
 		return "cancelled"
 	}
-	msg := strings.TrimSpace(err.Error())
-	msg = strings.ReplaceAll(msg, "\r", " ")
-	msg = strings.ReplaceAll(msg, "\n", " ")
-	return msg
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(strings.TrimSpace(err.Error()))
 }

@@ -435,12 +435,7 @@ func storeLogin(ctx context.Context, d *deps, m *session.Manager, g *session.Gra
 	}
 	who := cmp.Or(p.Email, p.DisplayName, p.Subject, "an unnamed user")
 	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", safe(who), p.Name, p.Provider, storageLabel(p.Storage))
-	evt := loggedInEvent{Event: "logged_in", Profile: p.Name, Provider: p.Provider, Subject: p.Subject, Email: p.Email}
-	if !p.AccessExpiry.IsZero() {
-		at := p.AccessExpiry.UTC().Format(time.RFC3339)
-		evt.ExpiresAt = &at
-	}
-	ev.emit(evt)
+	ev.emit(loggedInEvent{Event: "logged_in", Profile: p.Name, Provider: p.Provider, Subject: p.Subject, Email: p.Email, ExpiresAt: rfc3339OrNil(p.AccessExpiry)})
 	return nil
 }
 
@@ -461,12 +456,12 @@ type deviceCodeEvent struct {
 }
 
 type loggedInEvent struct {
-	Event     string  `json:"event"`
-	Profile   string  `json:"profile"`
-	Provider  string  `json:"provider"`
-	Subject   string  `json:"subject"`
-	Email     string  `json:"email"`
-	ExpiresAt *string `json:"expires_at"` // null when the provider gave no lifetime
+	Event     string `json:"event"`
+	Profile   string `json:"profile"`
+	Provider  string `json:"provider"`
+	Subject   string `json:"subject"`
+	Email     string `json:"email"`
+	ExpiresAt any    `json:"expires_at"` // null when the provider gave no lifetime
 }
 
 // eventWriter prints --json events, one object per line.

@@ -84,14 +84,7 @@ func tokenRun(o *TokenOptions) error {
 }
 
 func tokenJSON(tok *session.Token) map[string]any {
-	m := map[string]any{"token": tok.AccessToken, "token_type": tok.TokenType, "expires_at": nil, "scopes": tok.Scopes}
-	if tok.Scopes == nil {
-		m["scopes"] = []string{}
-	}
-	if !tok.Expiry.IsZero() {
-		m["expires_at"] = tok.Expiry.UTC().Format(time.RFC3339)
-	}
-	return m
+	return map[string]any{"token": tok.AccessToken, "token_type": tok.TokenType, "expires_at": rfc3339OrNil(tok.Expiry), "scopes": nonNil(tok.Scopes)}
 }
 
 func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
@@ -103,11 +96,7 @@ func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 		return fmt.Errorf("profile %q has no ID token (the %s flow of %s returns none; log in with --flow browser and the openid scope)", name, p.Flow, p.Provider)
 	}
 	if asJSON {
-		m := map[string]any{"token": sec.IDToken, "token_type": "id_token", "expires_at": nil}
-		if !p.IDTokenExpiry.IsZero() {
-			m["expires_at"] = p.IDTokenExpiry.UTC().Format(time.RFC3339)
-		}
-		return writeJSON(d, m)
+		return writeJSON(d, map[string]any{"token": sec.IDToken, "token_type": "id_token", "expires_at": rfc3339OrNil(p.IDTokenExpiry)})
 	}
 	_, err = fmt.Fprintln(d.io.Out, sec.IDToken)
 	return err

@@ -2,8 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -78,13 +78,8 @@ func userinfoRun(o *UserinfoOptions) error {
 	if o.JSON || !d.io.IsStdoutTTY() {
 		return writeJSON(d, claims)
 	}
-	keys := make([]string, 0, len(claims))
-	for k := range claims {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	tw := tabwriter.NewWriter(d.io.Out, 0, 4, 2, ' ', 0)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(claims)) {
 		fmt.Fprintf(tw, "%s\t%s\n", colour(d.io.ColourOut(), "36", safe(k)), safe(claimString(claims[k])))
 	}
 	return tw.Flush()
