@@ -17,41 +17,24 @@ import (
 	"github.com/webex-cli/webex/internal/session"
 )
 
-// providerFlags choose a provider for commands that can work without a login.
-type providerFlags struct {
-	Provider string
-	Issuer   string
-	BaseURL  string
-}
-
-func (f *providerFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.Provider, "provider", "", "provider: webex, webex-gov or oidc (default: the profile's, else webex)")
-	cmd.Flags().StringVar(&f.Issuer, "issuer", "", "OpenID issuer URL (env WEBEX_ISSUER)")
-	cmd.Flags().StringVar(&f.BaseURL, "base-url", "", "Webex API base URL (env WEBEX_BASE_URL)")
-	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(config.ProviderWebex, config.ProviderWebexGov, config.ProviderOIDC))
-}
-
-func (f *providerFlags) set() bool { return f.Provider != "" || f.Issuer != "" || f.BaseURL != "" }
-
-// resolveProvider picks the provider from flags, else from the profile, else from the
+// resolveProvider picks the provider from flag, else from the profile, else from the
 // environment, else Webex. It returns the profile when one was used.
-func resolveProvider(ctx context.Context, d *deps, f *providerFlags) (*provider.Provider, *config.Profile, error) {
-	var p *config.Profile
-	if !f.set() {
+func resolveProvider(ctx context.Context, d *deps, flag provider.Settings) (*provider.Provider, *config.Profile, error) {
+	if flag.Kind == "" && flag.Issuer == "" && flag.BaseURL == "" {
 		cfg, err := d.config()
 		if err != nil {
 			return nil, nil, err
 		}
-		if p, err = cfg.Load(d.profile(cfg)); err != nil && !errors.Is(err, config.ErrNotFound) {
+		p, err := cfg.Load(d.profile(cfg))
+		if err != nil && !errors.Is(err, config.ErrNotFound) {
 			return nil, nil, err
 		}
+		if err == nil {
+			prov, err := d.provider(ctx, session.Settings(p))
+			return prov, p, err
+		}
 	}
-	if p != nil {
-		prov, err := d.provider(ctx, session.Settings(p))
-		return prov, p, err
-	}
-	s, err := resolveSettings(provider.Settings{Kind: f.Provider, Issuer: f.Issuer, BaseURL: f.BaseURL},
-		provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, provider.Settings{})
+	s, err := resolveSettings(flag, provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, provider.Settings{})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,9 +55,9 @@ func resolveSettings(flag, env, saved provider.Settings) (provider.Settings, err
 // DiscoverOptions are the settings of `webex discover`.
 type DiscoverOptions struct {
 	cmdOptions
-	providerFlags
-	Email string
-	JSON  bool
+	Provider, Issuer, BaseURL string
+	Email                     string
+	JSON                      bool
 }
 
 func newCmdDiscover(d *deps, runF func(*DiscoverOptions) error) *cobra.Command {
@@ -95,8 +78,12 @@ serves that account.`,
 			return nil
 		}, runF, discoverRun),
 	}
-	o.register(cmd)
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	f := cmd.Flags()
+	f.StringVar(&o.Provider, "provider", "", "provider: webex, webex-gov or oidc (default: the profile's, else webex)")
+	f.StringVar(&o.Issuer, "issuer", "", "OpenID issuer URL (env WEBEX_ISSUER)")
+	f.StringVar(&o.BaseURL, "base-url", "", "Webex API base URL (env WEBEX_BASE_URL)")
+	f.BoolVar(&o.JSON, "json", false, "print JSON")
+	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(config.ProviderWebex, config.ProviderWebexGov, config.ProviderOIDC))
 	return cmd
 }
 
@@ -110,7 +97,7 @@ var (
 
 func discoverRun(o *DiscoverOptions) error {
 	d, ctx, email := o.deps, o.ctx, o.Email
-	prov, _, err := resolveProvider(ctx, d, &o.providerFlags)
+	prov, _, err := resolveProvider(ctx, d, provider.Settings{Kind: o.Provider, Issuer: o.Issuer, BaseURL: o.BaseURL})
 	if err != nil {
 		return err
 	}

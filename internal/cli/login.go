@@ -389,9 +389,9 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 	})
 	showDeviceCode(d, code, o.QR)
 
-	cd := startCountdown(d, code.ExpiresAt)
+	stop := countdown(d, code.ExpiresAt)
 	tok, err := device.Poll(ctx, dc, code, nil)
-	cd.stop()
+	stop()
 	if err != nil {
 		return err
 	}

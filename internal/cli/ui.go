@@ -16,46 +16,32 @@ import (
 func colour(on bool, code, s string) string { return iostreams.Colour(on, code, s) }
 
 // countdown shows how long a device code stays valid, on one line of stderr that is redrawn
-// every second when stderr is a terminal, and once otherwise.
-type countdown struct {
-	done chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
-	tty  bool
-	d    *deps
-}
-
-func startCountdown(d *deps, expires time.Time) *countdown {
-	c := &countdown{done: make(chan struct{}), tty: d.io.IsStderrTTY(), d: d}
-	if !c.tty {
+// every second when stderr is a terminal, and once otherwise. stop ends it.
+func countdown(d *deps, expires time.Time) (stop func()) {
+	if !d.io.IsStderrTTY() {
 		fmt.Fprintf(d.io.ErrOut, "Waiting for approval; the code expires at %s.\n", expires.Local().Format("15:04:05"))
-		return c
+		return func() {}
 	}
-	c.wg.Add(1)
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
-		defer c.wg.Done()
+		defer close(stopped)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
-			left := expires.Sub(d.now()).Round(time.Second)
-			if left < 0 {
-				left = 0
-			}
+			left := max(expires.Sub(d.now()).Round(time.Second), 0)
 			fmt.Fprintf(d.io.ErrOut, "\r\x1b[KWaiting for approval... the code expires in %s", formatClock(left))
 			select {
-			case <-c.done:
+			case <-done:
 				fmt.Fprint(d.io.ErrOut, "\r\x1b[K")
 				return
 			case <-t.C:
 			}
 		}
 	}()
-	return c
-}
-
-func (c *countdown) stop() {
-	c.once.Do(func() { close(c.done) })
-	c.wg.Wait()
+	return sync.OnceFunc(func() {
+		close(done)
+		<-stopped
+	})
 }
 
 // formatClock renders d as m:ss.

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/userinfo"
 )
 
@@ -39,7 +40,7 @@ func userinfoRun(o *UserinfoOptions) error {
 	d, ctx := o.deps, o.ctx
 	token := d.getenv("WEBEX_ACCESS_TOKEN")
 	d.secret(token)
-	prov, prof, err := resolveProvider(ctx, d, &providerFlags{})
+	prov, prof, err := resolveProvider(ctx, d, provider.Settings{})
 	if err != nil {
 		return err
 	}
