@@ -198,18 +198,10 @@ func apiTargetFor(ctx context.Context, d *deps, o *APIOptions) (*apiTarget, erro
 	if t.base, err = apiBase(p, cmp.Or(o.BaseURL, d.getenv("WEBEX_BASE_URL")), o.BaseURL != ""); err != nil {
 		return nil, err
 	}
-	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" {
-		d.secret(env)
-		t.token = env
-		return t, nil
-	}
-	if p == nil {
-		return nil, notLoggedIn(name)
-	}
-	if t.token, err = d.accessToken(ctx, cfg, name, 0); err != nil {
+	if t.token, err = d.bearer(ctx, 0); err != nil {
 		return nil, err
 	}
-	if p.HasRefreshToken {
+	if p != nil && p.HasRefreshToken && d.getenv("WEBEX_ACCESS_TOKEN") == "" {
 		t.refresh = func(ctx context.Context) (string, error) {
 			tok, err := d.manager(cfg).Refresh(ctx, name)
 			if err != nil {

@@ -221,10 +221,19 @@ func (d *deps) manager(cfg *config.Config) *session.Manager {
 	}
 }
 
-// accessToken is the profile's access token from the session layer, refreshed first when it
-// has less than minTTL left (see session.Manager.Token), with the warnings shown.
-func (d *deps) accessToken(ctx context.Context, cfg *config.Config, name string, minTTL time.Duration) (string, error) {
-	tok, err := d.manager(cfg).Token(ctx, name, minTTL)
+// bearer is WEBEX_ACCESS_TOKEN when set, else the access token of the profile the command acts
+// on from the session layer, refreshed first when it has less than minTTL left (see
+// session.Manager.Token), with the warnings shown.
+func (d *deps) bearer(ctx context.Context, minTTL time.Duration) (string, error) {
+	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" {
+		d.secret(env)
+		return env, nil
+	}
+	cfg, err := d.config()
+	if err != nil {
+		return "", err
+	}
+	tok, err := d.manager(cfg).Token(ctx, d.profile(cfg), minTTL)
 	if err != nil {
 		return "", sessionError(err)
 	}

@@ -48,16 +48,9 @@ and webex waits for it to end. Ctrl-C at a terminal reaches COMMAND once, from t
 func execRun(o *ExecOptions) error {
 	d, args := o.deps, o.Args
 	d.blocking()
-	token := d.getenv("WEBEX_ACCESS_TOKEN")
-	d.secret(token)
-	if token == "" {
-		cfg, err := d.config()
-		if err != nil {
-			return err
-		}
-		if token, err = d.accessToken(o.ctx, cfg, d.profile(cfg), o.MinTTL); err != nil {
-			return err
-		}
+	token, err := d.bearer(o.ctx, o.MinTTL)
+	if err != nil {
+		return err
 	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {

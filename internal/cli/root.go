@@ -187,15 +187,6 @@ func (e *loginRequiredError) Error() string {
 	return fmt.Sprintf("%s: run `%s`", e.reason, cmd)
 }
 
-func loginRequired(profile, reason string) error {
-	return &loginRequiredError{profile: profile, reason: reason}
-}
-
-// notLoggedIn is the "login required" error of a profile with no stored login.
-func notLoggedIn(profile string) error {
-	return loginRequired(profile, fmt.Sprintf("not logged in (profile %q)", profile))
-}
-
 // exitError carries an exact exit code, for `webex exec` passing its child's code through.
 type exitError struct{ code int }
 

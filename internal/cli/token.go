@@ -106,7 +106,7 @@ func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 func sessionError(err error) error {
 	var lr *session.LoginRequiredError
 	if errors.As(err, &lr) {
-		return loginRequired(lr.Profile, lr.Reason)
+		return &loginRequiredError{profile: lr.Profile, reason: lr.Reason}
 	}
 	return err
 }

@@ -38,23 +38,13 @@ A Webex device-flow login has no OpenID scopes, so for it Webex's /people/me is 
 
 func userinfoRun(o *UserinfoOptions) error {
 	d, ctx := o.deps, o.ctx
-	token := d.getenv("WEBEX_ACCESS_TOKEN")
-	d.secret(token)
 	prov, prof, err := resolveProvider(ctx, d, provider.Settings{})
 	if err != nil {
 		return err
 	}
-	if token == "" {
-		cfg, err := d.config()
-		if err != nil {
-			return err
-		}
-		if prof == nil {
-			return notLoggedIn(d.profile(cfg))
-		}
-		if token, err = d.accessToken(ctx, cfg, prof.Name, 0); err != nil {
-			return err
-		}
+	token, err := d.bearer(ctx, 0)
+	if err != nil {
+		return err
 	}
 	uc := &userinfo.Client{HTTP: d.http()}
 	var claims map[string]any
