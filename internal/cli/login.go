@@ -122,7 +122,6 @@ type loginPlan struct {
 	profile      config.Profile // the login's settings, as session.Grant takes them
 	prov         *provider.Provider
 	clientSecret string
-	why          string // why --flow auto chose the flow
 }
 
 func loginRun(o *LoginOptions) error {
@@ -149,13 +148,12 @@ func loginRun(o *LoginOptions) error {
 	if err := m.CheckStore(ctx, plan.profile.Storage); err != nil {
 		return err
 	}
-	ev := &eventWriter{w: d.io.Out, on: o.JSON}
 	finish := func(res *loginResult) error {
 		return storeLogin(ctx, d, m, &session.Grant{Profile: plan.profile, Provider: plan.prov, Token: res.token,
-			ClientSecret: plan.clientSecret, Nonce: res.nonce}, ev)
+			ClientSecret: plan.clientSecret, Nonce: res.nonce}, o)
 	}
 	if plan.profile.Flow == config.FlowDevice {
-		err = deviceLogin(ctx, d, plan, o, ev, finish)
+		err = deviceLogin(ctx, d, plan, o, finish)
 	} else {
 		err = browserLogin(ctx, d, plan, o, finish)
 	}
@@ -208,9 +206,10 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 	}
 	d.secret(pl.clientSecret)
 
+	var why string // why --flow auto chose the flow
 	p.Flow = o.Flow
 	if o.Flow == "" || o.Flow == "auto" {
-		p.Flow, pl.why = chooseFlow(systemEnvironment(d.getenv))
+		p.Flow, why = chooseFlow(systemEnvironment(d.getenv))
 	}
 	if p.Flow == config.FlowDevice && pl.prov.Endpoints.DeviceAuthorization == "" {
 		return nil, fmt.Errorf("the provider at %s announces no device authorization endpoint; use --flow browser", pl.prov.Issuer)
@@ -233,8 +232,8 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 			p.RedirectURI = "http://127.0.0.1:0/callback"
 		}
 	}
-	if pl.why != "" {
-		fmt.Fprintf(d.io.ErrOut, "Using the %s flow: %s (choose with --flow).\n", p.Flow, pl.why)
+	if why != "" {
+		fmt.Fprintf(d.io.ErrOut, "Using the %s flow: %s (choose with --flow).\n", p.Flow, why)
 	}
 	return pl, nil
 }
@@ -363,7 +362,7 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, 
 // browserHintAfter is how long the browser flow waits before suggesting why no callback came.
 const browserHintAfter = 90 * time.Second
 
-func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, ev *eventWriter, finish func(*loginResult) error) error {
+func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, finish func(*loginResult) error) error {
 	dc := device.Config{
 		DeviceAuthURL: pl.prov.Endpoints.DeviceAuthorization,
 		TokenURL:      pl.prov.Endpoints.DeviceToken,
@@ -380,7 +379,7 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 		return err
 	}
 	d.secret(code.DeviceCode)
-	ev.emit(deviceCodeEvent{
+	o.emit(deviceCodeEvent{
 		Event:                   "device_code",
 		UserCode:                code.UserCode,
 		VerificationURI:         code.VerificationURI,
@@ -427,7 +426,7 @@ func showDeviceCode(d *deps, code *device.Code, qrMode string) {
 
 // storeLogin hands a grant to the session layer, which verifies and stores it, and says who
 // logged in.
-func storeLogin(ctx context.Context, d *deps, m *session.Manager, g *session.Grant, ev *eventWriter) error {
+func storeLogin(ctx context.Context, d *deps, m *session.Manager, g *session.Grant, o *LoginOptions) error {
 	p, warnings, err := m.Login(ctx, g)
 	d.warn(warnings)
 	if err != nil {
@@ -435,7 +434,7 @@ func storeLogin(ctx context.Context, d *deps, m *session.Manager, g *session.Gra
 	}
 	who := cmp.Or(p.Email, p.DisplayName, p.Subject, "an unnamed user")
 	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", safe(who), p.Name, p.Provider, storageLabel(p.Storage))
-	ev.emit(loggedInEvent{Event: "logged_in", Profile: p.Name, Provider: p.Provider, Subject: p.Subject, Email: p.Email, ExpiresAt: rfc3339OrNil(p.AccessExpiry)})
+	o.emit(loggedInEvent{Event: "logged_in", Profile: p.Name, Provider: p.Provider, Subject: p.Subject, Email: p.Email, ExpiresAt: rfc3339OrNil(p.AccessExpiry)})
 	return nil
 }
 
@@ -464,19 +463,12 @@ type loggedInEvent struct {
 	ExpiresAt any    `json:"expires_at"` // null when the provider gave no lifetime
 }
 
-// eventWriter prints --json events, one object per line.
-type eventWriter struct {
-	w  io.Writer
-	on bool
-}
-
-func (e *eventWriter) emit(v any) {
-	if !e.on {
+// emit prints a --json event, one object per line.
+func (o *LoginOptions) emit(v any) {
+	if !o.JSON {
 		return
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return
+	if b, err := json.Marshal(v); err == nil {
+		o.io.Out.Write(append(b, '\n'))
 	}
-	e.w.Write(append(b, '\n'))
 }
