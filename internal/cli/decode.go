@@ -213,21 +213,19 @@ func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {
 	w := d.io.Out
 	on := d.io.ColourOut()
 	fmt.Fprintln(w, colour(on, "1", "Header"))
-	fmt.Fprintln(w, prettyJSON(tok.HeaderJSON, on))
+	fmt.Fprintln(w, indentJSON(tok.HeaderJSON, "  ", on))
 	fmt.Fprintln(w, colour(on, "1", "Claims"))
-	fmt.Fprintln(w, prettyJSON(tok.ClaimsJSON, on))
+	fmt.Fprintln(w, indentJSON(tok.ClaimsJSON, "  ", on))
 	if tcs := tok.TimeClaims(); len(tcs) > 0 {
 		fmt.Fprintln(w, colour(on, "1", "Times"))
 		for _, tc := range tcs {
-			rel := jwt.Relative(tc.Time, now)
-			line := fmt.Sprintf("  %-14s %-13s %s  (%s)", tc.Name, tc.Meaning, tc.Time.Local().Format("2006-01-02 15:04:05 MST"), rel)
-			if tc.Name == "exp" || tc.Name == "expiry_time" {
-				if !tc.Time.After(now) {
-					line = fmt.Sprintf("  %-14s %-13s %s  (%s)", tc.Name, "EXPIRED", tc.Time.Local().Format("2006-01-02 15:04:05 MST"), rel)
-					line = colour(on, "31", line)
-				}
+			expired := (tc.Name == "exp" || tc.Name == "expiry_time") && !tc.Time.After(now)
+			meaning := tc.Meaning
+			if expired {
+				meaning = "EXPIRED"
 			}
-			fmt.Fprintln(w, line)
+			line := fmt.Sprintf("  %-14s %-13s %s  (%s)", tc.Name, meaning, tc.Time.Local().Format("2006-01-02 15:04:05 MST"), jwt.Relative(tc.Time, now))
+			fmt.Fprintln(w, colour(on && expired, "31", line))
 		}
 	}
 	sig := "present (not verified; use --verify)"
@@ -242,10 +240,6 @@ func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {
 		fmt.Fprintln(w, colour(on, "31", "This token has expired."))
 	}
 }
-
-// prettyJSON indents raw JSON by two more spaces and, with colour, paints keys, strings and
-// numbers.
-func prettyJSON(raw []byte, on bool) string { return indentJSON(raw, "  ", on) }
 
 // indentJSON indents raw JSON with every line starting with prefix and, with colour, paints
 // keys, strings and numbers. Characters a terminal would act on are escaped.
