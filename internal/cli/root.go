@@ -2,9 +2,9 @@
 // formatting and the mapping of errors to exit codes. It is the only package that imports cobra.
 // Protocol work lives in the internal packages it wires together in deps.go.
 //
-// Every command X is built by newCmdX(d, runF) in its own file: the flags and arguments fill
-// an XOptions, which also holds the factory (deps) and the command's context, and xRun runs
-// it. Tests pass runF to get the options instead of running the command.
+// Every command X is built by newCmdX(d, runF): the flags and arguments fill an XOptions,
+// which also holds the factory (deps) and the command's context, and xRun runs it. Tests pass
+// runF to get the options instead of running the command.
 package cli
 
 import (
