@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -148,9 +149,9 @@ func loginRun(o *LoginOptions) error {
 	if err := m.CheckStore(ctx, plan.profile.Storage); err != nil {
 		return err
 	}
-	finish := func(res *loginResult) error {
-		return storeLogin(ctx, d, m, &session.Grant{Profile: plan.profile, Provider: plan.prov, Token: res.token,
-			ClientSecret: plan.clientSecret, Nonce: res.nonce}, o)
+	finish := func(tok *oauth2.Token, nonce string) error {
+		return storeLogin(ctx, d, m, &session.Grant{Profile: plan.profile, Provider: plan.prov, Token: tok,
+			ClientSecret: plan.clientSecret, Nonce: nonce}, o)
 	}
 	if plan.profile.Flow == config.FlowDevice {
 		err = deviceLogin(ctx, d, plan, o, finish)
@@ -245,9 +246,7 @@ func checkLogin(d *deps, cfg *config.Config, o *LoginOptions) (*config.Profile, 
 	if err := config.ValidateName(name); err != nil {
 		return nil, usageErrorf("%v", err)
 	}
-	switch o.Flow {
-	case "", "auto", config.FlowBrowser, config.FlowDevice:
-	default:
+	if !slices.Contains([]string{"", "auto", config.FlowBrowser, config.FlowDevice}, o.Flow) {
 		return nil, usageErrorf("unknown --flow %q: use auto, browser or device", o.Flow)
 	}
 	if o.Prompt != "" && o.Prompt != "select_account" && o.Prompt != "login" && o.Prompt != "none" {
@@ -301,15 +300,10 @@ func readClientSecret(d *deps, file string) (string, error) {
 	return s, nil
 }
 
-// loginResult is what a flow produced, before verification and storage.
-type loginResult struct {
-	token *oauth2.Token
-	nonce string // browser flow
-}
-
-// browserLogin runs the authorization code flow; finish verifies and stores the result while
-// the browser waits, so its page tells the truth about the outcome.
-func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, finish func(*loginResult) error) error {
+// browserLogin runs the authorization code flow; finish verifies and stores the token (with
+// the nonce of the browser flow) while the browser waits, so its page tells the truth about
+// the outcome.
+func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, finish func(*oauth2.Token, string) error) error {
 	params := url.Values{}
 	if o.LoginHint != "" {
 		params.Set("login_hint", o.LoginHint)
@@ -353,7 +347,7 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, 
 				// The browser's error page shows this message too.
 				return d.scrubError(providerError("exchanging the authorization code", err))
 			}
-			return d.scrubError(finish(&loginResult{token: tok, nonce: res.Nonce}))
+			return d.scrubError(finish(tok, res.Nonce))
 		},
 	})
 	return err
@@ -362,7 +356,7 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, 
 // browserHintAfter is how long the browser flow waits before suggesting why no callback came.
 const browserHintAfter = 90 * time.Second
 
-func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, finish func(*loginResult) error) error {
+func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, finish func(*oauth2.Token, string) error) error {
 	dc := device.Config{
 		DeviceAuthURL: pl.prov.Endpoints.DeviceAuthorization,
 		TokenURL:      pl.prov.Endpoints.DeviceToken,
@@ -394,7 +388,7 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, f
 	if err != nil {
 		return err
 	}
-	return finish(&loginResult{token: tok})
+	return finish(tok, "")
 }
 
 func showDeviceCode(d *deps, code *device.Code, qrMode string) {

@@ -267,11 +267,13 @@ func newCmdVersion(d *deps, runF func(*VersionOptions) error) *cobra.Command {
 		Use:   "version",
 		Short: "Show the version, commit and build date",
 		Args:  cobra.NoArgs,
-		RunE: runE(d, &VersionOptions{}, nil, runF, func(o *VersionOptions) error {
-			_, err := fmt.Fprintln(o.io.Out, versionString())
-			return err
-		}),
+		RunE:  runE(d, &VersionOptions{}, nil, runF, versionRun),
 	}
+}
+
+func versionRun(o *VersionOptions) error {
+	_, err := fmt.Fprintln(o.io.Out, versionString())
+	return err
 }
 
 func shortVersion() string {
