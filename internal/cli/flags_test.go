@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/webex-cli/webex/internal/iostreams"
 )
 
@@ -100,5 +102,51 @@ func TestEmulatorFlags(t *testing.T) {
 	}
 	if got.Addr != "127.0.0.1:0" || len(got.RedirectURIs) != 2 || len(got.Users) != 2 || strings.Join(got.Scopes, " ") != "spark:people_read spark:rooms_read" || got.StaleJWKS != 1 || got.Approve != "auto" || got.SlowDownEvery != 3 || got.DeviceInterval != time.Second || got.AccessTTL != 14*24*time.Hour {
 		t.Errorf("emulator options: %+v", got)
+	}
+}
+
+func TestOptionsOfTheOtherCommands(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	d := newDeps(ios)
+	run := func(cmd *cobra.Command, args ...string) {
+		t.Helper()
+		cmd.SetArgs(args)
+		if err := cmd.Execute(); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+	}
+	var disc *DiscoverOptions
+	run(newCmdDiscover(d, func(o *DiscoverOptions) error { disc = o; return nil }), "--issuer", "https://idp.example.com", "--json", "a@example.com")
+	if disc.Issuer != "https://idp.example.com" || !disc.JSON || disc.Email != "a@example.com" || disc.deps != d || disc.ctx == nil {
+		t.Errorf("discover: %+v", disc)
+	}
+	var sw *SwitchOptions
+	run(newCmdSwitch(d, func(o *SwitchOptions) error { sw = o; return nil }), "work")
+	if sw.Name != "work" {
+		t.Errorf("switch: %+v", sw)
+	}
+	var lo *LogoutOptions
+	run(newCmdLogout(d, func(o *LogoutOptions) error { lo = o; return nil }), "--all")
+	if !lo.All {
+		t.Errorf("logout: %+v", lo)
+	}
+	var st *StatusOptions
+	run(newCmdStatus(d, func(o *StatusOptions) error { st = o; return nil }), "--json")
+	var re *RefreshOptions
+	run(newCmdRefresh(d, func(o *RefreshOptions) error { re = o; return nil }), "--json")
+	var ui *UserinfoOptions
+	run(newCmdUserinfo(d, func(o *UserinfoOptions) error { ui = o; return nil }), "--json")
+	if !st.JSON || !re.JSON || !ui.JSON {
+		t.Errorf("--json: status %v, refresh %v, userinfo %v", st.JSON, re.JSON, ui.JSON)
+	}
+	var api *APIOptions
+	run(newCmdAPI(d, func(o *APIOptions) error { api = o; return nil }), "people/me", "-X", "GET", "--paginate")
+	if api.Path != "people/me" || api.Method != "GET" || !api.Paginate || !api.Slurp {
+		t.Errorf("api: %+v", api)
+	}
+	ran := false
+	run(newCmdVersion(d, func(*VersionOptions) error { ran = true; return nil }))
+	if !ran {
+		t.Error("version: runF not called")
 	}
 }
