@@ -20,9 +20,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
-	"github.com/webex-cli/webex/internal/httpx"
 	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/redact"
 	"github.com/webex-cli/webex/internal/restapi"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // APIOptions are the settings of `webex api`.
@@ -349,7 +350,7 @@ func apiDo(ctx context.Context, d *deps, c *restapi.Client, t *apiTarget, req *r
 	for {
 		resp, err := c.Do(ctx, req, t.token)
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", req.Method, httpx.RedactURL(req.URL), err)
+			return nil, fmt.Errorf("%s %s: %w", req.Method, redact.URL(req.URL), err)
 		}
 		if resp.Status != http.StatusUnauthorized || t.refresh == nil {
 			return resp, nil
@@ -367,9 +368,9 @@ func apiDo(ctx context.Context, d *deps, c *restapi.Client, t *apiTarget, req *r
 func apiFailure(d *deps, method, path string, resp *restapi.Response) error {
 	if body := bytes.TrimSpace(resp.Body); len(body) > 0 {
 		if json.Valid(body) {
-			fmt.Fprintln(d.io.ErrOut, d.scrub(indentJSON(body, "", d.io.ColourErr())))
+			fmt.Fprintln(d.io.ErrOut, d.secrets.Scrub(indentJSON(body, "", d.io.ColourErr())))
 		} else {
-			fmt.Fprintln(d.io.ErrOut, d.scrub(safe(string(body))))
+			fmt.Fprintln(d.io.ErrOut, d.secrets.Scrub(termsafe.Line(string(body))))
 		}
 	}
 	msg := fmt.Sprintf("%s %s: %v", method, path, resp.Error())
@@ -389,7 +390,7 @@ func writeHead(d *deps, resp *restapi.Response) {
 		}
 	}
 	b.WriteString("\n")
-	io.WriteString(d.io.Out, d.scrub(safeText(d, b.String())))
+	io.WriteString(d.io.Out, d.secrets.Scrub(safeText(d, b.String())))
 }
 
 // safeText makes text from the server fit for stdout: on a terminal, control characters
@@ -400,7 +401,7 @@ func safeText(d *deps, s string) string {
 	}
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = safe(l)
+		lines[i] = termsafe.Line(l)
 	}
 	return strings.Join(lines, "\n")
 }

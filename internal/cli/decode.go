@@ -17,6 +17,7 @@ import (
 	"github.com/webex-cli/webex/internal/jwt"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // DecodeOptions are the settings of `webex decode`.
@@ -69,7 +70,7 @@ func decodeRun(o *DecodeOptions) error {
 	if err != nil {
 		return err
 	}
-	d.secret(raw)
+	d.secrets.Add(raw)
 	tok, err := jwt.Decode(raw)
 	if err != nil {
 		return err
@@ -246,9 +247,9 @@ func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {
 func indentJSON(raw []byte, prefix string, on bool) string {
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, raw, prefix, "  "); err != nil {
-		return prefix + safe(string(raw))
+		return prefix + termsafe.Line(string(raw))
 	}
-	s := safeJSON(prefix + buf.String())
+	s := termsafe.Text(prefix + buf.String())
 	if !on {
 		return s
 	}

@@ -19,7 +19,9 @@ import (
 	"github.com/webex-cli/webex/internal/httpx"
 	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/redact"
 	"github.com/webex-cli/webex/internal/session"
+	"github.com/webex-cli/webex/internal/termsafe"
 	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
@@ -48,60 +50,16 @@ type deps struct {
 	httpOnce   sync.Once
 	httpClient *http.Client
 
-	// secrets are the token, code and secret values this run has handled; scrub removes them
-	// from anything shown to a person, whatever a provider echoed back.
-	secretsMu sync.Mutex
-	secrets   []string
-}
-
-// secret records values that must never be shown: tokens, codes, client secrets.
-func (d *deps) secret(values ...string) {
-	d.secretsMu.Lock()
-	defer d.secretsMu.Unlock()
-	for _, v := range values {
-		if len(v) >= 6 {
-			d.secrets = append(d.secrets, v)
-		}
-	}
-}
-
-// scrub replaces every recorded secret in s.
-func (d *deps) scrub(s string) string {
-	d.secretsMu.Lock()
-	defer d.secretsMu.Unlock()
-	for _, v := range d.secrets {
-		if strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, "[REDACTED]")
-		}
-	}
-	return s
+	// secrets are the token, code and secret values this run has handled: kept out of
+	// anything shown to a person, whatever a provider echoed back.
+	secrets redact.Secrets
 }
 
 // warn prints warnings on stderr, one line each.
 func (d *deps) warn(warnings []string) {
 	for _, w := range warnings {
-		fmt.Fprintln(d.io.ErrOut, "warning: "+d.scrub(safe(w)))
+		fmt.Fprintln(d.io.ErrOut, "warning: "+d.secrets.Scrub(termsafe.Line(w)))
 	}
-}
-
-// scrubbedError is err with the run's secrets removed from its message; errors.Is and
-// errors.As still see err.
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
-
-func (d *deps) scrubError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if msg := d.scrub(err.Error()); msg != err.Error() {
-		return &scrubbedError{msg: msg, err: err}
-	}
-	return err
 }
 
 func newDeps(ios *iostreams.IOStreams) *deps {
@@ -216,7 +174,7 @@ func (d *deps) manager(cfg *config.Config) *session.Manager {
 		OpenStore:  func(kind string) (tokenstore.Store, error) { return d.openStore(kind, cfg.Dir()) },
 		HTTPClient: d.http,
 		Now:        d.now,
-		Secret:     d.secret,
+		Secret:     d.secrets.Add,
 		Sleep:      d.sleep,
 	}
 }
@@ -226,7 +184,7 @@ func (d *deps) manager(cfg *config.Config) *session.Manager {
 // session.Manager.Token), with the warnings shown.
 func (d *deps) bearer(ctx context.Context, minTTL time.Duration) (string, error) {
 	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" {
-		d.secret(env)
+		d.secrets.Add(env)
 		return env, nil
 	}
 	cfg, err := d.config()

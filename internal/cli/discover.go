@@ -15,6 +15,7 @@ import (
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // resolveProvider picks the provider from flag, else from the profile, else from the
@@ -197,10 +198,10 @@ func discoverNotes(prov *provider.Provider, doc, announced map[string]any) []str
 func printDiscover(d *deps, report map[string]any, email string) error {
 	w, on := d.io.Out, d.io.ColourOut()
 	if wf, ok := report["webfinger"].(map[string]any); ok {
-		fmt.Fprintf(w, "%s acct:%s is served by %s\n\n", colour(on, "1", "WebFinger:"), safe(email), safe(strings.Join(wf["issuers"].([]string), ", ")))
+		fmt.Fprintf(w, "%s acct:%s is served by %s\n\n", colour(on, "1", "WebFinger:"), termsafe.Line(email), termsafe.Line(strings.Join(wf["issuers"].([]string), ", ")))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	row := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, safe(cmp.Or(v, "-"))) }
+	row := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, termsafe.Line(cmp.Or(v, "-"))) }
 	announced, used := report["announced"].(map[string]any), report["used"].(map[string]any)
 	fmt.Fprintln(tw, colour(on, "1", "ANNOUNCED")+"\t")
 	for _, k := range announcedURLs {
@@ -221,7 +222,7 @@ func printDiscover(d *deps, report map[string]any, email string) error {
 	if keys, ok := report["keys"].([]provider.KeyInfo); ok {
 		fmt.Fprintln(tw, colour(on, "1", "KEYS")+"\t")
 		for _, k := range keys {
-			fmt.Fprintf(tw, "  %s\t%s\n", safe(cmp.Or(k.KeyID, "(no kid)")), safe(strings.TrimSpace(k.Type+" "+k.Alg+" "+k.Use)))
+			fmt.Fprintf(tw, "  %s\t%s\n", termsafe.Line(cmp.Or(k.KeyID, "(no kid)")), termsafe.Line(strings.TrimSpace(k.Type+" "+k.Alg+" "+k.Use)))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -230,7 +231,7 @@ func printDiscover(d *deps, report map[string]any, email string) error {
 	if notes := report["notes"].([]string); len(notes) > 0 {
 		fmt.Fprintln(w, colour(on, "1", "NOTES"))
 		for _, n := range notes {
-			fmt.Fprintln(w, "  - "+safe(n))
+			fmt.Fprintln(w, "  - "+termsafe.Line(n))
 		}
 	}
 	return nil

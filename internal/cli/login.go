@@ -21,6 +21,7 @@ import (
 	"github.com/webex-cli/webex/internal/flow/loopback"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // LoginOptions are the settings of `webex login`.
@@ -205,7 +206,7 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 			fmt.Fprintln(d.io.ErrOut, "Not reusing the client secret stored at the last login: it was given for another provider, issuer, base URL or client id. Set WEBEX_CLIENT_SECRET or pass --client-secret-file if the client needs one.")
 		}
 	}
-	d.secret(pl.clientSecret)
+	d.secrets.Add(pl.clientSecret)
 
 	var why string // why --flow auto chose the flow
 	p.Flow = o.Flow
@@ -334,20 +335,20 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, 
 			return nil
 		},
 		OnRejected: func(err error) {
-			fmt.Fprintf(d.io.ErrOut, "Ignored an answer at the callback: %s; still waiting.\n", d.scrub(errorLine(err)))
+			fmt.Fprintf(d.io.ErrOut, "Ignored an answer at the callback: %s; still waiting.\n", d.secrets.Scrub(errorLine(err)))
 		},
 		Complete: func(ctx context.Context, res *loopback.Result) error {
 			hint.Stop()
-			d.secret(res.Code, res.CodeVerifier)
+			d.secrets.Add(res.Code, res.CodeVerifier)
 			fmt.Fprintln(d.io.ErrOut, "Received the authorization code; exchanging it for tokens.")
 			oc := pl.prov.OAuth2Config(pl.profile.ClientID, pl.clientSecret, res.RedirectURI, pl.profile.Scopes)
 			hctx := context.WithValue(ctx, oauth2.HTTPClient, d.http())
 			tok, err := oc.Exchange(hctx, res.Code, oauth2.VerifierOption(res.CodeVerifier))
 			if err != nil {
 				// The browser's error page shows this message too.
-				return d.scrubError(providerError("exchanging the authorization code", err))
+				return d.secrets.Error(providerError("exchanging the authorization code", err))
 			}
-			return d.scrubError(finish(tok, res.Nonce))
+			return d.secrets.Error(finish(tok, res.Nonce))
 		},
 	})
 	return err
@@ -372,7 +373,7 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, f
 	if err != nil {
 		return err
 	}
-	d.secret(code.DeviceCode)
+	d.secrets.Add(code.DeviceCode)
 	o.emit(deviceCodeEvent{
 		Event:                   "device_code",
 		UserCode:                code.UserCode,
@@ -394,7 +395,7 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, f
 func showDeviceCode(d *deps, code *device.Code, qrMode string) {
 	w := d.io.ErrOut
 	bold := func(s string) string { return colour(d.io.ColourErr(), "1", s) }
-	fmt.Fprintf(w, "\nTo sign in, open %s\nand enter the code  %s\n", safe(code.VerificationURI), bold(safe(code.UserCode)))
+	fmt.Fprintf(w, "\nTo sign in, open %s\nand enter the code  %s\n", termsafe.Line(code.VerificationURI), bold(termsafe.Line(code.UserCode)))
 	target := code.VerificationURIComplete
 	if target == "" {
 		target = code.VerificationURI
@@ -427,7 +428,7 @@ func storeLogin(ctx context.Context, d *deps, m *session.Manager, g *session.Gra
 		return err
 	}
 	who := cmp.Or(p.Email, p.DisplayName, p.Subject, "an unnamed user")
-	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", safe(who), p.Name, p.Provider, storageLabel(p.Storage))
+	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", termsafe.Line(who), p.Name, p.Provider, storageLabel(p.Storage))
 	o.emit(loggedInEvent{Event: "logged_in", Profile: p.Name, Provider: p.Provider, Subject: p.Subject, Email: p.Email, ExpiresAt: rfc3339OrNil(p.AccessExpiry)})
 	return nil
 }

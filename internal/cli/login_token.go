@@ -27,7 +27,7 @@ func loginWithToken(ctx context.Context, d *deps, cfg *config.Config, o *LoginOp
 	if err != nil {
 		return err
 	}
-	d.secret(token)
+	d.secrets.Add(token)
 	was := session.Settings(saved)
 	if saved.Provider == config.ProviderOIDC {
 		was = provider.Settings{}

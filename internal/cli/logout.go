@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // LogoutOptions are the settings of `webex logout`.
@@ -63,7 +64,7 @@ func logoutRun(o *LogoutOptions) error {
 	for _, name := range names {
 		notes, err := m.Logout(o.ctx, name)
 		for _, n := range notes {
-			fmt.Fprintln(d.io.ErrOut, d.scrub(safe(n)))
+			fmt.Fprintln(d.io.ErrOut, d.secrets.Scrub(termsafe.Line(n)))
 		}
 		if err != nil {
 			errs = append(errs, sessionError(err))

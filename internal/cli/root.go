@@ -24,6 +24,7 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/iostreams"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // Main runs the command line with args (without the program name) and returns the exit code.
@@ -67,7 +68,7 @@ func run(ctx context.Context, args []string, d *deps) int {
 	if err != nil {
 		var ee *exitError
 		if !errors.As(err, &ee) {
-			fmt.Fprintln(d.io.ErrOut, "webex: "+d.scrub(safe(errorLine(err))))
+			fmt.Fprintln(d.io.ErrOut, "webex: "+d.secrets.Scrub(termsafe.Line(errorLine(err))))
 			var ue *usageError
 			if errors.As(err, &ue) && cmd != nil {
 				fmt.Fprintf(d.io.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())

@@ -13,6 +13,7 @@ import (
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/jwt"
 	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // StatusOptions are the settings of `webex status`.
@@ -105,7 +106,7 @@ func statusRun(o *StatusOptions) error {
 		if strings.HasPrefix(access, "expired") {
 			access = colour(d.io.ColourOut(), "33", access)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, safe(providerLabel(p)), safe(user), safe(strings.Join(scopes, " ")), access, refresh, p.StorageKind())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, termsafe.Line(providerLabel(p)), termsafe.Line(user), termsafe.Line(strings.Join(scopes, " ")), access, refresh, p.StorageKind())
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/session"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // TokenOptions are the settings of `webex token`.
@@ -56,7 +57,7 @@ func checkMinTTL(minTTL time.Duration) error {
 func tokenRun(o *TokenOptions) error {
 	d := o.deps
 	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" && !o.IDToken {
-		d.secret(env)
+		d.secrets.Add(env)
 		if o.JSON {
 			return writeJSON(d, map[string]any{"token": env, "token_type": "Bearer", "expires_at": nil, "scopes": []string{}, "source": "WEBEX_ACCESS_TOKEN"})
 		}
@@ -119,7 +120,7 @@ func writeJSON(d *deps, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := io.WriteString(d.io.Out, safeJSON(b.String()))
+	_, err := io.WriteString(d.io.Out, termsafe.Text(b.String()))
 	return err
 }
 

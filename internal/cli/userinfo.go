@@ -11,6 +11,7 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/termsafe"
 	"github.com/webex-cli/webex/internal/userinfo"
 )
 
@@ -71,7 +72,7 @@ func userinfoRun(o *UserinfoOptions) error {
 	}
 	tw := tabwriter.NewWriter(d.io.Out, 0, 4, 2, ' ', 0)
 	for _, k := range slices.Sorted(maps.Keys(claims)) {
-		fmt.Fprintf(tw, "%s\t%s\n", colour(d.io.ColourOut(), "36", safe(k)), safe(claimString(claims[k])))
+		fmt.Fprintf(tw, "%s\t%s\n", colour(d.io.ColourOut(), "36", termsafe.Line(k)), termsafe.Line(claimString(claims[k])))
 	}
 	return tw.Flush()
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,12 +28,7 @@ type authRequest struct {
 // (RFC 6749 section 3.1.2.3), or with none registered any http://127.0.0.1:PORT/callback.
 func (s *Server) redirectAllowed(uri string) bool {
 	if len(s.cfg.RedirectURIs) > 0 {
-		for _, r := range s.cfg.RedirectURIs {
-			if r == uri {
-				return true
-			}
-		}
-		return false
+		return slices.Contains(s.cfg.RedirectURIs, uri)
 	}
 	rest, ok := strings.CutPrefix(uri, "http://127.0.0.1:")
 	if !ok {
@@ -48,14 +44,9 @@ func (s *Server) deviceAllowed() bool {
 	if len(s.cfg.RedirectURIs) == 0 {
 		return true
 	}
-	for _, r := range s.cfg.RedirectURIs {
-		for _, h := range deviceHelperRedirectURIs {
-			if r == h {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(s.cfg.RedirectURIs, func(r string) bool {
+		return slices.Contains(deviceHelperRedirectURIs[:], r)
+	})
 }
 
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
@@ -94,52 +85,8 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		challengeMethod: q.Get("code_challenge_method"),
 		loginHint:       q.Get("login_hint"),
 	}
-	fail := func(code, desc string) {
+	if code, desc := s.checkAuthRequest(q, req); code != "" {
 		redirectWith(w, r, http.StatusFound, redirectURI, url.Values{"error": {code}, "error_description": {desc}}, req.state)
-	}
-	if q.Get("response_type") != "code" {
-		fail("unsupported_response_type", "response_type must be code.")
-		return
-	}
-	if len(req.scopes) == 0 {
-		fail("invalid_scope", "The scope parameter is missing.")
-		return
-	}
-	if sc := s.unregisteredScope(req.scopes); sc != "" {
-		fail("invalid_scope", "The integration does not have the scope "+strconv.Quote(sc)+".")
-		return
-	}
-	if req.challenge == "" && req.challengeMethod != "" {
-		fail("invalid_request", "code_challenge_method was sent without code_challenge.")
-		return
-	}
-	if req.challenge != "" {
-		if req.challengeMethod == "" {
-			req.challengeMethod = "plain" // RFC 7636 section 4.3
-		}
-		if req.challengeMethod != "plain" && req.challengeMethod != "S256" {
-			fail("invalid_request", "code_challenge_method must be S256 or plain.")
-			return
-		}
-		if !validChallenge(req.challenge, req.challengeMethod) {
-			fail("invalid_request", "code_challenge is malformed.")
-			return
-		}
-	}
-	if ma := q.Get("max_age"); ma != "" {
-		if n, err := strconv.Atoi(ma); err != nil || n < 0 {
-			fail("invalid_request", "max_age must be a non-negative integer.")
-			return
-		}
-	}
-	prompts := strings.Fields(q.Get("prompt"))
-	if hasScope(prompts, "none") {
-		if len(prompts) > 1 {
-			fail("invalid_request", "prompt=none cannot be combined with other values.")
-			return
-		}
-		// The emulator keeps no browser session, so there is never a silent sign-in.
-		fail("login_required", "The user must sign in.")
 		return
 	}
 	now := s.cfg.Now()
@@ -166,6 +113,49 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.renderSignIn(w, http.StatusOK, req, token, "", "")
+}
+
+// checkAuthRequest applies the rules of an authorization request whose client and redirect
+// URI are good, defaulting the challenge method to plain (RFC 7636 section 4.3). It returns
+// the error code and description to redirect with, or "" when the request may go on.
+func (s *Server) checkAuthRequest(q url.Values, req *authRequest) (code, desc string) {
+	if q.Get("response_type") != "code" {
+		return "unsupported_response_type", "response_type must be code."
+	}
+	if len(req.scopes) == 0 {
+		return "invalid_scope", "The scope parameter is missing."
+	}
+	if sc := s.unregisteredScope(req.scopes); sc != "" {
+		return "invalid_scope", "The integration does not have the scope " + strconv.Quote(sc) + "."
+	}
+	if req.challenge == "" && req.challengeMethod != "" {
+		return "invalid_request", "code_challenge_method was sent without code_challenge."
+	}
+	if req.challenge != "" {
+		if req.challengeMethod == "" {
+			req.challengeMethod = "plain"
+		}
+		if req.challengeMethod != "plain" && req.challengeMethod != "S256" {
+			return "invalid_request", "code_challenge_method must be S256 or plain."
+		}
+		if !validChallenge(req.challenge, req.challengeMethod) {
+			return "invalid_request", "code_challenge is malformed."
+		}
+	}
+	if ma := q.Get("max_age"); ma != "" {
+		if n, err := strconv.Atoi(ma); err != nil || n < 0 {
+			return "invalid_request", "max_age must be a non-negative integer."
+		}
+	}
+	prompts := strings.Fields(q.Get("prompt"))
+	if hasScope(prompts, "none") {
+		if len(prompts) > 1 {
+			return "invalid_request", "prompt=none cannot be combined with other values."
+		}
+		// The emulator keeps no browser session, so there is never a silent sign-in.
+		return "login_required", "The user must sign in."
+	}
+	return "", ""
 }
 
 // authorizePost handles the sign-in page's Approve and Deny buttons.

@@ -171,22 +171,9 @@ func (cfg Config) normalize() (Config, error) {
 	if cfg.StaleJWKS < 0 {
 		return cfg, fmt.Errorf("emulator: the number of stale key set answers must not be negative")
 	}
-	if len(cfg.Users) == 0 {
-		cfg.Users = []string{DefaultUser}
-	}
-	seen := map[string]bool{}
-	users := make([]string, 0, len(cfg.Users))
-	for _, u := range cfg.Users {
-		u = strings.TrimSpace(u)
-		at := strings.LastIndexByte(u, '@')
-		if at <= 0 || at == len(u)-1 || strings.ContainsAny(u, " \t\r\n<>\"") {
-			return cfg, fmt.Errorf("emulator: user %q is not an e-mail address", u)
-		}
-		if seen[strings.ToLower(u)] {
-			continue
-		}
-		seen[strings.ToLower(u)] = true
-		users = append(users, u)
+	users, err := normalizeUsers(cfg.Users)
+	if err != nil {
+		return cfg, err
 	}
 	cfg.Users = users
 	switch cfg.Approve {
@@ -196,31 +183,8 @@ func (cfg Config) normalize() (Config, error) {
 	default:
 		return cfg, fmt.Errorf("emulator: approve mode %q is neither %q nor %q", cfg.Approve, ApproveManual, ApproveAuto)
 	}
-	durations := []struct {
-		name string
-		d    *time.Duration
-		def  time.Duration
-	}{
-		{"access TTL", &cfg.AccessTTL, DefaultAccessTTL},
-		{"refresh TTL", &cfg.RefreshTTL, DefaultRefreshTTL},
-		{"ID token TTL", &cfg.IDTokenTTL, DefaultIDTokenTTL},
-		{"device TTL", &cfg.DeviceTTL, DefaultDeviceTTL},
-		{"device interval", &cfg.DeviceInterval, DefaultDeviceInterval},
-		{"approve delay", &cfg.ApproveDelay, 0},
-	}
-	for _, d := range durations {
-		if *d.d < 0 {
-			return cfg, fmt.Errorf("emulator: %s must not be negative", d.name)
-		}
-		if *d.d == 0 {
-			*d.d = d.def
-		}
-	}
-	switch {
-	case cfg.MaxPending < 0:
-		return cfg, fmt.Errorf("emulator: the cap on pending entries must not be negative")
-	case cfg.MaxPending == 0:
-		cfg.MaxPending = DefaultMaxPending
+	if err := cfg.normalizeLimits(); err != nil {
+		return cfg, err
 	}
 	if cfg.SlowDownEvery < 0 || cfg.RateLimitEvery < 0 {
 		return cfg, fmt.Errorf("emulator: slow-down and rate-limit periods must not be negative")
@@ -244,4 +208,59 @@ func (cfg Config) normalize() (Config, error) {
 		cfg.Now = time.Now
 	}
 	return cfg, nil
+}
+
+// normalizeUsers trims the users, drops repeats (case-insensitively) and checks that each is
+// an e-mail address; none means DefaultUser.
+func normalizeUsers(in []string) ([]string, error) {
+	if len(in) == 0 {
+		in = []string{DefaultUser}
+	}
+	seen := map[string]bool{}
+	users := make([]string, 0, len(in))
+	for _, u := range in {
+		u = strings.TrimSpace(u)
+		at := strings.LastIndexByte(u, '@')
+		if at <= 0 || at == len(u)-1 || strings.ContainsAny(u, " \t\r\n<>\"") {
+			return nil, fmt.Errorf("emulator: user %q is not an e-mail address", u)
+		}
+		if seen[strings.ToLower(u)] {
+			continue
+		}
+		seen[strings.ToLower(u)] = true
+		users = append(users, u)
+	}
+	return users, nil
+}
+
+// normalizeLimits fills in the default lifetimes, delays and cap on pending entries, none of
+// which may be negative.
+func (cfg *Config) normalizeLimits() error {
+	durations := []struct {
+		name string
+		d    *time.Duration
+		def  time.Duration
+	}{
+		{"access TTL", &cfg.AccessTTL, DefaultAccessTTL},
+		{"refresh TTL", &cfg.RefreshTTL, DefaultRefreshTTL},
+		{"ID token TTL", &cfg.IDTokenTTL, DefaultIDTokenTTL},
+		{"device TTL", &cfg.DeviceTTL, DefaultDeviceTTL},
+		{"device interval", &cfg.DeviceInterval, DefaultDeviceInterval},
+		{"approve delay", &cfg.ApproveDelay, 0},
+	}
+	for _, d := range durations {
+		if *d.d < 0 {
+			return fmt.Errorf("emulator: %s must not be negative", d.name)
+		}
+		if *d.d == 0 {
+			*d.d = d.def
+		}
+	}
+	switch {
+	case cfg.MaxPending < 0:
+		return fmt.Errorf("emulator: the cap on pending entries must not be negative")
+	case cfg.MaxPending == 0:
+		cfg.MaxPending = DefaultMaxPending
+	}
+	return nil
 }

@@ -1,5 +1,5 @@
 // Package emulator is a local, in-memory emulator of "Login with Webex", Cisco Webex's OpenID
-// Connect and OAuth 2.0 service, with the quirks described in the project's webex-login.md. It
+// Connect and OAuth 2.0 service, with the quirks described in docs/webex-login.md. It
 // backs the `webex emulator` command and the end-to-end tests.
 //
 // It owns: the /v1 endpoints of one integration (one client id and secret), the people who can

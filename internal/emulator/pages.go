@@ -198,20 +198,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 		if !s.allowCodeLookup(w, addr, now) {
 			return
 		}
-		v, msg := s.pendingDevice("", hash, now)
-		if msg != "" {
-			if msg == msgUnknownCode {
-				s.noteWrongCode(addr, now)
-			}
-			s.renderDeviceCode(w, http.StatusBadRequest, "", msg)
-			return
-		}
-		token, ok := s.newForm(&pendingForm{kind: formDevice, deviceCode: v.deviceCode}, now)
-		if !ok {
-			writeBusy(w)
-			return
-		}
-		s.renderDeviceConfirm(w, http.StatusOK, v, token, "", "")
+		s.confirmDevice(w, "", hash, addr, now)
 		return
 	}
 	form, ferr := parsePostForm(w, r)
@@ -231,12 +218,18 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 		s.renderDeviceCode(w, http.StatusBadRequest, code, "Enter the six-digit code shown on your device.")
 		return
 	}
-	v, msg := s.pendingDevice(code, "", now)
+	s.confirmDevice(w, code, "", addr, now)
+}
+
+// confirmDevice shows the confirmation page of the pending device code named by userCode or
+// hash, or the code form again with why it cannot be confirmed.
+func (s *Server) confirmDevice(w http.ResponseWriter, userCode, hash, addr string, now time.Time) {
+	v, msg := s.pendingDevice(userCode, hash, now)
 	if msg != "" {
 		if msg == msgUnknownCode {
 			s.noteWrongCode(addr, now)
 		}
-		s.renderDeviceCode(w, http.StatusBadRequest, code, msg)
+		s.renderDeviceCode(w, http.StatusBadRequest, userCode, msg)
 		return
 	}
 	token, ok := s.newForm(&pendingForm{kind: formDevice, deviceCode: v.deviceCode}, now)

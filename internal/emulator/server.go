@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"math/big"
 	"net"
 	"net/http"
@@ -539,31 +540,11 @@ func (s *Server) noteInsertLocked(now time.Time) {
 // pruneLocked drops every expired entry. s.mu must be held.
 func (s *Server) pruneLocked(now time.Time) {
 	s.inserts, s.lastPrune = 0, now
-	for k, a := range s.wrongCodes {
-		if now.Sub(a.start) >= wrongCodeWindow {
-			delete(s.wrongCodes, k)
-		}
-	}
-	for k, v := range s.codes {
-		if !now.Before(v.expires) {
-			delete(s.codes, k)
-		}
-	}
-	for k, v := range s.access {
-		if !now.Before(v.expires) {
-			delete(s.access, k)
-		}
-	}
-	for k, v := range s.refresh {
-		if !now.Before(v.expires) {
-			delete(s.refresh, k)
-		}
-	}
-	for k, v := range s.forms {
-		if !now.Before(v.expires) {
-			delete(s.forms, k)
-		}
-	}
+	maps.DeleteFunc(s.wrongCodes, func(_ string, a *attempts) bool { return now.Sub(a.start) >= wrongCodeWindow })
+	maps.DeleteFunc(s.codes, func(_ string, v *authCode) bool { return !now.Before(v.expires) })
+	maps.DeleteFunc(s.access, func(_ string, v *accessToken) bool { return !now.Before(v.expires) })
+	maps.DeleteFunc(s.refresh, func(_ string, v *refreshToken) bool { return !now.Before(v.expires) })
+	maps.DeleteFunc(s.forms, func(_ string, v *pendingForm) bool { return !now.Before(v.expires) })
 	for k, d := range s.devices {
 		if now.After(d.expires.Add(deviceGrace)) {
 			s.dropDeviceLocked(k)

@@ -65,27 +65,24 @@ func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnauthorized, "invalid_client", "The client_id or client_secret is wrong.")
 		return
 	}
-	now := s.cfg.Now()
-	switch gt := form.Get("grant_type"); gt {
+	exchange := s.exchangeCode
+	switch form.Get("grant_type") {
 	case "authorization_code":
-		resp, status, code, desc := s.exchangeCode(form, now)
-		if code != "" {
-			fail(status, code, desc)
-			return
-		}
-		writeJSON(w, http.StatusOK, resp)
 	case "refresh_token":
-		resp, status, code, desc := s.exchangeRefresh(form, now)
-		if code != "" {
-			fail(status, code, desc)
-			return
-		}
-		writeJSON(w, http.StatusOK, resp)
+		exchange = s.exchangeRefresh
 	case "":
 		fail(http.StatusBadRequest, "invalid_request", "The grant_type parameter is missing.")
+		return
 	default:
 		fail(http.StatusBadRequest, "unsupported_grant_type", "The grant_type is not supported here.")
+		return
 	}
+	resp, status, code, desc := exchange(form, s.cfg.Now())
+	if code != "" {
+		fail(status, code, desc)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // exchangeCode redeems an authorization code. A code is single use: any attempt burns it.
@@ -289,41 +286,52 @@ func (s *Server) handleDeviceAuthorize(w http.ResponseWriter, r *http.Request) {
 
 const deviceGrantType = "urn:ietf:params:oauth:grant-type:device_code"
 
-// handleDeviceToken serves POST /v1/device/token (RFC 8628 section 3.4), which requires HTTP
-// Basic client authentication. Pending is HTTP 428 with the envelope; see the package doc for
-// the other answers.
-func (s *Server) handleDeviceToken(w http.ResponseWriter, r *http.Request) {
+// deviceTokenForm checks a device token request's client authentication and parameters and
+// returns the client id and the device code; when they are wrong it writes the error answer
+// and returns ok false.
+func (s *Server) deviceTokenForm(w http.ResponseWriter, r *http.Request) (clientID, deviceCode string, ok bool) {
 	form, ferr := parsePostForm(w, r)
 	if ferr != nil {
 		writeEnvelope(w, ferr.status, ferr.code, ferr.message)
-		return
+		return "", "", false
 	}
 	auth, err := parseClientAuth(r.Header.Get("Authorization"), form)
 	switch {
 	case err != nil:
 		writeEnvelope(w, http.StatusBadRequest, "invalid_request", "The client authentication is malformed.")
-		return
+		return "", "", false
 	case !auth.basic:
 		writeEnvelope(w, http.StatusBadRequest, "invalid_client", "HTTP Basic client authentication is required.")
-		return
+		return "", "", false
 	case !s.validClient(auth):
 		w.Header().Set("WWW-Authenticate", `Basic realm="webex"`)
 		writeEnvelope(w, http.StatusUnauthorized, "invalid_client", "The client_id or client_secret is wrong.")
-		return
+		return "", "", false
 	}
 	if gt := form.Get("grant_type"); gt != deviceGrantType {
 		writeEnvelope(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type must be "+deviceGrantType+".")
-		return
+		return "", "", false
 	}
 	dc := form.Get("device_code")
 	if dc == "" {
 		writeEnvelope(w, http.StatusBadRequest, "invalid_request", "The device_code parameter is missing.")
+		return "", "", false
+	}
+	return auth.id, dc, true
+}
+
+// handleDeviceToken serves POST /v1/device/token (RFC 8628 section 3.4), which requires HTTP
+// Basic client authentication. Pending is HTTP 428 with the envelope; see the package doc for
+// the other answers.
+func (s *Server) handleDeviceToken(w http.ResponseWriter, r *http.Request) {
+	clientID, dc, ok := s.deviceTokenForm(w, r)
+	if !ok {
 		return
 	}
 	now := s.cfg.Now()
 	s.mu.Lock()
 	d := s.devices[dc]
-	if d == nil || d.clientID != auth.id {
+	if d == nil || d.clientID != clientID {
 		s.mu.Unlock()
 		writeEnvelope(w, http.StatusBadRequest, "invalid_grant", "The device code is invalid or was already used.")
 		return

@@ -1,52 +1,14 @@
 // Package httpx is the one place webex builds an *http.Client: timeouts, proxy from the
-// environment, TLS floor, User-Agent, and the redacting debug trace behind --debug and
-// WEBEX_DEBUG=1.
+// environment, TLS floor, User-Agent, and the debug trace behind --debug and WEBEX_DEBUG=1.
 //
-// It owns transport settings and making HTTP traffic safe to show: the Redact functions
-// remove tokens, codes, secrets, passwords, cookies and Authorization credentials from URLs,
-// headers, form and JSON bodies and free text. It must not know any OAuth flow, retry,
-// parse responses for callers, or write anywhere but the Debug writer it is given; and the
-// trace must never print a secret in clear.
-//
-// # What is redacted
-//
-// What is secret is decided once for every place a value can appear (query, form, JSON at
-// any depth, headers, free text):
-//
-//   - values of names for which IsSecretName is true: anything containing token, secret,
-//     password, passwd, passphrase, assertion, verifier, apikey, credential, signature,
-//     authorization, cookie or session (session_state, X-Session-Id), anything ending in
-//     code (code, device_code, user_code, userCode, ...) or key (private_key, x-api-key),
-//     and sid, otp, totp and pin, compared case-insensitively with '_', '-' and '.'
-//     ignored; except names that only describe a token or point elsewhere: token_type,
-//     *_type(s), *_hint, *_endpoint(s), *_supported, *_iframe, *expires_in, *expires_at,
-//     error_code and status_code;
-//   - in JSON, also the private and symmetric members of a JSON Web Key: d, p, q, dp, dq,
-//     qi, oth and k;
-//   - the credentials of Authorization and Proxy-Authorization (the scheme stays visible),
-//     Cookie and Set-Cookie, and the userinfo of URLs;
-//   - any JWT or JWE (a run of base64url parts starting with "eyJ"), wherever it appears;
-//   - the credential after "Bearer " or "Basic " in free text: always when the two are the
-//     whole value or follow "Authorization:", elsewhere only when it looks like a credential
-//     (digits, base64 padding or punctuation, mixed case, or 20 letters or more), so that
-//     prose such as "HTTP Basic client authentication is required" stays readable.
-//
-// Kept visible on purpose: state and nonce (single-use values that protect nothing once the
-// response they belong to has arrived, and that help match a trace to a browser session),
-// code_challenge (public by design, RFC 7636), client_id, scopes, redirect URIs, error codes
-// and descriptions, and Webex's trackingId / TrackingID, which Webex support asks for.
-//
-// Under a secret JSON name every string and number in the value is replaced; booleans and
-// null are kept. Empty values are kept (they reveal nothing and "the code was empty" is
-// worth seeing).
-//
-// A redacted value reads "[REDACTED len=N]", N being its length in bytes. The trace then
-// escapes the characters a terminal would act on (control characters, C1 included, and
-// format characters such as bidirectional overrides) as \uXXXX, as webex's normal output
-// does (package termsafe).
+// It must not know any OAuth flow, retry, parse responses for callers, or write anywhere but
+// the Debug writer it is given; and the trace must never print a secret in clear: it shows
+// every request and response through package redact, then escapes what a terminal would act
+// on as webex's normal output does (package termsafe).
 package httpx
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -72,21 +34,16 @@ var ErrInsecureRedirect = errors.New("refused a redirect from https to plain htt
 // Options configures NewClient. The zero value is usable.
 type Options struct {
 	// Timeout bounds each request from dial to the end of the body (http.Client.Timeout).
-	// Zero means DefaultTimeout (30s); negative means no overall limit, for callers that
-	// bound requests with a context instead.
+	// Zero means DefaultTimeout; negative means no overall limit, for callers that bound
+	// requests with a context instead.
 	Timeout time.Duration
-
-	// UserAgent is sent on every request that does not set its own User-Agent, normally
-	// UserAgent(version), e.g. "webex/1.2.0". Empty means "webex".
+	// UserAgent is sent on every request that sets none, normally UserAgent(version).
+	// Empty means "webex".
 	UserAgent string
-
-	// Debug, when non-nil, receives a trace of every request and response with every secret
-	// redacted (see Trace). Nil turns tracing off.
+	// Debug, when non-nil, receives the redacted trace of every exchange.
 	Debug io.Writer
-
-	// Now is the clock used to time requests in the trace. Nil means time.Now.
+	// Now times the exchanges in the trace. Nil means time.Now.
 	Now func() time.Time
-
 	// RootCAs replaces the system certificate pool when non-nil (tests serving TLS on
 	// 127.0.0.1, private CAs).
 	RootCAs *x509.CertPool
@@ -95,26 +52,22 @@ type Options struct {
 // UserAgent returns the User-Agent for a build: "webex/<version>", or "webex/dev" when
 // version is empty.
 func UserAgent(version string) string {
-	if version == "" {
-		version = "dev"
-	}
-	return "webex/" + version
+	return "webex/" + cmp.Or(version, "dev")
 }
 
-// NewClient returns an *http.Client for talking to providers.
+// NewClient returns an *http.Client for talking to providers; build one and reuse it.
 //
-// Its transport is a clone of http.DefaultTransport (connection pooling, HTTP/2, and
-// HTTPS_PROXY, HTTP_PROXY and NO_PROXY honoured through http.ProxyFromEnvironment; note that
-// Go never proxies requests to localhost or loopback addresses), with TLS 1.2 as the minimum
-// version, a 10s dial timeout, a 10s TLS handshake timeout and a 1 MiB response header limit.
-// Redirects (CheckRedirect): a request whose method is not GET or HEAD never follows one, so
-// a 307 or 308 from a token endpoint cannot make the client re-send its form (codes, refresh
-// tokens, verifiers, client secrets) to another URL, and a 301/302/303 is not turned into a GET
-// elsewhere: the caller gets the 3xx response itself (http.ErrUseLastResponse) and treats it
-// as an error answer. GET and HEAD follow at most MaxRedirects redirects and never from https
-// to http (ErrInsecureRedirect). As with any http.Client, Authorization and Cookie headers are
-// dropped when a redirect leaves the original host's domain. Each client gets its own
-// transport; callers should build one client and reuse it.
+// Its transport is a clone of http.DefaultTransport (connection pooling, HTTP/2, and the
+// proxy from HTTPS_PROXY, HTTP_PROXY and NO_PROXY; Go never proxies requests to loopback
+// addresses), with TLS 1.2 as the minimum version, 10s dial and TLS handshake timeouts and
+// a 1 MiB response header limit.
+//
+// A request whose method is not GET or HEAD never follows a redirect: a 307 or 308 from a
+// token endpoint must not re-send its form (codes, refresh tokens, verifiers, client secrets)
+// elsewhere, so the caller gets the 3xx response itself and treats it as an error answer.
+// GET and HEAD follow at most MaxRedirects redirects and never from https to http
+// (ErrInsecureRedirect). As with any http.Client, Authorization and Cookie headers are
+// dropped when a redirect leaves the original host's domain.
 func NewClient(o Options) *http.Client {
 	timeout := o.Timeout
 	switch {
@@ -123,20 +76,15 @@ func NewClient(o Options) *http.Client {
 	case timeout < 0:
 		timeout = 0
 	}
-	ua := o.UserAgent
-	if ua == "" {
-		ua = "webex"
-	}
 	var rt http.RoundTripper = newTransport(o.RootCAs)
 	if o.Debug != nil {
-		rt = NewTrace(rt, o.Debug, o.Now)
+		rt = newTrace(rt, o.Debug, o.Now)
 	}
-	rt = &userAgentTransport{next: rt, ua: ua}
+	rt = &userAgentTransport{next: rt, ua: cmp.Or(o.UserAgent, "webex")}
 	return &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: checkRedirect}
 }
 
-// checkRedirect is the redirect policy NewClient documents. req is the next request and via
-// the requests made so far, oldest first.
+// checkRedirect is the redirect policy NewClient documents.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) == 0 {
 		return nil
@@ -153,7 +101,6 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// newTransport clones http.DefaultTransport and applies the settings NewClient documents.
 func newTransport(roots *x509.CertPool) *http.Transport {
 	var t *http.Transport
 	if dt, ok := http.DefaultTransport.(*http.Transport); ok {

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"github.com/webex-cli/webex/internal/redact"
 	"github.com/webex-cli/webex/internal/termsafe"
 )
 
@@ -18,19 +21,15 @@ import (
 // Longer bodies are shown cut, with a note; the caller still gets the whole body.
 const MaxTraceBody = 64 << 10
 
-// NewTrace wraps next (http.DefaultTransport when nil) in a transport that writes a
-// redacted trace of every exchange to w: for the request, the method, URL, headers and body;
-// for the response, the status, time taken, headers and body; or the transport error.
-// Everything passes through the Redact functions first. Each exchange is numbered, and each
-// request and response block is written with a single Write call, so concurrent requests
-// do not interleave mid-block. now times the exchange (time.Now when nil).
+// newTrace wraps next in a transport that writes a trace of every exchange to w: for the
+// request, the method, URL, headers and body; for the response, the status, time taken,
+// headers and body; or the transport error. Each exchange is numbered, and each block is
+// written with one Write call, so concurrent requests do not interleave mid-block. now (nil
+// means time.Now) times the exchange.
 //
 // To show a body, the trace reads up to MaxTraceBody bytes of it before passing it on; the
 // caller's request is not modified and the caller reads the response body unchanged.
-func NewTrace(next http.RoundTripper, w io.Writer, now func() time.Time) http.RoundTripper {
-	if next == nil {
-		next = http.DefaultTransport
-	}
+func newTrace(next http.RoundTripper, w io.Writer, now func() time.Time) http.RoundTripper {
 	if now == nil {
 		now = time.Now
 	}
@@ -46,8 +45,7 @@ type traceTransport struct {
 	w  io.Writer
 }
 
-// write shows one block of the trace, with the characters a terminal would act on (control
-// and format characters, such as bidirectional overrides) escaped as in normal output.
+// write shows one block of the trace, escaped for a terminal as normal output is.
 func (t *traceTransport) write(b []byte) {
 	b = []byte(termsafe.Text(string(b)))
 	t.mu.Lock()
@@ -58,55 +56,49 @@ func (t *traceTransport) write(b []byte) {
 func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	id := t.seq.Add(1)
 	var reqBody []byte
-	var truncated bool
 	if req.Body != nil && req.Body != http.NoBody {
 		prefix, err := io.ReadAll(io.LimitReader(req.Body, MaxTraceBody+1))
 		if err != nil {
 			req.Body.Close()
-			t.write(fmt.Appendf(nil, "> #%d %s %s\n> error reading request body: %s\n\n", id, req.Method, RedactURL(req.URL.String()), RedactText(err.Error())))
+			t.write(fmt.Appendf(nil, "> #%d %s %s\n> error reading request body: %s\n\n", id, req.Method, redact.URL(req.URL.String()), redact.Text(err.Error())))
 			return nil, fmt.Errorf("reading request body: %w", err)
 		}
-		reqBody, truncated = cut(prefix)
+		reqBody = prefix
 		r := req.Clone(req.Context()) // RoundTrip must not modify the caller's request
 		r.Body = &replayBody{Reader: io.MultiReader(bytes.NewReader(prefix), req.Body), Closer: req.Body}
 		req = r
 	}
 
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "> #%d %s %s\n", id, req.Method, RedactURL(req.URL.String()))
+	fmt.Fprintf(&b, "> #%d %s %s\n", id, req.Method, redact.URL(req.URL.String()))
 	if req.Host != "" && req.Host != req.URL.Host {
-		fmt.Fprintf(&b, "> Host: %s\n", RedactText(req.Host))
+		fmt.Fprintf(&b, "> Host: %s\n", redact.Text(req.Host))
 	}
-	writeHeaders(&b, "> ", req.Header)
-	writeBody(&b, req.Header.Get("Content-Type"), req.Header.Get("Content-Encoding"), reqBody, truncated)
+	writeMessage(&b, "> ", req.Header, reqBody)
 	t.write(b.Bytes())
 
 	start := t.now()
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
-		t.write(fmt.Appendf(nil, "< #%d error after %s: %s\n\n", id, elapsed(t.now().Sub(start)), RedactText(err.Error())))
+		t.write(fmt.Appendf(nil, "< #%d error after %s: %s\n\n", id, elapsed(t.now().Sub(start)), redact.Text(err.Error())))
 		return resp, err
 	}
 
 	var respBody []byte
-	truncated = false
 	var readErr error
 	if resp.Body != nil && resp.Body != http.NoBody {
-		var prefix []byte
-		prefix, readErr = io.ReadAll(io.LimitReader(resp.Body, MaxTraceBody+1))
+		respBody, readErr = io.ReadAll(io.LimitReader(resp.Body, MaxTraceBody+1))
 		var rest io.Reader = resp.Body
 		if readErr != nil {
 			rest = errReader{readErr}
 		}
-		resp.Body = &replayBody{Reader: io.MultiReader(bytes.NewReader(prefix), rest), Closer: resp.Body}
-		respBody, truncated = cut(prefix)
+		resp.Body = &replayBody{Reader: io.MultiReader(bytes.NewReader(respBody), rest), Closer: resp.Body}
 	}
 	b.Reset()
 	fmt.Fprintf(&b, "< #%d %s %s (%s)\n", id, resp.Proto, resp.Status, elapsed(t.now().Sub(start)))
-	writeHeaders(&b, "< ", resp.Header)
-	writeBody(&b, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Encoding"), respBody, truncated)
+	writeMessage(&b, "< ", resp.Header, respBody)
 	if readErr != nil {
-		fmt.Fprintf(&b, "[error reading body: %s]\n\n", RedactText(readErr.Error()))
+		fmt.Fprintf(&b, "[error reading body: %s]\n\n", redact.Text(readErr.Error()))
 	}
 	t.write(b.Bytes())
 	return resp, nil
@@ -126,28 +118,28 @@ func cut(prefix []byte) ([]byte, bool) {
 		p = p[:len(p)-1]
 	}
 	if !utf8.Valid(p) {
-		p = prefix[:MaxTraceBody] // really binary; let RedactBody say so
+		p = prefix[:MaxTraceBody] // really binary; let redact.Body say so
 	}
 	return p, true
 }
 
-func writeHeaders(b *bytes.Buffer, prefix string, h http.Header) {
-	rh := RedactHeader(h)
-	for _, k := range sortedKeys(rh) {
+// writeMessage writes the redacted headers and body of a request or response; body is what
+// the trace read of it (MaxTraceBody+1 bytes at most).
+func writeMessage(b *bytes.Buffer, prefix string, h http.Header, body []byte) {
+	rh := redact.Header(h)
+	for _, k := range slices.Sorted(maps.Keys(rh)) {
 		for _, v := range rh[k] {
 			fmt.Fprintf(b, "%s%s: %s\n", prefix, k, oneLine(v))
 		}
 	}
 	b.WriteString(strings.TrimSpace(prefix))
 	b.WriteByte('\n')
-}
-
-func writeBody(b *bytes.Buffer, contentType, contentEncoding string, body []byte, truncated bool) {
+	body, truncated := cut(body)
 	if len(body) > 0 {
-		if ce := strings.ToLower(strings.TrimSpace(contentEncoding)); ce != "" && ce != "identity" {
+		if ce := strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))); ce != "" && ce != "identity" {
 			fmt.Fprintf(b, "[%s-encoded body, %d bytes]", ce, len(body))
 		} else {
-			b.WriteString(strings.TrimRight(RedactBody(contentType, body), " \t\r\n"))
+			b.WriteString(strings.TrimRight(redact.Body(h.Get("Content-Type"), body), " \t\r\n"))
 		}
 		b.WriteByte('\n')
 	}

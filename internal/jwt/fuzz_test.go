@@ -41,7 +41,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		if tk.Header == nil || tk.Claims == nil || tk.Alg() == "" {
+		if alg, _ := tk.Header["alg"].(string); tk.Claims == nil || alg == "" {
 			t.Fatalf("incomplete token %+v", tk)
 		}
 		if !json.Valid(tk.HeaderJSON) || !json.Valid(tk.ClaimsJSON) {

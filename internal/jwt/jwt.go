@@ -1,15 +1,10 @@
 // Package jwt decodes JSON Web Tokens (RFC 7519) in JWS compact serialization (RFC 7515
-// section 7.1) WITHOUT verifying them, for `webex decode` and for showing what a token claims.
+// section 7.1) WITHOUT verifying them, for `webex decode` and for showing what a token claims:
+// the header, claims and signature, the time claims (exp, iat, nbf, auth_time and Webex's
+// millisecond expiry_time), and relative times. Verification belongs to package provider.
 //
-// It owns parsing untrusted token text into a header, claims and signature, reading the time
-// claims (exp, iat, nbf, auth_time and Webex's millisecond expiry_time), and formatting relative
-// times. It must not verify signatures, fetch keys, trust any claim for a security decision,
-// print anything, or put the token (or any part of it) into an error message: signature,
-// issuer, audience and expiry checks belong to the provider package, which uses go-oidc.
-//
-// Every error Decode returns is a single line and is one of three kinds: ErrNotJWT (an opaque
-// token such as a Webex access token), ErrEncrypted (a five-part JWE) or an error matching
-// ErrInvalid (anything else malformed; the message says which part is wrong and why).
+// Nothing here may trust a claim for a security decision, print anything, or put the token
+// (or any part of it) into an error message.
 package jwt
 
 import (
@@ -77,29 +72,13 @@ type Token struct {
 	SignaturePresent bool
 }
 
-// Alg returns the header's "alg" (Decode guarantees it is a non-empty string).
-func (t *Token) Alg() string {
-	s, _ := t.Header["alg"].(string)
-	return s
-}
-
-// Decode parses s as a JWS compact serialization without verifying it.
-//
-// Input handling, in order:
-//   - more than MaxSize bytes is rejected;
-//   - leading and trailing whitespace, a UTF-8 byte order mark and one "Bearer " prefix
-//     (any case, as copied from an Authorization header) are removed;
-//   - control characters and non-ASCII bytes are rejected (a JWT is printable ASCII);
-//   - input with no '.' is ErrNotJWT, five parts are ErrEncrypted, anything but three parts
-//     is invalid;
-//   - each part must be base64url WITHOUT padding (RFC 7515 section 2 and appendix C). Padding
-//     '=' and the standard-alphabet '+' and '/' are rejected with a message saying so, rather
-//     than tolerated, because every conforming verifier would reject such a token;
-//   - the header must be a JSON object with a non-empty string "alg"; the claims must be a
-//     JSON object; neither may have trailing data after the object. The signature part may
-//     be empty (an unsecured JWT).
-//
-// Errors are single lines that never contain any part of the input.
+// Decode parses s as a JWS compact serialization without verifying it. Whitespace, a byte
+// order mark and one "Bearer " prefix (as copied from an Authorization header) are removed
+// first. Each part must be base64url WITHOUT padding (RFC 7515 section 2): padding and the
+// standard alphabet are rejected with a message saying so, rather than tolerated, because
+// every conforming verifier would reject such a token. The header must be a JSON object with
+// a non-empty string "alg", the claims a JSON object; the signature may be empty (an
+// unsecured JWT). Errors are single lines that never contain any part of the input.
 func Decode(s string) (*Token, error) {
 	if len(s) > MaxSize {
 		return nil, invalid("input is too large (%d bytes; the limit is %d)", len(s), MaxSize)
@@ -147,17 +126,6 @@ func Decode(s string) (*Token, error) {
 		t.SignaturePresent = true
 	}
 	return t, nil
-}
-
-// Read decodes a token read from r (stdin for `webex decode -`), reading at most MaxSize+1
-// bytes so oversized input is reported by Decode rather than read to the end. A failed read
-// is returned wrapped, and does not match ErrInvalid.
-func Read(r io.Reader) (*Token, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading token: %w", err)
-	}
-	return Decode(string(b))
 }
 
 // trim removes surrounding whitespace, a byte order mark and one "Bearer " prefix.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -70,16 +69,14 @@ func (t *Token) TimeClaims() []TimeClaim { return TimeClaims(t.Claims) }
 // "expiry_time". ok is false when the token states no usable expiry.
 func ExpiresAt(claims map[string]any) (at time.Time, ok bool) {
 	for _, tc := range TimeClaims(claims) {
-		if tc.Name == "exp" {
+		switch tc.Name {
+		case "exp":
 			return tc.Time, true
+		case "expiry_time":
+			at, ok = tc.Time, true
 		}
 	}
-	for _, tc := range TimeClaims(claims) {
-		if tc.Name == "expiry_time" {
-			return tc.Time, true
-		}
-	}
-	return time.Time{}, false
+	return at, ok
 }
 
 // Expired reports whether the token has expired at now: true when now is at or after its
@@ -173,31 +170,21 @@ func Relative(t, now time.Time) string {
 	}
 }
 
-// compact formats a positive number of seconds with at most two units.
+// compact formats a positive number of seconds with at most two units: the largest that is
+// not zero and, when it is not zero, the next one.
 func compact(secs int64) string {
-	days := secs / 86400
-	h := secs / 3600 % 24
-	m := secs / 60 % 60
-	s := secs % 60
-	var b strings.Builder
-	switch {
-	case days > 0:
-		fmt.Fprintf(&b, "%dd", days)
-		if h > 0 {
-			fmt.Fprintf(&b, " %dh", h)
-		}
-	case h > 0:
-		fmt.Fprintf(&b, "%dh", h)
-		if m > 0 {
-			fmt.Fprintf(&b, "%dm", m)
-		}
-	case m > 0:
-		fmt.Fprintf(&b, "%dm", m)
-		if s > 0 {
-			fmt.Fprintf(&b, "%ds", s)
-		}
-	default:
-		fmt.Fprintf(&b, "%ds", s)
+	parts := [4]int64{secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60}
+	const names = "dhms"
+	i := 0
+	for i < 3 && parts[i] == 0 {
+		i++
 	}
-	return b.String()
+	s := fmt.Sprintf("%d%c", parts[i], names[i])
+	if i < 3 && parts[i+1] > 0 {
+		if i == 0 {
+			s += " " // "13d 4h"
+		}
+		s += fmt.Sprintf("%d%c", parts[i+1], names[i+1])
+	}
+	return s
 }

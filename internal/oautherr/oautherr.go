@@ -13,12 +13,15 @@ package oautherr
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
+	"html"
 	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,49 +31,42 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/webex-cli/webex/internal/httpx"
+	"github.com/webex-cli/webex/internal/redact"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
-// Error codes a caller may branch on. The RFC 6749 §5.2 and RFC 8628 §3.5 codes, the OpenID
-// Connect Core §3.1.2.6 codes, plus Webex's tokenlimit_reached.
+// Error codes callers branch on.
 const (
-	InvalidRequest           = "invalid_request"
-	InvalidClient            = "invalid_client"
-	InvalidGrant             = "invalid_grant"
-	UnauthorizedClient       = "unauthorized_client"
-	UnsupportedGrantType     = "unsupported_grant_type"
-	UnsupportedResponseType  = "unsupported_response_type"
-	InvalidScope             = "invalid_scope"
-	AccessDenied             = "access_denied"
-	ServerError              = "server_error"
-	TemporarilyUnavailable   = "temporarily_unavailable"
-	AuthorizationPending     = "authorization_pending"
-	SlowDown                 = "slow_down"
-	ExpiredToken             = "expired_token"
-	TokenLimitReached        = "tokenlimit_reached"
-	LoginRequired            = "login_required"
-	ConsentRequired          = "consent_required"
-	InteractionRequired      = "interaction_required"
-	AccountSelectionRequired = "account_selection_required"
-	InvalidToken             = "invalid_token"
-	InsufficientScope        = "insufficient_scope"
+	InvalidClient          = "invalid_client"
+	InvalidGrant           = "invalid_grant"
+	UnauthorizedClient     = "unauthorized_client"
+	InvalidScope           = "invalid_scope"
+	AccessDenied           = "access_denied"
+	ServerError            = "server_error"
+	TemporarilyUnavailable = "temporarily_unavailable"
+	AuthorizationPending   = "authorization_pending"
+	SlowDown               = "slow_down"
+	ExpiredToken           = "expired_token"
+	TokenLimitReached      = "tokenlimit_reached"
 )
 
-// knownCodes are the codes recognised inside free text such as a Webex "message".
+// knownCodes are the codes recognised inside free text such as a Webex "message": those of
+// RFC 6749 §5.2, RFC 8628 §3.5, OpenID Connect Core §3.1.2.6 and RFC 6750 §3.1, plus Webex's
+// tokenlimit_reached.
 var knownCodes = []string{
-	InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient, UnsupportedGrantType,
-	UnsupportedResponseType, InvalidScope, AccessDenied, ServerError, TemporarilyUnavailable,
-	AuthorizationPending, SlowDown, ExpiredToken, TokenLimitReached, LoginRequired,
-	ConsentRequired, InteractionRequired, AccountSelectionRequired, InvalidToken, InsufficientScope,
+	"invalid_request", InvalidClient, InvalidGrant, UnauthorizedClient, "unsupported_grant_type",
+	"unsupported_response_type", InvalidScope, AccessDenied, ServerError, TemporarilyUnavailable,
+	AuthorizationPending, SlowDown, ExpiredToken, TokenLimitReached, "login_required",
+	"consent_required", "interaction_required", "account_selection_required", "invalid_token",
+	"insufficient_scope",
 }
 
-// codeInText finds a known code as a whole word (case-insensitive) in free text.
-// It is compiled on first use: most runs of webex never parse an error.
+// codeInText finds a known code as a whole word (case-insensitive) in free text. It is
+// compiled on first use: most runs of webex never parse an error.
 var codeInText = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`(?i)(?:^|[^a-z0-9_])(` + strings.Join(knownCodes, "|") + `)(?:$|[^a-z0-9_])`)
 })
 
-// Limits applied to what ends up in an Error.
 const (
 	maxCode        = 64
 	maxDescription = 200
@@ -99,19 +95,16 @@ type Error struct {
 // Error returns one readable sentence, e.g.
 // "provider error invalid_grant: code expired (HTTP 400, trackingId ROUTER_123)".
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("provider error")
+	msg := "provider error"
 	if e.Code != "" {
-		b.WriteString(" ")
-		b.WriteString(e.Code)
+		msg += " " + e.Code
 	}
 	desc := e.Description
 	if desc == "" && e.Code == "" && e.Status != 0 {
 		desc = http.StatusText(e.Status)
 	}
 	if desc != "" {
-		b.WriteString(": ")
-		b.WriteString(desc)
+		msg += ": " + desc
 	}
 	var extra []string
 	if e.Status != 0 {
@@ -124,11 +117,9 @@ func (e *Error) Error() string {
 		extra = append(extra, "retry after "+e.RetryAfter.String())
 	}
 	if len(extra) > 0 {
-		b.WriteString(" (")
-		b.WriteString(strings.Join(extra, ", "))
-		b.WriteString(")")
+		msg += " (" + strings.Join(extra, ", ") + ")"
 	}
-	return b.String()
+	return msg
 }
 
 // Parse reads an error answer. It never fails: whatever the body holds, the result carries at
@@ -199,36 +190,18 @@ func FromRetrieveError(err error) (*Error, bool) {
 // delta-seconds or an HTTP-date relative to now; 0 when absent, invalid or in the past.
 // Absurd values are capped at one day.
 func RetryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
 	const maxWait = 24 * time.Hour
+	v := strings.TrimSpace(h.Get("Retry-After"))
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		if n > int64(maxWait/time.Second) {
-			return maxWait
-		}
-		return time.Duration(n) * time.Second
+		return time.Duration(min(max(n, 0), int64(maxWait/time.Second))) * time.Second
 	}
 	t, err := http.ParseTime(v)
 	if err != nil {
 		return 0
 	}
-	d := t.Sub(now)
-	switch {
-	case d <= 0:
-		return 0
-	case d > maxWait:
-		return maxWait
-	}
 	// HTTP-dates have one-second resolution: round up so a caller never retries early.
-	if r := d % time.Second; r != 0 {
-		d += time.Second - r
-	}
-	return d
+	d := min(t.Sub(now), maxWait)
+	return max(0, (d+time.Second-1)/time.Second*time.Second)
 }
 
 // headerValue finds a header whatever its spelling (a map built by hand may hold "TrackingID").
@@ -286,36 +259,24 @@ func parseBody(e *Error, header http.Header, body []byte) {
 
 func fromEnvelope(e *Error, env envelope) {
 	var errDescs []string
-	var list []struct {
-		Description json.RawMessage `json:"description"`
-		Message     json.RawMessage `json:"message"`
-	}
+	var list []struct{ Description, Message json.RawMessage }
 	if json.Unmarshal(env.Errors, &list) == nil {
 		for _, it := range list {
-			d := jsonString(it.Description)
-			if d == "" {
-				d = jsonString(it.Message)
-			}
-			if d != "" {
+			if d := cmp.Or(jsonString(it.Description), jsonString(it.Message)); d != "" {
 				errDescs = append(errDescs, d)
 			}
 		}
 	}
-	errCode := jsonString(env.Error)
-	if errCode == "" {
+	errCode, message := jsonString(env.Error), jsonString(env.Message)
+	var nested struct{ Code, Message json.RawMessage }
+	if errCode == "" && json.Unmarshal(env.Error, &nested) == nil {
 		// Some providers nest: {"error":{"code":..,"message":..}}.
-		var nested struct {
-			Code    json.RawMessage `json:"code"`
-			Message json.RawMessage `json:"message"`
-		}
-		if json.Unmarshal(env.Error, &nested) == nil {
-			errCode = jsonString(nested.Code)
-			if m := jsonString(nested.Message); m != "" && len(env.Message) == 0 {
-				env.Message, _ = json.Marshal(m)
-			}
+		errCode = jsonString(nested.Code)
+		if len(env.Message) == 0 {
+			message = jsonString(nested.Message)
 		}
 	}
-	e.Code, e.Description = pickCode(errCode, jsonString(env.Message), errDescs)
+	e.Code, e.Description = pickCode(errCode, message, errDescs)
 	if d := clean(jsonString(env.ErrorDescription), maxDescription); d != "" {
 		e.Description = d
 	}
@@ -328,11 +289,8 @@ func fromEnvelope(e *Error, env envelope) {
 func pickCode(errCode, message string, errDescs []string) (code, desc string) {
 	if c := strings.TrimSpace(errCode); c != "" {
 		code = cleanCode(c)
-		for _, k := range knownCodes {
-			if strings.EqualFold(k, c) {
-				code = k
-				break
-			}
+		if i := slices.IndexFunc(knownCodes, func(k string) bool { return strings.EqualFold(k, c) }); i >= 0 {
+			code = knownCodes[i]
 		}
 	}
 	texts := append([]string{message}, errDescs...)
@@ -393,11 +351,7 @@ func htmlTitle(body []byte) string {
 	if m == nil {
 		return ""
 	}
-	t := string(m[1])
-	for _, ent := range [][2]string{{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", `"`}, {"&#39;", "'"}, {"&amp;", "&"}} {
-		t = strings.ReplaceAll(t, ent[0], ent[1])
-	}
-	return clean(t, maxSnippet)
+	return clean(html.UnescapeString(string(m[1])), maxSnippet)
 }
 
 // clean makes provider text safe to show: valid UTF-8, control and format characters (ANSI
@@ -406,12 +360,12 @@ func htmlTitle(body []byte) string {
 func clean(s string, max int) string {
 	// Providers may echo what they were sent ("code=... is not valid"): redact tokens, codes
 	// and secrets before the text reaches a message.
-	s = httpx.RedactText(strings.ToValidUTF8(s, "\uFFFD"))
+	s = redact.Text(strings.ToValidUTF8(s, "\uFFFD"))
 	s = strings.Map(func(r rune) rune {
 		switch {
 		case unicode.IsSpace(r):
 			return ' '
-		case unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+		case termsafe.Unsafe(r):
 			return -1
 		}
 		return r

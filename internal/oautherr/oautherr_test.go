@@ -73,7 +73,7 @@ func TestParse(t *testing.T) {
 		{
 			name: "nested error object", status: 401,
 			body: `{"error":{"code":"invalid_token","message":"expired"}}`,
-			want: Error{Status: 401, Code: InvalidToken, Description: "expired"},
+			want: Error{Status: 401, Code: "invalid_token", Description: "expired"},
 		},
 		{
 			name: "428 is pending whatever the body", status: 428,
@@ -141,7 +141,7 @@ func TestParse(t *testing.T) {
 		{
 			name: "bom and whitespace", status: 400,
 			body: "\xef\xbb\xbf  \n{\"error\":\"invalid_request\"}",
-			want: Error{Status: 400, Code: InvalidRequest},
+			want: Error{Status: 400, Code: "invalid_request"},
 		},
 	}
 	for _, tt := range tests {

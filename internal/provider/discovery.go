@@ -85,25 +85,13 @@ type discoveryDoc struct {
 }
 
 // ParseDiscovery builds a KindOIDC provider from the discovery document body
-// fetched for issuer. It makes no network request. It fails, with an error
-// that says which rule was broken, when:
-//
-//   - body is not a JSON object, or a known field has the wrong JSON type;
-//   - "issuer", "authorization_endpoint", "token_endpoint" or "jwks_uri" is
-//     missing (OpenID Connect Discovery 1.0 §3);
-//   - "issuer" is not exactly issuer ([*IssuerMismatchError]);
-//   - an endpoint is not an absolute https URL (http is accepted on loopback
-//     hosts only; see ValidateURL; endpoints may carry a query).
-//
-// Signing algorithms come from id_token_signing_alg_values_supported,
-// keeping only the asymmetric algorithms go-oidc supports (RS, PS, ES
-// families and EdDSA), so "none" and HS256 are dropped even when announced;
-// when the field is absent, RS256 (the mandatory default). The token
-// endpoint authentication style comes from
-// token_endpoint_auth_methods_supported: client_secret_basic gives
-// AuthStyleInHeader, else client_secret_post or none gives AuthStyleInParams;
-// when absent, client_secret_basic is the default (AuthStyleInHeader). The
-// device flow polls the token endpoint (RFC 8628 §3.4).
+// fetched for issuer, without a network request. It fails, saying which rule
+// was broken, when body is not a JSON object or a known field has the wrong
+// type, when a field OpenID Connect Discovery 1.0 §3 requires is missing, when
+// "issuer" is not exactly issuer ([*IssuerMismatchError]), or when an endpoint
+// does not pass ValidateURL (a query is allowed). Of the announced signing
+// algorithms only those allowedAlg accepts are kept (RS256 when none are
+// announced). The device flow polls the token endpoint (RFC 8628 §3.4).
 func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error) {
 	if err := ValidateURL(issuer); err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
@@ -211,20 +199,12 @@ func authStyleFor(methods []string) oauth2.AuthStyle {
 	}
 }
 
-// allowedAlg reports whether alg may sign an ID token: the asymmetric
-// algorithms go-oidc verifies. "none" and the HMAC family are deliberately
-// absent: an HMAC "signature" keyed with a provider's public key proves
-// nothing.
-func allowedAlg(alg string) bool {
-	switch alg {
-	case "RS256", "RS384", "RS512",
-		"PS256", "PS384", "PS512",
-		"ES256", "ES384", "ES512",
-		"EdDSA":
-		return true
-	}
-	return false
-}
+// asymmetricAlgs are the algorithms that may sign an ID token: the asymmetric
+// ones go-oidc verifies. "none" and the HMAC family are deliberately absent:
+// an HMAC "signature" keyed with a provider's public key proves nothing.
+var asymmetricAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+func allowedAlg(alg string) bool { return slices.Contains(asymmetricAlgs, alg) }
 
 // allowedAlgs keeps the algorithms of algs that allowedAlg accepts, once each.
 func allowedAlgs(algs []string) []string {

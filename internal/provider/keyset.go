@@ -6,16 +6,12 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 )
 
-// keySet is the provider's JWKS for a one-shot CLI: every verification fetches the set
-// (go-oidc's RemoteKeySet does the fetching and parsing), and when that set cannot verify
-// the token, fetches it once more at once. A provider in the middle of a key rotation, or a
-// CDN's stale copy, can serve a first set that lacks the new key (OpenID Connect Core
-// §10.1.1); RemoteKeySet alone gives up after the first fetch of a cold cache.
-//
-// Nothing is cached across verifications: a `webex` process verifies one ID token, and a
-// RemoteKeySet kept warm would refetch on a miss only when no fetch of its own has just
-// finished, which makes the count of fetches depend on timing. Each verification therefore
-// makes one fetch, or two when the first set cannot verify the token.
+// keySet is the provider's JWKS for a one-shot CLI: every verification fetches the set with
+// go-oidc's RemoteKeySet and, when that set cannot verify the token, fetches it once more at
+// once, since a provider in the middle of a key rotation or a CDN's stale copy can serve a
+// first set without the new key (OpenID Connect Core §10.1.1). Nothing is cached across
+// verifications: a warm RemoteKeySet refetches on a miss only when no fetch of its own has
+// just finished, which would make the count of fetches depend on timing.
 type keySet struct {
 	ctx context.Context // carries the HTTP client (oidc.ClientContext)
 	url string

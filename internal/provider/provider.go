@@ -190,8 +190,8 @@ func NewWebex(kind Kind, baseURL string, opts Options) (*Provider, error) {
 	return p, nil
 }
 
-// init sets the clock, the HTTP client and the JWKS key set, which caches
-// keys and refetches them when a token's key is not found (see keySet).
+// init sets the clock, the HTTP client and the JWKS key set, and fixes the
+// algorithms and issuer verification uses.
 func (p *Provider) init(opts Options) {
 	p.client = opts.HTTPClient
 	if p.client == nil {
@@ -209,16 +209,9 @@ func (p *Provider) init(opts Options) {
 }
 
 // DefaultScopes returns the scopes a login asks for when --scopes is not
-// given, for flow FlowBrowser or FlowDevice (anything else is treated as
-// FlowBrowser):
-//
-//   - Webex kinds: "openid email profile spark:people_read" in the browser
-//     flow, and "spark:people_read" in the device flow, which takes no OpenID
-//     scopes: either way the token can call GET /people/me;
-//   - oidc: "openid email profile", plus "offline_access" when the provider
-//     lists it in scopes_supported (OpenID Connect Core §11), in both flows.
-//
-// The slice is new on every call.
+// given, for flow FlowBrowser or FlowDevice (anything else is FlowBrowser).
+// Webex's device flow takes no OpenID scopes; either way a Webex token can
+// call GET /people/me. The slice is new on every call.
 func (p *Provider) DefaultScopes(flow string) []string {
 	if p.Kind != KindOIDC {
 		if flow == FlowDevice {
@@ -233,15 +226,10 @@ func (p *Provider) DefaultScopes(flow string) []string {
 	return s
 }
 
-// OAuth2Config returns an oauth2.Config for the provider's authorization,
-// token and device authorization endpoints. With an empty clientSecret (a
-// public client, RFC 6749 §2.1) the client id is sent as a form field
-// (AuthStyleInParams) whatever the provider's AuthStyle; otherwise
-// p.AuthStyle is used.
-//
-// Note that oauth2.Config.DeviceAccessToken polls Endpoint.TokenURL, while
-// Webex polls a separate endpoint (Endpoints.DeviceToken) and answers
-// "pending" with HTTP 428; the device flow uses its own poller.
+// OAuth2Config returns an oauth2.Config for the provider's endpoints. A public
+// client (empty clientSecret, RFC 6749 §2.1) sends its id as a form field
+// whatever the provider's AuthStyle. Device polling does not use it: see
+// package device.
 func (p *Provider) OAuth2Config(clientID, clientSecret, redirectURI string, scopes []string) *oauth2.Config {
 	style := p.AuthStyle
 	if clientSecret == "" {
@@ -260,7 +248,3 @@ func (p *Provider) OAuth2Config(clientID, clientSecret, redirectURI string, scop
 		},
 	}
 }
-
-// HTTPClient returns the HTTP client the provider uses for discovery and
-// the JWKS.
-func (p *Provider) HTTPClient() *http.Client { return p.client }

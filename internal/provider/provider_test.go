@@ -135,7 +135,7 @@ func TestOAuth2Config(t *testing.T) {
 	if pub := p.OAuth2Config("cid", "", "", nil); pub.Endpoint.AuthStyle != oauth2.AuthStyleInParams {
 		t.Errorf("public client AuthStyle = %v, want InParams", pub.Endpoint.AuthStyle)
 	}
-	if p.HTTPClient() == nil {
+	if p.client == nil {
 		t.Error("no default HTTP client")
 	}
 }

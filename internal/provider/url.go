@@ -21,8 +21,7 @@ func ValidateURL(raw string) error {
 }
 
 // checkURL implements ValidateURL; allowQuery relaxes the query rule for
-// endpoints announced in a discovery document (some providers put a policy
-// name in the query).
+// announced endpoints (some providers put a policy name in the query).
 func checkURL(raw string, allowQuery bool) error {
 	if raw == "" {
 		return errors.New("URL is empty")

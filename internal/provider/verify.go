@@ -143,23 +143,18 @@ func (p *Provider) VerifyIDToken(ctx context.Context, raw string, v VerifyOption
 // providers send as a string: Webex UserInfo's "email_verified" may be "true".
 // It returns nil for any other value.
 func BoolClaim(v any) *bool {
-	var b bool
 	switch x := v.(type) {
 	case bool:
-		b = x
+		return &x
 	case string:
 		switch strings.ToLower(strings.TrimSpace(x)) {
 		case "true":
-			b = true
+			return new(true)
 		case "false":
-			b = false
-		default:
-			return nil
+			return new(false)
 		}
-	default:
-		return nil
 	}
-	return &b
+	return nil
 }
 
 // checkIssuer applies the issuer rule of the provider's kind.

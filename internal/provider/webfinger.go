@@ -13,30 +13,16 @@ import (
 // section 2).
 const IssuerRel = "http://openid.net/specs/connect/1.0/issuer"
 
-// WebFingerEndpoint is where the provider answers WebFinger queries: Endpoints.WebFinger for
-// the Webex kinds, else /.well-known/webfinger at the issuer's host (RFC 7033, section 4).
-func (p *Provider) WebFingerEndpoint() string {
-	if p.Endpoints.WebFinger != "" {
-		return p.Endpoints.WebFinger
-	}
-	u, err := url.Parse(p.Issuer)
-	if err != nil || u.Host == "" {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host + "/.well-known/webfinger"
-}
-
-// WebFinger asks the provider which OpenID issuer serves the account email (RFC 7033 with
-// the acct: URI scheme of RFC 7565) and returns the issuer URLs the answer names.
+// WebFinger asks Endpoints.WebFinger which OpenID issuer serves the account email (RFC 7033
+// with the acct: URI scheme of RFC 7565) and returns the issuer URLs the answer names.
 func (p *Provider) WebFinger(ctx context.Context, email string) ([]string, error) {
 	if at := strings.LastIndexByte(email, '@'); at <= 0 || at == len(email)-1 || strings.ContainsAny(email, " /?#") {
 		return nil, fmt.Errorf("%q is not an email address", email)
 	}
-	ep := p.WebFingerEndpoint()
-	if ep == "" {
+	if p.Endpoints.WebFinger == "" {
 		return nil, errors.New("the provider has no WebFinger endpoint")
 	}
-	u, err := url.Parse(ep)
+	u, err := url.Parse(p.Endpoints.WebFinger)
 	if err != nil {
 		return nil, fmt.Errorf("WebFinger endpoint: %w", err)
 	}

@@ -36,7 +36,7 @@ func TestWebFinger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ep := p.WebFingerEndpoint(); ep != srv.URL+"/.well-known/webfinger" {
+	if ep := p.Endpoints.WebFinger; ep != srv.URL+"/.well-known/webfinger" {
 		t.Fatalf("endpoint %q", ep)
 	}
 	got, err := p.WebFinger(context.Background(), "ada@example.com")

@@ -57,7 +57,7 @@ type Client struct {
 	RateLimitWaits int
 }
 
-// Request is one API call. URL must be absolute. Body is sent on every attempt.
+// Request is one API call. URL must be absolute.
 type Request struct {
 	Method string
 	URL    string
@@ -81,8 +81,7 @@ func (r *Response) OK() bool { return r.Status >= 200 && r.Status < 300 }
 func (r *Response) Error() *oautherr.Error { return oautherr.Parse(r.Status, r.Header, r.Body) }
 
 // Do sends req with the bearer token and returns the last answer, whatever its status, after
-// the waits and retries the package describes. Errors are transport errors, a body over
-// MaxBody, or ctx ending (ctx.Err()).
+// the waits and retries the package describes.
 func (c *Client) Do(ctx context.Context, req *Request, token string) (*Response, error) {
 	maxWait := c.MaxWait
 	if maxWait <= 0 {
@@ -242,10 +241,8 @@ func hostPort(u *url.URL) string {
 	return strings.ToLower(u.Hostname()) + ":" + port
 }
 
-// NextLink returns the target of the first link with relation type "next" in the Link
-// headers of h (RFC 8288 §3: `<URI>; rel="next"`, rel possibly unquoted or a space-separated
-// list, several links per header separated by commas), or "" when there is none. The URI is
-// returned as written, possibly relative.
+// NextLink returns the URI, as written, of the first link with relation type "next" in the
+// Link headers of h (RFC 8288 §3), or "" when there is none.
 func NextLink(h http.Header) string {
 	for _, v := range h.Values("Link") {
 		for rest := v; ; {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/webex-cli/webex/internal/oautherr"
+	"github.com/webex-cli/webex/internal/provider"
 )
 
 // MaxRetryAfter is the longest a 429's Retry-After is honoured before giving up.
@@ -105,13 +106,8 @@ func (c *Client) PeopleMe(ctx context.Context, endpoint, token string) (*Person,
 // phone_number_verified into real booleans, in place.
 func Normalize(m map[string]any) {
 	for _, k := range []string{"email_verified", "phone_number_verified"} {
-		if s, ok := m[k].(string); ok {
-			switch strings.ToLower(strings.TrimSpace(s)) {
-			case "true":
-				m[k] = true
-			case "false":
-				m[k] = false
-			}
+		if b := provider.BoolClaim(m[k]); b != nil {
+			m[k] = *b
 		}
 	}
 }

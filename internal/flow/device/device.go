@@ -1,15 +1,11 @@
 // Package device is the client side of the OAuth 2.0 Device Authorization Grant (RFC 8628),
-// with the quirks of Login with Webex: pending answered as HTTP 428, errors in the Webex
-// envelope, HTTP Basic client authentication on the token endpoint, tokenlimit_reached.
+// with the quirks of Login with Webex: pending answered as HTTP 428 at its own /device/token
+// endpoint, errors in the Webex envelope, tokenlimit_reached. golang.org/x/oauth2's
+// DeviceAccessToken cannot treat 428 as pending, so Authorize and Poll are written here,
+// returning *oauth2.Token like x/oauth2 does.
 //
-// Authorize asks for a device code; Poll waits for the person to approve it and returns the
-// token. golang.org/x/oauth2's DeviceAuth and DeviceAccessToken cannot treat 428 as pending or
-// authenticate the device authorization request, so the poller is written here, returning
-// *oauth2.Token like x/oauth2 does.
-//
-// The package owns the wire protocol and its timing only. It never prints, prompts or opens
-// a browser: progress is reported through the PollEvent callback and failures as typed
-// errors (see Error), which never contain a token, a device code or a client secret.
+// It never prints, prompts or opens a browser: progress is reported through the PollEvent
+// callback and failures as *Error, which never contains a token, a device code or a secret.
 package device
 
 import (
@@ -51,40 +47,37 @@ const (
 )
 
 // HelperRedirectsHint names what a Webex integration needs for the device flow; see
-// Config.HintHelperRedirects.
+// Config.Webex.
 const HelperRedirectsHint = "the integration may be missing Webex's device-flow redirect URIs " +
 	"(https://oauth-helper-{a,r,k,d}.wbx2.com/helperservice/v1/actions/device/callback)"
 
 // Config describes the provider and the client. The zero values of the optional fields are
 // usable defaults.
 type Config struct {
-	// DeviceAuthURL is the device authorization endpoint (RFC 8628 §3.1), e.g.
-	// https://webexapis.com/v1/device/authorize.
+	// DeviceAuthURL is the device authorization endpoint (RFC 8628 §3.1).
 	DeviceAuthURL string
-	// TokenURL is the token endpoint polled with the device code (RFC 8628 §3.4), e.g.
-	// https://webexapis.com/v1/device/token.
+	// TokenURL is the endpoint polled with the device code (RFC 8628 §3.4); Webex's is
+	// /device/token, not its token endpoint.
 	TokenURL string
-	// ClientID is always sent as the client_id form field.
 	ClientID string
 	// ClientSecret is optional (public clients have none). When set, both requests are
-	// authenticated with it (RFC 8628 §3.1 and §3.4) as AuthStyle says, except the device
-	// authorization request when Webex is set.
+	// authenticated with it as AuthStyle says, except the device authorization request when
+	// Webex is set.
 	ClientSecret string
 	// Scopes are sent space-separated as scope; none means no scope parameter.
 	Scopes []string
-	// AuthStyle says how the secret is sent: oauth2.AuthStyleInParams as client_secret form
-	// field, anything else (including AuthStyleAutoDetect) as HTTP Basic (RFC 6749 §2.3.1),
-	// which Webex requires on its device token endpoint.
+	// AuthStyle oauth2.AuthStyleInParams sends the secret as the client_secret form field;
+	// anything else sends it as HTTP Basic (RFC 6749 §2.3.1), which Webex requires.
 	AuthStyle oauth2.AuthStyle
 	// HTTPClient sends the requests; nil means http.DefaultClient.
 	HTTPClient *http.Client
 	// Clock gives the time and the waits between polls; nil means the wall clock.
 	Clock Clock
 	// Webex selects Login with Webex's device authorization: the request carries client_id
-	// and scope only, never the secret (Webex documents no client authentication there;
-	// polls keep HTTP Basic), and a 400 answer gets a hint: for invalid_scope, the scopes to
-	// tick on the integration; for an answer about neither the scope nor the client (Webex's
-	// generic 400), HelperRedirectsHint.
+	// and scope only, never the secret (Webex documents no client authentication there),
+	// and a 400 answer gets a hint: for invalid_scope, the scopes to tick on the
+	// integration; for an answer about neither the scope nor the client (Webex's generic
+	// 400), HelperRedirectsHint.
 	Webex bool
 	// MaxTransientErrors is how many 5xx answers or network failures in a row Poll tolerates;
 	// 0 means DefaultMaxTransientErrors.
@@ -408,107 +401,137 @@ func webURI(s string) bool {
 // Poll returns ctx.Err(). onPoll, if not nil, is called after every poll, on the calling
 // goroutine.
 func Poll(ctx context.Context, cfg Config, code *Code, onPoll func(PollEvent)) (*oauth2.Token, error) {
-	const op = "device token"
 	if code == nil || code.DeviceCode == "" || cfg.TokenURL == "" || cfg.ClientID == "" {
 		return nil, errors.New("device token: the token URL, client id and device code are required")
 	}
-	if onPoll == nil {
-		onPoll = func(PollEvent) {}
+	p := &poller{cfg: cfg, clk: cfg.clock(), code: code, interval: code.Interval, maxTransient: cfg.MaxTransientErrors}
+	if p.maxTransient <= 0 {
+		p.maxTransient = DefaultMaxTransientErrors
 	}
-	clk := cfg.clock()
-	maxTransient := cfg.MaxTransientErrors
-	if maxTransient <= 0 {
-		maxTransient = DefaultMaxTransientErrors
+	if p.interval <= 0 {
+		p.interval = DefaultInterval
 	}
-	interval := code.Interval
-	if interval <= 0 {
-		interval = DefaultInterval
-	}
-	wait := interval
-	transient := 0 // server or network failures in a row
+	wait := p.interval
 	for attempt := 1; ; attempt++ {
-		if !code.ExpiresAt.IsZero() {
-			left := code.ExpiresAt.Sub(clk.Now())
-			if left <= 0 {
-				return nil, &Error{Op: op, Kind: ErrExpired}
-			}
-			if wait >= left {
-				// The code expires before the next poll is allowed: wait out its life, then stop.
-				if err := clk.Sleep(ctx, left); err != nil {
-					return nil, sleepErr(ctx, err)
-				}
-				return nil, &Error{Op: op, Kind: ErrExpired}
-			}
+		if err := p.sleep(ctx, wait); err != nil {
+			return nil, err
 		}
-		if err := clk.Sleep(ctx, wait); err != nil {
-			return nil, sleepErr(ctx, err)
+		ev, tok, err := p.poll(ctx)
+		if err != nil {
+			return nil, err
 		}
-		if !code.ExpiresAt.IsZero() && !clk.Now().Before(code.ExpiresAt) {
-			return nil, &Error{Op: op, Kind: ErrExpired}
+		ev.Attempt = attempt
+		if onPoll != nil {
+			onPoll(ev)
 		}
-
-		resp, body, err := cfg.post(ctx, cfg.TokenURL, url.Values{
-			"grant_type":  {GrantType},
-			"device_code": {code.DeviceCode},
-		}, true)
-		var (
-			outcome Outcome
-			evErr   error
-			fail    *Error
-			tok     *oauth2.Token
-		)
-		wait = interval
-		switch {
-		case err != nil:
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			outcome, evErr = OutcomeNetError, err
-			if transient++; transient >= maxTransient {
-				fail = &Error{Op: op, Err: fmt.Errorf("%d failed requests in a row: %w", transient, err)}
-			}
-		case resp.StatusCode == http.StatusOK:
-			if tok, err = ParseTokenResponse(body, clk.Now()); err != nil {
-				fail = &Error{Op: op, Err: err}
-			}
-			outcome = OutcomeApproved
-		default:
-			perr := oautherr.ParseAt(clk.Now(), resp.StatusCode, resp.Header, body)
-			var kind error
-			outcome, kind = classify(resp.StatusCode, perr)
-			evErr = perr
-			switch outcome {
-			case OutcomePending:
-				evErr = nil
-			case OutcomeSlowDown:
-				interval += SlowDownStep
-			case OutcomeServerError:
-				if transient++; transient >= maxTransient {
-					fail = &Error{Op: op, Provider: perr, Err: fmt.Errorf("%d server errors in a row", transient)}
-				}
-			case OutcomeFailed:
-				fail = &Error{Op: op, Kind: kind, Provider: perr}
-			}
-			wait = max(interval, perr.RetryAfter)
-		}
-		if outcome != OutcomeServerError && outcome != OutcomeNetError {
-			transient = 0
-		}
-		ev := PollEvent{Attempt: attempt, Outcome: outcome, Interval: interval, Wait: wait, Err: evErr}
-		if fail != nil {
-			ev.Outcome, ev.Err = OutcomeFailed, fail
-		}
-		if fail != nil || tok != nil {
-			ev.Wait = 0
-		}
-		onPoll(ev)
-		if fail != nil {
-			return nil, fail
+		if ev.Outcome == OutcomeFailed {
+			return nil, ev.Err
 		}
 		if tok != nil {
 			return tok, nil
 		}
+		wait = ev.Wait
 	}
+}
+
+// opToken is the Op of the errors Poll returns.
+const opToken = "device token"
+
+// poller is the state of one Poll.
+type poller struct {
+	cfg          Config
+	clk          Clock
+	code         *Code
+	interval     time.Duration
+	transient    int // server or network failures in a row
+	maxTransient int
+}
+
+// sleep waits d before the next poll, and ends polling with ErrExpired when the code expires
+// before then, without polling after its expiry.
+func (p *poller) sleep(ctx context.Context, d time.Duration) error {
+	expired := &Error{Op: opToken, Kind: ErrExpired}
+	exp := p.code.ExpiresAt
+	if !exp.IsZero() {
+		left := exp.Sub(p.clk.Now())
+		if left <= 0 {
+			return expired
+		}
+		if d >= left {
+			// The code expires before the next poll is allowed: wait out its life, then stop.
+			if err := p.clk.Sleep(ctx, left); err != nil {
+				return sleepErr(ctx, err)
+			}
+			return expired
+		}
+	}
+	if err := p.clk.Sleep(ctx, d); err != nil {
+		return sleepErr(ctx, err)
+	}
+	if !exp.IsZero() && !p.clk.Now().Before(exp) {
+		return expired
+	}
+	return nil
+}
+
+// poll sends one token request and says what it answered: the event to report (an
+// OutcomeFailed event carries the *Error that ends polling) and the token once approved. The
+// error is ctx.Err() when ctx ended during the request.
+func (p *poller) poll(ctx context.Context) (PollEvent, *oauth2.Token, error) {
+	resp, body, err := p.cfg.post(ctx, p.cfg.TokenURL, url.Values{
+		"grant_type":  {GrantType},
+		"device_code": {p.code.DeviceCode},
+	}, true)
+	ev := PollEvent{Wait: p.interval}
+	var (
+		tok  *oauth2.Token
+		fail *Error
+	)
+	switch {
+	case err != nil:
+		if ctx.Err() != nil {
+			return ev, nil, ctx.Err()
+		}
+		ev.Outcome, ev.Err = OutcomeNetError, err
+		if p.transient++; p.transient >= p.maxTransient {
+			fail = &Error{Op: opToken, Err: fmt.Errorf("%d failed requests in a row: %w", p.transient, err)}
+		}
+	case resp.StatusCode == http.StatusOK:
+		ev.Outcome = OutcomeApproved
+		if tok, err = ParseTokenResponse(body, p.clk.Now()); err != nil {
+			fail = &Error{Op: opToken, Err: err}
+		}
+	default:
+		perr := oautherr.ParseAt(p.clk.Now(), resp.StatusCode, resp.Header, body)
+		var kind error
+		ev.Outcome, kind = classify(resp.StatusCode, perr)
+		ev.Err = perr
+		switch ev.Outcome {
+		case OutcomePending:
+			ev.Err = nil
+		case OutcomeSlowDown:
+			p.interval += SlowDownStep
+		case OutcomeServerError:
+			if p.transient++; p.transient >= p.maxTransient {
+				fail = &Error{Op: opToken, Provider: perr, Err: fmt.Errorf("%d server errors in a row", p.transient)}
+			}
+		case OutcomeFailed:
+			fail = &Error{Op: opToken, Kind: kind, Provider: perr}
+		}
+		ev.Wait = max(p.interval, perr.RetryAfter)
+	}
+	if ev.Outcome != OutcomeServerError && ev.Outcome != OutcomeNetError {
+		p.transient = 0
+	}
+	ev.Interval = p.interval
+	if fail != nil {
+		ev.Outcome, ev.Err, ev.Wait = OutcomeFailed, fail, 0
+		return ev, nil, nil
+	}
+	if tok != nil {
+		ev.Wait = 0
+	}
+	return ev, tok, nil
 }
 
 // classify maps an error answer of the token endpoint to an outcome, and a failure to its

@@ -6,14 +6,9 @@
 // Run binds the listener before anything else and only then hands the URL to Config.OnReady,
 // which is where the caller opens a browser: this package never opens one, never prints and
 // never prompts. Only a callback that carries the login's state decides the login (RFC 6749
-// §10.12, RFC 8252 §8.9): one with a missing or wrong state, whoever sent it (another local
-// process, or a web page pointing an <img> at the callback), gets a 400 page, is reported
-// through Config.OnRejected, and the listener keeps waiting. It answers exactly one callback
-// with the right state, then shuts the listener down. It does not
-// exchange the code itself: Result carries the code with the PKCE verifier, nonce and redirect
-// URI the token request and ID token check need (with golang.org/x/oauth2 and go-oidc), and
-// Config.Complete lets the caller do that work while the browser waits, so that the page the
-// browser ends on tells the real outcome.
+// §10.12, RFC 8252 §8.9); see Config.OnRejected for the others. Run does not exchange the
+// code itself: Config.Complete lets the caller do that while the browser waits, so that the
+// page the browser ends on tells the real outcome.
 package loopback
 
 import (
@@ -52,58 +47,45 @@ const shutdownGrace = 5 * time.Second
 
 // Config describes one authorization request.
 type Config struct {
-	// AuthURL is the provider's authorization endpoint, e.g. https://webexapis.com/v1/authorize.
-	AuthURL string
-	// ClientID is the client_id parameter.
+	// AuthURL is the provider's authorization endpoint.
+	AuthURL  string
 	ClientID string
-	// RedirectURI is the exact redirect URI to use (it must match one registered with the
-	// provider), e.g. "http://127.0.0.1:8085/callback". The scheme must be http and the host
-	// 127.0.0.1, localhost or [::1]. "localhost" is served on both 127.0.0.1 and ::1 (where
-	// the host has IPv6), since a browser may resolve it to either, and no other program may
-	// then answer in the login's place; the URI keeps its spelling. RFC 8252 §8.3 recommends
-	// 127.0.0.1. Port 0 or no port means a free port chosen at bind time,
-	// written into the redirect_uri sent. Only its path is served. Empty means
-	// DefaultRedirectURI.
+	// RedirectURI is the exact redirect URI registered with the provider, e.g.
+	// "http://127.0.0.1:8085/callback"; empty means DefaultRedirectURI. The scheme must be
+	// http and the host 127.0.0.1, localhost or [::1]. "localhost" is served on both
+	// 127.0.0.1 and ::1 (where the host has IPv6), since a browser may resolve it to either
+	// and no other program may then answer in the login's place. Port 0 or no port means a
+	// free port chosen at bind time and written into the redirect_uri sent. Only its path is
+	// served.
 	RedirectURI string
 	// Scopes are sent space-separated as scope; none means no scope parameter.
 	Scopes []string
-	// Params are extra authorization parameters (login_hint, prompt, max_age, ...). They may
-	// not set the parameters Run owns: response_type, client_id, redirect_uri, scope, state,
-	// nonce, code_challenge, code_challenge_method. One value per key.
+	// Params are extra authorization parameters (login_hint, prompt, ...), one value per
+	// key. They may not set the parameters Run owns (see ownParams).
 	Params url.Values
-	// OnReady is called once the listener is bound and serving, with the authorization URL to
-	// open. It runs on Run's goroutine and should return promptly (start the browser, do not
-	// wait for it). An error from it ends Run with that error, unwrapped. Nil means nobody is
-	// told, which is only useful in tests.
+	// OnReady is called on Run's goroutine once the listener is serving, with the
+	// authorization URL to open; it should return promptly. Its error ends Run, unwrapped.
 	OnReady func(authURL string) error
-	// Complete, when set, finishes the login while the browser waits for the answer to the
-	// callback: typically the code exchange, the ID token checks and storing the tokens. It
-	// gets Run's context and the Result with the code. Only when it returns nil does the
-	// browser see the success page; its error is shown on the error page (first line only)
-	// and returned by Run as it is. Nil means the success page is shown as soon as the code
-	// arrives, and the caller finishes the login after Run returns.
+	// Complete, when set, finishes the login (code exchange, ID token checks, storing) while
+	// the browser waits. Only when it returns nil does the browser see the success page; its
+	// error is shown on the error page (first line only) and returned by Run as it is.
 	Complete func(ctx context.Context, r *Result) error
-	// SuccessPage and ErrorPage replace the built-in HTML answers to the callback. They are
-	// executed with a PageData. The pages are served with a Content-Security-Policy of
-	// "default-src 'none'; style-src 'unsafe-inline'; img-src data:".
+	// SuccessPage and ErrorPage replace the built-in HTML answers, executed with a PageData
+	// and served with the Content-Security-Policy render sets.
 	SuccessPage *template.Template
 	ErrorPage   *template.Template
-	// OnRejected, when set, is told about each callback that was ignored because its state
-	// is missing, wrong or repeated: the browser got a 400 page saying the answer does not
-	// belong to this sign-in, and Run keeps waiting. err matches ErrStateMismatch (or
-	// ErrMalformedCallback for a repeated state) with errors.Is. Anyone can send such a
-	// callback, so err says only why it was ignored and echoes nothing it carried: no code,
-	// state, error or error_description. Only the first MaxRejectedReports rejections are
-	// reported. It is called from the HTTP handler's goroutine, possibly concurrently with
-	// OnReady and Complete, and must return promptly.
+	// OnRejected, when set, is told about each callback ignored because its state is
+	// missing, wrong or repeated (err matches ErrStateMismatch or ErrMalformedCallback); the
+	// browser gets a 400 page and Run keeps waiting. Anyone can send such a callback, so err
+	// echoes nothing it carried. Only the first MaxRejectedReports are reported. It is called
+	// from the HTTP handler's goroutine and must return promptly.
 	OnRejected func(err error)
 	// Rand is the source of state, nonce and PKCE verifier; nil means crypto/rand.
 	Rand io.Reader
 }
 
 // MaxRejectedReports bounds how many ignored callbacks one Run reports to Config.OnRejected,
-// so that a page that keeps hitting the callback cannot flood the caller. Later ones are still
-// answered with a 400 page and ignored.
+// so that a page that keeps hitting the callback cannot flood the caller.
 const MaxRejectedReports = 5
 
 // PageData is what SuccessPage and ErrorPage are executed with.
@@ -169,12 +151,10 @@ func (e *PortInUseError) Unwrap() error { return e.Err }
 var ownParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method"}
 
 // Run listens on the redirect URI, calls OnReady with the authorization URL, and waits for
-// the callback (and, with Config.Complete, for the login to be finished). Only a callback
-// with the right state decides: with a code, Run returns the Result; with error=, the
-// provider's *oautherr.Error (wrapped); with neither, ErrMissingCode. Either way the browser
-// gets a page, then the listener closes. A callback with a wrong, missing or repeated state
-// never ends Run: it gets a 400 page and is reported to Config.OnRejected. When ctx is done
-// first, Run closes the listener and returns ctx.Err().
+// the callback with the right state (and, with Config.Complete, for the login to be
+// finished). With a code, Run returns the Result; with error=, the provider's
+// *oautherr.Error (wrapped); with neither, ErrMissingCode. Either way the browser gets a
+// page, then the listener closes. When ctx is done first, Run returns ctx.Err().
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, err
@@ -203,10 +183,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		redirect.Host = net.JoinHostPort(redirect.Hostname(), strconv.Itoa(lns[0].Addr().(*net.TCPAddr).Port))
 	}
 	res.RedirectURI = redirect.String()
-	authURL := buildAuthURL(cfg, res)
+	code, err := serve(ctx, lns, res.RedirectURI, newHandler(ctx, cfg, redirect.Path, res), func() error {
+		if cfg.OnReady == nil {
+			return nil
+		}
+		return cfg.OnReady(buildAuthURL(cfg, res))
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Code = code
+	return res, nil
+}
 
+// newHandler returns the handler of the callback at path for the login res describes.
+func newHandler(ctx context.Context, cfg Config, path string, res *Result) *handler {
 	h := &handler{
-		path:    redirect.Path,
+		path:    path,
 		state:   res.State,
 		success: cfg.SuccessPage,
 		failure: cfg.ErrorPage,
@@ -226,6 +219,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if h.failure == nil {
 		h.failure = errorPage()
 	}
+	return h
+}
+
+// serve serves h on lns (the redirect URI uri), calls ready once they serve, and returns the
+// code of the callback that decides the login, or its error. The listeners are closed when it
+// returns.
+func serve(ctx context.Context, lns []net.Listener, uri string, h *handler, ready func() error) (string, error) {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -244,19 +244,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		_ = srv.Close()
 		waitServed()
 	}
-
-	if cfg.OnReady != nil {
-		if err := cfg.OnReady(authURL); err != nil {
-			stop()
-			return nil, err
-		}
+	if err := ready(); err != nil {
+		stop()
+		return "", err
 	}
 	select {
 	case <-ctx.Done():
 		stop()
-		return nil, ctx.Err()
+		return "", ctx.Err()
 	case err := <-served:
-		return nil, fmt.Errorf("loopback: serving %s: %w", res.RedirectURI, err)
+		return "", fmt.Errorf("loopback: serving %s: %w", uri, err)
 	case cb := <-h.result:
 		// Let the page reach the browser, then close; the handler has already returned or
 		// is returning, so Shutdown only waits for its response to be written.
@@ -266,11 +263,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			_ = srv.Close()
 		}
 		waitServed()
-		if cb.err != nil {
-			return nil, cb.err
-		}
-		res.Code = cb.code
-		return res, nil
+		return cb.code, cb.err
 	}
 }
 
@@ -486,30 +479,26 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	foreign := h.foreign(q)
 	h.mu.Lock()
-	answered := h.answered
-	h.mu.Unlock()
-	if answered {
-		h.render(w, h.failure, http.StatusGone, PageData{Message: "This sign-in has already finished. Return to the terminal."})
-		return
-	}
-	if err := h.foreign(q); err != nil {
-		h.render(w, h.failure, http.StatusBadRequest, PageData{Message: rejectedMessage})
-		h.mu.Lock()
+	answered, report := h.answered, false
+	if !answered && foreign != nil {
 		h.rejected++
-		report := h.reject != nil && h.rejected <= MaxRejectedReports
-		h.mu.Unlock()
-		if report {
-			h.reject(err)
-		}
-		return
+		report = h.reject != nil && h.rejected <= MaxRejectedReports
 	}
-	h.mu.Lock()
-	first := !h.answered
-	h.answered = true
+	if foreign == nil {
+		h.answered = true // only the first callback with the right state decides
+	}
 	h.mu.Unlock()
-	if !first {
+	switch {
+	case answered:
 		h.render(w, h.failure, http.StatusGone, PageData{Message: "This sign-in has already finished. Return to the terminal."})
+		return
+	case foreign != nil:
+		h.render(w, h.failure, http.StatusBadRequest, PageData{Message: rejectedMessage})
+		if report {
+			h.reject(foreign)
+		}
 		return
 	}
 	code, err := ParseCallback(q, h.state)

@@ -1,4 +1,4 @@
-package httpx
+package redact
 
 import (
 	"encoding/json"
@@ -33,13 +33,13 @@ func TestIsSecretName(t *testing.T) {
 		"frontchannel_logout_session_supported", "d", "p", "q", "mapping",
 	}
 	for _, n := range secret {
-		if !IsSecretName(n) {
-			t.Errorf("IsSecretName(%q) = false, want true", n)
+		if !isSecretName(n) {
+			t.Errorf("isSecretName(%q) = false, want true", n)
 		}
 	}
 	for _, n := range visible {
-		if IsSecretName(n) {
-			t.Errorf("IsSecretName(%q) = true, want false", n)
+		if isSecretName(n) {
+			t.Errorf("isSecretName(%q) = true, want false", n)
 		}
 	}
 }
@@ -63,8 +63,8 @@ func TestRedactURL(t *testing.T) {
 		{"https://h/#frag", "https://h/#frag"},
 	}
 	for _, tt := range tests {
-		if got := RedactURL(tt.in); got != tt.want {
-			t.Errorf("RedactURL(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		if got := URL(tt.in); got != tt.want {
+			t.Errorf("URL(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -89,8 +89,8 @@ func TestRedactForm(t *testing.T) {
 		{"&&=&", "&&=&"},
 	}
 	for _, tt := range tests {
-		if got := RedactForm(tt.in); got != tt.want {
-			t.Errorf("RedactForm(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		if got := redactForm(tt.in); got != tt.want {
+			t.Errorf("redactForm(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -124,7 +124,7 @@ func TestRedactJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := string(RedactJSON([]byte(tt.in)))
+			got := string(redactJSON([]byte(tt.in)))
 			if got != tt.want {
 				t.Errorf("\n got %s\nwant %s", got, tt.want)
 			}
@@ -134,7 +134,7 @@ func TestRedactJSON(t *testing.T) {
 		})
 	}
 	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
-	if got := RedactJSON([]byte(deep)); string(got) != deep {
+	if got := redactJSON([]byte(deep)); string(got) != deep {
 		t.Errorf("deep nesting changed")
 	}
 }
@@ -156,7 +156,7 @@ func TestRedactHeader(t *testing.T) {
 		"Empty":               {""},
 	}
 	orig := h.Clone()
-	got := RedactHeader(h)
+	got := Header(h)
 	want := http.Header{
 		"Authorization":       {"Basic [REDACTED len=12]"},
 		"Proxy-Authorization": {"Bearer [REDACTED len=7]"},
@@ -182,7 +182,7 @@ func TestRedactHeader(t *testing.T) {
 	if !reflect.DeepEqual(h, orig) {
 		t.Errorf("RedactHeader modified its input")
 	}
-	if got := RedactHeader(http.Header{"Authorization": {"opaqueWithoutScheme"}}); got.Get("Authorization") != "[REDACTED len=19]" {
+	if got := Header(http.Header{"Authorization": {"opaqueWithoutScheme"}}); got.Get("Authorization") != "[REDACTED len=19]" {
 		t.Errorf("scheme-less Authorization = %q", got.Get("Authorization"))
 	}
 }
@@ -222,8 +222,8 @@ func TestRedactText(t *testing.T) {
 		{"proxy-authorization = Bearer tok later", "proxy-authorization = Bearer [REDACTED len=3] later"},
 	}
 	for _, tt := range tests {
-		if got := RedactText(tt.in); got != tt.want {
-			t.Errorf("RedactText(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		if got := Text(tt.in); got != tt.want {
+			t.Errorf("Text(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -242,7 +242,7 @@ func TestRedactBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := RedactBody(tt.ct, []byte(tt.in)); got != tt.want {
+			if got := Body(tt.ct, []byte(tt.in)); got != tt.want {
 				t.Errorf("\n got %q\nwant %q", got, tt.want)
 			}
 		})

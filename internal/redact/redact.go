@@ -1,4 +1,10 @@
-package httpx
+// Package redact replaces secrets in anything webex shows: the --debug HTTP trace (package
+// httpx), a provider's error text (package oautherr) and the command line's messages. It
+// redacts by structure, wherever a value appears (URL, form, JSON at any depth, header, free
+// text), with "[REDACTED len=N]", N being the value's length in bytes; and Secrets removes
+// the exact values a run has handled. docs/security.md, "Debug trace redaction", lists what
+// is redacted and what is kept visible on purpose.
+package redact
 
 import (
 	"bytes"
@@ -8,7 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,61 +24,43 @@ import (
 // redacted is the replacement shown for a secret of n bytes.
 func redacted(n int) string { return "[REDACTED len=" + strconv.Itoa(n) + "]" }
 
-const redactedPrefix = "[REDACTED"
-
 var (
 	secretParts    = []string{"token", "secret", "password", "passwd", "passphrase", "assertion", "verifier", "apikey", "credential", "signature", "authorization", "cookie", "session"}
 	secretEnds     = []string{"code", "key"}
 	secretExact    = map[string]bool{"sid": true, "otp": true, "totp": true, "pin": true}
 	notSecretExact = map[string]bool{"tokentype": true, "errorcode": true, "statuscode": true}
 	notSecretEnds  = []string{"type", "types", "hint", "endpoint", "endpoints", "supported", "expiresin", "expiresat", "iframe"}
-	// jwkPrivate are the members of a JSON Web Key that hold private or symmetric key
-	// material (RFC 7518 §6.3.2, §6.4.1); they are secret as JSON member names only.
+	// jwkPrivate are secret as JSON member names only.
 	jwkPrivate = map[string]bool{"d": true, "p": true, "q": true, "dp": true, "dq": true, "qi": true, "oth": true, "k": true}
 )
 
-// IsSecretName reports whether a value named name (query or form parameter, JSON member,
-// header) must be redacted, by the rules in the package documentation.
-func IsSecretName(name string) bool {
-	n := normalizeName(name)
-	if n == "" || notSecretExact[n] {
+// isSecretName reports whether a value named name (query or form parameter, JSON member,
+// header) must be redacted. Names are compared in lower case with '_', '-' and '.' ignored:
+// anything containing one of secretParts or ending in one of secretEnds is secret, and so
+// are the names in secretExact; but not names that only describe a token or point elsewhere
+// (notSecretExact, notSecretEnds).
+func isSecretName(name string) bool {
+	n := strings.Map(func(r rune) rune {
+		switch {
+		case r == '_' || r == '-' || r == '.':
+			return -1
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return r
+	}, name)
+	endsIn := func(suffixes []string) bool {
+		return slices.ContainsFunc(suffixes, func(suf string) bool { return strings.HasSuffix(n, suf) })
+	}
+	switch {
+	case n == "" || notSecretExact[n]:
+		return false
+	case secretExact[n]:
+		return true
+	case endsIn(notSecretEnds):
 		return false
 	}
-	if secretExact[n] {
-		return true
-	}
-	for _, suf := range notSecretEnds {
-		if strings.HasSuffix(n, suf) {
-			return false
-		}
-	}
-	for _, suf := range secretEnds {
-		if strings.HasSuffix(n, suf) {
-			return true
-		}
-	}
-	for _, p := range secretParts {
-		if strings.Contains(n, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func normalizeName(name string) string {
-	var b strings.Builder
-	b.Grow(len(name))
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c == '_' || c == '-' || c == '.':
-		case c >= 'A' && c <= 'Z':
-			b.WriteByte(c + 'a' - 'A')
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
+	return endsIn(secretEnds) || slices.ContainsFunc(secretParts, func(p string) bool { return strings.Contains(n, p) })
 }
 
 // The patterns are compiled on first use: a run of webex that never redacts anything (the
@@ -81,13 +69,15 @@ var (
 	// A JWS (3 parts) or JWE (5 parts) compact serialization: the header always starts
 	// with eyJ, the base64url of `{"`. Two parts or more are treated as one, to be safe.
 	jwtRe = lazyRegexp(`eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){1,4}`)
-	// http(s) URLs inside free text.
 	urlRe = lazyRegexp(`(?i)\bhttps?://[^\s"'<>\x60]+`)
-	// Credentials after an authentication scheme in free text.
-	// The credential is an RFC 7235 token68.
+	// An authentication scheme and its credential, an RFC 7235 token68.
 	schemeRe = lazyRegexp(`(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/-]+=*)`)
+	// A word of prose: see looksLikeCredential.
+	wordRe = lazyRegexp(`^(?:[A-Z]?[a-z]*|[A-Z]*)$`)
+	// A lower-case auth-param name and its '=', as in `Bearer realm="x"` (RFC 7235 §2.1).
+	paramNameRe = lazyRegexp(`^[a-z_-]+=$`)
 	// name=value, name: value, "name":"value" in free text; the name is checked with
-	// IsSecretName. The value stops at '?', '=' and '#' so that a URL value such as
+	// isSecretName. The value stops at '?', '=' and '#' so that a URL value such as
 	// href="/cb?code=x" exposes its own parameters to the same rule.
 	kvRe = lazyRegexp(`([A-Za-z0-9_.-]+)("?\s*[:=]\s*"?)([^\s"'&,;<>()\[\]{}?=#]+)`)
 )
@@ -112,7 +102,7 @@ func redactSchemes(s string) string {
 		cred := s[credStart:end]
 		// "Bearer realm=\"x\"" or "Bearer expires_in=5": an auth-param or a name=value pair,
 		// not a credential.
-		if end < len(s) && (s[end] == '"' && isParamName(cred) || isAlnum(s[end])) || strings.HasPrefix(cred, redactedPrefix) {
+		if end < len(s) && (s[end] == '"' && paramNameRe().MatchString(cred) || isAlnum(s[end])) || strings.HasPrefix(cred, "[REDACTED") {
 			continue
 		}
 		// "HTTP Basic client authentication is required": a word, not a credential.
@@ -151,53 +141,10 @@ func authorizationValue(s string, start, end int) bool {
 // 8 characters is taken as a word. Everything else is a credential: base64 padding, digits,
 // '_', '~', '+', '/', mixed case ("dXNlcjpwYXNz", "abc123DEF456").
 func looksLikeCredential(w string) bool {
-	if len(w) < 8 {
-		return false
-	}
-	for _, part := range strings.FieldsFunc(w, func(r rune) bool { return r == '-' || r == '.' }) {
-		if !isWord(part) {
-			return true
-		}
-	}
-	return false
-}
-
-// isWord reports whether s is letters only, shorter than 20, and all lower case, all upper
-// case or capitalised.
-func isWord(s string) bool {
-	if len(s) >= 20 {
-		return false
-	}
-	upper, lower := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= 'a' && c <= 'z':
-			lower++
-		case c >= 'A' && c <= 'Z':
-			if lower > 0 {
-				return false // "dXNl": an upper-case letter after a lower-case one
-			}
-			upper++
-		default:
-			return false
-		}
-	}
-	return upper <= 1 || lower == 0
-}
-
-// isParamName reports whether w is a lower-case auth-param name and its '=' ("realm=",
-// "error_description="), as in `Bearer realm="x"` (RFC 7235 §2.1).
-func isParamName(w string) bool {
-	name, ok := strings.CutSuffix(w, "=")
-	if !ok || name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; !(c >= 'a' && c <= 'z' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
+	parts := strings.FieldsFunc(w, func(r rune) bool { return r == '-' || r == '.' })
+	return len(w) >= 8 && slices.ContainsFunc(parts, func(part string) bool {
+		return len(part) >= 20 || !wordRe().MatchString(part)
+	})
 }
 
 func isAlnum(c byte) bool {
@@ -208,34 +155,33 @@ func redactKVs(s string) string {
 	return kvRe().ReplaceAllStringFunc(s, func(m string) string {
 		sub := kvRe().FindStringSubmatch(m)
 		// After "Authorization: " comes the scheme, whose credential redactSchemes handled.
-		if !IsSecretName(sub[1]) || strings.EqualFold(sub[3], "bearer") || strings.EqualFold(sub[3], "basic") {
+		if !isSecretName(sub[1]) || strings.EqualFold(sub[3], "bearer") || strings.EqualFold(sub[3], "basic") {
 			return m
 		}
 		return sub[1] + sub[2] + redacted(len(sub[3]))
 	})
 }
 
-// redactValue is applied to every string value that is not under a secret name: JWTs,
-// URLs with secret parameters and scheme credentials.
+// redactValue redacts a value that is not under a secret name.
 func redactValue(s string) string {
 	s = redactJWTs(s)
 	if strings.Contains(s, "://") {
-		s = urlRe().ReplaceAllStringFunc(s, RedactURL)
+		s = urlRe().ReplaceAllStringFunc(s, URL)
 	}
 	return redactSchemes(s)
 }
 
-// RedactText redacts free text (an error message, a text/plain or HTML body, a JSON body
-// too broken to parse): JWTs, secret parameters of URLs, credentials after "Bearer " or
-// "Basic ", and name=value or name: value pairs whose name is secret.
-func RedactText(s string) string {
+// Text redacts free text (an error message, a text/plain or HTML body, a JSON body too
+// broken to parse): JWTs, secret parameters of URLs, credentials after "Bearer " or "Basic ",
+// and name=value or name: value pairs whose name is secret.
+func Text(s string) string {
 	return redactKVs(redactValue(s))
 }
 
-// RedactURL returns raw with the userinfo, the values of secret query and fragment
+// URL returns raw with the userinfo, the values of secret query and fragment
 // parameters, and any JWT in the path replaced. Parameter order and spelling are kept.
 // Input that does not parse as a URL is redacted as free text.
-func RedactURL(raw string) string {
+func URL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return redactKVs(redactSchemes(redactJWTs(raw)))
@@ -262,20 +208,20 @@ func RedactURL(raw string) string {
 	}
 	if u.ForceQuery || u.RawQuery != "" {
 		b.WriteByte('?')
-		b.WriteString(RedactForm(u.RawQuery))
+		b.WriteString(redactForm(u.RawQuery))
 	}
 	if u.Fragment != "" || u.RawFragment != "" {
 		b.WriteByte('#')
-		b.WriteString(RedactForm(u.EscapedFragment()))
+		b.WriteString(redactForm(u.EscapedFragment()))
 	}
 	return b.String()
 }
 
-// RedactForm redacts an application/x-www-form-urlencoded string (a request body or URL
-// query): the value of every secret parameter, and any value holding a JWT, becomes
-// "[REDACTED len=N]" (N is the decoded length); URL values have their own secret
-// parameters redacted. Parameter order and spelling are kept.
-func RedactForm(s string) string {
+// redactForm redacts an application/x-www-form-urlencoded string (a request body or URL
+// query): the value of every secret parameter, and any value holding a JWT (N is then the
+// decoded length); URL values have their own secret parameters redacted. Parameter order and
+// spelling are kept.
+func redactForm(s string) string {
 	if s == "" {
 		return s
 	}
@@ -286,64 +232,52 @@ func RedactForm(s string) string {
 			pairs[i] = redactJWTs(p)
 			continue
 		}
-		dk, err := url.QueryUnescape(k)
-		if err != nil {
-			dk = k
-		}
-		dv, err := url.QueryUnescape(v)
-		if err != nil {
-			dv = v
-		}
-		switch {
-		case dv == "":
-		case IsSecretName(dk) || jwtRe().MatchString(dv) || jwtRe().MatchString(v):
+		dk, dv := unescape(k), unescape(v)
+		if dv != "" && (isSecretName(dk) || jwtRe().MatchString(dv) || jwtRe().MatchString(v)) {
 			v = redacted(len(dv))
-		case strings.Contains(dv, "://"):
-			if r := redactValue(dv); r != dv {
-				v = r
-			}
-		default:
-			if r := redactSchemes(dv); r != dv {
-				v = r
-			}
+		} else if r := redactValue(dv); r != dv {
+			v = r
 		}
 		pairs[i] = redactJWTs(k) + "=" + v
 	}
 	return strings.Join(pairs, "&")
 }
 
-// RedactJSON returns b with every secret redacted at any depth: values under secret names
-// (strings and numbers, including inside nested arrays and objects) become
-// "[REDACTED len=N]", and other strings are cleaned of JWTs, secret URL parameters and
-// scheme credentials. Member order is kept and the output is compact JSON. Input that is not
-// valid JSON is redacted with RedactText instead (the result is then not JSON).
-func RedactJSON(b []byte) []byte {
-	if !json.Valid(b) {
-		return []byte(RedactText(string(b)))
+// unescape decodes a form name or value, keeping it as it is when it is not valid.
+func unescape(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
 	}
-	out, err := redactJSON(b)
-	if err != nil {
-		return []byte(RedactText(string(b)))
+	return s
+}
+
+// redactJSON returns b with values under secret names redacted at any depth, and other
+// strings cleaned as by Text. Member order is kept and the output is compact JSON. Input that
+// is not valid JSON is redacted with Text instead (the result is then not JSON).
+func redactJSON(b []byte) []byte {
+	if json.Valid(b) {
+		if out, err := rewriteJSON(b); err == nil {
+			return out
+		}
 	}
-	return out
+	return []byte(Text(string(b)))
 }
 
 type jsonFrame struct {
-	obj       bool // object (true) or array
+	obj       bool // an object, else an array
 	secret    bool // the whole container is under a secret name
-	n         int  // values written so far
-	wantKey   bool // object: next token is a member name
+	n         int  // tokens written; in an object, member names and values alternate
 	keySecret bool // object: the current member's name is secret
 }
 
-// redactJSON rewrites valid JSON token by token with an explicit stack, so deeply nested
+// rewriteJSON rewrites valid JSON token by token with an explicit stack, so deeply nested
 // input cannot exhaust the goroutine stack.
-func redactJSON(b []byte) ([]byte, error) {
+func rewriteJSON(b []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var out bytes.Buffer
 	out.Grow(len(b))
-	var stack []jsonFrame
+	stack := []jsonFrame{{}} // the top-level value, as in an array
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -352,69 +286,45 @@ func redactJSON(b []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		var top *jsonFrame
-		if len(stack) > 0 {
-			top = &stack[len(stack)-1]
-		}
+		top := &stack[len(stack)-1]
 		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
 			out.WriteByte(byte(d))
 			stack = stack[:len(stack)-1]
-			if len(stack) > 0 {
-				valueDone(&stack[len(stack)-1])
-			}
 			continue
 		}
-		if top != nil && top.obj && top.wantKey {
-			key, _ := tok.(string)
-			if top.n > 0 {
-				out.WriteByte(',')
-			}
-			writeJSONString(&out, key)
+		isKey := top.obj && top.n%2 == 0
+		switch {
+		case top.obj && !isKey:
 			out.WriteByte(':')
-			top.keySecret = IsSecretName(key) || jwkPrivate[key]
-			top.wantKey = false
-			continue
+		case top.n > 0:
+			out.WriteByte(',')
 		}
-		secret := false
-		if top != nil {
-			secret = top.secret || (top.obj && top.keySecret)
-			if !top.obj && top.n > 0 {
-				out.WriteByte(',')
-			}
-		}
+		top.n++
+		secret := top.secret || top.obj && top.keySecret
 		switch v := tok.(type) {
 		case json.Delim: // '{' or '['
 			out.WriteByte(byte(v))
-			stack = append(stack, jsonFrame{obj: v == '{', secret: secret, wantKey: v == '{'})
-			continue
+			stack = append(stack, jsonFrame{obj: v == '{', secret: secret})
 		case string:
 			switch {
+			case isKey:
+				top.keySecret = isSecretName(v) || jwkPrivate[v]
 			case secret && v != "":
-				writeJSONString(&out, redacted(len(v)))
+				v = redacted(len(v))
 			default:
-				writeJSONString(&out, redactValue(v))
+				v = redactValue(v)
 			}
+			writeJSONString(&out, v)
 		case json.Number:
 			if secret {
 				writeJSONString(&out, redacted(len(v)))
 			} else {
 				out.WriteString(v.String())
 			}
-		case bool:
-			out.WriteString(strconv.FormatBool(v))
-		case nil:
-			out.WriteString("null")
+		default: // a bool or null
+			enc, _ := json.Marshal(v)
+			out.Write(enc)
 		}
-		if top != nil {
-			valueDone(top)
-		}
-	}
-}
-
-func valueDone(f *jsonFrame) {
-	f.n++
-	if f.obj {
-		f.wantKey = true
 	}
 }
 
@@ -425,12 +335,11 @@ func writeJSONString(buf *bytes.Buffer, s string) {
 	buf.Truncate(buf.Len() - 1)
 }
 
-// RedactHeader returns a copy of h that is safe to show: Authorization and
-// Proxy-Authorization keep only their scheme ("Basic [REDACTED len=N]"), Cookie, Set-Cookie
-// and any header with a secret name (X-Auth-Token, X-Api-Key, ...) are replaced whole, and
-// every other value is cleaned like free text (JWTs, URLs with secret parameters, scheme
-// credentials). TrackingID and WWW-Authenticate stay readable.
-func RedactHeader(h http.Header) http.Header {
+// Header returns a copy of h that is safe to show: Authorization and Proxy-Authorization
+// keep only their scheme ("Basic [REDACTED len=N]"), headers with a secret name (Cookie,
+// Set-Cookie, X-Auth-Token, ...) are replaced whole, and every other value is redacted as
+// by Text.
+func Header(h http.Header) http.Header {
 	out := make(http.Header, len(h))
 	for name, vals := range h {
 		canon := http.CanonicalHeaderKey(name)
@@ -446,10 +355,10 @@ func RedactHeader(h http.Header) http.Header {
 				} else {
 					rv[i] = redacted(len(v))
 				}
-			case IsSecretName(name):
+			case isSecretName(name):
 				rv[i] = redacted(len(v))
 			default:
-				rv[i] = RedactText(v)
+				rv[i] = Text(v)
 			}
 		}
 		out[name] = rv
@@ -457,12 +366,12 @@ func RedactHeader(h http.Header) http.Header {
 	return out
 }
 
-// RedactBody returns body redacted for display according to its Content-Type: form bodies
-// with RedactForm, JSON (application/json, any +json type, or an untyped body that parses as
-// JSON) with RedactJSON and indented, other text with RedactText. Bodies that are not text
+// Body returns body redacted for display according to its Content-Type: form bodies as a
+// form, JSON (application/json, any +json type, or an untyped body that parses as JSON)
+// member by member and indented, other text with Text. Bodies that are not text
 // (binary media types, invalid UTF-8, control characters) are summarised as
 // "[binary body, N bytes]" and never shown.
-func RedactBody(contentType string, body []byte) string {
+func Body(contentType string, body []byte) string {
 	if len(body) == 0 {
 		return ""
 	}
@@ -477,24 +386,22 @@ func RedactBody(contentType string, body []byte) string {
 	}
 	switch {
 	case mt == "application/x-www-form-urlencoded":
-		return RedactForm(strings.TrimSpace(string(body)))
+		return redactForm(strings.TrimSpace(string(body)))
 	case mt == "application/json" || strings.HasSuffix(mt, "+json") || (mt == "" || mt == "text/plain") && json.Valid(body):
-		r := RedactJSON(body)
+		r := redactJSON(body)
 		var ind bytes.Buffer
 		if json.Indent(&ind, r, "", "  ") == nil {
 			return ind.String()
 		}
 		return string(r)
 	default:
-		return RedactText(string(body))
+		return Text(string(body))
 	}
 }
 
 func isBinaryType(mt string) bool {
-	switch {
-	case mt == "":
-		return false
-	case strings.HasPrefix(mt, "image/"), strings.HasPrefix(mt, "audio/"), strings.HasPrefix(mt, "video/"), strings.HasPrefix(mt, "font/"):
+	switch major, _, _ := strings.Cut(mt, "/"); major {
+	case "image", "audio", "video", "font":
 		return true
 	}
 	switch mt {
@@ -508,23 +415,7 @@ func isBinaryType(mt string) bool {
 // isText reports whether b is UTF-8 without control characters other than tab, CR, LF and
 // form feed.
 func isText(b []byte) bool {
-	if !utf8.Valid(b) {
-		return false
-	}
-	for _, c := range b {
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// sortedKeys returns h's names in a stable order for display.
-func sortedKeys(h http.Header) []string {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return utf8.Valid(b) && !bytes.ContainsFunc(b, func(r rune) bool {
+		return r < 0x20 && !strings.ContainsRune("\t\n\r\f", r) || r == 0x7f
+	})
 }
