@@ -10,8 +10,5 @@ import (
 )
 
 func main() {
-	// cli.Main turns Ctrl-C and SIGTERM into a cancelled context (exit 130) once a command
-	// starts work that can block; until then their default action ends the process, which
-	// writes nothing half-way.
 	os.Exit(cli.Main(os.Args[1:], iostreams.System()))
 }

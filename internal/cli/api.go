@@ -8,11 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +28,7 @@ import (
 
 // APIOptions are the settings of `webex api`.
 type APIOptions struct {
+	cmdOptions
 	Path      string
 	Method    string
 	RawFields []string // -f key=value: strings
@@ -45,7 +46,7 @@ type APIOptions struct {
 // apiPaths are the paths `webex api` completes: the ones users call most.
 var apiPaths = []string{"people/me", "people", "rooms", "messages", "memberships", "teams", "webhooks"}
 
-func newCmdAPI(d *deps, runF func(context.Context, *APIOptions) error) *cobra.Command {
+func newCmdAPI(d *deps, runF func(*APIOptions) error) *cobra.Command {
 	o := &APIOptions{}
 	cmd := &cobra.Command{
 		Use:   "api PATH",
@@ -79,13 +80,10 @@ outside 2xx prints its body and the error, with Webex's trackingId, on stderr an
 			}
 			return apiPaths, cobra.ShellCompDirectiveNoFileComp
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: runE(d, o, func(args []string) error {
 			o.Path = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runAPI(cmd.Context(), d, o)
-		},
+			return nil
+		}, runF, apiRun),
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.Method, "method", "X", "", "HTTP method (default GET, or POST with fields or --input)")
@@ -137,7 +135,7 @@ func prepareAPI(d *deps, o *APIOptions) (*apiCall, error) {
 		return nil, err
 	}
 	if o.Input != "" {
-		if c.body, err = readInput(d, o.Input); err != nil {
+		if c.body, err = d.readArg("--input", "--input", o.Input, restapi.MaxBody); err != nil {
 			return nil, err
 		}
 	}
@@ -177,27 +175,6 @@ func prepareAPI(d *deps, o *APIOptions) (*apiCall, error) {
 	return c, nil
 }
 
-// readInput reads --input: a file, or stdin for -.
-func readInput(d *deps, name string) ([]byte, error) {
-	var r io.Reader = d.io.In
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, usageErrorf("--input: %v", err)
-		}
-		defer f.Close()
-		r = f
-	}
-	b, err := io.ReadAll(io.LimitReader(r, restapi.MaxBody+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading --input: %w", err)
-	}
-	if len(b) > restapi.MaxBody {
-		return nil, usageErrorf("--input is larger than %d MiB", restapi.MaxBody>>20)
-	}
-	return b, nil
-}
-
 // apiTarget is where `webex api` sends requests, with which token and how it gets a new one.
 type apiTarget struct {
 	base    string
@@ -222,18 +199,10 @@ func apiTargetFor(ctx context.Context, d *deps, o *APIOptions) (*apiTarget, erro
 	if t.base, err = apiBase(p, cmp.Or(o.BaseURL, d.getenv("WEBEX_BASE_URL")), o.BaseURL != ""); err != nil {
 		return nil, err
 	}
-	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" {
-		d.secrets.Add(env)
-		t.token = env
-		return t, nil
-	}
-	if p == nil {
-		return nil, notLoggedIn(name)
-	}
-	if t.token, err = d.accessToken(ctx, cfg, name, 0); err != nil {
+	if t.token, err = d.bearer(ctx, 0); err != nil {
 		return nil, err
 	}
-	if p.HasRefreshToken {
+	if p != nil && p.HasRefreshToken && d.getenv("WEBEX_ACCESS_TOKEN") == "" {
 		t.refresh = func(ctx context.Context) (string, error) {
 			tok, err := d.manager(cfg).Refresh(ctx, name)
 			if err != nil {
@@ -277,7 +246,8 @@ func apiBase(p *config.Profile, given string, explicit bool) (string, error) {
 	return base, nil
 }
 
-func runAPI(ctx context.Context, d *deps, o *APIOptions) error {
+func apiRun(o *APIOptions) error {
+	d, ctx := o.deps, o.ctx
 	call, err := prepareAPI(d, o)
 	if err != nil {
 		return err
@@ -310,13 +280,33 @@ func runAPI(ctx context.Context, d *deps, o *APIOptions) error {
 		}
 		fmt.Fprintf(d.io.ErrOut, "%s; retrying in %s.\n", why, wait.Round(time.Second))
 	}}
+	merged, err := apiPages(o, call, client, t, target)
+	if err != nil {
+		return err
+	}
+	if o.Paginate && d.io.IsStderrTTY() {
+		fmt.Fprint(d.io.ErrOut, "\r\x1b[K")
+	}
+	if !o.Paginate || !o.Slurp {
+		return nil
+	}
+	b, err := json.Marshal(map[string]any{"items": merged})
+	if err != nil {
+		return err
+	}
+	return writeBody(d, call.jq, b)
+}
 
-	var merged []any
+// apiPages sends the request to target and, with --paginate, to every next page; it prints
+// each answer, or with --slurp returns the pages' items merged (never nil).
+func apiPages(o *APIOptions, call *apiCall, client *restapi.Client, t *apiTarget, target string) ([]any, error) {
+	d := o.deps
+	merged := []any{}
 	progress := o.Paginate && d.io.IsStderrTTY()
-	for page := 1; ; page++ {
-		resp, err := apiDo(ctx, d, client, t, &restapi.Request{Method: call.method, URL: target, Header: call.header, Body: call.body})
+	for page := 1; target != ""; page++ {
+		resp, err := apiDo(o.ctx, d, client, t, &restapi.Request{Method: call.method, URL: target, Header: call.header, Body: call.body})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if o.Include {
 			writeHead(d, resp)
@@ -325,72 +315,53 @@ func runAPI(ctx context.Context, d *deps, o *APIOptions) error {
 			if progress {
 				fmt.Fprint(d.io.ErrOut, "\r\x1b[K")
 			}
-			return apiFailure(d, call.method, o.Path, resp)
+			return nil, apiFailure(d, call.method, o.Path, resp)
 		}
-		next := ""
+		this := target
+		target = ""
 		if o.Paginate {
-			if next, err = restapi.Next(t.base, target, resp.Header); err != nil {
-				return fmt.Errorf("page %d: refusing its next-page link: %w", page, err)
+			if target, err = restapi.Next(t.base, this, resp.Header); err != nil {
+				return nil, fmt.Errorf("page %d: refusing its next-page link: %w", page, err)
 			}
 		}
-		if o.Paginate && o.Slurp {
-			items, err := pageItems(resp.Body)
-			if err != nil {
-				return fmt.Errorf("page %d: %w (use --slurp=false to print pages as they are)", page, err)
-			}
-			merged = append(merged, items...)
-			if progress {
-				fmt.Fprintf(d.io.ErrOut, "\r\x1b[KFetched page %d (%d items)...", page, len(merged))
-			}
-		} else {
+		if !o.Paginate || !o.Slurp {
 			if progress {
 				fmt.Fprintf(d.io.ErrOut, "\r\x1b[KFetched page %d...", page)
 			}
 			if err := writeBody(d, call.jq, resp.Body); err != nil {
-				return err
+				return nil, err
 			}
+			continue
 		}
-		if next == "" {
-			break
-		}
-		target = next
-	}
-	if progress {
-		fmt.Fprint(d.io.ErrOut, "\r\x1b[K")
-	}
-	if o.Paginate && o.Slurp {
-		if merged == nil {
-			merged = []any{}
-		}
-		b, err := json.Marshal(map[string]any{"items": merged})
+		items, err := pageItems(resp.Body)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("page %d: %w (use --slurp=false to print pages as they are)", page, err)
 		}
-		return writeBody(d, call.jq, b)
+		merged = append(merged, items...)
+		if progress {
+			fmt.Fprintf(d.io.ErrOut, "\r\x1b[KFetched page %d (%d items)...", page, len(merged))
+		}
 	}
-	return nil
+	return merged, nil
 }
 
 // apiDo sends one request; a 401 refreshes the token once (when it can be) and sends it again.
 func apiDo(ctx context.Context, d *deps, c *restapi.Client, t *apiTarget, req *restapi.Request) (*restapi.Response, error) {
-	resp, err := c.Do(ctx, req, t.token)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.Method, redact.URL(req.URL), err)
+	for {
+		resp, err := c.Do(ctx, req, t.token)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", req.Method, redact.URL(req.URL), err)
+		}
+		if resp.Status != http.StatusUnauthorized || t.refresh == nil {
+			return resp, nil
+		}
+		fmt.Fprintln(d.io.ErrOut, "The API refused the access token (HTTP 401); refreshing it and trying again.")
+		refresh := t.refresh
+		t.refresh = nil // once per run
+		if t.token, err = refresh(ctx); err != nil {
+			return nil, err
+		}
 	}
-	if resp.Status != http.StatusUnauthorized || t.refresh == nil {
-		return resp, nil
-	}
-	fmt.Fprintln(d.io.ErrOut, "The API refused the access token (HTTP 401); refreshing it and trying again.")
-	refresh := t.refresh
-	t.refresh = nil // once per run
-	if t.token, err = refresh(ctx); err != nil {
-		return nil, err
-	}
-	resp, err = c.Do(ctx, req, t.token)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.Method, redact.URL(req.URL), err)
-	}
-	return resp, nil
 }
 
 // apiFailure prints a non-2xx answer's body on stderr and returns the one-line error.
@@ -413,12 +384,7 @@ func apiFailure(d *deps, method, path string, resp *restapi.Response) error {
 func writeHead(d *deps, resp *restapi.Response) {
 	var b strings.Builder
 	b.WriteString(resp.StatusLine + "\n")
-	keys := make([]string, 0, len(resp.Header))
-	for k := range resp.Header {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(resp.Header)) {
 		for _, v := range resp.Header[k] {
 			b.WriteString(k + ": " + v + "\n")
 		}
@@ -506,4 +472,102 @@ func writeBody(d *deps, jq *gojq.Code, body []byte) error {
 			return err
 		}
 	}
+}
+
+// apiField is one -f or -F field of `webex api`.
+type apiField struct {
+	key   string
+	array bool // key[]=value: appended to an array
+	value any  // string, bool, nil or json.Number
+}
+
+// text is the field's value as a query parameter.
+func (f apiField) text() string {
+	if f.value == nil {
+		return "null"
+	}
+	return fmt.Sprint(f.value)
+}
+
+// splitField splits "key=value" and "key[]=value".
+func splitField(s string) (key string, array bool, value string, err error) {
+	key, value, ok := strings.Cut(s, "=")
+	if key, array = strings.CutSuffix(key, "[]"); !ok || key == "" || strings.ContainsAny(key, "[]") {
+		return "", false, "", fmt.Errorf("%q: write a field as key=value or key[]=value", s)
+	}
+	return key, array, value, nil
+}
+
+// typedValue is the JSON value of a -F field's text: true, false, null, a JSON number, else
+// the string itself. @FILE is read by the caller.
+func typedValue(s string) any {
+	switch s {
+	case "true":
+		return true
+	case "false":
+		return false
+	case "null":
+		return nil
+	}
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !strings.ContainsRune("0123456789+-.eE", r) }) < 0 {
+		var n json.Number
+		if json.Unmarshal([]byte(s), &n) == nil {
+			return n
+		}
+	}
+	return s
+}
+
+// apiFields parses -f (strings) and -F (typed, @FILE read, @- from stdin) in that order.
+func apiFields(d *deps, o *APIOptions) ([]apiField, error) {
+	var out []apiField
+	for _, s := range o.RawFields {
+		k, arr, v, err := splitField(s)
+		if err != nil {
+			return nil, usageErrorf("-f %v", err)
+		}
+		out = append(out, apiField{k, arr, v})
+	}
+	stdinUsed := o.Input == "-"
+	for _, s := range o.Fields {
+		k, arr, v, err := splitField(s)
+		if err != nil {
+			return nil, usageErrorf("-F %v", err)
+		}
+		var value any = typedValue(v)
+		if name, ok := strings.CutPrefix(v, "@"); ok {
+			if name == "-" && stdinUsed {
+				return nil, usageErrorf("-F %s: stdin is read once only", k)
+			}
+			stdinUsed = stdinUsed || name == "-"
+			b, err := d.readArg("-F", "-F @"+name, name, 1<<20)
+			if err != nil {
+				return nil, err
+			}
+			value = string(b)
+		}
+		out = append(out, apiField{k, arr, value})
+	}
+	seen := map[string]bool{}
+	for _, f := range out {
+		if was, ok := seen[f.key]; ok && (was != f.array || !f.array) {
+			return nil, usageErrorf("field %q is given more than once (use %s[]=... for an array)", f.key, f.key)
+		}
+		seen[f.key] = f.array
+	}
+	return out, nil
+}
+
+// fieldObject is the JSON body of the fields.
+func fieldObject(fields []apiField) map[string]any {
+	m := map[string]any{}
+	for _, f := range fields {
+		if !f.array {
+			m[f.key] = f.value
+			continue
+		}
+		a, _ := m[f.key].([]any)
+		m[f.key] = append(a, f.value)
+	}
+	return m
 }

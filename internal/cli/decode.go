@@ -22,6 +22,7 @@ import (
 
 // DecodeOptions are the settings of `webex decode`.
 type DecodeOptions struct {
+	cmdOptions
 	Token    string // the argument; "-" reads stdin
 	HasToken bool   // an argument was given (even an empty one); else the stored ID token
 	JSON     bool
@@ -31,7 +32,7 @@ type DecodeOptions struct {
 	ClientID string
 }
 
-func newCmdDecode(d *deps, runF func(context.Context, *DecodeOptions) error) *cobra.Command {
+func newCmdDecode(d *deps, runF func(*DecodeOptions) error) *cobra.Command {
 	o := &DecodeOptions{}
 	cmd := &cobra.Command{
 		Use:   "decode [TOKEN|-]",
@@ -47,15 +48,12 @@ expiry, and exits 0 only when all hold.`,
   webex token --id-token | webex decode -
   webex decode --verify --json`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: runE(d, o, func(args []string) error {
 			if len(args) == 1 {
 				o.Token, o.HasToken = args[0], true
 			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runDecode(cmd.Context(), d, o)
-		},
+			return nil
+		}, runF, decodeRun),
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.JSON, "json", false, "print {header, claims, signature_present, expired, ...} as JSON")
@@ -66,7 +64,8 @@ expiry, and exits 0 only when all hold.`,
 	return cmd
 }
 
-func runDecode(ctx context.Context, d *deps, o *DecodeOptions) error {
+func decodeRun(o *DecodeOptions) error {
+	d, ctx := o.deps, o.ctx
 	raw, prof, err := decodeInput(d, o)
 	if err != nil {
 		return err
@@ -215,21 +214,19 @@ func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {
 	w := d.io.Out
 	on := d.io.ColourOut()
 	fmt.Fprintln(w, colour(on, "1", "Header"))
-	fmt.Fprintln(w, prettyJSON(tok.HeaderJSON, on))
+	fmt.Fprintln(w, indentJSON(tok.HeaderJSON, "  ", on))
 	fmt.Fprintln(w, colour(on, "1", "Claims"))
-	fmt.Fprintln(w, prettyJSON(tok.ClaimsJSON, on))
+	fmt.Fprintln(w, indentJSON(tok.ClaimsJSON, "  ", on))
 	if tcs := tok.TimeClaims(); len(tcs) > 0 {
 		fmt.Fprintln(w, colour(on, "1", "Times"))
 		for _, tc := range tcs {
-			rel := jwt.Relative(tc.Time, now)
-			line := fmt.Sprintf("  %-14s %-13s %s  (%s)", tc.Name, tc.Meaning, tc.Time.Local().Format("2006-01-02 15:04:05 MST"), rel)
-			if tc.Name == "exp" || tc.Name == "expiry_time" {
-				if !tc.Time.After(now) {
-					line = fmt.Sprintf("  %-14s %-13s %s  (%s)", tc.Name, "EXPIRED", tc.Time.Local().Format("2006-01-02 15:04:05 MST"), rel)
-					line = colour(on, "31", line)
-				}
+			expired := (tc.Name == "exp" || tc.Name == "expiry_time") && !tc.Time.After(now)
+			meaning := tc.Meaning
+			if expired {
+				meaning = "EXPIRED"
 			}
-			fmt.Fprintln(w, line)
+			line := fmt.Sprintf("  %-14s %-13s %s  (%s)", tc.Name, meaning, tc.Time.Local().Format("2006-01-02 15:04:05 MST"), jwt.Relative(tc.Time, now))
+			fmt.Fprintln(w, colour(on && expired, "31", line))
 		}
 	}
 	sig := "present (not verified; use --verify)"
@@ -244,10 +241,6 @@ func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {
 		fmt.Fprintln(w, colour(on, "31", "This token has expired."))
 	}
 }
-
-// prettyJSON indents raw JSON by two more spaces and, with colour, paints keys, strings and
-// numbers.
-func prettyJSON(raw []byte, on bool) string { return indentJSON(raw, "  ", on) }
 
 // indentJSON indents raw JSON with every line starting with prefix and, with colour, paints
 // keys, strings and numbers. Characters a terminal would act on are escaped.

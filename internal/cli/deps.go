@@ -18,7 +18,9 @@ import (
 	"github.com/webex-cli/webex/internal/flow/device"
 	"github.com/webex-cli/webex/internal/httpx"
 	"github.com/webex-cli/webex/internal/iostreams"
+	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/redact"
+	"github.com/webex-cli/webex/internal/session"
 	"github.com/webex-cli/webex/internal/termsafe"
 	"github.com/webex-cli/webex/internal/tokenstore"
 )
@@ -103,12 +105,9 @@ func (d *deps) blocking() {
 	}
 }
 
-// configDir resolves the configuration folder.
-func (d *deps) configDir() (string, error) { return config.Dir(d.getenv) }
-
 // config opens the profile settings.
 func (d *deps) config() (*config.Config, error) {
-	dir, err := d.configDir()
+	dir, err := config.Dir(d.getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -161,4 +160,99 @@ func (d *deps) completeProfiles(cmd *cobra.Command, args []string, toComplete st
 		}
 	}
 	return names, cobra.ShellCompDirectiveNoFileComp
+}
+
+// provider builds the provider s names, with this process's HTTP client and clock.
+func (d *deps) provider(ctx context.Context, s provider.Settings) (*provider.Provider, error) {
+	return provider.New(ctx, s, provider.Options{HTTPClient: d.http(), Now: d.now})
+}
+
+// manager wires the session layer to this process.
+func (d *deps) manager(cfg *config.Config) *session.Manager {
+	return &session.Manager{
+		Config:     cfg,
+		OpenStore:  func(kind string) (tokenstore.Store, error) { return d.openStore(kind, cfg.Dir()) },
+		HTTPClient: d.http,
+		Now:        d.now,
+		Secret:     d.secrets.Add,
+		Sleep:      d.sleep,
+	}
+}
+
+// bearer is WEBEX_ACCESS_TOKEN when set, else the access token of the profile the command acts
+// on from the session layer, refreshed first when it has less than minTTL left (see
+// session.Manager.Token), with the warnings shown.
+func (d *deps) bearer(ctx context.Context, minTTL time.Duration) (string, error) {
+	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" {
+		d.secrets.Add(env)
+		return env, nil
+	}
+	cfg, err := d.config()
+	if err != nil {
+		return "", err
+	}
+	tok, err := d.manager(cfg).Token(ctx, d.profile(cfg), minTTL)
+	if err != nil {
+		return "", sessionError(err)
+	}
+	d.warn(tok.Warnings)
+	return tok.AccessToken, nil
+}
+
+// stored reads a profile and all its secrets, through the session layer's one reader; a
+// missing login, or secrets stored for other settings, is "login required" (exit 4).
+func (d *deps) stored(cfg *config.Config, name string) (*config.Profile, *tokenstore.Secrets, error) {
+	p, sec, err := d.manager(cfg).Stored(name)
+	if err != nil {
+		return nil, nil, sessionError(err)
+	}
+	return p, sec, nil
+}
+
+// readArg reads the file named on the command line with flag, or stdin for "-", refusing more
+// than max bytes; what names the input in errors.
+func (d *deps) readArg(flag, what, name string, max int) ([]byte, error) {
+	r := d.io.In
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, usageErrorf("%s: %v", flag, err)
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	if len(b) > max {
+		return nil, usageErrorf("%s is larger than %d MiB", what, max>>20)
+	}
+	return b, nil
+}
+
+// cmdOptions is what every command's options hold besides its flags and arguments: the
+// factory and the command's context.
+type cmdOptions struct {
+	*deps
+	ctx context.Context
+}
+
+func (o *cmdOptions) bind(d *deps, ctx context.Context) { o.deps, o.ctx = d, ctx }
+
+// runE is a command's RunE: check (when not nil) validates the flags and takes the arguments
+// into o, then runF runs o when given (tests pass a stub), else run.
+func runE[O interface{ bind(*deps, context.Context) }](d *deps, o O, check func(args []string) error, runF, run func(O) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if check != nil {
+			if err := check(args); err != nil {
+				return err
+			}
+		}
+		o.bind(d, cmd.Context())
+		if runF != nil {
+			return runF(o)
+		}
+		return run(o)
+	}
 }

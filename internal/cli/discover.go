@@ -18,41 +18,24 @@ import (
 	"github.com/webex-cli/webex/internal/termsafe"
 )
 
-// providerFlags choose a provider for commands that can work without a login.
-type providerFlags struct {
-	Provider string
-	Issuer   string
-	BaseURL  string
-}
-
-func (f *providerFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.Provider, "provider", "", "provider: webex, webex-gov or oidc (default: the profile's, else webex)")
-	cmd.Flags().StringVar(&f.Issuer, "issuer", "", "OpenID issuer URL (env WEBEX_ISSUER)")
-	cmd.Flags().StringVar(&f.BaseURL, "base-url", "", "Webex API base URL (env WEBEX_BASE_URL)")
-	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion("webex", "webex-gov", "oidc"))
-}
-
-func (f *providerFlags) set() bool { return f.Provider != "" || f.Issuer != "" || f.BaseURL != "" }
-
-// resolveProvider picks the provider from flags, else from the profile, else from the
+// resolveProvider picks the provider from flag, else from the profile, else from the
 // environment, else Webex. It returns the profile when one was used.
-func resolveProvider(ctx context.Context, d *deps, f *providerFlags) (*provider.Provider, *config.Profile, error) {
-	var p *config.Profile
-	if !f.set() {
+func resolveProvider(ctx context.Context, d *deps, flag provider.Settings) (*provider.Provider, *config.Profile, error) {
+	if flag.Kind == "" && flag.Issuer == "" && flag.BaseURL == "" {
 		cfg, err := d.config()
 		if err != nil {
 			return nil, nil, err
 		}
-		if p, err = cfg.Load(d.profile(cfg)); err != nil && !errors.Is(err, config.ErrNotFound) {
+		p, err := cfg.Load(d.profile(cfg))
+		if err != nil && !errors.Is(err, config.ErrNotFound) {
 			return nil, nil, err
 		}
+		if err == nil {
+			prov, err := d.provider(ctx, session.Settings(p))
+			return prov, p, err
+		}
 	}
-	if p != nil {
-		prov, err := d.provider(ctx, session.Settings(p))
-		return prov, p, err
-	}
-	s, err := resolveSettings(provider.Settings{Kind: f.Provider, Issuer: f.Issuer, BaseURL: f.BaseURL},
-		provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, provider.Settings{})
+	s, err := resolveSettings(flag, provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, provider.Settings{})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -70,14 +53,16 @@ func resolveSettings(flag, env, saved provider.Settings) (provider.Settings, err
 	return s, err
 }
 
-// provider builds the provider s names, with this process's HTTP client and clock.
-func (d *deps) provider(ctx context.Context, s provider.Settings) (*provider.Provider, error) {
-	return provider.New(ctx, s, provider.Options{HTTPClient: d.http(), Now: d.now})
+// DiscoverOptions are the settings of `webex discover`.
+type DiscoverOptions struct {
+	cmdOptions
+	Provider, Issuer, BaseURL string
+	Email                     string
+	JSON                      bool
 }
 
-func newCmdDiscover(d *deps, runF func(context.Context, *providerFlags, string, bool) error) *cobra.Command {
-	f := &providerFlags{}
-	var asJSON bool
+func newCmdDiscover(d *deps, runF func(*DiscoverOptions) error) *cobra.Command {
+	o := &DiscoverOptions{}
 	cmd := &cobra.Command{
 		Use:   "discover [EMAIL]",
 		Short: "Show what the provider announces: endpoints, scopes, algorithms and keys",
@@ -87,19 +72,19 @@ differs from what webex actually uses (for Webex: the discovery issuer versus th
 tokens), it says so. With EMAIL it first asks the provider's WebFinger endpoint which issuer
 serves that account.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			email := ""
+		RunE: runE(d, o, func(args []string) error {
 			if len(args) == 1 {
-				email = args[0]
+				o.Email = args[0]
 			}
-			if runF != nil {
-				return runF(cmd.Context(), f, email, asJSON)
-			}
-			return runDiscover(cmd.Context(), d, f, email, asJSON)
-		},
+			return nil
+		}, runF, discoverRun),
 	}
-	f.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	f := cmd.Flags()
+	f.StringVar(&o.Provider, "provider", "", "provider: webex, webex-gov or oidc (default: the profile's, else webex)")
+	f.StringVar(&o.Issuer, "issuer", "", "OpenID issuer URL (env WEBEX_ISSUER)")
+	f.StringVar(&o.BaseURL, "base-url", "", "Webex API base URL (env WEBEX_BASE_URL)")
+	f.BoolVar(&o.JSON, "json", false, "print JSON")
+	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(config.ProviderWebex, config.ProviderWebexGov, config.ProviderOIDC))
 	return cmd
 }
 
@@ -111,12 +96,13 @@ var (
 	usedKeys       = []string{"issuer", "issuer_pattern", "authorize", "token", "device_authorization", "device_token", "userinfo", "people", "jwks", "revocation"}
 )
 
-func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, asJSON bool) error {
-	prov, _, err := resolveProvider(ctx, d, f)
+func discoverRun(o *DiscoverOptions) error {
+	d, ctx, email := o.deps, o.ctx, o.Email
+	prov, _, err := resolveProvider(ctx, d, provider.Settings{Kind: o.Provider, Issuer: o.Issuer, BaseURL: o.BaseURL})
 	if err != nil {
 		return err
 	}
-	report := map[string]any{"provider": string(prov.Kind)}
+	report := map[string]any{"provider": prov.Kind}
 	if email != "" {
 		issuers, err := prov.WebFinger(ctx, email)
 		if err != nil {
@@ -169,7 +155,7 @@ func runDiscover(ctx context.Context, d *deps, f *providerFlags, email string, a
 	}
 	sort.Strings(notes)
 	report["notes"] = nonNil(notes)
-	if asJSON {
+	if o.JSON {
 		return writeJSON(d, report)
 	}
 	return printDiscover(d, report, email)

@@ -12,26 +12,12 @@ import (
 
 // EmulatorOptions are the settings of `webex emulator`.
 type EmulatorOptions struct {
-	Addr           string
-	AllowRemote    bool
-	ClientID       string
-	ClientSecret   string
-	RedirectURIs   []string
-	Scopes         []string
-	Users          []string
-	Approve        string
-	ApproveDelay   time.Duration
-	AccessTTL      time.Duration
-	RefreshTTL     time.Duration
-	IDTokenTTL     time.Duration
-	DeviceTTL      time.Duration
-	DeviceInterval time.Duration
-	SlowDownEvery  int
-	RateLimitEvery int
-	StaleJWKS      int
+	cmdOptions
+	Addr string
+	emulator.Config
 }
 
-func newCmdEmulator(d *deps, runF func(context.Context, *EmulatorOptions) error) *cobra.Command {
+func newCmdEmulator(d *deps, runF func(*EmulatorOptions) error) *cobra.Command {
 	o := &EmulatorOptions{}
 	cmd := &cobra.Command{
 		Use:   "emulator",
@@ -49,19 +35,16 @@ WEBEX_BASE_URL.`,
 		Example: `  webex emulator --addr 127.0.0.1:0 --approve auto
   WEBEX_BASE_URL=http://127.0.0.1:8080/v1 WEBEX_CLIENT_ID=... WEBEX_CLIENT_SECRET=... webex login --device`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: runE(d, o, func([]string) error {
 			if o.Approve != "manual" && o.Approve != "auto" {
 				return usageErrorf("unknown --approve %q: use manual or auto", o.Approve)
 			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runEmulator(cmd.Context(), d, o)
-		},
+			return nil
+		}, runF, emulatorRun),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "listen address; port 0 picks a free port")
-	f.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a non-loopback --addr (the emulator has no real security)")
+	f.BoolVar(&o.AllowNonLoopback, "allow-remote", false, "allow a non-loopback --addr (the emulator has no real security)")
 	f.StringVar(&o.ClientID, "client-id", "", "client id to register (generated when empty)")
 	f.StringVar(&o.ClientSecret, "client-secret", "", "client secret to register (generated when empty)")
 	f.StringArrayVar(&o.RedirectURIs, "redirect-uri", nil, "registered redirect URI, matched exactly (repeatable; default: any http://127.0.0.1:PORT/callback)")
@@ -81,27 +64,11 @@ WEBEX_BASE_URL.`,
 	return cmd
 }
 
-func runEmulator(ctx context.Context, d *deps, o *EmulatorOptions) error {
+func emulatorRun(o *EmulatorOptions) error {
+	d := o.deps
 	d.blocking()
-	srv, err := emulator.New(emulator.Config{
-		ClientID:         o.ClientID,
-		ClientSecret:     o.ClientSecret,
-		RedirectURIs:     o.RedirectURIs,
-		Scopes:           o.Scopes,
-		Users:            o.Users,
-		Approve:          o.Approve,
-		ApproveDelay:     o.ApproveDelay,
-		AccessTTL:        o.AccessTTL,
-		RefreshTTL:       o.RefreshTTL,
-		IDTokenTTL:       o.IDTokenTTL,
-		DeviceTTL:        o.DeviceTTL,
-		DeviceInterval:   o.DeviceInterval,
-		SlowDownEvery:    o.SlowDownEvery,
-		RateLimitEvery:   o.RateLimitEvery,
-		StaleJWKS:        o.StaleJWKS,
-		AllowNonLoopback: o.AllowRemote,
-		Log:              d.io.ErrOut,
-	})
+	o.Log = d.io.ErrOut
+	srv, err := emulator.New(o.Config)
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
@@ -109,7 +76,7 @@ func runEmulator(ctx context.Context, d *deps, o *EmulatorOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.AllowRemote {
+	if o.AllowNonLoopback {
 		fmt.Fprintln(d.io.ErrOut, "warning: the emulator accepts connections from other machines; it has no real security, so use it on trusted networks only.")
 	}
 	fmt.Fprintln(d.io.Out, base)
@@ -119,7 +86,7 @@ func runEmulator(ctx context.Context, d *deps, o *EmulatorOptions) error {
 		_ = f.Sync()
 	}
 	fmt.Fprintf(d.io.ErrOut, "Emulator serving %s (approve: %s). Press Ctrl-C to stop.\n", base, o.Approve)
-	<-ctx.Done()
+	<-o.ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)

@@ -1,19 +1,26 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 )
 
-func newCmdExec(d *deps, runF func(context.Context, time.Duration, []string) error) *cobra.Command {
-	var minTTL time.Duration
+// ExecOptions are the settings of `webex exec`.
+type ExecOptions struct {
+	cmdOptions
+	MinTTL time.Duration
+	Args   []string // the command and its arguments
+}
+
+func newCmdExec(d *deps, runF func(*ExecOptions) error) *cobra.Command {
+	o := &ExecOptions{}
 	cmd := &cobra.Command{
 		Use:   "exec [flags] -- COMMAND [ARGS...]",
 		Short: "Run a command with WEBEX_ACCESS_TOKEN set to a valid token",
@@ -28,33 +35,22 @@ and webex waits for it to end. Ctrl-C at a terminal reaches COMMAND once, from t
 		Example: `  webex exec -- sh -c 'curl -sH "Authorization: Bearer $WEBEX_ACCESS_TOKEN" https://webexapis.com/v1/people/me'
   webex exec --min-ttl 1h -- ./long-running-job`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if minTTL < 0 {
-				return usageErrorf("--min-ttl must not be negative")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), minTTL, args)
-			}
-			return runExec(cmd.Context(), d, minTTL, args)
-		},
+		RunE: runE(d, o, func(args []string) error {
+			o.Args = args
+			return checkMinTTL(o.MinTTL)
+		}, runF, execRun),
 	}
-	cmd.Flags().DurationVar(&minTTL, "min-ttl", 10*time.Minute, "the token must stay valid at least this long")
+	cmd.Flags().DurationVar(&o.MinTTL, "min-ttl", 10*time.Minute, "the token must stay valid at least this long")
 	cmd.Flags().SetInterspersed(false)
 	return cmd
 }
 
-func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) error {
+func execRun(o *ExecOptions) error {
+	d, args := o.deps, o.Args
 	d.blocking()
-	token := d.getenv("WEBEX_ACCESS_TOKEN")
-	d.secrets.Add(token)
-	if token == "" {
-		cfg, err := d.config()
-		if err != nil {
-			return err
-		}
-		if token, err = d.accessToken(ctx, cfg, d.profile(cfg), minTTL); err != nil {
-			return err
-		}
+	token, err := d.bearer(o.ctx, o.MinTTL)
+	if err != nil {
+		return err
 	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {
@@ -68,7 +64,7 @@ func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) 
 	// SIGHUP, ...) are passed on, including one that arrives while the child starts. Either
 	// way webex waits for the child to decide and reports its exit.
 	forward, stop := catchSignals()
-	if err := ctx.Err(); err != nil { // interrupted before the child exists
+	if err := o.ctx.Err(); err != nil { // interrupted before the child exists
 		stop()
 		return err
 	}
@@ -94,12 +90,7 @@ func runExec(ctx context.Context, d *deps, minTTL time.Duration, args []string) 
 // client secret, which the command has no use for, and without any WEBEX_ACCESS_TOKEN, which
 // exec sets itself.
 func childEnv(env []string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		if strings.HasPrefix(kv, "WEBEX_CLIENT_SECRET=") || strings.HasPrefix(kv, "WEBEX_ACCESS_TOKEN=") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
+		return strings.HasPrefix(kv, "WEBEX_CLIENT_SECRET=") || strings.HasPrefix(kv, "WEBEX_ACCESS_TOKEN=")
+	})
 }

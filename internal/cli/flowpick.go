@@ -4,6 +4,8 @@ import (
 	"os"
 	"runtime"
 	"strings"
+
+	"github.com/webex-cli/webex/internal/config"
 )
 
 // environment is what chooseFlow looks at, so tests can describe any machine.
@@ -39,27 +41,27 @@ func systemEnvironment(getenv func(string) string) environment {
 // is trusted everywhere but over SSH.
 func chooseFlow(e environment) (flow, reason string) {
 	if e.getenv("SSH_CONNECTION") != "" || e.getenv("SSH_CLIENT") != "" || e.getenv("SSH_TTY") != "" {
-		return "device", "this is an SSH session, so a browser here could not reach the local callback"
+		return config.FlowDevice, "this is an SSH session, so a browser here could not reach the local callback"
 	}
 	if e.getenv("BROWSER") != "" {
-		return "browser", "$BROWSER is set"
+		return config.FlowBrowser, "$BROWSER is set"
 	}
 	if isWSL(e) {
-		return "device", "this is WSL and $BROWSER is not set"
+		return config.FlowDevice, "this is WSL and $BROWSER is not set"
 	}
 	if isContainer(e) {
-		return "device", "this looks like a container, with no browser to open"
+		return config.FlowDevice, "this looks like a container, with no browser to open"
 	}
 	switch e.goos {
 	case "windows", "darwin":
-		return "browser", "a desktop session can open a browser"
+		return config.FlowBrowser, "a desktop session can open a browser"
 	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly", "solaris", "illumos":
 		if e.getenv("DISPLAY") == "" && e.getenv("WAYLAND_DISPLAY") == "" {
-			return "device", "no DISPLAY or WAYLAND_DISPLAY, so no browser can be opened"
+			return config.FlowDevice, "no DISPLAY or WAYLAND_DISPLAY, so no browser can be opened"
 		}
-		return "browser", "a desktop session can open a browser"
+		return config.FlowBrowser, "a desktop session can open a browser"
 	}
-	return "device", "no known way to open a browser on " + e.goos
+	return config.FlowDevice, "no known way to open a browser on " + e.goos
 }
 
 func isWSL(e environment) bool {

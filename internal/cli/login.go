@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 
 // LoginOptions are the settings of `webex login`.
 type LoginOptions struct {
+	cmdOptions
 	Provider         string
 	Issuer           string
 	BaseURL          string
@@ -45,7 +47,7 @@ type LoginOptions struct {
 	WithToken        bool
 }
 
-func newCmdLogin(d *deps, runF func(context.Context, *LoginOptions) error) *cobra.Command {
+func newCmdLogin(d *deps, runF func(*LoginOptions) error) *cobra.Command {
 	o := &LoginOptions{}
 	cmd := &cobra.Command{
 		Use:   "login",
@@ -69,26 +71,23 @@ commands need no flags.`,
   # any OpenID provider
   webex login --issuer https://accounts.example.com --client-id my-cli`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Browser && o.Device {
-				return usageErrorf("--browser and --device cannot be used together")
-			}
-			if o.Browser {
-				o.Flow = "browser"
-			}
-			if o.Device {
-				o.Flow = "device"
-			}
-			if !cmd.Flags().Changed("storage") {
-				o.Storage = ""
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runLogin(cmd.Context(), d, o)
-		},
 	}
 	f := cmd.Flags()
+	cmd.RunE = runE(d, o, func([]string) error {
+		if o.Browser && o.Device {
+			return usageErrorf("--browser and --device cannot be used together")
+		}
+		if o.Browser {
+			o.Flow = config.FlowBrowser
+		}
+		if o.Device {
+			o.Flow = config.FlowDevice
+		}
+		if !f.Changed("storage") {
+			o.Storage = ""
+		}
+		return nil
+	}, runF, loginRun)
 	f.StringVar(&o.Provider, "provider", "", "provider: webex, webex-gov or oidc (default webex; oidc with --issuer)")
 	f.StringVar(&o.Issuer, "issuer", "", "OpenID issuer URL, discovered at URL/.well-known/openid-configuration (env WEBEX_ISSUER)")
 	f.StringVar(&o.BaseURL, "base-url", "", "Webex API base URL (env WEBEX_BASE_URL; default https://webexapis.com/v1)")
@@ -104,22 +103,20 @@ commands need no flags.`,
 	f.StringVar(&o.LoginHint, "login-hint", "", "email address to preselect at the provider")
 	f.StringVar(&o.Prompt, "prompt", "", "prompt for the provider: select_account, login or none (browser flow)")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up on the login after this long")
-	f.StringVar(&o.Storage, "storage", "keyring", "where tokens are stored: keyring or file (env WEBEX_STORAGE)")
+	f.StringVar(&o.Storage, "storage", config.StorageKeyring, "where tokens are stored: keyring or file (env WEBEX_STORAGE)")
 	f.BoolVar(&o.JSON, "json", false, "print JSON events, one per line, on stdout")
 	f.BoolVar(&o.WithToken, "with-token", false, "read a bot or personal access token from stdin, check it and store it (no OAuth flow)")
 	f.StringArrayVar(&o.AllowIssuers, "allow-issuer", nil, "also accept ID tokens whose iss matches this regular expression (Webex kinds; repeatable; saved in the profile)")
-	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion("webex", "webex-gov", "oidc"))
-	_ = cmd.RegisterFlagCompletionFunc("flow", fixedCompletion("auto", "browser", "device"))
-	_ = cmd.RegisterFlagCompletionFunc("storage", fixedCompletion("keyring", "file"))
+	_ = cmd.RegisterFlagCompletionFunc("provider", fixedCompletion(config.ProviderWebex, config.ProviderWebexGov, config.ProviderOIDC))
+	_ = cmd.RegisterFlagCompletionFunc("flow", fixedCompletion("auto", config.FlowBrowser, config.FlowDevice))
+	_ = cmd.RegisterFlagCompletionFunc("storage", fixedCompletion(config.StorageKeyring, config.StorageFile))
 	_ = cmd.RegisterFlagCompletionFunc("qr", fixedCompletion("auto", "always", "never"))
 	_ = cmd.RegisterFlagCompletionFunc("prompt", fixedCompletion("select_account", "login", "none"))
 	return cmd
 }
 
-func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return values, cobra.ShellCompDirectiveNoFileComp
-	}
+func fixedCompletion(values ...string) cobra.CompletionFunc {
+	return cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp)
 }
 
 // loginPlan is a login resolved from flags, environment and the saved profile.
@@ -127,15 +124,15 @@ type loginPlan struct {
 	profile      config.Profile // the login's settings, as session.Grant takes them
 	prov         *provider.Provider
 	clientSecret string
-	why          string // why --flow auto chose the flow
 }
 
-func runLogin(ctx context.Context, d *deps, o *LoginOptions) error {
+func loginRun(o *LoginOptions) error {
+	d := o.deps
 	if o.Timeout <= 0 {
 		return usageErrorf("--timeout must be positive")
 	}
 	d.blocking()
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	ctx, cancel := context.WithTimeout(o.ctx, o.Timeout)
 	defer cancel()
 
 	cfg, err := d.config()
@@ -153,13 +150,12 @@ func runLogin(ctx context.Context, d *deps, o *LoginOptions) error {
 	if err := m.CheckStore(ctx, plan.profile.Storage); err != nil {
 		return err
 	}
-	ev := &eventWriter{w: d.io.Out, on: o.JSON}
-	finish := func(res *loginResult) error {
-		return storeLogin(ctx, d, m, &session.Grant{Profile: plan.profile, Provider: plan.prov, Token: res.token,
-			ClientSecret: plan.clientSecret, Nonce: res.nonce}, ev)
+	finish := func(tok *oauth2.Token, nonce string) error {
+		return storeLogin(ctx, d, m, &session.Grant{Profile: plan.profile, Provider: plan.prov, Token: tok,
+			ClientSecret: plan.clientSecret, Nonce: nonce}, o)
 	}
 	if plan.profile.Flow == config.FlowDevice {
-		err = deviceLogin(ctx, d, plan, o, ev, finish)
+		err = deviceLogin(ctx, d, plan, o, finish)
 	} else {
 		err = browserLogin(ctx, d, plan, o, finish)
 	}
@@ -212,9 +208,10 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 	}
 	d.secrets.Add(pl.clientSecret)
 
+	var why string // why --flow auto chose the flow
 	p.Flow = o.Flow
 	if o.Flow == "" || o.Flow == "auto" {
-		p.Flow, pl.why = chooseFlow(systemEnvironment(d.getenv))
+		p.Flow, why = chooseFlow(systemEnvironment(d.getenv))
 	}
 	if p.Flow == config.FlowDevice && pl.prov.Endpoints.DeviceAuthorization == "" {
 		return nil, fmt.Errorf("the provider at %s announces no device authorization endpoint; use --flow browser", pl.prov.Issuer)
@@ -237,8 +234,8 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 			p.RedirectURI = "http://127.0.0.1:0/callback"
 		}
 	}
-	if pl.why != "" {
-		fmt.Fprintf(d.io.ErrOut, "Using the %s flow: %s (choose with --flow).\n", p.Flow, pl.why)
+	if why != "" {
+		fmt.Fprintf(d.io.ErrOut, "Using the %s flow: %s (choose with --flow).\n", p.Flow, why)
 	}
 	return pl, nil
 }
@@ -250,9 +247,7 @@ func checkLogin(d *deps, cfg *config.Config, o *LoginOptions) (*config.Profile, 
 	if err := config.ValidateName(name); err != nil {
 		return nil, usageErrorf("%v", err)
 	}
-	switch o.Flow {
-	case "", "auto", "browser", "device":
-	default:
+	if !slices.Contains([]string{"", "auto", config.FlowBrowser, config.FlowDevice}, o.Flow) {
 		return nil, usageErrorf("unknown --flow %q: use auto, browser or device", o.Flow)
 	}
 	if o.Prompt != "" && o.Prompt != "select_account" && o.Prompt != "login" && o.Prompt != "none" {
@@ -306,15 +301,10 @@ func readClientSecret(d *deps, file string) (string, error) {
 	return s, nil
 }
 
-// loginResult is what a flow produced, before verification and storage.
-type loginResult struct {
-	token *oauth2.Token
-	nonce string // browser flow
-}
-
-// browserLogin runs the authorization code flow; finish verifies and stores the result while
-// the browser waits, so its page tells the truth about the outcome.
-func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, finish func(*loginResult) error) error {
+// browserLogin runs the authorization code flow; finish verifies and stores the token (with
+// the nonce of the browser flow) while the browser waits, so its page tells the truth about
+// the outcome.
+func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, finish func(*oauth2.Token, string) error) error {
 	params := url.Values{}
 	if o.LoginHint != "" {
 		params.Set("login_hint", o.LoginHint)
@@ -358,7 +348,7 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, 
 				// The browser's error page shows this message too.
 				return d.secrets.Error(providerError("exchanging the authorization code", err))
 			}
-			return d.secrets.Error(finish(&loginResult{token: tok, nonce: res.Nonce}))
+			return d.secrets.Error(finish(tok, res.Nonce))
 		},
 	})
 	return err
@@ -367,7 +357,7 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, 
 // browserHintAfter is how long the browser flow waits before suggesting why no callback came.
 const browserHintAfter = 90 * time.Second
 
-func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, ev *eventWriter, finish func(*loginResult) error) error {
+func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, finish func(*oauth2.Token, string) error) error {
 	dc := device.Config{
 		DeviceAuthURL: pl.prov.Endpoints.DeviceAuthorization,
 		TokenURL:      pl.prov.Endpoints.DeviceToken,
@@ -384,7 +374,7 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 		return err
 	}
 	d.secrets.Add(code.DeviceCode)
-	ev.emit(deviceCodeEvent{
+	o.emit(deviceCodeEvent{
 		Event:                   "device_code",
 		UserCode:                code.UserCode,
 		VerificationURI:         code.VerificationURI,
@@ -393,13 +383,13 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, e
 	})
 	showDeviceCode(d, code, o.QR)
 
-	cd := startCountdown(d, code.ExpiresAt)
+	stop := countdown(d, code.ExpiresAt)
 	tok, err := device.Poll(ctx, dc, code, nil)
-	cd.stop()
+	stop()
 	if err != nil {
 		return err
 	}
-	return finish(&loginResult{token: tok})
+	return finish(tok, "")
 }
 
 func showDeviceCode(d *deps, code *device.Code, qrMode string) {
@@ -431,7 +421,7 @@ func showDeviceCode(d *deps, code *device.Code, qrMode string) {
 
 // storeLogin hands a grant to the session layer, which verifies and stores it, and says who
 // logged in.
-func storeLogin(ctx context.Context, d *deps, m *session.Manager, g *session.Grant, ev *eventWriter) error {
+func storeLogin(ctx context.Context, d *deps, m *session.Manager, g *session.Grant, o *LoginOptions) error {
 	p, warnings, err := m.Login(ctx, g)
 	d.warn(warnings)
 	if err != nil {
@@ -439,17 +429,12 @@ func storeLogin(ctx context.Context, d *deps, m *session.Manager, g *session.Gra
 	}
 	who := cmp.Or(p.Email, p.DisplayName, p.Subject, "an unnamed user")
 	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", termsafe.Line(who), p.Name, p.Provider, storageLabel(p.Storage))
-	evt := loggedInEvent{Event: "logged_in", Profile: p.Name, Provider: p.Provider, Subject: p.Subject, Email: p.Email}
-	if !p.AccessExpiry.IsZero() {
-		at := p.AccessExpiry.UTC().Format(time.RFC3339)
-		evt.ExpiresAt = &at
-	}
-	ev.emit(evt)
+	o.emit(loggedInEvent{Event: "logged_in", Profile: p.Name, Provider: p.Provider, Subject: p.Subject, Email: p.Email, ExpiresAt: rfc3339OrNil(p.AccessExpiry)})
 	return nil
 }
 
 func storageLabel(kind string) string {
-	if kind == "file" {
+	if kind == config.StorageFile {
 		return "a file"
 	}
 	return "the keyring"
@@ -465,27 +450,20 @@ type deviceCodeEvent struct {
 }
 
 type loggedInEvent struct {
-	Event     string  `json:"event"`
-	Profile   string  `json:"profile"`
-	Provider  string  `json:"provider"`
-	Subject   string  `json:"subject"`
-	Email     string  `json:"email"`
-	ExpiresAt *string `json:"expires_at"` // null when the provider gave no lifetime
+	Event     string `json:"event"`
+	Profile   string `json:"profile"`
+	Provider  string `json:"provider"`
+	Subject   string `json:"subject"`
+	Email     string `json:"email"`
+	ExpiresAt any    `json:"expires_at"` // null when the provider gave no lifetime
 }
 
-// eventWriter prints --json events, one object per line.
-type eventWriter struct {
-	w  io.Writer
-	on bool
-}
-
-func (e *eventWriter) emit(v any) {
-	if !e.on {
+// emit prints a --json event, one object per line.
+func (o *LoginOptions) emit(v any) {
+	if !o.JSON {
 		return
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return
+	if b, err := json.Marshal(v); err == nil {
+		o.io.Out.Write(append(b, '\n'))
 	}
-	e.w.Write(append(b, '\n'))
 }

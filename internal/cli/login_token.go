@@ -49,7 +49,7 @@ func loginWithToken(ctx context.Context, d *deps, cfg *config.Config, o *LoginOp
 		return err
 	}
 	g := &session.Grant{Profile: p, Provider: prov, Token: &oauth2.Token{AccessToken: token, TokenType: "Bearer"}}
-	return storeLogin(ctx, d, m, g, &eventWriter{w: d.io.Out, on: o.JSON})
+	return storeLogin(ctx, d, m, g, o)
 }
 
 // readToken reads the one token of --with-token from stdin, which must not be a terminal

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -13,8 +12,14 @@ import (
 	"github.com/webex-cli/webex/internal/termsafe"
 )
 
-func newCmdLogout(d *deps, runF func(context.Context, bool) error) *cobra.Command {
-	var all bool
+// LogoutOptions are the settings of `webex logout`.
+type LogoutOptions struct {
+	cmdOptions
+	All bool
+}
+
+func newCmdLogout(d *deps, runF func(*LogoutOptions) error) *cobra.Command {
+	o := &LogoutOptions{}
 	cmd := &cobra.Command{
 		Use:   "logout",
 		Short: "Delete the profile's tokens",
@@ -23,24 +28,20 @@ that announces a revocation endpoint, the refresh token (or else the access toke
 there first. Webex documents no revocation endpoint for integrations; its tokens stay valid
 until they expire.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), all)
-			}
-			return runLogout(cmd.Context(), d, all)
-		},
+		RunE: runE(d, o, nil, runF, logoutRun),
 	}
-	cmd.Flags().BoolVar(&all, "all", false, "log out of every profile")
+	cmd.Flags().BoolVar(&o.All, "all", false, "log out of every profile")
 	return cmd
 }
 
-func runLogout(ctx context.Context, d *deps, all bool) error {
+func logoutRun(o *LogoutOptions) error {
+	d := o.deps
 	cfg, err := d.config()
 	if err != nil {
 		return err
 	}
 	var names []string
-	if all {
+	if o.All {
 		ps, err := cfg.List()
 		for _, p := range ps {
 			names = append(names, p.Name)
@@ -61,7 +62,7 @@ func runLogout(ctx context.Context, d *deps, all bool) error {
 	m := d.manager(cfg)
 	var errs []error
 	for _, name := range names {
-		notes, err := m.Logout(ctx, name)
+		notes, err := m.Logout(o.ctx, name)
 		for _, n := range notes {
 			fmt.Fprintln(d.io.ErrOut, d.secrets.Scrub(termsafe.Line(n)))
 		}
@@ -71,7 +72,7 @@ func runLogout(ctx context.Context, d *deps, all bool) error {
 		}
 		fmt.Fprintf(d.io.ErrOut, "Logged out of profile %s.\n", name)
 	}
-	if all {
+	if o.All {
 		_ = cfg.ClearDefault()
 	}
 	return errors.Join(errs...)

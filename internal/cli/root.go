@@ -1,14 +1,21 @@
 // Package cli is the command line of webex: the cobra command tree, flag parsing, output
 // formatting and the mapping of errors to exit codes. It is the only package that imports cobra.
 // Protocol work lives in the internal packages it wires together in deps.go.
+//
+// Every command X is built by newCmdX(d, runF): the flags and arguments fill an XOptions,
+// which also holds the factory (deps) and the command's context, and xRun runs it. Tests pass
+// runF to get the options instead of running the command.
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -121,7 +128,7 @@ refreshing it when needed.`,
 		newCmdExec(d, nil),
 		newCmdAPI(d, nil),
 		newCmdEmulator(d, nil),
-		newCmdVersion(d),
+		newCmdVersion(d, nil),
 	)
 	for _, c := range root.Commands() {
 		c.SilenceErrors, c.SilenceUsage = true, true
@@ -149,4 +156,128 @@ func wrapArgs(c *cobra.Command) {
 func CommandTree() *cobra.Command {
 	ios, _, _, _ := iostreams.Test()
 	return NewRootCmd(newDeps(ios))
+}
+
+// Exit codes of the command-line contract.
+const (
+	ExitOK            = 0
+	ExitFailure       = 1
+	ExitUsage         = 2
+	ExitLoginRequired = 4
+	ExitCancelled     = 130
+)
+
+// usageError marks a bad flag or argument (exit 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, a ...any) error {
+	return &usageError{fmt.Errorf(format, a...)}
+}
+
+// loginRequiredError means there is no usable login for the profile (exit 4).
+type loginRequiredError struct {
+	profile string
+	reason  string
+	login   string // the login command to suggest; "" is `webex login`
+}
+
+func (e *loginRequiredError) Error() string {
+	cmd := cmp.Or(e.login, "webex login")
+	if e.profile != "" && e.profile != "default" {
+		cmd += " --profile " + e.profile
+	}
+	return fmt.Sprintf("%s: run `%s`", e.reason, cmd)
+}
+
+// exitError carries an exact exit code, for `webex exec` passing its child's code through.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// exitCode maps an error returned by a command to the process exit code.
+func exitCode(err error) int {
+	var (
+		ue *usageError
+		le *loginRequiredError
+		ee *exitError
+	)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, context.Canceled):
+		return ExitCancelled
+	case errors.As(err, &le):
+		return ExitLoginRequired
+	case errors.As(err, &ue):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// errorLine renders err as the one line printed on stderr: no stack, no newlines.
+func errorLine(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return "cancelled"
+	}
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(strings.TrimSpace(err.Error()))
+}
+
+// Set at link time by goreleaser:
+// -X github.com/webex-cli/webex/internal/cli.version=... (and commit, date).
+var (
+	version = ""
+	commit  = ""
+	date    = ""
+)
+
+// buildInfo returns version, commit and date, falling back to what the Go toolchain recorded
+// when the binary was built without ldflags (go build, go install).
+func buildInfo() (v, c, d string) {
+	v, c, d = version, commit, date
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "(devel)" {
+			v = cmp.Or(v, bi.Main.Version)
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				c = cmp.Or(c, s.Value)
+			case "vcs.time":
+				d = cmp.Or(d, s.Value)
+			}
+		}
+	}
+	return cmp.Or(v, "dev"), cmp.Or(c, "unknown"), cmp.Or(d, "unknown")
+}
+
+func versionString() string {
+	v, c, d := buildInfo()
+	return fmt.Sprintf("webex %s (commit %s, built %s, %s %s/%s)", v, c, d, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// VersionOptions are the settings of `webex version`.
+type VersionOptions struct{ cmdOptions }
+
+func newCmdVersion(d *deps, runF func(*VersionOptions) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Show the version, commit and build date",
+		Args:  cobra.NoArgs,
+		RunE:  runE(d, &VersionOptions{}, nil, runF, versionRun),
+	}
+}
+
+func versionRun(o *VersionOptions) error {
+	_, err := fmt.Fprintln(o.io.Out, versionString())
+	return err
+}
+
+func shortVersion() string {
+	v, _, _ := buildInfo()
+	return v
 }

@@ -2,7 +2,7 @@ package cli
 
 import (
 	"cmp"
-	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -12,11 +12,18 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/jwt"
+	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/termsafe"
 )
 
-func newCmdStatus(d *deps, runF func(context.Context, bool) error) *cobra.Command {
-	var asJSON bool
+// StatusOptions are the settings of `webex status`.
+type StatusOptions struct {
+	cmdOptions
+	JSON bool
+}
+
+func newCmdStatus(d *deps, runF func(*StatusOptions) error) *cobra.Command {
+	o := &StatusOptions{}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every profile: provider, user, scopes, expiries and storage",
@@ -24,14 +31,9 @@ func newCmdStatus(d *deps, runF func(context.Context, bool) error) *cobra.Comman
 stored and when its access and refresh tokens expire. The active profile is marked with *.
 It reads only the settings in the config folder, never the keyring.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), asJSON)
-			}
-			return runStatus(d, asJSON)
-		},
+		RunE: runE(d, o, nil, runF, statusRun),
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	return cmd
 }
 
@@ -53,7 +55,8 @@ func rfc3339OrNil(t time.Time) any {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func runStatus(d *deps, asJSON bool) error {
+func statusRun(o *StatusOptions) error {
+	d := o.deps
 	cfg, err := d.config()
 	if err != nil {
 		return err
@@ -68,7 +71,7 @@ func runStatus(d *deps, asJSON bool) error {
 	now := d.now()
 	envToken := d.getenv("WEBEX_ACCESS_TOKEN") != ""
 
-	if asJSON {
+	if o.JSON {
 		return statusJSON(d, cfg, ps, listErr, active, now, envToken)
 	}
 	w := d.io.Out
@@ -154,9 +157,9 @@ func statusJSON(d *deps, cfg *config.Config, ps []*config.Profile, listErr error
 
 func providerLabel(p *config.Profile) string {
 	switch {
-	case p.Provider == "oidc":
-		return "oidc " + p.Issuer
-	case p.BaseURL != "" && p.BaseURL != "https://webexapis.com/v1" && p.BaseURL != "https://api-usgov.webex.com/v1":
+	case p.Provider == config.ProviderOIDC:
+		return p.Provider + " " + p.Issuer
+	case p.BaseURL != "" && p.BaseURL != provider.WebexBaseURL && p.BaseURL != provider.WebexGovBaseURL:
 		return p.Provider + " " + p.BaseURL
 	}
 	return p.Provider
@@ -167,4 +170,51 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// SwitchOptions are the settings of `webex switch`.
+type SwitchOptions struct {
+	cmdOptions
+	Name string
+}
+
+func newCmdSwitch(d *deps, runF func(*SwitchOptions) error) *cobra.Command {
+	o := &SwitchOptions{}
+	return &cobra.Command{
+		Use:   "switch PROFILE",
+		Short: "Make PROFILE the active profile",
+		Long:  "Make PROFILE the profile that commands use when neither --profile nor WEBEX_PROFILE names one.",
+		Args:  cobra.ExactArgs(1),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return d.completeProfiles(cmd, args, toComplete)
+		},
+		RunE: runE(d, o, func(args []string) error {
+			o.Name = args[0]
+			return nil
+		}, runF, switchRun),
+	}
+}
+
+func switchRun(o *SwitchOptions) error {
+	d, name := o.deps, o.Name
+	if err := config.ValidateName(name); err != nil {
+		return usageErrorf("%v", err)
+	}
+	cfg, err := d.config()
+	if err != nil {
+		return err
+	}
+	if _, err := cfg.Load(name); errors.Is(err, config.ErrNotFound) {
+		return fmt.Errorf("no profile named %q (see `webex status`)", name)
+	} else if err != nil {
+		return err
+	}
+	if err := cfg.SetDefault(name); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.io.ErrOut, "Profile %s is now active.\n", name)
+	return nil
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,17 +13,17 @@ import (
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/session"
 	"github.com/webex-cli/webex/internal/termsafe"
-	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
 // TokenOptions are the settings of `webex token`.
 type TokenOptions struct {
+	cmdOptions
 	MinTTL  time.Duration
 	IDToken bool
 	JSON    bool
 }
 
-func newCmdToken(d *deps, runF func(context.Context, *TokenOptions) error) *cobra.Command {
+func newCmdToken(d *deps, runF func(*TokenOptions) error) *cobra.Command {
 	o := &TokenOptions{}
 	cmd := &cobra.Command{
 		Use:   "token",
@@ -39,15 +38,7 @@ WEBEX_ACCESS_TOKEN, when set, is printed as it is.`,
 		Example: `  curl -H "Authorization: Bearer $(webex token)" https://webexapis.com/v1/people/me
   webex token --json | jq .expires_at`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.MinTTL < 0 {
-				return usageErrorf("--min-ttl must not be negative")
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runToken(cmd.Context(), d, o)
-		},
+		RunE: runE(d, o, func([]string) error { return checkMinTTL(o.MinTTL) }, runF, tokenRun),
 	}
 	cmd.Flags().DurationVar(&o.MinTTL, "min-ttl", 0, "refresh unless the token stays valid at least this long (default: 5m or half its lifetime)")
 	cmd.Flags().BoolVar(&o.IDToken, "id-token", false, "print the stored ID token instead")
@@ -55,19 +46,16 @@ WEBEX_ACCESS_TOKEN, when set, is printed as it is.`,
 	return cmd
 }
 
-// manager wires the session layer to this process.
-func (d *deps) manager(cfg *config.Config) *session.Manager {
-	return &session.Manager{
-		Config:     cfg,
-		OpenStore:  func(kind string) (tokenstore.Store, error) { return d.openStore(kind, cfg.Dir()) },
-		HTTPClient: d.http,
-		Now:        d.now,
-		Secret:     d.secrets.Add,
-		Sleep:      d.sleep,
+// checkMinTTL refuses a negative --min-ttl.
+func checkMinTTL(minTTL time.Duration) error {
+	if minTTL < 0 {
+		return usageErrorf("--min-ttl must not be negative")
 	}
+	return nil
 }
 
-func runToken(ctx context.Context, d *deps, o *TokenOptions) error {
+func tokenRun(o *TokenOptions) error {
+	d := o.deps
 	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" && !o.IDToken {
 		d.secrets.Add(env)
 		if o.JSON {
@@ -84,7 +72,7 @@ func runToken(ctx context.Context, d *deps, o *TokenOptions) error {
 	if o.IDToken {
 		return printIDToken(d, cfg, name, o.JSON)
 	}
-	tok, err := d.manager(cfg).Token(ctx, name, o.MinTTL)
+	tok, err := d.manager(cfg).Token(o.ctx, name, o.MinTTL)
 	if err != nil {
 		return sessionError(err)
 	}
@@ -97,14 +85,7 @@ func runToken(ctx context.Context, d *deps, o *TokenOptions) error {
 }
 
 func tokenJSON(tok *session.Token) map[string]any {
-	m := map[string]any{"token": tok.AccessToken, "token_type": tok.TokenType, "expires_at": nil, "scopes": tok.Scopes}
-	if tok.Scopes == nil {
-		m["scopes"] = []string{}
-	}
-	if !tok.Expiry.IsZero() {
-		m["expires_at"] = tok.Expiry.UTC().Format(time.RFC3339)
-	}
-	return m
+	return map[string]any{"token": tok.AccessToken, "token_type": tok.TokenType, "expires_at": rfc3339OrNil(tok.Expiry), "scopes": nonNil(tok.Scopes)}
 }
 
 func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
@@ -116,42 +97,17 @@ func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 		return fmt.Errorf("profile %q has no ID token (the %s flow of %s returns none; log in with --flow browser and the openid scope)", name, p.Flow, p.Provider)
 	}
 	if asJSON {
-		m := map[string]any{"token": sec.IDToken, "token_type": "id_token", "expires_at": nil}
-		if !p.IDTokenExpiry.IsZero() {
-			m["expires_at"] = p.IDTokenExpiry.UTC().Format(time.RFC3339)
-		}
-		return writeJSON(d, m)
+		return writeJSON(d, map[string]any{"token": sec.IDToken, "token_type": "id_token", "expires_at": rfc3339OrNil(p.IDTokenExpiry)})
 	}
 	_, err = fmt.Fprintln(d.io.Out, sec.IDToken)
 	return err
-}
-
-// accessToken is the profile's access token from the session layer, refreshed first when it
-// has less than minTTL left (see session.Manager.Token), with the warnings shown.
-func (d *deps) accessToken(ctx context.Context, cfg *config.Config, name string, minTTL time.Duration) (string, error) {
-	tok, err := d.manager(cfg).Token(ctx, name, minTTL)
-	if err != nil {
-		return "", sessionError(err)
-	}
-	d.warn(tok.Warnings)
-	return tok.AccessToken, nil
-}
-
-// stored reads a profile and all its secrets, through the session layer's one reader; a
-// missing login, or secrets stored for other settings, is "login required" (exit 4).
-func (d *deps) stored(cfg *config.Config, name string) (*config.Profile, *tokenstore.Secrets, error) {
-	p, sec, err := d.manager(cfg).Stored(name)
-	if err != nil {
-		return nil, nil, sessionError(err)
-	}
-	return p, sec, nil
 }
 
 // sessionError maps the session layer's "log in again" errors to exit code 4.
 func sessionError(err error) error {
 	var lr *session.LoginRequiredError
 	if errors.As(err, &lr) {
-		return loginRequired(lr.Profile, lr.Reason)
+		return &loginRequiredError{profile: lr.Profile, reason: lr.Reason}
 	}
 	return err
 }
@@ -166,4 +122,55 @@ func writeJSON(d *deps, v any) error {
 	}
 	_, err := io.WriteString(d.io.Out, termsafe.Text(b.String()))
 	return err
+}
+
+// RefreshOptions are the settings of `webex refresh`.
+type RefreshOptions struct {
+	cmdOptions
+	JSON bool
+}
+
+func newCmdRefresh(d *deps, runF func(*RefreshOptions) error) *cobra.Command {
+	o := &RefreshOptions{}
+	cmd := &cobra.Command{
+		Use:   "refresh",
+		Short: "Force a refresh-token grant and store the result",
+		Long: `Refresh the profile's access token now, whatever its expiry, and store the result.
+If another webex process refreshed the same profile while this one waited, its result is used
+instead of refreshing twice.`,
+		Args: cobra.NoArgs,
+		RunE: runE(d, o, nil, runF, refreshRun),
+	}
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print token, type, expiry and scopes as JSON")
+	return cmd
+}
+
+func refreshRun(o *RefreshOptions) error {
+	d := o.deps
+	cfg, err := d.config()
+	if err != nil {
+		return err
+	}
+	name := d.profile(cfg)
+	if p, err := cfg.Load(name); err == nil && p.Flow == config.FlowToken {
+		// Exit 4 as for any login without a refresh token: only a new token helps.
+		return &loginRequiredError{profile: name, login: "webex login --with-token",
+			reason: fmt.Sprintf("profile %q holds a token given with --with-token, which cannot be refreshed; when it stops working, log in with a new one", name)}
+	}
+	tok, err := d.manager(cfg).Refresh(o.ctx, name)
+	if err != nil {
+		return sessionError(err)
+	}
+	d.warn(tok.Warnings)
+	if o.JSON {
+		m := tokenJSON(tok)
+		m["refreshed"] = tok.Refreshed
+		return writeJSON(d, m)
+	}
+	if tok.Refreshed {
+		fmt.Fprintf(d.io.ErrOut, "Refreshed the token of profile %s; it expires %s.\n", name, describeExpiry(tok.Expiry, d.now()))
+	} else {
+		fmt.Fprintf(d.io.ErrOut, "Another webex process just refreshed profile %s; using its token, which expires %s.\n", name, describeExpiry(tok.Expiry, d.now()))
+	}
+	return nil
 }

@@ -2,8 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"sync"
 	"time"
+
+	"github.com/mdp/qrterminal/v3"
+	"rsc.io/qr"
 
 	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/oautherr"
@@ -12,46 +16,32 @@ import (
 func colour(on bool, code, s string) string { return iostreams.Colour(on, code, s) }
 
 // countdown shows how long a device code stays valid, on one line of stderr that is redrawn
-// every second when stderr is a terminal, and once otherwise.
-type countdown struct {
-	done chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
-	tty  bool
-	d    *deps
-}
-
-func startCountdown(d *deps, expires time.Time) *countdown {
-	c := &countdown{done: make(chan struct{}), tty: d.io.IsStderrTTY(), d: d}
-	if !c.tty {
+// every second when stderr is a terminal, and once otherwise. stop ends it.
+func countdown(d *deps, expires time.Time) (stop func()) {
+	if !d.io.IsStderrTTY() {
 		fmt.Fprintf(d.io.ErrOut, "Waiting for approval; the code expires at %s.\n", expires.Local().Format("15:04:05"))
-		return c
+		return func() {}
 	}
-	c.wg.Add(1)
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
-		defer c.wg.Done()
+		defer close(stopped)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
-			left := expires.Sub(d.now()).Round(time.Second)
-			if left < 0 {
-				left = 0
-			}
+			left := max(expires.Sub(d.now()).Round(time.Second), 0)
 			fmt.Fprintf(d.io.ErrOut, "\r\x1b[KWaiting for approval... the code expires in %s", formatClock(left))
 			select {
-			case <-c.done:
+			case <-done:
 				fmt.Fprint(d.io.ErrOut, "\r\x1b[K")
 				return
 			case <-t.C:
 			}
 		}
 	}()
-	return c
-}
-
-func (c *countdown) stop() {
-	c.once.Do(func() { close(c.done) })
-	c.wg.Wait()
+	return sync.OnceFunc(func() {
+		close(done)
+		<-stopped
+	})
 }
 
 // formatClock renders d as m:ss.
@@ -67,4 +57,51 @@ func providerError(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, pe)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// qrQuietZone is the light margin around the code, in modules. The QR specification asks for
+// four; two is what scanners need in practice and keeps the code small on a terminal.
+const qrQuietZone = 2
+
+// qrWidth is the number of terminal columns the QR code of text needs, or an error when text
+// cannot be encoded.
+func qrWidth(text string) (int, error) {
+	code, err := qr.Encode(text, qr.L)
+	if err != nil {
+		return 0, err
+	}
+	// qrterminal draws Size+1 modules per row, the quiet zone on the left and one module
+	// less of it on the right (the extra module is light).
+	return code.Size + 2*qrQuietZone, nil
+}
+
+// renderQR draws text as a QR code with half blocks, two modules per character row.
+//
+// With colour, every cell is painted explicitly (bright white on black), so the code keeps
+// its light background and dark modules on both light and dark terminal themes. Without colour
+// (NO_COLOR), the glyphs use the terminal's own foreground as the light colour, which suits
+// the usual light-on-dark terminal.
+func renderQR(w io.Writer, text string, colour bool) error {
+	if _, err := qrWidth(text); err != nil {
+		return fmt.Errorf("cannot draw a QR code: %w", err)
+	}
+	cfg := qrterminal.Config{
+		Level:          qrterminal.L,
+		Writer:         w,
+		HalfBlocks:     true,
+		BlackChar:      qrterminal.BLACK_BLACK,
+		WhiteChar:      qrterminal.WHITE_WHITE,
+		BlackWhiteChar: qrterminal.BLACK_WHITE,
+		WhiteBlackChar: qrterminal.WHITE_BLACK,
+		QuietZone:      qrQuietZone,
+	}
+	if colour {
+		paint := func(s string) string { return "\x1b[97;40m" + s + "\x1b[0m" }
+		cfg.BlackChar = paint(cfg.BlackChar)
+		cfg.WhiteChar = paint(cfg.WhiteChar)
+		cfg.BlackWhiteChar = paint(cfg.BlackWhiteChar)
+		cfg.WhiteBlackChar = paint(cfg.WhiteBlackChar)
+	}
+	qrterminal.GenerateWithConfig(text, cfg)
+	return nil
 }

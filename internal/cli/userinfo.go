@@ -1,22 +1,28 @@
 package cli
 
 import (
-	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/termsafe"
 	"github.com/webex-cli/webex/internal/userinfo"
 )
 
-func newCmdUserinfo(d *deps, runF func(context.Context, bool) error) *cobra.Command {
-	var asJSON bool
+// UserinfoOptions are the settings of `webex userinfo`.
+type UserinfoOptions struct {
+	cmdOptions
+	JSON bool
+}
+
+func newCmdUserinfo(d *deps, runF func(*UserinfoOptions) error) *cobra.Command {
+	o := &UserinfoOptions{}
 	cmd := &cobra.Command{
 		Use:   "userinfo",
 		Short: "Show the signed-in user's claims from the provider",
@@ -25,35 +31,21 @@ needed) and show the claims: a table on a terminal, JSON when piped or with --js
 
 A Webex device-flow login has no OpenID scopes, so for it Webex's /people/me is shown instead.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), asJSON)
-			}
-			return runUserinfo(cmd.Context(), d, asJSON)
-		},
+		RunE: runE(d, o, nil, runF, userinfoRun),
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	return cmd
 }
 
-func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
-	token := d.getenv("WEBEX_ACCESS_TOKEN")
-	d.secrets.Add(token)
-	prov, prof, err := resolveProvider(ctx, d, &providerFlags{})
+func userinfoRun(o *UserinfoOptions) error {
+	d, ctx := o.deps, o.ctx
+	prov, prof, err := resolveProvider(ctx, d, provider.Settings{})
 	if err != nil {
 		return err
 	}
-	if token == "" {
-		cfg, err := d.config()
-		if err != nil {
-			return err
-		}
-		if prof == nil {
-			return notLoggedIn(d.profile(cfg))
-		}
-		if token, err = d.accessToken(ctx, cfg, prof.Name, 0); err != nil {
-			return err
-		}
+	token, err := d.bearer(ctx, 0)
+	if err != nil {
+		return err
 	}
 	uc := &userinfo.Client{HTTP: d.http()}
 	var claims map[string]any
@@ -75,16 +67,11 @@ func runUserinfo(ctx context.Context, d *deps, asJSON bool) error {
 		}
 		claims = c
 	}
-	if asJSON || !d.io.IsStdoutTTY() {
+	if o.JSON || !d.io.IsStdoutTTY() {
 		return writeJSON(d, claims)
 	}
-	keys := make([]string, 0, len(claims))
-	for k := range claims {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	tw := tabwriter.NewWriter(d.io.Out, 0, 4, 2, ' ', 0)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(claims)) {
 		fmt.Fprintf(tw, "%s\t%s\n", colour(d.io.ColourOut(), "36", termsafe.Line(k)), termsafe.Line(claimString(claims[k])))
 	}
 	return tw.Flush()

@@ -70,39 +70,11 @@ func run() error {
 	}
 
 	step("Starting the Login-with-Webex emulator (approves device codes after 5 s)")
-	emu := exec.CommandContext(ctx, bin, "emulator", "--addr", "127.0.0.1:0", "--approve", "auto",
-		"--approve-delay", "5s", "--device-interval", "1s", "--user", "alice@example.com")
-	out, err := emu.StdoutPipe()
+	lines, stopEmulator, err := startEmulator(ctx, bin, tmp)
 	if err != nil {
 		return err
 	}
-	logFile, err := os.Create(filepath.Join(tmp, "emulator.log"))
-	if err != nil {
-		return err
-	}
-	emu.Stderr = logFile
-	if err := emu.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		_ = emu.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { emu.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = emu.Process.Kill()
-		}
-	}()
-	sc := bufio.NewScanner(out)
-	var lines []string
-	for len(lines) < 3 && sc.Scan() {
-		lines = append(lines, strings.TrimSpace(sc.Text()))
-	}
-	if len(lines) < 3 {
-		return fmt.Errorf("the emulator did not start (see %s)", logFile.Name())
-	}
-	go io.Copy(io.Discard, out)
+	defer stopEmulator()
 	base := lines[0]
 	fmt.Printf("  API base: %s\n  %s\n  %s\n", base, lines[1], lines[2])
 
@@ -128,30 +100,75 @@ func run() error {
 	}
 
 	step("Signing in with the device flow, as over SSH")
-	for _, args := range [][]string{
+	if err := webexAll(webex, [][]string{
 		{"login", "--flow", "device", "--qr", "always"},
 		{"status"},
 		{"token"},
 		{"token", "--json"},
 		{"userinfo", "--json"},
-	} {
-		if err := webex(args...); err != nil {
-			return fmt.Errorf("webex %s: %w", strings.Join(args, " "), err)
-		}
+	}); err != nil {
+		return err
 	}
-
 	step("Signing in with the browser flow (PKCE through a loopback redirect), as on a desktop")
-	for _, args := range [][]string{
+	if err := webexAll(webex, [][]string{
 		{"login", "--profile", "desktop", "--flow", "browser", "--redirect-uri", "http://127.0.0.1:0/callback"},
 		{"decode", "--profile", "desktop"},
 		{"decode", "--profile", "desktop", "--verify"},
 		{"status"},
-	} {
+	}); err != nil {
+		return err
+	}
+	step("Done. Against the real Webex, drop WEBEX_BASE_URL and use your integration's client id and secret.")
+	return nil
+}
+
+// startEmulator starts `webex emulator` from bin, logging to a file in tmp, and returns the
+// three lines it prints first (the API base, the client id and the client secret) and how to
+// stop it.
+func startEmulator(ctx context.Context, bin, tmp string) (lines []string, stop func(), err error) {
+	emu := exec.CommandContext(ctx, bin, "emulator", "--addr", "127.0.0.1:0", "--approve", "auto",
+		"--approve-delay", "5s", "--device-interval", "1s", "--user", "alice@example.com")
+	out, err := emu.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	logFile, err := os.Create(filepath.Join(tmp, "emulator.log"))
+	if err != nil {
+		return nil, nil, err
+	}
+	emu.Stderr = logFile
+	if err := emu.Start(); err != nil {
+		return nil, nil, err
+	}
+	stop = func() {
+		_ = emu.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { emu.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = emu.Process.Kill()
+		}
+	}
+	sc := bufio.NewScanner(out)
+	for len(lines) < 3 && sc.Scan() {
+		lines = append(lines, strings.TrimSpace(sc.Text()))
+	}
+	if len(lines) < 3 {
+		stop()
+		return nil, nil, fmt.Errorf("the emulator did not start (see %s)", logFile.Name())
+	}
+	go io.Copy(io.Discard, out)
+	return lines, stop, nil
+}
+
+// webexAll runs webex with each of the argument lists in turn, stopping at the first failure.
+func webexAll(webex func(args ...string) error, runs [][]string) error {
+	for _, args := range runs {
 		if err := webex(args...); err != nil {
 			return fmt.Errorf("webex %s: %w", strings.Join(args, " "), err)
 		}
 	}
-	step("Done. Against the real Webex, drop WEBEX_BASE_URL and use your integration's client id and secret.")
 	return nil
 }
 
