@@ -14,6 +14,7 @@ import (
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/emulator"
 	"github.com/webex-cli/webex/internal/iostreams"
+	"github.com/webex-cli/webex/internal/testutil/memstore"
 	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
@@ -55,7 +56,7 @@ func startEmulator(t *testing.T, cfg emulator.Config) *emulator.Server {
 type harness struct {
 	t       *testing.T
 	env     map[string]string
-	keyring *tokenstore.Memory
+	keyring *memstore.Store
 	browser func(url string) error
 	now     func() time.Time
 	// tty makes stdout and stderr terminals of the given width, with colour.
@@ -64,7 +65,7 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, env map[string]string) *harness {
-	h := &harness{t: t, env: map[string]string{"WEBEX_CONFIG_DIR": t.TempDir()}, keyring: tokenstore.NewMemory()}
+	h := &harness{t: t, env: map[string]string{"WEBEX_CONFIG_DIR": t.TempDir()}, keyring: memstore.New()}
 	for k, v := range env {
 		h.env[k] = v
 	}

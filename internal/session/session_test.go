@@ -25,6 +25,7 @@ import (
 	"github.com/webex-cli/webex/internal/emulator"
 	"github.com/webex-cli/webex/internal/oautherr"
 	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/testutil/memstore"
 	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
@@ -96,7 +97,7 @@ type env struct {
 	secret   string
 	dir      string
 	cfg      *config.Config
-	store    *tokenstore.Memory
+	store    *memstore.Store
 	requests atomic.Int64 // requests sent by Managers
 	plain    *http.Transport
 }
@@ -137,7 +138,7 @@ func bareEnv(t *testing.T) *env {
 		clock: &clock{t: wallNow()},
 		dir:   dir,
 		cfg:   config.Open(dir),
-		store: tokenstore.NewMemory(),
+		store: memstore.New(),
 		plain: &http.Transport{Proxy: nil},
 	}
 	t.Cleanup(e.plain.CloseIdleConnections)

@@ -130,3 +130,13 @@ func (h hungKeyring) Get(string, string) (string, error) {
 }
 func (h hungKeyring) Set(string, string, string) error { <-h.release; return nil }
 func (h hungKeyring) Delete(string, string) error      { <-h.release; return nil }
+
+// withService replaces the service name, so that tests on the real keyring keep to their own.
+func withService(name string) KeyringOption {
+	return func(k *Keyring) { k.service = name }
+}
+
+// withoutCache turns the access-token cache off.
+func withoutCache() KeyringOption {
+	return func(k *Keyring) { k.noCache = true }
+}

@@ -16,9 +16,8 @@ import (
 // maxTokenFile bounds what File reads; tokens are a few kilobytes at most.
 const maxTokenFile = 1 << 20
 
-// File is a Store that keeps each profile's secrets in <configDir>/tokens/<profile>.json,
-// through package privatefile (0600 in a 0700 folder, replaced atomically; on Windows, the ACL
-// of the user's profile folder).
+// File is a Store that keeps each profile's secrets in <configDir>/tokens/<profile>.json
+// through package privatefile.
 type File struct {
 	dir string // <configDir>/tokens
 }
@@ -58,7 +57,14 @@ func (f *File) Load(_ context.Context, profile, binding string) (*Secrets, error
 
 // LoadAccessToken implements Store with one Load; there is no cache.
 func (f *File) LoadAccessToken(ctx context.Context, profile, binding, _ string) (string, error) {
-	return accessToken(ctx, f, profile, binding)
+	s, err := f.Load(ctx, profile, binding)
+	if err != nil {
+		return "", err
+	}
+	if s.AccessToken == "" {
+		return "", fmt.Errorf("profile %q has no access token: %w", profile, ErrNotFound)
+	}
+	return s.AccessToken, nil
 }
 
 // Probe implements Store: there is nothing to check.
@@ -98,8 +104,8 @@ func (f *File) Delete(_ context.Context, profile string) error {
 	return nil
 }
 
-// parseSecrets decodes a token file or the keyring's "rest" item by privatefile.DecodeObject,
-// whose errors (here wrapping ErrCorrupt) never quote the secrets.
+// parseSecrets decodes a token file or the keyring's "rest" item; errors wrap ErrCorrupt and
+// never quote the secrets.
 func parseSecrets(data []byte) (*Secrets, error) {
 	var s Secrets
 	if err := privatefile.DecodeObject(data, &s); err != nil {

@@ -5,9 +5,8 @@ import (
 	"time"
 )
 
-// accessCache is a best-effort cache of access tokens in front of the keyring. It never
-// reports errors: a failed get is a miss, a failed put or clearAll is dropped, and an
-// implementation meeting an unexpected error switches itself off for the process.
+// accessCache is a best-effort cache of access tokens in front of the keyring: a failed get
+// is a miss, a failed put or clearAll is dropped.
 type accessCache interface {
 	get(key string) (string, bool)
 	put(key, value string) // for at most cacheTTL; values that are not cacheable are not
@@ -15,12 +14,9 @@ type accessCache interface {
 }
 
 const (
-	// cacheTTL is how long a cached access token lives after it was put, used or not.
-	cacheTTL = 10 * time.Minute
-	// maxCachedBytes is the largest value that is cached.
+	cacheTTL       = 10 * time.Minute // from the put, used or not
 	maxCachedBytes = 4096
-	// maxVersionLen bounds the version part of a cache key.
-	maxVersionLen = 64
+	maxVersionLen  = 64
 )
 
 // cacheKey is the cache key of profile's access token at version, or false for a version that

@@ -29,16 +29,14 @@ const (
 	tokenPerm = keyPosAll | keyUsrView | keyUsrRead | keyUsrSearch
 )
 
-// kernelCache is an accessCache in the kernel key retention service (keyrings(7)): a keyring
-// "webex:<service>:<folder>" linked into the user keyring (@u) holds a "user" key per access
-// token, each with a timeout of cacheTTL. A hit costs three system calls and no D-Bus.
+// kernelCache is the accessCache in the kernel key retention service the package doc
+// describes; a hit costs three system calls and no D-Bus.
 //
-// ENOKEY, EKEYEXPIRED and EKEYREVOKED are misses. So is any error inside a keyring that is no
-// longer the one linked in @u: two processes creating it at once each make one, the later link
-// displaces the other, and the loser is then refused (EACCES) inside the keyring it holds; a
-// put retries in the current one. Any other error (seccomp forbidding keyctl, a full key
-// quota) switches the cache off for the process. clearAll is tried even then: it must not
-// leave a stale token behind when it can help it.
+// Misses are ENOKEY, EKEYEXPIRED, EKEYREVOKED and any error inside a keyring no longer linked
+// in @u: of two processes creating it at once, the later link displaces the other, whose
+// owner is then refused (EACCES) inside it; a put retries in the current one. Any other error
+// (seccomp, a full quota) switches the cache off, but clearAll is tried even then, so as not
+// to leave a stale token behind.
 type kernelCache struct {
 	ring    string      // description of our keyring: "webex:" + name
 	keyType string      // "user"; tests use an invalid type to provoke errors
@@ -48,7 +46,6 @@ type kernelCache struct {
 	afterFind func()
 }
 
-// newKernelCache returns the kernel cache in the keyring "webex:" + name.
 func newKernelCache(name string) accessCache {
 	return &kernelCache{ring: "webex:" + name, keyType: "user", ttl: int(cacheTTL.Seconds())}
 }
@@ -138,9 +135,8 @@ func (c *kernelCache) put(key, value string) {
 	// Displaced every time, by a storm of creators: drop the entry, but keep the cache.
 }
 
-// add caches value under key in our keyring, creating the keyring when there is none. It
-// returns the keyring it used (0 for none), so that put can tell an error of a displaced
-// keyring from one that will stay.
+// add caches value under key in our keyring, creating it when there is none, and returns the
+// keyring it used (0 for none), so that put can tell an error of a displaced keyring.
 func (c *kernelCache) add(key, value string) (int, error) {
 	ring, err := c.findRing()
 	if err != nil {
@@ -176,8 +172,7 @@ func (c *kernelCache) add(key, value string) (int, error) {
 	return ring, nil
 }
 
-// clearAll unlinks every key of our keyring (the kernel frees them) and invalidates the
-// keyring itself, so nothing of the folder is left in @u.
+// clearAll unlinks every key of our keyring and invalidates the keyring itself.
 func (c *kernelCache) clearAll() {
 	ring, err := c.findRing()
 	if err != nil || ring == 0 {

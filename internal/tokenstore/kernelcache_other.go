@@ -2,6 +2,5 @@
 
 package tokenstore
 
-// newKernelCache returns nil: the kernel key retention service exists on
-// Linux only, so elsewhere the Keyring reads the OS keyring every time.
+// newKernelCache returns nil: the kernel key retention service is Linux's.
 func newKernelCache(name string) accessCache { return nil }

@@ -52,7 +52,7 @@ func TestKeyringCacheDefaults(t *testing.T) {
 	if k := NewKeyring(testFolder, WithBackend(newFakeKeyring())); k.cache != nil {
 		t.Error("a Keyring with its own backend has a cache; it must not touch the user's real cache")
 	}
-	if k := NewKeyring(testFolder, WithoutCache()); k.cache != nil {
+	if k := NewKeyring(testFolder, withoutCache()); k.cache != nil {
 		t.Error("WithoutCache left a cache")
 	}
 	k := NewKeyring(testFolder)
@@ -240,7 +240,7 @@ func TestVersionedAccessFakeCache(t *testing.T) {
 }
 
 func TestVersionedAccessWithoutCache(t *testing.T) {
-	k := NewKeyring(testFolder, WithBackend(newFakeKeyring()), WithoutCache())
+	k := NewKeyring(testFolder, WithBackend(newFakeKeyring()), withoutCache())
 	if err := k.Save(context.Background(), "work", &Secrets{AccessToken: "at"}); err != nil {
 		t.Fatal(err)
 	}

@@ -24,30 +24,26 @@ const (
 	KeyringService = "webex"
 	// DefaultKeyringTimeout bounds every single keyring call.
 	DefaultKeyringTimeout = 5 * time.Second
-	// ChunkSize is the largest secret payload of one keyring item: Windows Credential Manager
-	// takes 2560 bytes per credential and macOS about 3000 for service, account and password.
+	// ChunkSize is the largest payload of one keyring item: Windows Credential Manager takes
+	// 2560 bytes per credential and macOS about 3000 for service, account and password.
 	ChunkSize = 2000
-	// maxChunks bounds a value's chunks (128 KB), so a damaged header cannot loop a reader.
-	maxChunks = 64
+	maxChunks = 64 // 128 KB, so a damaged header cannot loop a reader
 	// readAttempts is how often a reader retries a chunked value a concurrent Save changed.
 	readAttempts = 3
 )
 
-// Keyring item layout under service KeyringService, where <ns> is the config folder's
-// namespace (folderNamespace):
+// Keyring items, <ns> being the config folder's namespace (folderNamespace):
 //
 //	<ns>/<profile>/access          header of "<binding>:<access token>"
 //	<ns>/<profile>/rest            header of a JSON object with the other secrets (and the binding)
 //	<ns>/<profile>/<field>.<s><i>  chunk i (0-based) of field in slot s ("a"|"b")
 //
-// Versions before the namespace kept the same items without "<ns>/", shared by every folder;
-// they are never read, and Delete removes them.
+// Older versions kept the items without "<ns>/"; they are never read, and Delete removes them.
 //
-// A header is "v1=" and the whole value when it fits in ChunkSize bytes (the usual case: the
-// access token costs one read), else "v1#<slot>:<count>:<hash>", hash being 16 hex digits of
-// the value's SHA-256. A chunked value goes into the slot the current header does not point
-// at, chunks first and header last, and the old slot is removed afterwards; a reader racing a
-// writer notices a missing chunk or a hash mismatch and reads the header again.
+// A header is "v1=" and the value when it fits in ChunkSize bytes, else
+// "v1#<slot>:<count>:<hash>" (16 hex digits of the value's SHA-256). A chunked value goes into
+// the slot the header does not point at, header last, and the old slot is removed afterwards;
+// a reader racing a writer sees a missing chunk or a wrong hash and reads the header again.
 const (
 	fieldAccess = "access"
 	fieldRest   = "rest"
@@ -55,18 +51,16 @@ const (
 	chunkMark   = "v1#"
 )
 
-// Backend is the raw keyring, go-keyring's three functions; tests plug in their own. A
-// missing item is an error matching go-keyring's ErrNotFound or this package's.
+// Backend is the raw keyring, go-keyring's three functions; a missing item is an error
+// matching go-keyring's ErrNotFound or this package's.
 type Backend interface {
 	Get(service, user string) (string, error)
 	Set(service, user, password string) error
 	Delete(service, user string) error
 }
 
-// SystemBackend is go-keyring's OS keyring: Secret Service over D-Bus on Linux and BSD,
+// systemBackend is go-keyring's OS keyring: Secret Service over D-Bus on Linux and BSD,
 // Keychain on macOS, Credential Manager on Windows.
-func SystemBackend() Backend { return systemBackend{} }
-
 type systemBackend struct{}
 
 func (systemBackend) Get(service, user string) (string, error) { return gokeyring.Get(service, user) }
@@ -88,33 +82,15 @@ func WithTimeout(d time.Duration) KeyringOption {
 	}
 }
 
-// WithBackend replaces the OS keyring (default SystemBackend()). Such a Keyring has no cache,
-// so that tests never read or clear the user's real one.
+// WithBackend replaces the OS keyring; such a Keyring has no cache, so that tests never read
+// or clear the user's real one.
 func WithBackend(b Backend) KeyringOption {
-	return func(k *Keyring) {
-		if b != nil {
-			k.backend, k.noCache = b, true
-		}
-	}
+	return func(k *Keyring) { k.backend, k.noCache = b, true }
 }
 
-// WithoutCache turns the access-token cache (see the package doc) off.
-func WithoutCache() KeyringOption {
-	return func(k *Keyring) { k.noCache = true }
-}
-
-// WithService replaces the service name (default KeyringService).
-func WithService(name string) KeyringOption {
-	return func(k *Keyring) {
-		if name != "" {
-			k.service = name
-		}
-	}
-}
-
-// Keyring is a Store in the OS keyring for the profiles of one config folder. Every backend
-// call runs in its own goroutine and is abandoned after the timeout (a *KeyringError), so a
-// Secret Service that never answers cannot hang the command.
+// Keyring is a Store in the OS keyring for the profiles of one config folder. A backend call
+// that does not answer within the timeout is abandoned (a *KeyringError), so a Secret Service
+// that never answers cannot hang the command.
 type Keyring struct {
 	backend Backend
 	service string
@@ -125,11 +101,9 @@ type Keyring struct {
 }
 
 // NewKeyring returns a Keyring for the config folder configDir, an absolute path. Its items
-// are named after a hash of the folder, so two folders (two spellings of one count as two)
-// never touch each other's secrets. On Linux, on the OS keyring, access tokens are cached in
-// the kernel in a keyring of the folder's own (see the package doc).
+// are named after a hash of the folder, so two folders never touch each other's secrets.
 func NewKeyring(configDir string, opts ...KeyringOption) *Keyring {
-	k := &Keyring{backend: SystemBackend(), service: KeyringService, ns: folderNamespace(configDir), timeout: DefaultKeyringTimeout}
+	k := &Keyring{backend: systemBackend{}, service: KeyringService, ns: folderNamespace(configDir), timeout: DefaultKeyringTimeout}
 	for _, o := range opts {
 		o(k)
 	}
@@ -148,9 +122,8 @@ func folderNamespace(configDir string) string {
 // items is the prefix of profile's items.
 func (k *Keyring) items(profile string) string { return k.ns + "/" + profile }
 
-// KeyringError reports a keyring that failed or did not answer. It wraps ErrKeyringUnavailable
-// and the backend's error, if any. Every command that uses the keyring shows it, so its hint at
-// `--storage file` does not assume the command has that flag.
+// KeyringError reports a keyring that failed or did not answer; it wraps ErrKeyringUnavailable
+// and the backend's error, if any. Its hint does not assume the command has --storage.
 type KeyringError struct {
 	Op      string        // what was being done, e.g. `reading "work/access"`
 	Timeout time.Duration // set when the keyring did not answer within it
@@ -228,8 +201,7 @@ func (k *Keyring) del(ctx context.Context, user string) (found bool, err error) 
 	return err == nil, err
 }
 
-// Load implements Store: two header reads, plus chunks for large values. Both the access item
-// and the other secrets must carry the binding.
+// Load implements Store: two header reads, plus chunks for large values.
 func (k *Keyring) Load(ctx context.Context, profile, binding string) (*Secrets, error) {
 	if err := config.ValidateName(profile); err != nil {
 		return nil, err
@@ -285,9 +257,7 @@ func splitAccess(v string) (binding, token string, err error) {
 }
 
 // LoadAccessToken implements Store: from the kernel cache when the token is cached under
-// (profile, version), else with one keyring read for any access token that fits one item with
-// its binding (about 1900 bytes of token), and then cached under that version. The cache never
-// causes an error.
+// (profile, version), else from the keyring, and then cached under that version.
 func (k *Keyring) LoadAccessToken(ctx context.Context, profile, binding, version string) (string, error) {
 	if err := config.ValidateName(profile); err != nil {
 		return "", err
@@ -315,9 +285,8 @@ func (k *Keyring) LoadAccessToken(ctx context.Context, profile, binding, version
 	return v, nil
 }
 
-// clearCache drops every cached access token of the folder. Save and Delete call it whether
-// they succeeded or not: it is only a cache, and other profiles of the folder just read the
-// keyring once more.
+// clearCache drops every cached access token of the folder; Save and Delete call it whether
+// they succeeded or not.
 func (k *Keyring) clearCache() {
 	if k.cache != nil {
 		k.cache.clearAll()
@@ -346,9 +315,8 @@ func (k *Keyring) Save(ctx context.Context, profile string, s *Secrets) error {
 	return k.writeValue(ctx, k.items(profile), fieldAccess, s.Binding+":"+s.AccessToken)
 }
 
-// Delete implements Store: every item of the profile goes, the access token first, and then
-// the items an older version kept for this profile name in no folder's namespace; missing
-// items are fine.
+// Delete implements Store: the profile's items, access token first, then those an older
+// version kept without a namespace.
 func (k *Keyring) Delete(ctx context.Context, profile string) error {
 	if err := config.ValidateName(profile); err != nil {
 		return err
@@ -364,9 +332,8 @@ func (k *Keyring) Delete(ctx context.Context, profile string) error {
 	return nil
 }
 
-// Probe implements Store by writing, reading back and deleting a test item of its own (so
-// that concurrent probes never touch each other's). Any failure, ctx ending included, is a
-// *KeyringError; it never falls back to anything.
+// Probe implements Store by writing, reading back and deleting a random test item; any
+// failure is a *KeyringError.
 func (k *Keyring) Probe(ctx context.Context) error {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
@@ -431,8 +398,7 @@ func shortHash(v string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// headUser and chunkUser name the items of a field; items is a profile's
-// prefix (Keyring.items).
+// headUser and chunkUser name the items of a field; items is a profile's prefix.
 func headUser(items, field string) string { return items + "/" + field }
 
 func chunkUser(items, field string, slot byte, i int) string {

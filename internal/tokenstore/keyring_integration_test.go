@@ -95,7 +95,7 @@ func TestKeyringIntegration(t *testing.T) {
 	// Every item of the profile fits Windows Credential Manager's limit.
 	items := 0
 	for _, user := range []string{k.items(profile) + "/access", k.items(profile) + "/rest"} {
-		v, err := SystemBackend().Get(KeyringService, user)
+		v, err := (systemBackend{}).Get(KeyringService, user)
 		if err != nil {
 			t.Fatalf("reading item %s: %v", user, err)
 		}
@@ -105,7 +105,7 @@ func TestKeyringIntegration(t *testing.T) {
 		}
 	}
 	for i := 0; ; i++ {
-		v, err := SystemBackend().Get(KeyringService, chunkUser(k.items(profile), fieldRest, 'a', i))
+		v, err := (systemBackend{}).Get(KeyringService, chunkUser(k.items(profile), fieldRest, 'a', i))
 		if err != nil {
 			if i < 3 {
 				t.Fatalf("chunk %d of the 6 KB ID token: %v", i, err)
@@ -130,7 +130,7 @@ func TestKeyringIntegration(t *testing.T) {
 		t.Fatalf("Load after shrinking: %v", err)
 	}
 	for _, slot := range []byte{'a', 'b'} {
-		if _, err := SystemBackend().Get(KeyringService, chunkUser(k.items(profile), fieldRest, slot, 0)); !isNotFound(err) {
+		if _, err := (systemBackend{}).Get(KeyringService, chunkUser(k.items(profile), fieldRest, slot, 0)); !isNotFound(err) {
 			t.Errorf("chunk of slot %c survived shrinking: %v", slot, err)
 		}
 	}
@@ -200,7 +200,7 @@ func secretToolSizes(t *testing.T, items string) int {
 func TestKeyringIntegrationCache(t *testing.T) {
 	requireRealKeyring(t)
 	service := "webex-test-" + randomProfile(t)
-	k := NewKeyring(testFolder, WithTimeout(10*time.Second), WithService(service))
+	k := NewKeyring(testFolder, WithTimeout(10*time.Second), withService(service))
 	profile := randomProfile(t)
 	t.Cleanup(func() { _ = k.Delete(context.Background(), profile) })
 	if k.cache == nil {

@@ -120,7 +120,7 @@ func TestKeyringHotPathIsOneRead(t *testing.T) {
 
 func TestKeyringServiceOption(t *testing.T) {
 	fk := newFakeKeyring()
-	k := NewKeyring(testFolder, WithBackend(fk), WithService("webex-test"))
+	k := NewKeyring(testFolder, WithBackend(fk), withService("webex-test"))
 	if err := k.Save(context.Background(), "p", &Secrets{AccessToken: "a"}); err != nil {
 		t.Fatal(err)
 	}

@@ -103,25 +103,9 @@ func storeContract(t *testing.T, s Store) {
 	}
 }
 
-func TestMemoryContract(t *testing.T) { storeContract(t, NewMemory()) }
-func TestFileContract(t *testing.T)   { storeContract(t, NewFile(t.TempDir())) }
+func TestFileContract(t *testing.T) { storeContract(t, NewFile(t.TempDir())) }
 func TestKeyringContract(t *testing.T) {
 	storeContract(t, NewKeyring(testFolder, WithBackend(newFakeKeyring())))
-}
-
-func TestMemoryCopies(t *testing.T) {
-	m := &Memory{}
-	s := &Secrets{AccessToken: "a"}
-	if err := m.Save(context.Background(), "p", s); err != nil {
-		t.Fatal(err)
-	}
-	s.AccessToken = "changed"
-	got, _ := m.Load(context.Background(), "p", "")
-	got.RefreshToken = "x"
-	again, _ := m.Load(context.Background(), "p", "")
-	if again.AccessToken != "a" || again.RefreshToken != "" {
-		t.Fatalf("Memory aliases its contents: %+v", *again)
-	}
 }
 
 func TestSecretsRedacted(t *testing.T) {
