@@ -1,14 +1,7 @@
-// Package oautherr turns an error answer from Webex or a standard OAuth 2.0 provider into one
-// typed, printable value.
-//
-// It understands the OAuth 2.0 shape of RFC 6749 §5.2 ({"error":..,"error_description":..}, as
-// JSON or as a form-encoded body), the Webex envelope
-// ({"message":..,"errors":[{"description":..}],"trackingId":..}), HTML and plain-text bodies,
-// the Webex TrackingID header and Retry-After (RFC 9110 §10.2.3, seconds or HTTP-date).
-//
-// It owns parsing and sanitising only: it never performs requests, never prints, and its
-// messages never carry anything but the provider's error code, a sanitised and shortened
-// description, the HTTP status and the tracking id.
+// Package oautherr turns an error answer of Webex or an OAuth 2.0 provider (the RFC 6749
+// shape as JSON or a form, the Webex envelope {"message","errors","trackingId"}, HTML or
+// text, the TrackingID and Retry-After headers) into one typed value whose message carries
+// only the code, a sanitised and shortened description, the status and the tracking id.
 package oautherr
 
 import (
@@ -50,9 +43,8 @@ const (
 	TokenLimitReached      = "tokenlimit_reached"
 )
 
-// knownCodes are the codes recognised inside free text such as a Webex "message": those of
-// RFC 6749 §5.2, RFC 8628 §3.5, OpenID Connect Core §3.1.2.6 and RFC 6750 §3.1, plus Webex's
-// tokenlimit_reached.
+// knownCodes are the codes of OAuth 2.0, the device grant, OpenID Connect and bearer tokens,
+// plus Webex's tokenlimit_reached, recognised inside free text such as a Webex "message".
 var knownCodes = []string{
 	"invalid_request", InvalidClient, InvalidGrant, UnauthorizedClient, "unsupported_grant_type",
 	"unsupported_response_type", InvalidScope, AccessDenied, ServerError, TemporarilyUnavailable,
@@ -61,8 +53,7 @@ var knownCodes = []string{
 	"insufficient_scope",
 }
 
-// codeInText finds a known code as a whole word (case-insensitive) in free text. It is
-// compiled on first use: most runs of webex never parse an error.
+// codeInText finds a known code as a whole word in free text; compiled on first use.
 var codeInText = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`(?i)(?:^|[^a-z0-9_])(` + strings.Join(knownCodes, "|") + `)(?:$|[^a-z0-9_])`)
 })
@@ -74,25 +65,18 @@ const (
 	maxSnippet     = 120
 )
 
-// Error is a provider's error answer. Every string field is sanitised: no control or format
-// characters, valid UTF-8, and bounded in length.
+// Error is a provider's error answer; every string field is sanitised (valid UTF-8, no
+// control or format characters, bounded).
 type Error struct {
-	// Status is the HTTP status code, or 0 when the error did not come with one (for example an
-	// error= parameter on an authorization redirect).
-	Status int
-	// Code is the OAuth error code ("invalid_grant", "slow_down", ...), lower-cased when it
-	// was recognised in free text, or "" when the answer carried none. A 428 answer always has
-	// Code AuthorizationPending (Webex's device flow answers pending that way).
-	Code string
-	// Description is the provider's human-readable explanation, shortened; may be "".
-	Description string
-	// TrackingID is Webex's trackingId (body or TrackingID header), for support requests.
-	TrackingID string
+	Status      int    // the HTTP status, or 0 (an error= parameter on a redirect)
+	Code        string // "invalid_grant", ...; a 428 is always AuthorizationPending (Webex's device flow)
+	Description string // shortened; may be ""
+	TrackingID  string // Webex's trackingId (body or TrackingID header), for support requests
 	// RetryAfter is the delay the provider asked for in Retry-After, or 0.
 	RetryAfter time.Duration
 }
 
-// Error returns one readable sentence, e.g.
+// Error returns one sentence, e.g.
 // "provider error invalid_grant: code expired (HTTP 400, trackingId ROUTER_123)".
 func (e *Error) Error() string {
 	msg := "provider error"
@@ -122,12 +106,9 @@ func (e *Error) Error() string {
 	return msg
 }
 
-// Parse reads an error answer. It never fails: whatever the body holds, the result carries at
-// least the status. The status is classified first (428 means authorization_pending whatever
-// the body says); the code then comes from "error", else from "message", else from
-// "errors[].description" (a message that only contains a known code token, such as
-// "slow_down", maps to that code). The tracking id comes from the body's trackingId, else the
-// TrackingID header. Retry-After is read relative to the current time; use [ParseAt] to fix it.
+// Parse reads an error answer; whatever the body holds, the result carries at least the
+// status. The code comes from "error", else a known code in "message", else in
+// "errors[].description".
 func Parse(status int, header http.Header, body []byte) *Error {
 	return ParseAt(time.Now(), status, header, body)
 }
@@ -140,15 +121,14 @@ func ParseAt(now time.Time, status int, header http.Header, body []byte) *Error 
 		e.Code = AuthorizationPending
 	}
 	if e.TrackingID == "" {
-		e.TrackingID = clean(headerValue(header, "Trackingid"), maxTrackingID)
+		e.TrackingID = clean(header.Get("Trackingid"), maxTrackingID)
 	}
 	e.RetryAfter = RetryAfter(header, now)
 	return e
 }
 
-// FromParams reads an error from OAuth parameters (error, error_description), as found in an
-// authorization redirect's query (RFC 6749 §4.1.2.1) or a form-encoded error body. It returns
-// nil when there is no error parameter. Status is 0.
+// FromParams reads error and error_description of a redirect's query or a form body; nil
+// when there is no error.
 func FromParams(q url.Values) *Error {
 	code := q.Get("error")
 	if code == "" {
@@ -162,9 +142,8 @@ func FromParams(q url.Values) *Error {
 	return e
 }
 
-// FromRetrieveError extracts the provider's error from an *oauth2.RetrieveError in err's
-// chain (as returned by golang.org/x/oauth2 for a failed token request), using its Response
-// and Body. It reports false when err holds no RetrieveError.
+// FromRetrieveError reads the provider's error of an *oauth2.RetrieveError in err's chain,
+// and reports false when there is none.
 func FromRetrieveError(err error) (*Error, bool) {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re == nil {
@@ -186,9 +165,8 @@ func FromRetrieveError(err error) (*Error, bool) {
 	return e, true
 }
 
-// RetryAfter returns the delay asked for by a Retry-After header (RFC 9110 §10.2.3), as
-// delta-seconds or an HTTP-date relative to now; 0 when absent, invalid or in the past.
-// Absurd values are capped at one day.
+// RetryAfter returns the delay a Retry-After header asks for, in seconds or as an HTTP-date
+// relative to now: 0 when absent, invalid or past, at most a day.
 func RetryAfter(h http.Header, now time.Time) time.Duration {
 	const maxWait = 24 * time.Hour
 	v := strings.TrimSpace(h.Get("Retry-After"))
@@ -204,21 +182,7 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 	return max(0, (d+time.Second-1)/time.Second*time.Second)
 }
 
-// headerValue finds a header whatever its spelling (a map built by hand may hold "TrackingID").
-func headerValue(h http.Header, name string) string {
-	if v := h.Get(name); v != "" {
-		return v
-	}
-	for k, vs := range h {
-		if strings.EqualFold(k, name) && len(vs) > 0 {
-			return vs[0]
-		}
-	}
-	return ""
-}
-
-// envelope covers both the OAuth and the Webex body; encoding/json matches names
-// case-insensitively, so trackingID and TrackingId are found too.
+// envelope covers the OAuth and the Webex body; encoding/json matches names case-insensitively.
 type envelope struct {
 	Error            json.RawMessage `json:"error"`
 	ErrorDescription json.RawMessage `json:"error_description"`
@@ -283,9 +247,8 @@ func fromEnvelope(e *Error, env envelope) {
 	e.TrackingID = clean(jsonString(env.TrackingID), maxTrackingID)
 }
 
-// pickCode chooses the code and a default description: the code from errCode, else a known
-// code found in message, else in the errors[] descriptions; the description is the first of
-// message and the errors[] descriptions that is not just the code itself.
+// pickCode chooses the code (errCode, else a known code in message or errDescs) and the
+// description: the first of message and errDescs that is not just the code.
 func pickCode(errCode, message string, errDescs []string) (code, desc string) {
 	if c := strings.TrimSpace(errCode); c != "" {
 		code = cleanCode(c)
@@ -311,8 +274,7 @@ func pickCode(errCode, message string, errDescs []string) (code, desc string) {
 	return code, ""
 }
 
-// cleanCode keeps an unrecognised code to the characters codes use (RFC 6749 §5.2: printable
-// ASCII without quote and backslash; we also drop spaces).
+// cleanCode keeps an unknown code to printable ASCII without space, quote and backslash.
 func cleanCode(s string) string {
 	var b strings.Builder
 	for _, r := range s {
@@ -354,12 +316,9 @@ func htmlTitle(body []byte) string {
 	return clean(html.UnescapeString(string(m[1])), maxSnippet)
 }
 
-// clean makes provider text safe to show: valid UTF-8, control and format characters (ANSI
-// escapes, bidi overrides, ...) removed, runs of white space folded, at most max runes (an
-// ellipsis marks a cut).
+// clean makes provider text safe to show: redacted (providers echo what they were sent),
+// valid UTF-8, without control and format characters, white space folded, at most max runes.
 func clean(s string, max int) string {
-	// Providers may echo what they were sent ("code=... is not valid"): redact tokens, codes
-	// and secrets before the text reaches a message.
 	s = redact.Text(strings.ToValidUTF8(s, "\uFFFD"))
 	s = strings.Map(func(r rune) rune {
 		switch {

@@ -90,11 +90,6 @@ func TestParse(t *testing.T) {
 			want:   Error{Status: 429, TrackingID: "HDR_1", RetryAfter: 7 * time.Second},
 		},
 		{
-			name: "non-canonical TrackingID header key", status: 500,
-			header: http.Header{"TrackingID": {"HDR_2"}},
-			want:   Error{Status: 500, TrackingID: "HDR_2"},
-		},
-		{
 			name: "body tracking id wins over header", status: 400,
 			header: http.Header{"Trackingid": {"HDR"}},
 			body:   `{"message":"x","trackingID":"BODY"}`,

@@ -1,9 +1,7 @@
-// Package redact replaces secrets in anything webex shows: the --debug HTTP trace (package
-// httpx), a provider's error text (package oautherr) and the command line's messages. It
-// redacts by structure, wherever a value appears (URL, form, JSON at any depth, header, free
-// text), with "[REDACTED len=N]", N being the value's length in bytes; and Secrets removes
-// the exact values a run has handled. docs/security.md, "Debug trace redaction", lists what
-// is redacted and what is kept visible on purpose.
+// Package redact replaces secrets in anything webex shows (the --debug trace, a provider's
+// error text, the command line's messages) with "[REDACTED len=N]": by structure, in URLs,
+// forms, JSON, headers and free text, and, through Secrets, the exact values a run handled.
+// The rules are those of docs/security.md, "Debug trace redaction".
 package redact
 
 import (
@@ -34,11 +32,8 @@ var (
 	jwkPrivate = map[string]bool{"d": true, "p": true, "q": true, "dp": true, "dq": true, "qi": true, "oth": true, "k": true}
 )
 
-// isSecretName reports whether a value named name (query or form parameter, JSON member,
-// header) must be redacted. Names are compared in lower case with '_', '-' and '.' ignored:
-// anything containing one of secretParts or ending in one of secretEnds is secret, and so
-// are the names in secretExact; but not names that only describe a token or point elsewhere
-// (notSecretExact, notSecretEnds).
+// isSecretName reports whether a value named name (parameter, JSON member, header) must be
+// redacted; names compare in lower case with '_', '-' and '.' ignored.
 func isSecretName(name string) bool {
 	n := strings.Map(func(r rune) rune {
 		switch {
@@ -63,22 +58,17 @@ func isSecretName(name string) bool {
 	return endsIn(secretEnds) || slices.ContainsFunc(secretParts, func(p string) bool { return strings.Contains(n, p) })
 }
 
-// The patterns are compiled on first use: a run of webex that never redacts anything (the
-// hot path of webex token) pays nothing for them.
+// The patterns are compiled on first use, so the hot path of webex token pays nothing for them.
 var (
-	// A JWS (3 parts) or JWE (5 parts) compact serialization: the header always starts
-	// with eyJ, the base64url of `{"`. Two parts or more are treated as one, to be safe.
+	// A JWS or JWE compact serialization: the header starts with eyJ, the base64url of `{"`.
 	jwtRe = lazyRegexp(`eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){1,4}`)
 	urlRe = lazyRegexp(`(?i)\bhttps?://[^\s"'<>\x60]+`)
 	// An authentication scheme and its credential, an RFC 7235 token68.
-	schemeRe = lazyRegexp(`(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/-]+=*)`)
-	// A word of prose: see looksLikeCredential.
-	wordRe = lazyRegexp(`^(?:[A-Z]?[a-z]*|[A-Z]*)$`)
-	// A lower-case auth-param name and its '=', as in `Bearer realm="x"` (RFC 7235 §2.1).
-	paramNameRe = lazyRegexp(`^[a-z_-]+=$`)
-	// name=value, name: value, "name":"value" in free text; the name is checked with
-	// isSecretName. The value stops at '?', '=' and '#' so that a URL value such as
-	// href="/cb?code=x" exposes its own parameters to the same rule.
+	schemeRe    = lazyRegexp(`(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/-]+=*)`)
+	wordRe      = lazyRegexp(`^(?:[A-Z]?[a-z]*|[A-Z]*)$`)
+	paramNameRe = lazyRegexp(`^[a-z_-]+=$`) // an auth-param name, as in `Bearer realm="x"`
+	// name=value, name: value, "name":"value" in free text. The value stops at '?', '=' and
+	// '#' so that a URL value such as href="/cb?code=x" exposes its own parameters.
 	kvRe = lazyRegexp(`([A-Za-z0-9_.-]+)("?\s*[:=]\s*"?)([^\s"'&,;<>()\[\]{}?=#]+)`)
 )
 
@@ -117,9 +107,8 @@ func redactSchemes(s string) string {
 	return b.String()
 }
 
-// authorizationValue reports whether the scheme and credential at s[start:end] are certainly
-// an Authorization value: they are the whole of s (a header, form or JSON value), or follow
-// "Authorization:" or "Authorization=" (quotes and spaces allowed around the separator).
+// authorizationValue reports whether the scheme and credential at s[start:end] are the whole
+// of s or follow "Authorization:" or "Authorization=".
 func authorizationValue(s string, start, end int) bool {
 	before := strings.TrimRight(s[:start], " \t\"'")
 	if before == "" && strings.TrimSpace(s[end:]) == "" {
@@ -135,11 +124,8 @@ func authorizationValue(s string, start, end int) bool {
 }
 
 // looksLikeCredential reports whether w, the token68 after "Bearer" or "Basic" in free text,
-// looks like a credential rather than a word of prose. Words are letters only, all lower
-// case, all upper case or capitalised, shorter than 20 letters, possibly joined by '-' or
-// followed by '.' ("authentication", "Authentication.", "token-based"). Anything shorter than
-// 8 characters is taken as a word. Everything else is a credential: base64 padding, digits,
-// '_', '~', '+', '/', mixed case ("dXNlcjpwYXNz", "abc123DEF456").
+// is a credential rather than prose: at least 8 characters, with a part between '-' and '.'
+// that is not a word (letters in one case or capitalised, under 20 of them).
 func looksLikeCredential(w string) bool {
 	parts := strings.FieldsFunc(w, func(r rune) bool { return r == '-' || r == '.' })
 	return len(w) >= 8 && slices.ContainsFunc(parts, func(part string) bool {
@@ -171,16 +157,14 @@ func redactValue(s string) string {
 	return redactSchemes(s)
 }
 
-// Text redacts free text (an error message, a text/plain or HTML body, a JSON body too
-// broken to parse): JWTs, secret parameters of URLs, credentials after "Bearer " or "Basic ",
-// and name=value or name: value pairs whose name is secret.
+// Text redacts free text: JWTs, URLs, credentials after "Bearer " or "Basic ", and name=value
+// or name: value pairs whose name is secret.
 func Text(s string) string {
 	return redactKVs(redactValue(s))
 }
 
-// URL returns raw with the userinfo, the values of secret query and fragment
-// parameters, and any JWT in the path replaced. Parameter order and spelling are kept.
-// Input that does not parse as a URL is redacted as free text.
+// URL returns raw with the userinfo, secret query and fragment values and any JWT in the path
+// replaced; what does not parse as a URL is redacted as free text.
 func URL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -217,10 +201,8 @@ func URL(raw string) string {
 	return b.String()
 }
 
-// redactForm redacts an application/x-www-form-urlencoded string (a request body or URL
-// query): the value of every secret parameter, and any value holding a JWT (N is then the
-// decoded length); URL values have their own secret parameters redacted. Parameter order and
-// spelling are kept.
+// redactForm redacts a form or URL query: secret parameters and values holding a JWT (N is the
+// decoded length); order and spelling are kept.
 func redactForm(s string) string {
 	if s == "" {
 		return s
@@ -251,9 +233,8 @@ func unescape(s string) string {
 	return s
 }
 
-// redactJSON returns b with values under secret names redacted at any depth, and other
-// strings cleaned as by Text. Member order is kept and the output is compact JSON. Input that
-// is not valid JSON is redacted with Text instead (the result is then not JSON).
+// redactJSON returns b as compact JSON with values under secret names redacted at any depth
+// and other strings as by redactValue; invalid JSON is redacted with Text.
 func redactJSON(b []byte) []byte {
 	if json.Valid(b) {
 		if out, err := rewriteJSON(b); err == nil {
@@ -270,8 +251,8 @@ type jsonFrame struct {
 	keySecret bool // object: the current member's name is secret
 }
 
-// rewriteJSON rewrites valid JSON token by token with an explicit stack, so deeply nested
-// input cannot exhaust the goroutine stack.
+// rewriteJSON works token by token with an explicit stack, so deep nesting cannot exhaust the
+// goroutine stack.
 func rewriteJSON(b []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -335,10 +316,8 @@ func writeJSONString(buf *bytes.Buffer, s string) {
 	buf.Truncate(buf.Len() - 1)
 }
 
-// Header returns a copy of h that is safe to show: Authorization and Proxy-Authorization
-// keep only their scheme ("Basic [REDACTED len=N]"), headers with a secret name (Cookie,
-// Set-Cookie, X-Auth-Token, ...) are replaced whole, and every other value is redacted as
-// by Text.
+// Header returns a redacted copy of h: Authorization and Proxy-Authorization keep their
+// scheme, headers with a secret name are replaced whole, other values go through Text.
 func Header(h http.Header) http.Header {
 	out := make(http.Header, len(h))
 	for name, vals := range h {
@@ -366,11 +345,8 @@ func Header(h http.Header) http.Header {
 	return out
 }
 
-// Body returns body redacted for display according to its Content-Type: form bodies as a
-// form, JSON (application/json, any +json type, or an untyped body that parses as JSON)
-// member by member and indented, other text with Text. Bodies that are not text
-// (binary media types, invalid UTF-8, control characters) are summarised as
-// "[binary body, N bytes]" and never shown.
+// Body returns body redacted by its Content-Type (a form, JSON indented, else Text); bodies
+// that are not text are summarised as "[binary body, N bytes]".
 func Body(contentType string, body []byte) string {
 	if len(body) == 0 {
 		return ""
@@ -412,8 +388,7 @@ func isBinaryType(mt string) bool {
 	return false
 }
 
-// isText reports whether b is UTF-8 without control characters other than tab, CR, LF and
-// form feed.
+// isText reports UTF-8 without control characters but tab, CR, LF and form feed.
 func isText(b []byte) bool {
 	return utf8.Valid(b) && !bytes.ContainsFunc(b, func(r rune) bool {
 		return r < 0x20 && !strings.ContainsRune("\t\n\r\f", r) || r == 0x7f

@@ -5,16 +5,14 @@ import (
 	"sync"
 )
 
-// Secrets holds the values a run has handled (tokens, codes, client secrets) so that they
-// can be removed from anything shown to a person. The zero value is ready to use, by several
-// goroutines at once.
+// Secrets holds the values a run has handled (tokens, codes, client secrets) so that they can
+// be removed from what it shows; the zero value is ready, for concurrent use.
 type Secrets struct {
 	mu     sync.Mutex
 	values []string
 }
 
-// Add records values that must never be shown. Values shorter than 6 bytes are ignored: they
-// would match ordinary words.
+// Add records values that must never be shown; under 6 bytes they would match ordinary words.
 func (s *Secrets) Add(values ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -35,8 +33,7 @@ func (s *Secrets) Scrub(text string) string {
 	return text
 }
 
-// Error returns err with the recorded values removed from its message; errors.Is and
-// errors.As still see err.
+// Error returns err with the recorded values removed from its message; it still wraps err.
 func (s *Secrets) Error(err error) error {
 	if err == nil {
 		return nil
