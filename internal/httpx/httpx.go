@@ -1,16 +1,11 @@
 // Package httpx is the one place webex builds an *http.Client: timeouts, proxy from the
-// environment, TLS floor, User-Agent, and the debug trace behind --debug and WEBEX_DEBUG=1.
-//
-// It must not know any OAuth flow, retry, parse responses for callers, or write anywhere but
-// the Debug writer it is given; and the trace must never print a secret in clear: it shows
-// every request and response through package redact, then escapes what a terminal would act
-// on as webex's normal output does (package termsafe).
+// environment, TLS floor, User-Agent, and the debug trace behind --debug and WEBEX_DEBUG=1,
+// which shows every exchange through package redact and escapes it with package termsafe.
 package httpx
 
 import (
 	"cmp"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -19,34 +14,23 @@ import (
 	"time"
 )
 
-// DefaultTimeout bounds a whole request (connect, TLS, headers and reading the body) when
-// Options.Timeout is zero.
+// DefaultTimeout bounds a whole request: connect, TLS, headers and reading the body.
 const DefaultTimeout = 30 * time.Second
 
 // MaxRedirects is how many redirects a GET or HEAD request follows before the client gives up.
 const MaxRedirects = 10
 
-// ErrInsecureRedirect is returned (inside a *url.Error) when a GET or HEAD request over https
-// is redirected to a plain http URL, which would send the request, and what it carries, in
-// clear.
+// ErrInsecureRedirect is returned (inside a *url.Error) for a redirect from https to http.
 var ErrInsecureRedirect = errors.New("refused a redirect from https to plain http")
 
 // Options configures NewClient. The zero value is usable.
 type Options struct {
-	// Timeout bounds each request from dial to the end of the body (http.Client.Timeout).
-	// Zero means DefaultTimeout; negative means no overall limit, for callers that bound
-	// requests with a context instead.
-	Timeout time.Duration
-	// UserAgent is sent on every request that sets none, normally UserAgent(version).
-	// Empty means "webex".
+	// UserAgent is sent on every request that sets none; empty means "webex".
 	UserAgent string
 	// Debug, when non-nil, receives the redacted trace of every exchange.
 	Debug io.Writer
 	// Now times the exchanges in the trace. Nil means time.Now.
 	Now func() time.Time
-	// RootCAs replaces the system certificate pool when non-nil (tests serving TLS on
-	// 127.0.0.1, private CAs).
-	RootCAs *x509.CertPool
 }
 
 // UserAgent returns the User-Agent for a build: "webex/<version>", or "webex/dev" when
@@ -55,33 +39,20 @@ func UserAgent(version string) string {
 	return "webex/" + cmp.Or(version, "dev")
 }
 
-// NewClient returns an *http.Client for talking to providers; build one and reuse it.
+// NewClient returns an *http.Client for talking to providers: a clone of
+// http.DefaultTransport (pooling, HTTP/2, the proxy from the environment) with TLS 1.2 at
+// least, 10s dial and handshake timeouts and a 1 MiB header limit.
 //
-// Its transport is a clone of http.DefaultTransport (connection pooling, HTTP/2, and the
-// proxy from HTTPS_PROXY, HTTP_PROXY and NO_PROXY; Go never proxies requests to loopback
-// addresses), with TLS 1.2 as the minimum version, 10s dial and TLS handshake timeouts and
-// a 1 MiB response header limit.
-//
-// A request whose method is not GET or HEAD never follows a redirect: a 307 or 308 from a
-// token endpoint must not re-send its form (codes, refresh tokens, verifiers, client secrets)
-// elsewhere, so the caller gets the 3xx response itself and treats it as an error answer.
-// GET and HEAD follow at most MaxRedirects redirects and never from https to http
-// (ErrInsecureRedirect). As with any http.Client, Authorization and Cookie headers are
-// dropped when a redirect leaves the original host's domain.
+// A request other than GET or HEAD never follows a redirect: a 307 or 308 from a token
+// endpoint must not re-send its form (codes, refresh tokens, client secrets) elsewhere, so the
+// caller gets the 3xx itself. GET and HEAD follow at most MaxRedirects, never to plain http.
 func NewClient(o Options) *http.Client {
-	timeout := o.Timeout
-	switch {
-	case timeout == 0:
-		timeout = DefaultTimeout
-	case timeout < 0:
-		timeout = 0
-	}
-	var rt http.RoundTripper = newTransport(o.RootCAs)
+	var rt http.RoundTripper = newTransport()
 	if o.Debug != nil {
 		rt = newTrace(rt, o.Debug, o.Now)
 	}
 	rt = &userAgentTransport{next: rt, ua: cmp.Or(o.UserAgent, "webex")}
-	return &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: checkRedirect}
+	return &http.Client{Transport: rt, Timeout: DefaultTimeout, CheckRedirect: checkRedirect}
 }
 
 // checkRedirect is the redirect policy NewClient documents.
@@ -101,18 +72,13 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-func newTransport(roots *x509.CertPool) *http.Transport {
-	var t *http.Transport
-	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
-		t = dt.Clone()
-	} else {
-		t = &http.Transport{ForceAttemptHTTP2: true, MaxIdleConns: 100, IdleConnTimeout: 90 * time.Second, ExpectContinueTimeout: time.Second}
-	}
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = http.ProxyFromEnvironment
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.MaxResponseHeaderBytes = 1 << 20
-	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
+	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	return t
 }
 

@@ -21,14 +21,9 @@ import (
 // Longer bodies are shown cut, with a note; the caller still gets the whole body.
 const MaxTraceBody = 64 << 10
 
-// newTrace wraps next in a transport that writes a trace of every exchange to w: for the
-// request, the method, URL, headers and body; for the response, the status, time taken,
-// headers and body; or the transport error. Each exchange is numbered, and each block is
-// written with one Write call, so concurrent requests do not interleave mid-block. now (nil
-// means time.Now) times the exchange.
-//
-// To show a body, the trace reads up to MaxTraceBody bytes of it before passing it on; the
-// caller's request is not modified and the caller reads the response body unchanged.
+// newTrace wraps next in a transport that writes every exchange, numbered, to w, each block
+// with one Write so that concurrent requests do not interleave. It reads up to MaxTraceBody
+// bytes of a body to show it, and passes the whole body on.
 func newTrace(next http.RoundTripper, w io.Writer, now func() time.Time) http.RoundTripper {
 	if now == nil {
 		now = time.Now

@@ -1,14 +1,7 @@
-// Package restapi sends requests to the Webex REST API (https://webexapis.com/v1 and the
-// bases that replace it) with a bearer token, for `webex api`.
-//
-// It owns what a polite REST client does on the wire: it waits out HTTP 429 for Retry-After
-// (bounded, RFC 9110 §10.2.3; Webex sends seconds), retries a GET or HEAD that failed with a
-// 5xx twice with backoff, follows pagination through Link headers (RFC 8288, rel="next"), and
-// keeps the token on the API's own origin: a path, a full URL or a next link that names
-// another scheme, host or port is refused, so the token never leaves for another host.
-//
-// It never prints: waits are reported through Client.OnWait. A 401 is returned like any other
-// answer; refreshing the token is the caller's business (package session).
+// Package restapi sends requests to the Webex REST API with a bearer token, for `webex api`:
+// it waits out 429 answers, retries a GET or HEAD that got a 5xx, follows rel="next" Link
+// headers, and refuses any URL on another origin than the API's, so the token never leaves
+// for another host. A 401 is returned like any other answer.
 package restapi
 
 import (
@@ -25,24 +18,21 @@ import (
 	"github.com/webex-cli/webex/internal/oautherr"
 )
 
-// Defaults of the Client's limits.
 const (
-	// DefaultMaxWait is the longest a single Retry-After is waited for; a 429 asking for more
-	// is returned to the caller at once.
-	DefaultMaxWait = 60 * time.Second
-	// DefaultRateLimitWaits is how many 429 answers one request waits out before the 429 is
-	// returned.
-	DefaultRateLimitWaits = 3
-	// ServerErrorRetries is how many times a GET or HEAD that got a 5xx is sent again, after
-	// 1 s and then 2 s (or the answer's Retry-After, when it is shorter than MaxWait).
-	ServerErrorRetries = 2
+	// maxWait is the longest Retry-After waited for; a 429 asking for more is returned at once.
+	maxWait = 60 * time.Second
+	// rateLimitWaits is how many 429 answers one request waits out.
+	rateLimitWaits = 3
+	// serverErrorRetries is how often a GET or HEAD that got a 5xx is sent again, after 1 s
+	// and then 2 s (or a shorter Retry-After).
+	serverErrorRetries = 2
 	// rateLimitDefault is the wait after a 429 without a usable Retry-After.
 	rateLimitDefault = 5 * time.Second
 	// MaxBody bounds what is read of one answer.
 	MaxBody = 64 << 20
 )
 
-// Client sends requests. The zero value is not usable: HTTP and Sleep are required.
+// Client sends requests; HTTP and Sleep are required.
 type Client struct {
 	HTTP *http.Client
 	// Sleep waits between attempts; it must return ctx.Err() when ctx ends first.
@@ -51,10 +41,6 @@ type Client struct {
 	Now func() time.Time
 	// OnWait, when set, is told before each wait: the status that caused it and how long.
 	OnWait func(status int, wait time.Duration)
-	// MaxWait (default DefaultMaxWait) and RateLimitWaits (default DefaultRateLimitWaits)
-	// bound the waits after 429 answers.
-	MaxWait        time.Duration
-	RateLimitWaits int
 }
 
 // Request is one API call. URL must be absolute.
@@ -83,15 +69,7 @@ func (r *Response) Error() *oautherr.Error { return oautherr.Parse(r.Status, r.H
 // Do sends req with the bearer token and returns the last answer, whatever its status, after
 // the waits and retries the package describes.
 func (c *Client) Do(ctx context.Context, req *Request, token string) (*Response, error) {
-	maxWait := c.MaxWait
-	if maxWait <= 0 {
-		maxWait = DefaultMaxWait
-	}
-	waits := c.RateLimitWaits
-	if waits <= 0 {
-		waits = DefaultRateLimitWaits
-	}
-	retries := 0
+	waits, retries := rateLimitWaits, 0
 	for {
 		resp, err := c.once(ctx, req, token)
 		if err != nil {
@@ -108,7 +86,7 @@ func (c *Client) Do(ctx context.Context, req *Request, token string) (*Response,
 			if wait > maxWait {
 				return resp, nil
 			}
-		case resp.Status >= 500 && idempotent(req.Method) && retries < ServerErrorRetries:
+		case resp.Status >= 500 && idempotent(req.Method) && retries < serverErrorRetries:
 			retries++
 			wait = time.Duration(retries) * time.Second
 			if ra := oautherr.RetryAfter(resp.Header, c.now()); ra > 0 && ra <= maxWait {
@@ -189,9 +167,8 @@ func Resolve(base, path string) (string, error) {
 	return strings.TrimRight(base, "/") + "/" + strings.TrimLeft(path, "/"), nil
 }
 
-// Next returns the absolute URL of the rel="next" link in h (resolved against the URL of the
-// page that carried it), "" when there is none, and an error wrapping ErrOtherOrigin when
-// it points away from base's origin.
+// Next returns the absolute URL of the rel="next" link in h, resolved against page; "" when
+// there is none, and an error wrapping ErrOtherOrigin when it leaves base's origin.
 func Next(base, page string, h http.Header) (string, error) {
 	link := NextLink(h)
 	if link == "" {
@@ -241,8 +218,7 @@ func hostPort(u *url.URL) string {
 	return strings.ToLower(u.Hostname()) + ":" + port
 }
 
-// NextLink returns the URI, as written, of the first link with relation type "next" in the
-// Link headers of h (RFC 8288 §3), or "" when there is none.
+// NextLink returns the URI, as written, of the first rel="next" link in h's Link headers.
 func NextLink(h http.Header) string {
 	for _, v := range h.Values("Link") {
 		for rest := v; ; {
