@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/cli"
-	"github.com/webex-cli/webex/internal/iostreams"
+	"github.com/webex-cli/webex/internal/testutil/iotest"
 )
 
 // repoDir is the repository root as seen from this package's folder, where go test runs.
@@ -342,7 +342,7 @@ func TestCompletionScriptsMatchTheBinary(t *testing.T) {
 	dir := generateInto(t, cli.CommandTree())
 	for _, tt := range tests {
 		t.Run(tt.shell, func(t *testing.T) {
-			ios, _, out, errOut := iostreams.Test()
+			ios, _, out, errOut := iotest.Streams()
 			if code := cli.Main([]string{"completion", tt.shell}, ios); code != 0 {
 				t.Fatalf("webex completion %s: exit %d: %s", tt.shell, code, errOut)
 			}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/emulator"
-	"github.com/webex-cli/webex/internal/iostreams"
+	"github.com/webex-cli/webex/internal/testutil/iotest"
 )
 
 // sleeps records the waits of a run instead of sleeping.
@@ -218,7 +218,7 @@ func TestAPIPostFieldsAndInput(t *testing.T) {
 }
 
 func TestAPIFieldTypes(t *testing.T) {
-	ios, _, _, _ := iostreams.Test()
+	ios, _, _, _ := iotest.Streams()
 	d := newDeps(ios)
 	c, err := prepareAPI(d, &APIOptions{RawFields: []string{"s=true", "tag[]=a"}, Fields: []string{"n=42", "f=-1.5e3", "b=false", "z=null", "t=text", "tag[]=7"}})
 	if err != nil {

@@ -7,14 +7,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/webex-cli/webex/internal/iostreams"
+	"github.com/webex-cli/webex/internal/testutil/iotest"
 )
 
 // The flag-to-options mapping of the commands, through their runF seams: no network, no
 // stores, nothing run.
 
 func TestLoginFlags(t *testing.T) {
-	ios, _, _, _ := iostreams.Test()
+	ios, _, _, _ := iotest.Streams()
 	d := newDeps(ios)
 	for _, c := range []struct {
 		args        []string
@@ -48,7 +48,7 @@ func TestLoginFlags(t *testing.T) {
 }
 
 func TestTokenDecodeExecFlags(t *testing.T) {
-	ios, _, _, _ := iostreams.Test()
+	ios, _, _, _ := iotest.Streams()
 	d := newDeps(ios)
 
 	var tok *TokenOptions
@@ -91,7 +91,7 @@ func TestTokenDecodeExecFlags(t *testing.T) {
 }
 
 func TestEmulatorFlags(t *testing.T) {
-	ios, _, _, _ := iostreams.Test()
+	ios, _, _, _ := iotest.Streams()
 	var got *EmulatorOptions
 	cmd := newCmdEmulator(newDeps(ios), func(o *EmulatorOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"--addr", "127.0.0.1:0", "--redirect-uri", "http://127.0.0.1:8085/callback", "--redirect-uri", "https://oauth-helper-a.wbx2.com/helperservice/v1/actions/device/callback",
@@ -106,7 +106,7 @@ func TestEmulatorFlags(t *testing.T) {
 }
 
 func TestOptionsOfTheOtherCommands(t *testing.T) {
-	ios, _, _, _ := iostreams.Test()
+	ios, _, _, _ := iotest.Streams()
 	d := newDeps(ios)
 	run := func(cmd *cobra.Command, args ...string) {
 		t.Helper()

@@ -13,7 +13,7 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/emulator"
-	"github.com/webex-cli/webex/internal/iostreams"
+	"github.com/webex-cli/webex/internal/testutil/iotest"
 	"github.com/webex-cli/webex/internal/testutil/memstore"
 	"github.com/webex-cli/webex/internal/tokenstore"
 )
@@ -110,7 +110,7 @@ func (h *harness) runIn(stdin string, args ...string) result {
 // exec runs args with the harness's wiring, then tweak (when not nil) applied to it last.
 func (h *harness) exec(stdin string, tweak func(d *deps), args ...string) result {
 	h.t.Helper()
-	ios, in, out, errOut := iostreams.Test()
+	ios, in, out, errOut := iotest.Streams()
 	in.WriteString(stdin)
 	if h.tty {
 		ios.SetTTY(false, true, true)

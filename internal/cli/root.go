@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime"
@@ -151,11 +152,10 @@ func wrapArgs(c *cobra.Command) {
 	}
 }
 
-// CommandTree returns the command tree wired to buffers instead of the terminal, for tools
-// that describe the commands (cmd/gendocs) without running them.
+// CommandTree returns the command tree wired to no terminal, for tools that describe the
+// commands (cmd/gendocs) without running them.
 func CommandTree() *cobra.Command {
-	ios, _, _, _ := iostreams.Test()
-	return NewRootCmd(newDeps(ios))
+	return NewRootCmd(newDeps(&iostreams.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}))
 }
 
 // Exit codes of the command-line contract.

@@ -1,17 +1,12 @@
 // Package iostreams owns the three standard streams of the CLI and what is known about them:
-// whether each is a terminal, its width, and whether colour is allowed. Every byte the commands
-// write goes through here, so tests can swap the streams for buffers with Test.
-//
-// Data goes to Out; prompts, QR codes, progress and warnings go to ErrOut. This package never
-// decides what to print, only where and how.
+// whether each is a terminal, its width, and whether colour is allowed. Data goes to Out;
+// prompts, QR codes, progress and warnings go to ErrOut.
 package iostreams
 
 import (
-	"bytes"
 	"io"
 	"os"
 	"strconv"
-	"sync"
 
 	"golang.org/x/term"
 )
@@ -38,7 +33,6 @@ func System() *IOStreams {
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
 	}
-	// https://no-color.org: a NO_COLOR that is present and not empty turns colour off.
 	s.colour = os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 	s.width = func() int {
 		if w, _, err := term.GetSize(int(os.Stderr.Fd())); err == nil && w > 0 {
@@ -56,34 +50,6 @@ func System() *IOStreams {
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
-
-// Test returns streams backed by buffers: stdin, stdout and stderr. None is a terminal and
-// colour is off until SetTTY or SetColour say otherwise. The output buffers may be written
-// from several goroutines, as a terminal may.
-func Test() (*IOStreams, *bytes.Buffer, *Buffer, *Buffer) {
-	in, out, errOut := &bytes.Buffer{}, &Buffer{}, &Buffer{}
-	return &IOStreams{In: in, Out: out, ErrOut: errOut, width: func() int { return 80 }}, in, out, errOut
-}
-
-// Buffer is a bytes.Buffer that is safe for concurrent use, for Test.
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-// Write appends p.
-func (b *Buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-// String returns what was written so far.
-func (b *Buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // IsStdinTTY reports whether standard input is a terminal.
 func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
@@ -127,11 +93,4 @@ func Colour(on bool, code, text string) string {
 		return text
 	}
 	return "\x1b[" + code + "m" + text + "\x1b[0m"
-}
-
-// Bytes returns a copy of what was written so far.
-func (b *Buffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.b.Bytes())
 }

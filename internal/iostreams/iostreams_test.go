@@ -1,40 +1,9 @@
 package iostreams
 
 import (
-	"bytes"
-	"fmt"
 	"os"
-	"strings"
-	"sync"
 	"testing"
 )
-
-func TestTestStreams(t *testing.T) {
-	s, in, out, errOut := Test()
-	if s.In != in || s.Out != out || s.ErrOut != errOut {
-		t.Fatal("Test() streams are not the buffers it returned")
-	}
-	in.WriteString("typed\n")
-	b := make([]byte, 16)
-	n, _ := s.In.Read(b)
-	if string(b[:n]) != "typed\n" {
-		t.Errorf("In read %q", b[:n])
-	}
-	fmt.Fprint(s.Out, "data")
-	fmt.Fprint(s.ErrOut, "progress")
-	if out.String() != "data" || errOut.String() != "progress" {
-		t.Errorf("Out %q, ErrOut %q", out.String(), errOut.String())
-	}
-	if s.IsStdinTTY() || s.IsStdoutTTY() || s.IsStderrTTY() {
-		t.Error("Test() streams claim to be terminals")
-	}
-	if s.ColourOut() || s.ColourErr() {
-		t.Error("Test() streams allow colour")
-	}
-	if s.Width() != 80 {
-		t.Errorf("Width() = %d, want 80", s.Width())
-	}
-}
 
 func TestSetTTYAndColour(t *testing.T) {
 	tests := []struct {
@@ -49,7 +18,7 @@ func TestSetTTYAndColour(t *testing.T) {
 		{true, true, true, true, true},
 	}
 	for _, tt := range tests {
-		s, _, _, _ := Test()
+		s := &IOStreams{}
 		s.SetTTY(true, tt.stdoutTTY, tt.stderrTTY)
 		s.SetColour(tt.colour)
 		if !s.IsStdinTTY() || s.IsStdoutTTY() != tt.stdoutTTY || s.IsStderrTTY() != tt.stderrTTY {
@@ -60,7 +29,7 @@ func TestSetTTYAndColour(t *testing.T) {
 				tt.colour, tt.stdoutTTY, tt.stderrTTY, s.ColourOut(), s.ColourErr(), tt.wantOut, tt.wantErr)
 		}
 	}
-	s, _, _, _ := Test()
+	s := &IOStreams{}
 	s.SetTTY(false, true, true)
 	if s.ColourOut() || s.ColourErr() {
 		t.Error("terminals alone turned colour on; SetColour was never called")
@@ -68,7 +37,7 @@ func TestSetTTYAndColour(t *testing.T) {
 }
 
 func TestWidth(t *testing.T) {
-	s, _, _, _ := Test()
+	s := &IOStreams{}
 	s.SetWidth(132)
 	if s.Width() != 132 {
 		t.Errorf("Width() = %d after SetWidth(132)", s.Width())
@@ -96,7 +65,7 @@ func TestColour(t *testing.T) {
 		}
 	}
 	// The usual call site: colour decided by the stream.
-	s, _, _, _ := Test()
+	s := &IOStreams{}
 	if got := Colour(s.ColourErr(), "31", "x"); got != "x" {
 		t.Errorf("Test() stream coloured: %q", got)
 	}
@@ -146,53 +115,3 @@ func TestSystemColourFlag(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
-
-func TestBufferConcurrentWrites(t *testing.T) {
-	var b Buffer
-	const writers, lines = 8, 200
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range lines {
-				fmt.Fprintf(&b, "w%d-%d\n", w, i)
-				_ = b.String() // readers race with writers too
-				_ = b.Bytes()
-			}
-		}()
-	}
-	wg.Wait()
-	got := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-	if len(got) != writers*lines {
-		t.Fatalf("%d lines, want %d", len(got), writers*lines)
-	}
-	seen := map[string]bool{}
-	for _, l := range got {
-		if seen[l] {
-			t.Fatalf("line %q twice (interleaved writes?)", l)
-		}
-		seen[l] = true
-	}
-	for w := range writers {
-		for i := range lines {
-			if !seen[fmt.Sprintf("w%d-%d", w, i)] {
-				t.Fatalf("line w%d-%d lost", w, i)
-			}
-		}
-	}
-}
-
-func TestBufferBytesIsACopy(t *testing.T) {
-	var b Buffer
-	b.Write([]byte("abc"))
-	c := b.Bytes()
-	c[0] = 'X'
-	if b.String() != "abc" {
-		t.Errorf("Bytes() shares memory: buffer now %q", b.String())
-	}
-	b.Write([]byte("def"))
-	if !bytes.Equal(c, []byte("Xbc")) || b.String() != "abcdef" {
-		t.Errorf("copy %q, buffer %q", c, b.String())
-	}
-}
