@@ -1,10 +1,7 @@
-// Package config owns the non-secret settings and metadata of each profile: its provider,
-// client id, scopes, redirect URI, where its secrets live, who signed in and when its tokens
-// expire; also the config directory and the default profile's name. All of it is readable
-// without the OS keyring, so `webex status` and the hot path of `webex token` cost a small file
-// read or two. It never holds a token or client secret: those belong to package tokenstore.
-//
-// Layout under the config directory (see [Dir]), written through package privatefile:
+// Package config owns the non-secret settings of each profile (provider, client, scopes, where
+// its secrets live, who signed in, when its tokens expire), the config directory and the
+// default profile's name, all readable without the OS keyring. Secrets belong to package
+// tokenstore. Layout under the config directory, written through package privatefile:
 //
 //	<dir>/profiles/<name>.json   one Profile per file, mode 0600
 //	<dir>/default-profile        the name of the default profile, mode 0600
@@ -14,7 +11,6 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,9 +41,7 @@ const (
 const (
 	FlowBrowser = "browser" // authorization code + PKCE through a loopback redirect (RFC 8252)
 	FlowDevice  = "device"  // device authorization grant (RFC 8628)
-	// FlowToken is a token given as it is (`webex login --with-token`): a Webex bot or
-	// personal access token, with no refresh token and an unknown expiry.
-	FlowToken = "token"
+	FlowToken   = "token"   // a token given as it is (`webex login --with-token`), without refresh
 )
 
 // DefaultProfile is the profile used when none is given or set with [Config.SetDefault].
@@ -120,12 +114,9 @@ func (p *Profile) Validate() error {
 // StorageKind is where the profile's secrets live: p.Storage, by default StorageKeyring.
 func (p *Profile) StorageKind() string { return cmp.Or(p.Storage, StorageKeyring) }
 
-// Binding identifies the login the profile's secrets were issued to: the hex SHA-256 of the
-// provider kind (empty counts as ProviderWebex), issuer, base URL and client id, each
-// length-prefixed so that no two profiles collide. A login stores it with the secrets
-// (tokenstore.Secrets.Binding), so that secrets of other settings (a crash between saving the
-// secrets and the profile) are never sent to another provider or client. Scopes, storage and
-// token metadata may change without a new login, so they do not count.
+// Binding identifies the login the profile's secrets were issued to: a hash of the provider
+// kind, issuer, base URL and client id, stored with the secrets so that they are never sent
+// to another provider or client (after a crash between saving the secrets and the profile).
 func (p *Profile) Binding() string {
 	h := sha256.New()
 	io.WriteString(h, "webex-binding-v1")
@@ -135,35 +126,25 @@ func (p *Profile) Binding() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// InvalidNameError is returned for a profile name that ValidateName rejects.
-type InvalidNameError struct {
-	Name   string
-	Reason string
-}
-
-func (e *InvalidNameError) Error() string {
-	return fmt.Sprintf("invalid profile name %q: %s", e.Name, e.Reason)
-}
-
 // ValidateName checks a profile name: 1 to 64 ASCII letters, digits, '-', '_' or '.',
-// starting with a letter or digit (so never "..", a hidden file or a flag), and no device name
-// Windows reserves (CON, NUL, COM1, ...). Names become file and keyring item names, so this is
-// the only gate against path tricks.
+// starting with a letter or digit, and no device name Windows reserves. Names become file and
+// keyring item names, so this is the gate against path tricks.
 func ValidateName(name string) error {
+	invalid := func(reason string) error { return fmt.Errorf("invalid profile name %q: %s", name, reason) }
 	if name == "" {
-		return &InvalidNameError{Name: name, Reason: "it is empty"}
+		return invalid("it is empty")
 	}
 	if len(name) > 64 {
-		return &InvalidNameError{Name: name, Reason: "it is longer than 64 characters"}
+		return invalid("it is longer than 64 characters")
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 		if i == 0 && !alnum {
-			return &InvalidNameError{Name: name, Reason: "it must start with a letter or digit"}
+			return invalid("it must start with a letter or digit")
 		}
 		if !alnum && c != '-' && c != '_' && c != '.' {
-			return &InvalidNameError{Name: name, Reason: "use only letters, digits, '-', '_' and '.'"}
+			return invalid("use only letters, digits, '-', '_' and '.'")
 		}
 	}
 	base := strings.ToUpper(name)
@@ -174,18 +155,14 @@ func ValidateName(name string) error {
 	case "CON", "PRN", "AUX", "NUL",
 		"COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
 		"LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9":
-		return &InvalidNameError{Name: name, Reason: "it is a reserved device name on Windows"}
+		return invalid("it is a reserved device name on Windows")
 	}
 	return nil
 }
 
 // Dir returns the config directory: $WEBEX_CONFIG_DIR, else $XDG_CONFIG_HOME/webex (when it
-// is absolute, as the XDG Base Directory spec requires), else os.UserConfigDir()/webex. nil
-// getenv means os.Getenv. Dir creates nothing.
+// is absolute, as the XDG Base Directory spec requires), else os.UserConfigDir()/webex.
 func Dir(getenv func(string) string) (string, error) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
 	if d := getenv("WEBEX_CONFIG_DIR"); d != "" {
 		return filepath.Clean(d), nil
 	}
@@ -211,14 +188,13 @@ func (e *CorruptError) Error() string {
 
 func (e *CorruptError) Unwrap() error { return e.Err }
 
-// Config is the settings store over one config directory. It holds only the path, so it is
-// safe for concurrent use; concurrent Saves of one profile are last-writer-wins (each file is
-// replaced atomically, never torn). Open creates or reads nothing.
+// Config is the settings store over one config directory, safe for concurrent use (the last
+// Save of a profile wins).
 type Config struct {
 	dir string
 }
 
-// Open returns the store over dir (usually the result of [Dir]).
+// Open returns the store over dir; it creates or reads nothing.
 func Open(dir string) *Config {
 	return &Config{dir: dir}
 }
@@ -235,8 +211,8 @@ func (c *Config) defaultPath() string {
 	return filepath.Join(c.dir, "default-profile")
 }
 
-// Load reads the settings of profile name: a missing file is an error wrapping ErrNotFound, an
-// unreadable or corrupt one a *CorruptError. The file name is authoritative for Name.
+// Load reads the settings of profile name: a missing file is an error wrapping ErrNotFound, a
+// corrupt one a *CorruptError. The file name is authoritative for Name.
 func (c *Config) Load(name string) (*Profile, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
@@ -249,8 +225,8 @@ func (c *Config) Load(name string) (*Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading profile %q: %w", name, err)
 	}
-	p, err := parseProfile(data)
-	if err != nil {
+	p := &Profile{}
+	if err := privatefile.DecodeObject(data, p); err != nil {
 		return nil, &CorruptError{Path: path, Err: err}
 	}
 	p.Name = name
@@ -260,18 +236,7 @@ func (c *Config) Load(name string) (*Profile, error) {
 	return p, nil
 }
 
-// parseProfile decodes a profile file with privatefile.DecodeObject, which accepts unknown
-// fields (written by newer versions) and never quotes the file in an error.
-func parseProfile(data []byte) (*Profile, error) {
-	var p Profile
-	if err := privatefile.DecodeObject(data, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
-}
-
-// Save writes p atomically to its file with mode 0600, creating the
-// directories (0700) as needed. p.Name must be valid; see Profile.Validate.
+// Save writes p to its file, which p.Validate must accept.
 func (c *Config) Save(p *Profile) error {
 	if p == nil {
 		return errors.New("saving profile: nil profile")
@@ -279,15 +244,7 @@ func (c *Config) Save(p *Profile) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding profile %q: %w", p.Name, err)
-	}
-	data = append(data, '\n')
-	if err := c.mkdirs(); err != nil {
-		return err
-	}
-	if err := privatefile.WriteAtomic(c.ProfilePath(p.Name), data); err != nil {
+	if err := privatefile.WriteJSON(c.ProfilePath(p.Name), p); err != nil {
 		return fmt.Errorf("saving profile %q: %w", p.Name, err)
 	}
 	return nil
@@ -309,8 +266,8 @@ func (c *Config) Delete(name string) error {
 	return nil
 }
 
-// List returns every profile, sorted by name (none without a config directory). A bad file does
-// not hide the others: List returns what it could read and an error joining one per bad file.
+// List returns every profile, sorted by name; a bad file does not hide the others, it adds
+// its error to the joined error returned.
 func (c *Config) List() ([]*Profile, error) {
 	entries, err := os.ReadDir(filepath.Join(c.dir, "profiles"))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -343,7 +300,7 @@ func (c *Config) List() ([]*Profile, error) {
 }
 
 // Default returns the name of the default profile: the one set with SetDefault, else
-// DefaultProfile. Whether it exists, WEBEX_PROFILE and --profile are the caller's concern.
+// DefaultProfile.
 func (c *Config) Default() (string, error) {
 	path := c.defaultPath()
 	data, err := privatefile.Read(path, maxFileSize)
@@ -368,7 +325,8 @@ func (c *Config) SetDefault(name string) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	if err := c.mkdirs(); err != nil {
+	// Not EnsureDir(c.dir): WEBEX_CONFIG_DIR may name a folder shared on purpose, never chmod'ed.
+	if err := privatefile.EnsureDir(filepath.Join(c.dir, "profiles")); err != nil {
 		return err
 	}
 	if err := privatefile.WriteAtomic(c.defaultPath(), []byte(name+"\n")); err != nil {
@@ -385,13 +343,4 @@ func (c *Config) ClearDefault() error {
 		return fmt.Errorf("clearing the default profile: %w", err)
 	}
 	return nil
-}
-
-// mkdirs creates <dir> and <dir>/profiles with mode 0700 and tightens the latter. The config
-// dir is never chmod'ed: WEBEX_CONFIG_DIR may name a folder the user shares on purpose.
-func (c *Config) mkdirs() error {
-	if err := os.MkdirAll(c.dir, 0o700); err != nil {
-		return fmt.Errorf("creating the config directory: %w", err)
-	}
-	return privatefile.EnsureDir(filepath.Join(c.dir, "profiles"))
 }

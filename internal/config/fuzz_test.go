@@ -3,6 +3,8 @@ package config
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/webex-cli/webex/internal/privatefile"
 )
 
 // FuzzParseProfile feeds arbitrary bytes to the profile file parser: it must
@@ -49,4 +51,13 @@ func FuzzParseProfile(f *testing.F) {
 			t.Fatalf("re-parsing our own output failed: %v\n%s", err, out)
 		}
 	})
+}
+
+// parseProfile decodes a profile file as Load does.
+func parseProfile(data []byte) (*Profile, error) {
+	var p Profile
+	if err := privatefile.DecodeObject(data, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
 }

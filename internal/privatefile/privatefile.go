@@ -1,8 +1,7 @@
-// Package privatefile reads and writes the files only their owner may see (profile settings
-// and, with --storage file, tokens): folders 0700 and files 0600 (Windows has no mode bits),
-// looser permissions tightened again, and atomic writes, so a reader sees the old content or
-// the new and a crash never leaves half a file. It decodes such a file's JSON object without
-// ever quoting its content in an error. It never decides what goes into the files.
+// Package privatefile reads and writes the files only their owner may see (profile settings,
+// tokens with --storage file): folders 0700 and files 0600 (Windows has no mode bits), looser
+// permissions tightened again, and atomic writes, so a crash never leaves half a file. Its
+// errors never quote a file's content.
 package privatefile
 
 import (
@@ -70,6 +69,19 @@ func Read(path string, max int) ([]byte, error) {
 	return data, nil
 }
 
+// WriteJSON writes v as indented JSON to path with WriteAtomic, creating its folder with
+// EnsureDir.
+func WriteJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := EnsureDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	return WriteAtomic(path, append(data, '\n'))
+}
+
 // WriteAtomic replaces path with data: a 0600 temporary file in the same folder, fsync,
 // rename over path, then fsync of the folder so that the rename survives a crash.
 func WriteAtomic(path string, data []byte) (err error) {
@@ -111,10 +123,9 @@ func WriteAtomic(path string, data []byte) (err error) {
 	return nil
 }
 
-// DecodeObject decodes data, which must hold exactly one JSON object (white space around it
-// is fine), into v as json.Unmarshal would, accepting unknown fields (of newer versions). Its
-// errors say what is wrong in words and byte offsets and never quote the content, which may
-// hold secrets, as encoding/json's own messages would; the caller names the file.
+// DecodeObject decodes data, exactly one JSON object, into v as json.Unmarshal would (unknown
+// fields are fine). Its errors say what is wrong in words and byte offsets, never quoting the
+// content as encoding/json's would; the caller names the file.
 func DecodeObject(data []byte, v any) error {
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 {

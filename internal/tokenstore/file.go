@@ -2,7 +2,6 @@ package tokenstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -78,15 +77,7 @@ func (f *File) Save(_ context.Context, profile string, s *Secrets) error {
 	if s == nil {
 		return fmt.Errorf("saving tokens of profile %q: nil secrets", profile)
 	}
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding tokens of profile %q: %w", profile, err)
-	}
-	data = append(data, '\n')
-	if err := privatefile.EnsureDir(f.dir); err != nil {
-		return fmt.Errorf("saving tokens of profile %q: %w", profile, err)
-	}
-	if err := privatefile.WriteAtomic(f.Path(profile), data); err != nil {
+	if err := privatefile.WriteJSON(f.Path(profile), s); err != nil {
 		return fmt.Errorf("saving tokens of profile %q: %w", profile, err)
 	}
 	return nil
