@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -96,15 +97,11 @@ func (p *Profile) Validate() error {
 	if err := ValidateName(p.Name); err != nil {
 		return err
 	}
-	switch p.Provider {
-	case "", ProviderWebex, ProviderWebexGov, ProviderOIDC:
-	default:
+	if !slices.Contains([]string{"", ProviderWebex, ProviderWebexGov, ProviderOIDC}, p.Provider) {
 		return fmt.Errorf("profile %q: unknown provider %q (want %s, %s or %s)",
 			p.Name, p.Provider, ProviderWebex, ProviderWebexGov, ProviderOIDC)
 	}
-	switch p.Storage {
-	case "", StorageKeyring, StorageFile:
-	default:
+	if !slices.Contains([]string{"", StorageKeyring, StorageFile}, p.Storage) {
 		return fmt.Errorf("profile %q: unknown storage %q (want %s or %s)",
 			p.Name, p.Storage, StorageKeyring, StorageFile)
 	}

@@ -1,6 +1,7 @@
 package tokenstore
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -139,4 +140,10 @@ func withService(name string) KeyringOption {
 // withoutCache turns the access-token cache off.
 func withoutCache() KeyringOption {
 	return func(k *Keyring) { k.noCache = true }
+}
+
+// isUnavailable reports an error that says the keyring cannot be used.
+func isUnavailable(err error) bool {
+	var ke *KeyringError
+	return errors.As(err, &ke)
 }

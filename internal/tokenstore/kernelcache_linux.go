@@ -9,24 +9,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Key permission bits of keyctl_setperm(3) that golang.org/x/sys/unix does
-// not define (linux/keyctl.h, include/linux/key.h).
+// Key permissions of keyctl_setperm(3) (include/linux/key.h), which golang.org/x/sys/unix
+// does not define: the possessor may do anything (0x3f000000); processes of the same uid,
+// inside the trust boundary of an unlocked Secret Service anyway, may find, read, add to and
+// clear the keyring (0x003f0000: view, read, write, search, link, setattr) and find and read
+// a token (0x000b0000: view, read, search).
 const (
-	keyPosAll     = 0x3f000000 // possessor: view, read, write, search, link, setattr
-	keyUsrView    = 0x00010000
-	keyUsrRead    = 0x00020000
-	keyUsrWrite   = 0x00040000
-	keyUsrSearch  = 0x00080000
-	keyUsrLink    = 0x00100000
-	keyUsrSetattr = 0x00200000
-)
-
-const (
-	// ringPerm: the possessor may do anything; processes of the same uid (inside the trust
-	// boundary of an unlocked Secret Service anyway) may find, read, add to and clear it.
-	ringPerm = keyPosAll | keyUsrView | keyUsrRead | keyUsrWrite | keyUsrSearch | keyUsrLink | keyUsrSetattr
-	// tokenPerm: the possessor may do anything; processes of the same uid may find and read.
-	tokenPerm = keyPosAll | keyUsrView | keyUsrRead | keyUsrSearch
+	ringPerm  = 0x3f000000 | 0x003f0000
+	tokenPerm = 0x3f000000 | 0x000b0000
 )
 
 // kernelCache is the accessCache in the kernel key retention service the package doc

@@ -122,8 +122,9 @@ func folderNamespace(configDir string) string {
 // items is the prefix of profile's items.
 func (k *Keyring) items(profile string) string { return k.ns + "/" + profile }
 
-// KeyringError reports a keyring that failed or did not answer; it wraps ErrKeyringUnavailable
-// and the backend's error, if any. Its hint does not assume the command has --storage.
+// KeyringError is every error that means the OS keyring cannot be used: it failed or did not
+// answer. It wraps the backend's error, if any; its hint does not assume the command has
+// --storage.
 type KeyringError struct {
 	Op      string        // what was being done, e.g. `reading "work/access"`
 	Timeout time.Duration // set when the keyring did not answer within it
@@ -140,13 +141,7 @@ func (e *KeyringError) Error() string {
 	return fmt.Sprintf("the system keyring failed while %s: %v; %s", e.Op, e.Err, storageHint)
 }
 
-// Unwrap returns ErrKeyringUnavailable and the cause, for errors.Is/As.
-func (e *KeyringError) Unwrap() []error {
-	if e.Err == nil {
-		return []error{ErrKeyringUnavailable}
-	}
-	return []error{ErrKeyringUnavailable, e.Err}
-}
+func (e *KeyringError) Unwrap() error { return e.Err }
 
 func isNotFound(err error) bool {
 	return errors.Is(err, gokeyring.ErrNotFound) || errors.Is(err, ErrNotFound)

@@ -1,8 +1,8 @@
 // Package tokenstore owns the secrets of a profile (access, refresh and ID token, client
 // secret): in the OS keyring ([Keyring], through github.com/zalando/go-keyring) or in a 0600
 // JSON file ([File]). It holds no settings (package config), never prints, and never falls
-// back from a keyring that does not work to a file: that is an error wrapping
-// [ErrKeyringUnavailable] that names `--storage file`. Errors never contain a secret.
+// back from a keyring that does not work to a file: that is a [*KeyringError] that names
+// `--storage file`. Errors never contain a secret.
 //
 // On Linux a Keyring on the OS keyring caches the access token alone in the kernel key
 // retention service (keyrings(7)), because one Secret Service read costs about eight D-Bus
@@ -30,8 +30,6 @@ var (
 	ErrCorrupt = errors.New("stored tokens are corrupt")
 	// ErrOtherLogin is returned (wrapped) by a read that expects another binding than the stored.
 	ErrOtherLogin = errors.New("the stored tokens belong to another login")
-	// ErrKeyringUnavailable is wrapped by every error that means the OS keyring cannot be used.
-	ErrKeyringUnavailable = errors.New("the system keyring is unavailable")
 )
 
 // Secrets are the secret parts of a login; String and GoString redact, so a stray %v never
