@@ -115,8 +115,7 @@ func NewKeyring(configDir string, opts ...KeyringOption) *Keyring {
 
 // folderNamespace names a config folder in item names: 16 hex digits of a SHA-256 of its path.
 func folderNamespace(configDir string) string {
-	sum := sha256.Sum256([]byte("webex-folder-v1\x00" + filepath.Clean(configDir)))
-	return hex.EncodeToString(sum[:8])
+	return shortHash("webex-folder-v1\x00" + filepath.Clean(configDir))
 }
 
 // items is the prefix of profile's items.
@@ -388,6 +387,7 @@ func parseHeader(v string) (header, error) {
 	return header{slot: parts[0][0], count: n, hash: parts[2]}, nil
 }
 
+// shortHash is 16 hex digits of the SHA-256 of v.
 func shortHash(v string) string {
 	sum := sha256.Sum256([]byte(v))
 	return hex.EncodeToString(sum[:8])
