@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -221,33 +222,25 @@ func hostPort(u *url.URL) string {
 // NextLink returns the URI, as written, of the first rel="next" link in h's Link headers.
 func NextLink(h http.Header) string {
 	for _, v := range h.Values("Link") {
-		for rest := v; ; {
-			uri, params, tail, ok := nextLinkValue(rest)
-			if !ok {
+		for {
+			v = strings.TrimLeft(v, " \t,")
+			uri, rest, ok := strings.Cut(v, ">")
+			if !ok || !strings.HasPrefix(uri, "<") {
 				break
 			}
+			params, tail := cutParams(rest)
 			if hasRel(params, "next") {
-				return uri
+				return strings.TrimSpace(uri[1:])
 			}
-			rest = tail
+			v = tail
 		}
 	}
 	return ""
 }
 
-// nextLinkValue splits off the first link-value of s: its URI reference, its parameters and
-// what follows the comma after it.
-func nextLinkValue(s string) (uri, params, tail string, ok bool) {
-	s = strings.TrimLeft(s, " \t,")
-	if !strings.HasPrefix(s, "<") {
-		return "", "", "", false
-	}
-	end := strings.IndexByte(s, '>')
-	if end < 0 {
-		return "", "", "", false
-	}
-	uri, s = strings.TrimSpace(s[1:end]), s[end+1:]
-	// Parameters run to the next comma outside a quoted string.
+// cutParams splits s at the first comma outside a quoted string: a link's parameters, and
+// the links after them.
+func cutParams(s string) (params, tail string) {
 	inQuote := false
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -256,10 +249,10 @@ func nextLinkValue(s string) (uri, params, tail string, ok bool) {
 		case c == '"':
 			inQuote = !inQuote
 		case c == ',' && !inQuote:
-			return uri, s[:i], s[i+1:], true
+			return s[:i], s[i+1:]
 		}
 	}
-	return uri, s, "", true
+	return s, ""
 }
 
 // hasRel reports whether link parameters (";rel=next; title=...") name relation type want.
@@ -269,13 +262,9 @@ func hasRel(params, want string) bool {
 		if !ok || !strings.EqualFold(strings.TrimSpace(name), "rel") {
 			continue
 		}
-		val = strings.Trim(strings.TrimSpace(val), `"`)
-		for _, r := range strings.Fields(val) {
-			if strings.EqualFold(r, want) {
-				return true
-			}
-		}
-		return false // only the first rel counts (RFC 8288 §3.3)
+		rels := strings.Fields(strings.Trim(strings.TrimSpace(val), `"`))
+		// Only the first rel counts (RFC 8288 §3.3).
+		return slices.ContainsFunc(rels, func(r string) bool { return strings.EqualFold(r, want) })
 	}
 	return false
 }
