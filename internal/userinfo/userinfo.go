@@ -1,9 +1,6 @@
-// Package userinfo reads who a token belongs to: the OpenID Connect UserInfo endpoint (OpenID
-// Connect Core 1.0, section 5.3) and Webex's People API (`GET /people/me`), which is the only
-// way to learn the user behind a Webex device-flow token, since that flow takes no OpenID scopes.
-//
-// It normalises Webex's quirks (email_verified as the string "true") and turns error answers
-// into *oautherr.Error values. It never prints.
+// Package userinfo reads who a token belongs to: the OpenID Connect UserInfo endpoint and
+// Webex's `GET /people/me`, the only way to learn the user behind a Webex device-flow token
+// (that flow takes no OpenID scopes). It never prints.
 package userinfo
 
 import (
@@ -17,14 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/webex-cli/webex/internal/flow/device"
 	"github.com/webex-cli/webex/internal/oautherr"
-	"github.com/webex-cli/webex/internal/provider"
 )
 
 // MaxRetryAfter is the longest a 429's Retry-After is honoured before giving up.
 const MaxRetryAfter = 30 * time.Second
 
-// maxBody bounds what is read of an answer.
 const maxBody = 1 << 20
 
 // Client fetches identity documents with a bearer token.
@@ -82,7 +78,7 @@ func (c *Client) UserInfo(ctx context.Context, endpoint, token string) (Claims, 
 	if err := json.Unmarshal(body, &m); err != nil || m == nil {
 		return nil, errors.New("the UserInfo answer is not a JSON object")
 	}
-	Normalize(m)
+	normalize(m)
 	return Claims(m), nil
 }
 
@@ -102,12 +98,17 @@ func (c *Client) PeopleMe(ctx context.Context, endpoint, token string) (*Person,
 	return p, nil
 }
 
-// Normalize rewrites Webex's string booleans ("true"/"false") for email_verified and
-// phone_number_verified into real booleans, in place.
-func Normalize(m map[string]any) {
+// normalize rewrites Webex's string booleans ("true"/"false", any case) for email_verified
+// and phone_number_verified into real booleans, in place.
+func normalize(m map[string]any) {
 	for _, k := range []string{"email_verified", "phone_number_verified"} {
-		if b := provider.BoolClaim(m[k]); b != nil {
-			m[k] = *b
+		if v, ok := m[k].(string); ok {
+			switch strings.ToLower(strings.TrimSpace(v)) {
+			case "true":
+				m[k] = true
+			case "false":
+				m[k] = false
+			}
 		}
 	}
 }
@@ -139,27 +140,17 @@ func (c *Client) get(ctx context.Context, endpoint, token string) ([]byte, error
 				wait = 2 * time.Second
 			}
 			if wait <= MaxRetryAfter {
-				if err := c.sleep(ctx, wait); err != nil {
+				sleep := c.Sleep
+				if sleep == nil {
+					sleep = device.NowClock(nil).Sleep
+				}
+				if err := sleep(ctx, wait); err != nil {
 					return nil, err
 				}
 				continue
 			}
 		}
 		return nil, &StatusError{Status: resp.StatusCode, Err: pe}
-	}
-}
-
-func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	if c.Sleep != nil {
-		return c.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 
