@@ -80,10 +80,11 @@ type discoveryDoc struct {
 	RevocationEndpoint                string   `json:"revocation_endpoint"`
 	EndSessionEndpoint                string   `json:"end_session_endpoint"`
 	ScopesSupported                   []string `json:"scopes_supported"`
-	GrantTypesSupported               []string `json:"grant_types_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
-	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	// Read only so that a document giving them the wrong type is rejected.
+	GrantTypesSupported           []string `json:"grant_types_supported"`
+	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported"`
 }
 
 // ParseDiscovery builds a config.ProviderOIDC provider from the discovery document body
@@ -117,10 +118,6 @@ func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error)
 	if d.IDTokenSigningAlgValuesSupported != nil {
 		algs = allowedAlgs(d.IDTokenSigningAlgValuesSupported)
 	}
-	grants := d.GrantTypesSupported
-	if grants == nil {
-		grants = []string{"authorization_code", "implicit"} // Discovery 1.0 §3 default
-	}
 
 	u, _ := url.Parse(issuer) // validated above
 	p := &Provider{
@@ -134,14 +131,11 @@ func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error)
 			UserInfo:            d.UserinfoEndpoint,
 			JWKS:                d.JWKSURI,
 			Revocation:          d.RevocationEndpoint,
-			EndSession:          d.EndSessionEndpoint,
 			Discovery:           DiscoveryURL(issuer),
 			WebFinger:           u.Scheme + "://" + u.Host + "/.well-known/webfinger",
 		},
 		SigningAlgs:     algs,
 		ScopesSupported: d.ScopesSupported,
-		PKCEMethods:     d.CodeChallengeMethodsSupported,
-		GrantTypes:      grants,
 		AuthStyle:       authStyleFor(d.TokenEndpointAuthMethodsSupported),
 		Discovery:       raw,
 	}

@@ -38,9 +38,6 @@ const (
 // https://idbroker-b-us.webex.com/idb. The whole value must match.
 const WebexIssuerPattern = `^https://idbroker(-[a-z0-9-]+)?\.webex\.com/idb$`
 
-// Grant type of the device authorization grant (RFC 8628 §3.4).
-const GrantTypeDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
-
 // Endpoints are the URLs of a provider. An empty string means the provider
 // has no such endpoint (or does not announce one).
 type Endpoints struct {
@@ -51,7 +48,6 @@ type Endpoints struct {
 	UserInfo            string // OpenID Connect Core §5.3
 	JWKS                string // the key set that signs ID tokens (RFC 7517)
 	Revocation          string // RFC 7009
-	EndSession          string // OpenID Connect RP-Initiated Logout
 	Discovery           string // OpenID Connect Discovery document
 	WebFinger           string // RFC 7033
 	People              string // Webex REST GET /people/me (Webex kinds only)
@@ -96,11 +92,6 @@ type Provider struct {
 	SigningAlgs []string
 	// ScopesSupported are the scopes the provider announces.
 	ScopesSupported []string
-	// PKCEMethods are the announced code_challenge_method values (RFC 7636);
-	// clients always use S256.
-	PKCEMethods []string
-	// GrantTypes are the announced grant types.
-	GrantTypes []string
 	// AuthStyle is how the client authenticates at the token endpoint.
 	AuthStyle oauth2.AuthStyle
 	// Discovery is the raw discovery document when one was fetched (oidc).
@@ -161,8 +152,6 @@ func NewWebex(kind string, baseURL string, opts Options) (*Provider, error) {
 		},
 		SigningAlgs:     []string{oidc.RS256},
 		ScopesSupported: []string{"openid", "email", "profile", "phone", "address", "spark:people_read"},
-		PKCEMethods:     []string{"plain", "S256"},
-		GrantTypes:      []string{"authorization_code", "refresh_token", GrantTypeDeviceCode},
 		AuthStyle:       oauth2.AuthStyleInHeader,
 		issuerRes:       res,
 	}

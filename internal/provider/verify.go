@@ -58,22 +58,17 @@ type VerifyOptions struct {
 	Nonce string
 }
 
-// IDToken is a verified ID token's claims.
+// IDToken is a verified ID token's claims. Email and Name are "" when absent; Webex does not
+// reliably include them (use UserInfo).
 type IDToken struct {
 	Issuer   string
 	Subject  string
 	Audience []string
 	Expiry   time.Time
 	IssuedAt time.Time
-	AuthTime time.Time // zero when absent
 	Nonce    string
-	// Email, EmailVerified and Name are taken from the token when present;
-	// Webex does not reliably include them (use UserInfo).
-	Email         string
-	EmailVerified *bool // nil when absent or not a boolean
-	Name          string
-	// Claims is the whole payload, JSON numbers as float64.
-	Claims map[string]any
+	Email    string
+	Name     string
 }
 
 // VerifyIDToken verifies raw, a compact JWS ID token, as OpenID Connect Core
@@ -128,10 +123,7 @@ func (p *Provider) VerifyIDToken(ctx context.Context, raw string, v VerifyOption
 		return nil, &VerifyError{Check: CheckMalformed, Err: err}
 	}
 	out := &IDToken{Issuer: tok.Issuer, Subject: tok.Subject, Audience: tok.Audience, Expiry: tok.Expiry,
-		IssuedAt: tok.IssuedAt, Nonce: tok.Nonce, EmailVerified: BoolClaim(all["email_verified"]), Claims: all}
-	if at, ok := all["auth_time"].(float64); ok {
-		out.AuthTime = time.Unix(int64(at), 0)
-	}
+		IssuedAt: tok.IssuedAt, Nonce: tok.Nonce}
 	out.Email, _ = all["email"].(string)
 	out.Name, _ = all["name"].(string)
 	azp, _ := all["azp"].(string)
@@ -139,24 +131,6 @@ func (p *Provider) VerifyIDToken(ctx context.Context, raw string, v VerifyOption
 		return nil, err
 	}
 	return out, nil
-}
-
-// BoolClaim reads a claim that should be a JSON boolean but that some
-// providers send as a string: Webex UserInfo's "email_verified" may be "true".
-// It returns nil for any other value.
-func BoolClaim(v any) *bool {
-	switch x := v.(type) {
-	case bool:
-		return &x
-	case string:
-		switch strings.ToLower(strings.TrimSpace(x)) {
-		case "true":
-			return new(true)
-		case "false":
-			return new(false)
-		}
-	}
-	return nil
 }
 
 // checkIssuer applies the issuer rule of the provider's kind.
