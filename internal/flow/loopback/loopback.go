@@ -1,14 +1,8 @@
 // Package loopback runs the browser half of the OAuth 2.0 authorization code flow for a
 // native app (RFC 8252 §7.3): it listens on a loopback redirect URI, builds the authorization
-// URL with PKCE (RFC 7636, S256 only), state and an OpenID Connect nonce, and waits for the
-// one redirect that carries the code.
-//
-// Run binds the listener before anything else and only then hands the URL to Config.OnReady,
-// which is where the caller opens a browser: this package never opens one, never prints and
-// never prompts. Only a callback that carries the login's state decides the login (RFC 6749
-// §10.12, RFC 8252 §8.9); see Config.OnRejected for the others. Run does not exchange the
-// code itself: Config.Complete lets the caller do that while the browser waits, so that the
-// page the browser ends on tells the real outcome.
+// URL with PKCE (S256), state and an OpenID Connect nonce, and waits for the one redirect
+// that carries the code and the login's state (RFC 6749 §10.12). It never opens a browser,
+// prints or prompts.
 package loopback
 
 import (
@@ -39,86 +33,62 @@ import (
 // DefaultRedirectURI is used when Config.RedirectURI is empty: 127.0.0.1, a free port.
 const DefaultRedirectURI = "http://127.0.0.1:0/callback"
 
-// randomBytes is the size of state, nonce and PKCE verifier before base64url: 256 bits.
-const randomBytes = 32
-
 // shutdownGrace bounds how long the answered callback's response may take to drain.
 const shutdownGrace = 5 * time.Second
 
 // Config describes one authorization request.
 type Config struct {
-	// AuthURL is the provider's authorization endpoint.
 	AuthURL  string
 	ClientID string
-	// RedirectURI is the exact redirect URI registered with the provider, e.g.
-	// "http://127.0.0.1:8085/callback"; empty means DefaultRedirectURI. The scheme must be
-	// http and the host 127.0.0.1, localhost or [::1]. "localhost" is served on both
-	// 127.0.0.1 and ::1 (where the host has IPv6), since a browser may resolve it to either
-	// and no other program may then answer in the login's place. Port 0 or no port means a
-	// free port chosen at bind time and written into the redirect_uri sent. Only its path is
-	// served.
+	// RedirectURI is the exact redirect URI registered with the provider; empty means
+	// DefaultRedirectURI. It must be http on 127.0.0.1, localhost (served on both 127.0.0.1
+	// and ::1, since a browser may resolve it to either) or [::1]; port 0 or none means a free
+	// port, written into the redirect_uri sent.
 	RedirectURI string
-	// Scopes are sent space-separated as scope; none means no scope parameter.
-	Scopes []string
-	// Params are extra authorization parameters (login_hint, prompt, ...), one value per
-	// key. They may not set the parameters Run owns (see ownParams).
+	Scopes      []string
+	// Params are extra authorization parameters (login_hint, prompt), one value per key,
+	// other than those in ownParams.
 	Params url.Values
-	// OnReady is called on Run's goroutine once the listener is serving, with the
-	// authorization URL to open; it should return promptly. Its error ends Run, unwrapped.
+	// OnReady is called once the listener is serving, with the authorization URL to open.
+	// Its error ends Run, unwrapped.
 	OnReady func(authURL string) error
-	// Complete, when set, finishes the login (code exchange, ID token checks, storing) while
-	// the browser waits. Only when it returns nil does the browser see the success page; its
-	// error is shown on the error page (first line only) and returned by Run as it is.
+	// Complete, when set, finishes the login (code exchange, checks, storing) while the
+	// browser waits, so the page it ends on tells the real outcome: the success page only
+	// when it returns nil, else the error page with its first line; Run returns its error.
 	Complete func(ctx context.Context, r *Result) error
-	// SuccessPage and ErrorPage replace the built-in HTML answers, executed with a PageData
-	// and served with the Content-Security-Policy render sets.
-	SuccessPage *template.Template
-	ErrorPage   *template.Template
 	// OnRejected, when set, is told about each callback ignored because its state is
-	// missing, wrong or repeated (err matches ErrStateMismatch or ErrMalformedCallback); the
-	// browser gets a 400 page and Run keeps waiting. Anyone can send such a callback, so err
-	// echoes nothing it carried. Only the first MaxRejectedReports are reported. It is called
-	// from the HTTP handler's goroutine and must return promptly.
+	// missing, wrong or repeated (matching ErrStateMismatch or ErrMalformedCallback; it echoes
+	// nothing the callback carried), at most MaxRejectedReports times. It is called from the
+	// HTTP handler's goroutine.
 	OnRejected func(err error)
-	// Rand is the source of state, nonce and PKCE verifier; nil means crypto/rand.
-	Rand io.Reader
 }
 
-// MaxRejectedReports bounds how many ignored callbacks one Run reports to Config.OnRejected,
-// so that a page that keeps hitting the callback cannot flood the caller.
+// MaxRejectedReports bounds how many ignored callbacks one Run reports to Config.OnRejected.
 const MaxRejectedReports = 5
 
-// PageData is what SuccessPage and ErrorPage are executed with.
-type PageData struct {
-	// Message is one sentence saying what went wrong (error page only).
+// pageData is what the pages are executed with (the error page only).
+type pageData struct {
 	Message string
-	// Code and Description are the provider's error and error_description, sanitised, when
-	// the provider redirected with an error (error page only).
+	// Code and Description are the provider's error and error_description, when it
+	// redirected with an error.
 	Code, Description string
 }
 
 // Result is what the token request needs after a successful callback.
 type Result struct {
-	// Code is the authorization code (a secret: never log it).
-	Code string
-	// CodeVerifier is the PKCE code_verifier for the token request (RFC 7636 §4.5).
+	Code         string // the authorization code (a secret: never log it)
 	CodeVerifier string
-	// Nonce was sent as nonce; the ID token's nonce claim must equal it.
-	Nonce string
-	// State was sent as state and matched by the callback.
-	State string
-	// RedirectURI is the redirect_uri actually sent (with the real port); the token request
-	// must repeat it exactly (RFC 6749 §4.1.3).
+	Nonce        string // the ID token's nonce claim must equal it
+	State        string
+	// RedirectURI is the redirect_uri sent (with the real port), which the token request must
+	// repeat.
 	RedirectURI string
 }
 
 // Errors a caller can branch on with errors.Is.
 var (
-	// ErrStateMismatch: the callback's state is missing or differs from the one sent, so the
-	// answer may not belong to this login (RFC 6749 §10.12).
 	ErrStateMismatch = errors.New("the sign-in answer does not belong to this login (state mismatch)")
-	// ErrMissingCode: the callback carried neither a code nor an error.
-	ErrMissingCode = errors.New("the sign-in answer carries no authorization code")
+	ErrMissingCode   = errors.New("the sign-in answer carries no authorization code")
 	// ErrMalformedCallback: a repeated parameter or an unusable code.
 	ErrMalformedCallback = errors.New("the sign-in answer is malformed")
 )
@@ -163,17 +133,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rnd := cfg.Rand
-	if rnd == nil {
-		rnd = rand.Reader
-	}
-	var secrets [3]string // state, nonce, verifier
-	for i := range secrets {
-		if secrets[i], err = randomString(rnd); err != nil {
-			return nil, fmt.Errorf("loopback: reading random bytes: %w", err)
-		}
-	}
-	res := &Result{State: secrets[0], Nonce: secrets[1], CodeVerifier: secrets[2]}
+	res := &Result{State: randomString(), Nonce: randomString(), CodeVerifier: randomString()}
 
 	lns, err := listenAll(ctx, hosts, port)
 	if err != nil {
@@ -198,26 +158,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 // newHandler returns the handler of the callback at path for the login res describes.
 func newHandler(ctx context.Context, cfg Config, path string, res *Result) *handler {
-	h := &handler{
-		path:    path,
-		state:   res.State,
-		success: cfg.SuccessPage,
-		failure: cfg.ErrorPage,
-		result:  make(chan callback, 1),
-		reject:  cfg.OnRejected,
-	}
+	h := &handler{path: path, state: res.State, result: make(chan callback, 1), reject: cfg.OnRejected}
 	if cfg.Complete != nil {
 		h.complete = func(code string) error {
 			r := *res
 			r.Code = code
 			return cfg.Complete(ctx, &r)
 		}
-	}
-	if h.success == nil {
-		h.success = successPage()
-	}
-	if h.failure == nil {
-		h.failure = errorPage()
 	}
 	return h
 }
@@ -375,12 +322,11 @@ func listen(ctx context.Context, host string, port int) (net.Listener, error) {
 	return nil, fmt.Errorf("loopback: %w", err)
 }
 
-func randomString(r io.Reader) (string, error) {
-	b := make([]byte, randomBytes)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+// randomString is 256 random bits in base64url, for state, nonce and PKCE verifier.
+func randomString() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails: crypto/rand crashes the program instead
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // buildAuthURL makes the authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID
@@ -402,33 +348,18 @@ func buildAuthURL(cfg Config, res *Result) string {
 	return oc.AuthCodeURL(res.State, opts...)
 }
 
-// ParseCallback checks the query of a redirect to the callback (RFC 6749 §4.1.2) and returns
-// its code. The state must equal wantState (compared in constant time), else
-// ErrStateMismatch. An error= answer gives the provider's *oautherr.Error, wrapped, unless it
-// carries a state that does not match (Run's handler checks the state first and ignores such
-// a stateless error, see Config.OnRejected). A repeated parameter or a code that is empty, over 4096
-// bytes or not printable ASCII is an error too. Errors never contain the code or the state.
-func ParseCallback(q url.Values, wantState string) (code string, err error) {
-	if wantState == "" {
-		return "", errors.New("loopback: no state to check the answer against")
-	}
-	for _, k := range []string{"state", "code", "error", "error_description"} {
+// parseCallback reads the query of a callback that carries the login's state (RFC 6749
+// §4.1.2) and returns its code: an error= answer gives the provider's *oautherr.Error,
+// wrapped; a repeated parameter or a code that is empty, over 4096 bytes or not printable
+// ASCII is an error too. Errors never contain the code.
+func parseCallback(q url.Values) (code string, err error) {
+	for _, k := range []string{"code", "error", "error_description"} {
 		if len(q[k]) > 1 {
 			return "", fmt.Errorf("%w: the %s parameter is repeated", ErrMalformedCallback, k)
 		}
 	}
-	state := q.Get("state")
-	stateOK := subtle.ConstantTimeCompare([]byte(state), []byte(wantState)) == 1
 	if perr := oautherr.FromParams(q); perr != nil {
-		// Some providers drop state on errors, so a stateless error is still reported as the
-		// provider's; Run's handler ignores it all the same, since anyone can send one.
-		if state != "" && !stateOK {
-			return "", ErrStateMismatch
-		}
 		return "", fmt.Errorf("the provider refused the sign-in: %w", perr)
-	}
-	if !stateOK {
-		return "", ErrStateMismatch
 	}
 	code = q.Get("code")
 	if code == "" {
@@ -453,12 +384,11 @@ type callback struct {
 // handler serves the callback path; the first GET to it with the right state decides the
 // login.
 type handler struct {
-	path             string
-	state            string
-	success, failure *template.Template
-	result           chan callback // capacity 1; written once
-	complete         func(code string) error
-	reject           func(error) // Config.OnRejected; may be nil
+	path     string
+	state    string
+	result   chan callback // capacity 1; written once
+	complete func(code string) error
+	reject   func(error) // Config.OnRejected; may be nil
 
 	mu       sync.Mutex
 	answered bool
@@ -492,36 +422,36 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	switch {
 	case answered:
-		h.render(w, h.failure, http.StatusGone, PageData{Message: "This sign-in has already finished. Return to the terminal."})
+		h.render(w, errorPage(), http.StatusGone, pageData{Message: "This sign-in has already finished. Return to the terminal."})
 		return
 	case foreign != nil:
-		h.render(w, h.failure, http.StatusBadRequest, PageData{Message: rejectedMessage})
+		h.render(w, errorPage(), http.StatusBadRequest, pageData{Message: rejectedMessage})
 		if report {
 			h.reject(foreign)
 		}
 		return
 	}
-	code, err := ParseCallback(q, h.state)
+	code, err := parseCallback(q)
 	w.Header().Set("Connection", "close")
 	if err != nil {
-		data := PageData{Message: sentence(err.Error())}
+		data := pageData{Message: sentence(err.Error())}
 		var perr *oautherr.Error
 		if errors.As(err, &perr) {
-			data = PageData{Message: "The provider refused the sign-in.", Code: perr.Code, Description: perr.Description}
+			data = pageData{Message: "The provider refused the sign-in.", Code: perr.Code, Description: perr.Description}
 		}
-		h.render(w, h.failure, http.StatusBadRequest, data)
+		h.render(w, errorPage(), http.StatusBadRequest, data)
 		h.result <- callback{err: err}
 		return
 	}
 	if h.complete != nil {
 		if err := h.complete(code); err != nil {
 			msg, _, _ := strings.Cut(err.Error(), "\n")
-			h.render(w, h.failure, http.StatusInternalServerError, PageData{Message: sentence(msg)})
+			h.render(w, errorPage(), http.StatusInternalServerError, pageData{Message: sentence(msg)})
 			h.result <- callback{err: err}
 			return
 		}
 	}
-	h.render(w, h.success, http.StatusOK, PageData{})
+	h.render(w, successPage(), http.StatusOK, pageData{})
 	h.result <- callback{code: code}
 }
 
@@ -540,12 +470,9 @@ func (h *handler) foreign(q url.Values) error {
 	return nil
 }
 
-func (h *handler) render(w http.ResponseWriter, t *template.Template, status int, data PageData) {
+func (h *handler) render(w http.ResponseWriter, t *template.Template, status int, data pageData) {
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
-		buf.Reset()
-		_ = errorPage().Execute(&buf, data)
-	}
+	_ = t.Execute(&buf, data) // the built-in pages cannot fail on pageData
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Content-Length", strconv.Itoa(buf.Len()))
