@@ -15,12 +15,11 @@ import (
 	"github.com/webex-cli/webex/internal/config"
 )
 
-// maxDiscoveryBytes bounds the discovery document read from the network.
+// maxDiscoveryBytes bounds a document read from the network.
 const maxDiscoveryBytes = 1 << 20
 
-// IssuerMismatchError reports a discovery document whose "issuer" differs
-// from the issuer it was fetched for (OpenID Connect Discovery 1.0 §4.3: they
-// must be identical).
+// IssuerMismatchError reports a discovery document whose "issuer" is not the one it was
+// fetched for (OpenID Connect Discovery 1.0 §4.3).
 type IssuerMismatchError struct {
 	Expected   string // the configured issuer (--issuer)
 	Discovered string // the "issuer" of the document
@@ -34,16 +33,13 @@ func (e *IssuerMismatchError) Error() string {
 	return msg
 }
 
-// DiscoveryURL returns where the discovery document of issuer lives:
-// issuer, without a terminating "/", followed by
-// "/.well-known/openid-configuration" (OpenID Connect Discovery 1.0 §4.1).
+// DiscoveryURL returns where the discovery document of issuer lives (Discovery 1.0 §4.1).
 func DiscoveryURL(issuer string) string {
 	return strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
 }
 
-// Discover fetches the discovery document of issuer (see DiscoveryURL) and
-// returns a config.ProviderOIDC provider built from it by ParseDiscovery. issuer must
-// pass ValidateURL, and the document's "issuer" must equal it exactly.
+// Discover fetches the discovery document of issuer and returns the provider ParseDiscovery
+// builds from it.
 func Discover(ctx context.Context, issuer string, opts Options) (*Provider, error) {
 	if err := ValidateURL(issuer); err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
@@ -68,8 +64,7 @@ func Discover(ctx context.Context, issuer string, opts Options) (*Provider, erro
 // errNotJSON marks a discovery body that is not a JSON object.
 var errNotJSON = errors.New("the discovery document is not a JSON object")
 
-// discoveryDoc holds the fields of OpenID Connect Discovery 1.0 §3 (and RFC
-// 8414, RFC 8628 §4) that a Provider uses.
+// discoveryDoc holds the fields of a discovery document that a Provider uses.
 type discoveryDoc struct {
 	Issuer                            string   `json:"issuer"`
 	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
@@ -87,14 +82,12 @@ type discoveryDoc struct {
 	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported"`
 }
 
-// ParseDiscovery builds a config.ProviderOIDC provider from the discovery document body
-// fetched for issuer, without a network request. It fails, saying which rule
-// was broken, when body is not a JSON object or a known field has the wrong
-// type, when a field OpenID Connect Discovery 1.0 §3 requires is missing, when
-// "issuer" is not exactly issuer ([*IssuerMismatchError]), or when an endpoint
-// does not pass ValidateURL (a query is allowed). Of the announced signing
-// algorithms only those allowedAlg accepts are kept (RS256 when none are
-// announced). The device flow polls the token endpoint (RFC 8628 §3.4).
+// ParseDiscovery builds an oidc provider from the discovery document body fetched for issuer.
+// It fails, saying which rule was broken, when body is not a JSON object, a known field has
+// the wrong type, a required field is missing, "issuer" is not exactly issuer
+// (*IssuerMismatchError), or an endpoint fails ValidateURL (a query is allowed). Of the
+// announced signing algorithms only the asymmetric ones are kept (RS256 when none are
+// announced).
 func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error) {
 	if err := ValidateURL(issuer); err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
@@ -181,8 +174,8 @@ func (d *discoveryDoc) check(issuer string) error {
 	return nil
 }
 
-// authStyleFor maps token_endpoint_auth_methods_supported (OpenID Connect
-// Discovery 1.0 §3, default client_secret_basic) to an oauth2.AuthStyle.
+// authStyleFor maps token_endpoint_auth_methods_supported (default client_secret_basic) to
+// an oauth2.AuthStyle.
 func authStyleFor(methods []string) oauth2.AuthStyle {
 	switch {
 	case len(methods) == 0, slices.Contains(methods, "client_secret_basic"):
@@ -195,9 +188,8 @@ func authStyleFor(methods []string) oauth2.AuthStyle {
 	}
 }
 
-// asymmetricAlgs are the algorithms that may sign an ID token: the asymmetric
-// ones go-oidc verifies. "none" and the HMAC family are deliberately absent:
-// an HMAC "signature" keyed with a provider's public key proves nothing.
+// asymmetricAlgs are the algorithms that may sign an ID token. "none" and HMAC are absent: an
+// HMAC "signature" keyed with a provider's public key proves nothing.
 var asymmetricAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
 func allowedAlg(alg string) bool { return slices.Contains(asymmetricAlgs, alg) }
