@@ -30,9 +30,6 @@ type Client struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Claims is a UserInfo document.
-type Claims map[string]any
-
 // Person is the part of Webex's `GET /people/me` answer that identifies the user.
 type Person struct {
 	ID          string   `json:"id"`
@@ -69,7 +66,7 @@ func (p *Person) UUID() string {
 }
 
 // UserInfo fetches the OpenID Connect UserInfo document at endpoint.
-func (c *Client) UserInfo(ctx context.Context, endpoint, token string) (Claims, error) {
+func (c *Client) UserInfo(ctx context.Context, endpoint, token string) (map[string]any, error) {
 	body, err := c.get(ctx, endpoint, token)
 	if err != nil {
 		return nil, err
@@ -79,7 +76,7 @@ func (c *Client) UserInfo(ctx context.Context, endpoint, token string) (Claims, 
 		return nil, errors.New("the UserInfo answer is not a JSON object")
 	}
 	normalize(m)
-	return Claims(m), nil
+	return m, nil
 }
 
 // PeopleMe fetches Webex's description of the token's user.

@@ -144,8 +144,7 @@ func (c *Config) clock() Clock {
 	return realClock{}
 }
 
-// post sends form to endpoint, with client authentication when authenticate is set, and
-// reads at most maxBody of the answer.
+// post sends form to endpoint, with client authentication when authenticate is set.
 func (c *Config) post(ctx context.Context, endpoint string, form url.Values, authenticate bool) (*http.Response, []byte, error) {
 	form.Set("client_id", c.ClientID)
 	basic := false
@@ -178,11 +177,9 @@ func (c *Config) post(ctx context.Context, endpoint string, form url.Values, aut
 	return resp, body, nil
 }
 
-// Authorize requests a device code (RFC 8628 §3.1-3.2): a form POST of client_id and scope to
-// DeviceAuthURL, authenticated with the secret when there is one and Config.Webex is not set.
-// An answer without device_code, user_code, verification_uri (or Google's verification_url)
-// or a positive expires_in is an error; a missing interval means DefaultInterval. A 429 is
-// retried after Retry-After a few times. With Config.Webex a 400 carries a hint (see there).
+// Authorize requests a device code (RFC 8628 §3.1-3.2). An answer without device_code,
+// user_code, verification_uri (or Google's verification_url) or a positive expires_in is an
+// error. A 429 is retried after Retry-After a few times.
 func Authorize(ctx context.Context, cfg Config) (*Code, error) {
 	const op = "device authorization"
 	if cfg.DeviceAuthURL == "" || cfg.ClientID == "" {
@@ -273,14 +270,10 @@ func parseCode(body []byte, now time.Time) (*Code, error) {
 		c.VerificationURI = str("verification_url") // Google's spelling
 	}
 	var missing []string
-	if c.DeviceCode == "" {
-		missing = append(missing, "device_code")
-	}
-	if c.UserCode == "" {
-		missing = append(missing, "user_code")
-	}
-	if c.VerificationURI == "" {
-		missing = append(missing, "verification_uri")
+	for _, f := range [][2]string{{"device_code", c.DeviceCode}, {"user_code", c.UserCode}, {"verification_uri", c.VerificationURI}} {
+		if f[1] == "" {
+			missing = append(missing, f[0])
+		}
 	}
 	exp, err := Seconds(raw["expires_in"])
 	if err != nil || exp == 0 {
@@ -310,8 +303,7 @@ func parseCode(body []byte, now time.Time) (*Code, error) {
 	return c, nil
 }
 
-// printable reports whether s has no control or format characters (it will be shown on a
-// terminal).
+// printable reports whether s has no control or format characters.
 func printable(s string) bool {
 	for _, r := range s {
 		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
@@ -321,8 +313,7 @@ func printable(s string) bool {
 	return true
 }
 
-// webURI reports whether s is an absolute http or https URL safe to show and encode in a QR
-// code.
+// webURI reports whether s is an absolute http(s) URL safe to show and put in a QR code.
 func webURI(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && printable(s) && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""

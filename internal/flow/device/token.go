@@ -24,30 +24,19 @@ func ParseTokenResponse(body []byte, now time.Time) (*oauth2.Token, error) {
 	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
 		return nil, errors.New("token response is not a JSON object")
 	}
-	str := func(k string) (string, error) {
-		switch v := raw[k].(type) {
-		case nil:
-			return "", nil
-		case string:
-			return v, nil
-		default:
-			return "", fmt.Errorf("token response field %s is not a string", k)
+	var at, tt, rt string
+	for _, f := range []struct {
+		key string
+		v   *string
+	}{{"access_token", &at}, {"token_type", &tt}, {"refresh_token", &rt}} {
+		v, ok := raw[f.key].(string)
+		if !ok && raw[f.key] != nil {
+			return nil, fmt.Errorf("token response field %s is not a string", f.key)
 		}
-	}
-	at, err := str("access_token")
-	if err != nil {
-		return nil, err
-	}
-	if strings.TrimSpace(at) == "" {
-		return nil, errors.New("token response has no access_token")
-	}
-	tt, err := str("token_type")
-	if err != nil {
-		return nil, err
-	}
-	rt, err := str("refresh_token")
-	if err != nil {
-		return nil, err
+		*f.v = v
+		if f.v == &at && strings.TrimSpace(at) == "" {
+			return nil, errors.New("token response has no access_token")
+		}
 	}
 	exp, err := Seconds(raw["expires_in"])
 	if err != nil {
