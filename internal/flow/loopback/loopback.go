@@ -49,8 +49,8 @@ type Config struct {
 	// Params are extra authorization parameters (login_hint, prompt), one value per key,
 	// other than those in ownParams.
 	Params url.Values
-	// OnReady is called once the listener is serving, with the authorization URL to open.
-	// Its error ends Run, unwrapped.
+	// OnReady (required) is called once the listener is serving, with the authorization URL
+	// to open. Its error ends Run, unwrapped.
 	OnReady func(authURL string) error
 	// Complete, when set, finishes the login (code exchange, checks, storing) while the
 	// browser waits, so the page it ends on tells the real outcome: the success page only
@@ -95,20 +95,14 @@ var (
 
 // PortInUseError is returned when the redirect URI's port is taken.
 type PortInUseError struct {
-	// Host is the address the listener tried to bind: "127.0.0.1" or "::1" (either for
-	// localhost). Empty reads as 127.0.0.1.
-	Host string
-	Port int
-	// Localhost: the redirect URI names localhost, which is served on both addresses.
-	Localhost bool
+	Host      string // the address the listener tried to bind: "127.0.0.1" or "::1"
+	Port      int
+	Localhost bool // the redirect URI names localhost, which is served on both addresses
 	Err       error
 }
 
 func (e *PortInUseError) Error() string {
 	host := e.Host
-	if host == "" {
-		host = "127.0.0.1"
-	}
 	if e.Localhost && host == "::1" {
 		return fmt.Sprintf("port %d on ::1 is already in use, and a browser may send the sign-in for localhost there; register and pass --redirect-uri http://127.0.0.1:%d/..., or another free port", e.Port, e.Port)
 	}
@@ -121,10 +115,9 @@ func (e *PortInUseError) Unwrap() error { return e.Err }
 var ownParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method"}
 
 // Run listens on the redirect URI, calls OnReady with the authorization URL, and waits for
-// the callback with the right state (and, with Config.Complete, for the login to be
-// finished). With a code, Run returns the Result; with error=, the provider's
-// *oautherr.Error (wrapped); with neither, ErrMissingCode. Either way the browser gets a
-// page, then the listener closes. When ctx is done first, Run returns ctx.Err().
+// the callback with the right state (and for Config.Complete). With a code, Run returns the
+// Result; with error=, the provider's *oautherr.Error (wrapped); with neither,
+// ErrMissingCode. When ctx is done first, Run returns ctx.Err().
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, err
@@ -144,9 +137,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.RedirectURI = redirect.String()
 	code, err := serve(ctx, lns, res.RedirectURI, newHandler(ctx, cfg, redirect.Path, res), func() error {
-		if cfg.OnReady == nil {
-			return nil
-		}
 		return cfg.OnReady(buildAuthURL(cfg, res))
 	})
 	if err != nil {
@@ -169,9 +159,8 @@ func newHandler(ctx context.Context, cfg Config, path string, res *Result) *hand
 	return h
 }
 
-// serve serves h on lns (the redirect URI uri), calls ready once they serve, and returns the
-// code of the callback that decides the login, or its error. The listeners are closed when it
-// returns.
+// serve serves h on lns (the redirect URI uri), calls ready, and returns the code of the
+// callback that decides the login, or its error. It closes the listeners.
 func serve(ctx context.Context, lns []net.Listener, uri string, h *handler, ready func() error) (string, error) {
 	srv := &http.Server{
 		Handler:           h,
@@ -275,9 +264,8 @@ func parseRedirect(raw string) (u *url.URL, hosts []string, port int, err error)
 	return u, hosts, port, nil
 }
 
-// listenAll listens on the port on every host, the same port on each: port 0 picks one free
-// on all of them. The second host is ::1 for localhost; a host without IPv6 is served on
-// 127.0.0.1 alone, since no other program can listen on ::1 there either.
+// listenAll listens on the same port on every host (port 0: one free on all of them). A
+// machine without IPv6 serves localhost on 127.0.0.1 alone: no other program can take ::1.
 func listenAll(ctx context.Context, hosts []string, port int) ([]net.Listener, error) {
 	for try := 0; ; try++ {
 		first, err := listen(ctx, hosts[0], port)
@@ -329,8 +317,7 @@ func randomString() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// buildAuthURL makes the authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID
-// Connect Core §3.1.2.1) with golang.org/x/oauth2.
+// buildAuthURL makes the authorization request URL with golang.org/x/oauth2.
 func buildAuthURL(cfg Config, res *Result) string {
 	oc := oauth2.Config{
 		ClientID:    cfg.ClientID,
@@ -456,8 +443,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // foreign says why a callback cannot belong to this login (its state is missing, repeated or
-// wrong), or nil when it carries exactly the login's state and may decide it. The error
-// matches ErrStateMismatch or ErrMalformedCallback and holds nothing the callback carried.
+// wrong), or nil when it may decide it. The error holds nothing the callback carried.
 func (h *handler) foreign(q url.Values) error {
 	switch states := q["state"]; {
 	case len(states) > 1:
