@@ -28,14 +28,9 @@ var (
 	ErrInvalid = errors.New("invalid JWT")
 )
 
-// invalidError is a malformed-input error; it matches ErrInvalid.
-type invalidError struct{ reason string }
-
-func (e *invalidError) Error() string        { return "invalid JWT: " + e.reason }
-func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
-
+// invalid is a malformed-input error that matches ErrInvalid.
 func invalid(format string, args ...any) error {
-	return &invalidError{reason: fmt.Sprintf(format, args...)}
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
 // Token is a decoded, UNVERIFIED JWT. Nothing in it may be trusted.

@@ -18,19 +18,14 @@ import (
 // maxDiscoveryBytes bounds a document read from the network.
 const maxDiscoveryBytes = 1 << 20
 
-// IssuerMismatchError reports a discovery document whose "issuer" is not the one it was
-// fetched for (OpenID Connect Discovery 1.0 §4.3).
-type IssuerMismatchError struct {
-	Expected   string // the configured issuer (--issuer)
-	Discovered string // the "issuer" of the document
-}
-
-func (e *IssuerMismatchError) Error() string {
-	msg := fmt.Sprintf("the discovery document names issuer %q, but the configured issuer is %q; they must be identical", e.Discovered, e.Expected)
-	if strings.TrimRight(e.Discovered, "/") == strings.TrimRight(e.Expected, "/") {
+// issuerMismatch reports a discovery document whose "issuer" is not the one it was fetched
+// for (OpenID Connect Discovery 1.0 §4.3).
+func issuerMismatch(expected, discovered string) error {
+	msg := fmt.Sprintf("the discovery document names issuer %q, but the configured issuer is %q; they must be identical", discovered, expected)
+	if strings.TrimRight(discovered, "/") == strings.TrimRight(expected, "/") {
 		msg += " (check the trailing slash)"
 	}
-	return msg
+	return errors.New(msg)
 }
 
 // DiscoveryURL returns where the discovery document of issuer lives (Discovery 1.0 §4.1).
@@ -84,8 +79,8 @@ type discoveryDoc struct {
 
 // ParseDiscovery builds an oidc provider from the discovery document body fetched for issuer.
 // It fails, saying which rule was broken, when body is not a JSON object, a known field has
-// the wrong type, a required field is missing, "issuer" is not exactly issuer
-// (*IssuerMismatchError), or an endpoint fails ValidateURL (a query is allowed). Of the
+// the wrong type, a required field is missing, "issuer" is not exactly issuer, or an
+// endpoint fails ValidateURL (a query is allowed). Of the
 // announced signing algorithms only the asymmetric ones are kept (RS256 when none are
 // announced).
 func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error) {
@@ -153,7 +148,7 @@ func (d *discoveryDoc) check(issuer string) error {
 		return fmt.Errorf("the discovery document lacks the required field(s) %s", strings.Join(missing, ", "))
 	}
 	if d.Issuer != issuer {
-		return &IssuerMismatchError{Expected: issuer, Discovered: d.Issuer}
+		return issuerMismatch(issuer, d.Issuer)
 	}
 	for _, f := range []struct{ name, value string }{
 		{"authorization_endpoint", d.AuthorizationEndpoint},

@@ -17,9 +17,6 @@ func (p *Provider) WebFinger(ctx context.Context, email string) ([]string, error
 	if at := strings.LastIndexByte(email, '@'); at <= 0 || at == len(email)-1 || strings.ContainsAny(email, " /?#") {
 		return nil, fmt.Errorf("%q is not an email address", email)
 	}
-	if p.Endpoints.WebFinger == "" {
-		return nil, errors.New("the provider has no WebFinger endpoint")
-	}
 	u, err := url.Parse(p.Endpoints.WebFinger)
 	if err != nil {
 		return nil, fmt.Errorf("WebFinger endpoint: %w", err)

@@ -104,16 +104,11 @@ type Error struct {
 // Error is one sentence: the kind (or the operation), then the provider's error and the hint.
 func (e *Error) Error() string {
 	var parts []string
-	if e.Kind != nil {
-		parts = append(parts, e.Kind.Error())
-	} else {
+	if e.Kind == nil {
 		parts = append(parts, e.Op+" failed")
 	}
-	if e.Provider != nil {
-		parts = append(parts, e.Provider.Error())
-	}
-	if e.Err != nil {
-		parts = append(parts, e.Err.Error())
+	for _, err := range e.Unwrap() {
+		parts = append(parts, err.Error())
 	}
 	s := strings.Join(parts, ": ")
 	if e.Hint != "" {
