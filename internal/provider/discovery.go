@@ -133,15 +133,21 @@ func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error)
 
 // check applies the rules of ParseDiscovery to a document fetched for issuer.
 func (d *discoveryDoc) check(issuer string) error {
-	var missing []string
-	for _, f := range []struct{ name, value string }{
+	// The first four are required; every endpoint given must be a valid URL.
+	fields := [][2]string{
 		{"issuer", d.Issuer},
 		{"authorization_endpoint", d.AuthorizationEndpoint},
 		{"token_endpoint", d.TokenEndpoint},
 		{"jwks_uri", d.JWKSURI},
-	} {
-		if f.value == "" {
-			missing = append(missing, f.name)
+		{"userinfo_endpoint", d.UserinfoEndpoint},
+		{"device_authorization_endpoint", d.DeviceAuthorizationEndpoint},
+		{"revocation_endpoint", d.RevocationEndpoint},
+		{"end_session_endpoint", d.EndSessionEndpoint},
+	}
+	var missing []string
+	for _, f := range fields[:4] {
+		if f[1] == "" {
+			missing = append(missing, f[0])
 		}
 	}
 	if len(missing) > 0 {
@@ -150,20 +156,12 @@ func (d *discoveryDoc) check(issuer string) error {
 	if d.Issuer != issuer {
 		return issuerMismatch(issuer, d.Issuer)
 	}
-	for _, f := range []struct{ name, value string }{
-		{"authorization_endpoint", d.AuthorizationEndpoint},
-		{"token_endpoint", d.TokenEndpoint},
-		{"jwks_uri", d.JWKSURI},
-		{"userinfo_endpoint", d.UserinfoEndpoint},
-		{"device_authorization_endpoint", d.DeviceAuthorizationEndpoint},
-		{"revocation_endpoint", d.RevocationEndpoint},
-		{"end_session_endpoint", d.EndSessionEndpoint},
-	} {
-		if f.value == "" {
+	for _, f := range fields[1:] {
+		if f[1] == "" {
 			continue
 		}
-		if err := checkURL(f.value, true); err != nil {
-			return fmt.Errorf("the discovery document field %q: %w", f.name, err)
+		if err := checkURL(f[1], true); err != nil {
+			return fmt.Errorf("the discovery document field %q: %w", f[0], err)
 		}
 	}
 	return nil

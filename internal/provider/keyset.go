@@ -15,8 +15,6 @@ type keySet struct {
 	url string
 }
 
-func newKeySet(ctx context.Context, url string) *keySet { return &keySet{ctx: ctx, url: url} }
-
 // VerifySignature implements oidc.KeySet; ctx passes on go-oidc's pre-parsed JWS.
 func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
 	payload, err := oidc.NewRemoteKeySet(k.ctx, k.url).VerifySignature(ctx, jwt)

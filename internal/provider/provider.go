@@ -146,7 +146,7 @@ func (p *Provider) init(opts Options) {
 		p.now = time.Now
 	}
 	// The context only carries the HTTP client, for every JWKS fetch.
-	p.keys = newKeySet(oidc.ClientContext(context.Background(), p.client), p.Endpoints.JWKS)
+	p.keys = &keySet{ctx: oidc.ClientContext(context.Background(), p.client), url: p.Endpoints.JWKS}
 }
 
 // DefaultScopes returns the scopes a login with flow asks for without --scopes: Webex's

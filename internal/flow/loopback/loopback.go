@@ -136,19 +136,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		redirect.Host = net.JoinHostPort(redirect.Hostname(), strconv.Itoa(lns[0].Addr().(*net.TCPAddr).Port))
 	}
 	res.RedirectURI = redirect.String()
-	code, err := serve(ctx, lns, res.RedirectURI, newHandler(ctx, cfg, redirect.Path, res), func() error {
-		return cfg.OnReady(buildAuthURL(cfg, res))
-	})
-	if err != nil {
-		return nil, err
-	}
-	res.Code = code
-	return res, nil
-}
-
-// newHandler returns the handler of the callback at path for the login res describes.
-func newHandler(ctx context.Context, cfg Config, path string, res *Result) *handler {
-	h := &handler{path: path, state: res.State, result: make(chan callback, 1), reject: cfg.OnRejected}
+	h := &handler{path: redirect.Path, state: res.State, result: make(chan callback, 1), reject: cfg.OnRejected}
 	if cfg.Complete != nil {
 		h.complete = func(code string) error {
 			r := *res
@@ -156,7 +144,14 @@ func newHandler(ctx context.Context, cfg Config, path string, res *Result) *hand
 			return cfg.Complete(ctx, &r)
 		}
 	}
-	return h
+	code, err := serve(ctx, lns, res.RedirectURI, h, func() error {
+		return cfg.OnReady(buildAuthURL(cfg, res))
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Code = code
+	return res, nil
 }
 
 // serve serves h on lns (the redirect URI uri), calls ready, and returns the code of the
