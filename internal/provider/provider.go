@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -86,18 +87,11 @@ type Provider struct {
 // NewWebex returns a provider of a Webex kind with Login with Webex's static endpoints under
 // baseURL ("" is the kind's default; else it must pass ValidateURL). No request is made.
 func NewWebex(kind string, baseURL string, opts Options) (*Provider, error) {
-	def := ""
-	switch kind {
-	case config.ProviderWebex:
-		def = WebexBaseURL
-	case config.ProviderWebexGov:
-		def = WebexGovBaseURL
-	default:
+	def, ok := map[string]string{config.ProviderWebex: WebexBaseURL, config.ProviderWebexGov: WebexGovBaseURL}[kind]
+	if !ok {
 		return nil, fmt.Errorf("provider kind %q is not a Webex kind", kind)
 	}
-	if baseURL == "" {
-		baseURL = def
-	}
+	baseURL = cmp.Or(baseURL, def)
 	if err := ValidateURL(baseURL); err != nil {
 		return nil, fmt.Errorf("base URL: %w", err)
 	}

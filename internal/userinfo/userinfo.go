@@ -32,12 +32,10 @@ type Client struct {
 
 // Person is the part of Webex's `GET /people/me` answer that identifies the user.
 type Person struct {
-	ID          string   `json:"id"`
-	Emails      []string `json:"emails"`
-	DisplayName string   `json:"displayName"`
-	OrgID       string   `json:"orgId"`
-	// Raw is the whole answer.
-	Raw map[string]any `json:"-"`
+	ID          string         `json:"id"`
+	Emails      []string       `json:"emails"`
+	DisplayName string         `json:"displayName"`
+	Raw         map[string]any `json:"-"` // the whole answer
 }
 
 // Email is the person's first email address.
@@ -86,10 +84,7 @@ func (c *Client) PeopleMe(ctx context.Context, endpoint, token string) (*Person,
 		return nil, err
 	}
 	p := &Person{}
-	if err := json.Unmarshal(body, p); err != nil {
-		return nil, errors.New("the people/me answer is not a JSON object")
-	}
-	if err := json.Unmarshal(body, &p.Raw); err != nil || p.Raw == nil {
+	if json.Unmarshal(body, p) != nil || json.Unmarshal(body, &p.Raw) != nil || p.Raw == nil {
 		return nil, errors.New("the people/me answer is not a JSON object")
 	}
 	return p, nil

@@ -156,7 +156,7 @@ func TestPeopleMe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.ID != id || p.Email() != "alice@example.com" || p.DisplayName != "Alice Example" || p.OrgID != "org-1" {
+	if p.ID != id || p.Email() != "alice@example.com" || p.DisplayName != "Alice Example" {
 		t.Errorf("person = %+v", p)
 	}
 	if p.UUID() != personUUID {

@@ -46,8 +46,7 @@ type Config struct {
 	// port, written into the redirect_uri sent.
 	RedirectURI string
 	Scopes      []string
-	// Params are extra authorization parameters (login_hint, prompt), one value per key,
-	// other than those in ownParams.
+	// Params are extra authorization parameters (login_hint, prompt), one value each.
 	Params url.Values
 	// OnReady (required) is called once the listener is serving, with the authorization URL
 	// to open. Its error ends Run, unwrapped.
@@ -110,9 +109,6 @@ func (e *PortInUseError) Error() string {
 }
 
 func (e *PortInUseError) Unwrap() error { return e.Err }
-
-// ownParams are the authorization parameters Run sets itself.
-var ownParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method"}
 
 // Run listens on the redirect URI, calls OnReady with the authorization URL, and waits for
 // the callback with the right state (and for Config.Complete). With a code, Run returns the
@@ -205,16 +201,6 @@ func checkConfig(cfg Config) error {
 	}
 	if cfg.ClientID == "" {
 		return errors.New("loopback: the client id is required")
-	}
-	for _, k := range ownParams {
-		if _, ok := cfg.Params[k]; ok {
-			return fmt.Errorf("loopback: the %s parameter is set by the login itself", k)
-		}
-	}
-	for k, vs := range cfg.Params {
-		if len(vs) != 1 {
-			return fmt.Errorf("loopback: the %s parameter needs exactly one value", k)
-		}
 	}
 	return nil
 }

@@ -305,8 +305,6 @@ func TestRunRejectsConfig(t *testing.T) {
 		{"custom scheme", Config{RedirectURI: "com.example.app:/callback"}, "must look like"},
 		{"fragment", Config{RedirectURI: "http://127.0.0.1:8085/callback#x"}, "must look like"},
 		{"bad port", Config{RedirectURI: "http://127.0.0.1:99999/callback"}, "invalid port"},
-		{"reserved param", Config{Params: url.Values{"state": {"mine"}}}, "the state parameter is set by the login itself"},
-		{"multi-valued param", Config{Params: url.Values{"prompt": {"login", "consent"}}}, "exactly one value"},
 		{"no client id", Config{ClientID: "-"}, "client id is required"},
 		{"bad auth URL", Config{AuthURL: "/authorize"}, "absolute http(s) URL"},
 	}
