@@ -77,12 +77,10 @@ type discoveryDoc struct {
 	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported"`
 }
 
-// ParseDiscovery builds an oidc provider from the discovery document body fetched for issuer.
-// It fails, saying which rule was broken, when body is not a JSON object, a known field has
-// the wrong type, a required field is missing, "issuer" is not exactly issuer, or an
-// endpoint fails ValidateURL (a query is allowed). Of the
-// announced signing algorithms only the asymmetric ones are kept (RS256 when none are
-// announced).
+// ParseDiscovery builds an oidc provider from the discovery document body fetched for issuer,
+// saying which rule a bad document breaks: not a JSON object, a field of the wrong type, or
+// one of check's. Of the announced signing algorithms only the asymmetric ones are kept
+// (RS256 when none are announced).
 func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error) {
 	if err := ValidateURL(issuer); err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
@@ -131,7 +129,8 @@ func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error)
 	return p, nil
 }
 
-// check applies the rules of ParseDiscovery to a document fetched for issuer.
+// check fails when a required field is missing, "issuer" is not exactly issuer, or an
+// endpoint fails ValidateURL (a query is allowed).
 func (d *discoveryDoc) check(issuer string) error {
 	// The first four are required; every endpoint given must be a valid URL.
 	fields := [][2]string{

@@ -1,10 +1,7 @@
 // Package device is the client side of the OAuth 2.0 Device Authorization Grant (RFC 8628)
-// with the quirks of Login with Webex: pending answered as HTTP 428 at its own /device/token
-// endpoint, errors in the Webex envelope, tokenlimit_reached. golang.org/x/oauth2's
-// DeviceAccessToken cannot treat 428 as pending, so Authorize and Poll are written here.
-//
-// It never prints, prompts or opens a browser; its errors never contain a token, a device
-// code or a secret.
+// with the quirks of Login with Webex (pending as HTTP 428 at /device/token, which
+// golang.org/x/oauth2 cannot take for pending). It never prints; its errors never contain a
+// token, a device code or a secret.
 package device
 
 import (
@@ -315,12 +312,9 @@ func webURI(s string) bool {
 }
 
 // Poll polls cfg.TokenURL with code until the person approves (RFC 8628 §3.4-3.5) and returns
-// the token. It waits the interval before every poll; slow_down adds SlowDownStep to it for
-// good, and a 429 waits Retry-After when that is longer. HTTP 428 and authorization_pending
-// mean keep polling. It stops with ErrExpired when code.ExpiresAt comes (without polling after
-// it), with the kind failureKind names, after maxTransientErrors server or network failures in
-// a row, and with an *Error on any other provider error. When ctx is done, it returns
-// ctx.Err().
+// the token. It waits the interval before every poll (slow_down adds SlowDownStep for good; a
+// longer Retry-After wins), and stops with ErrExpired at code.ExpiresAt, with an *Error on a
+// failure, or with ctx.Err().
 func Poll(ctx context.Context, cfg Config, code *Code) (*oauth2.Token, error) {
 	if code == nil || code.DeviceCode == "" || cfg.TokenURL == "" || cfg.ClientID == "" {
 		return nil, errors.New("device token: the token URL, client id and device code are required")

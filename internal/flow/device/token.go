@@ -49,10 +49,9 @@ func ParseTokenResponse(body []byte, now time.Time) (*oauth2.Token, error) {
 	return tok.WithExtra(raw), nil
 }
 
-// Seconds reads a lifetime in seconds of OAuth JSON (expires_in, interval,
-// refresh_token_expires_in) decoded into any: a number or a numeric string. Absent (nil) and
-// "" are 0. A fraction is truncated; negative values, values over ten years and anything else
-// are rejected.
+// Seconds reads a lifetime in seconds of OAuth JSON decoded into any: a number or a numeric
+// string; absent and "" are 0. A fraction is truncated; negative values, values over ten
+// years and anything else are rejected.
 func Seconds(v any) (int64, error) {
 	var f float64
 	switch x := v.(type) {

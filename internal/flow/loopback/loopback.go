@@ -13,7 +13,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"log"
 	"net"
@@ -390,10 +389,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	switch {
 	case answered:
-		h.render(w, errorPage(), http.StatusGone, pageData{Message: "This sign-in has already finished. Return to the terminal."})
+		h.render(w, "error", http.StatusGone, pageData{Message: "This sign-in has already finished. Return to the terminal."})
 		return
 	case foreign != nil:
-		h.render(w, errorPage(), http.StatusBadRequest, pageData{Message: rejectedMessage})
+		h.render(w, "error", http.StatusBadRequest, pageData{Message: rejectedMessage})
 		if report {
 			h.reject(foreign)
 		}
@@ -407,19 +406,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &perr) {
 			data = pageData{Message: "The provider refused the sign-in.", Code: perr.Code, Description: perr.Description}
 		}
-		h.render(w, errorPage(), http.StatusBadRequest, data)
+		h.render(w, "error", http.StatusBadRequest, data)
 		h.result <- callback{err: err}
 		return
 	}
 	if h.complete != nil {
 		if err := h.complete(code); err != nil {
 			msg, _, _ := strings.Cut(err.Error(), "\n")
-			h.render(w, errorPage(), http.StatusInternalServerError, pageData{Message: sentence(msg)})
+			h.render(w, "error", http.StatusInternalServerError, pageData{Message: sentence(msg)})
 			h.result <- callback{err: err}
 			return
 		}
 	}
-	h.render(w, successPage(), http.StatusOK, pageData{})
+	h.render(w, "success", http.StatusOK, pageData{})
 	h.result <- callback{code: code}
 }
 
@@ -437,9 +436,9 @@ func (h *handler) foreign(q url.Values) error {
 	return nil
 }
 
-func (h *handler) render(w http.ResponseWriter, t *template.Template, status int, data pageData) {
+func (h *handler) render(w http.ResponseWriter, page string, status int, data pageData) {
 	var buf bytes.Buffer
-	_ = t.Execute(&buf, data) // the built-in pages cannot fail on pageData
+	_ = pages().ExecuteTemplate(&buf, page, data) // the built-in pages cannot fail on pageData
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Content-Length", strconv.Itoa(buf.Len()))
