@@ -47,11 +47,9 @@ type Token struct {
 	SignaturePresent       bool
 }
 
-// Decode parses s as a JWS compact serialization without verifying it, after removing
-// whitespace, a byte order mark and one "Bearer " prefix. Each part must be base64url without
-// padding: padding and the standard alphabet are rejected, as every conforming verifier
-// would. The header must be a JSON object with a non-empty string "alg", the claims a JSON
-// object; the signature may be empty. Errors are single lines that quote no part of the input.
+// Decode parses s as a JWS compact serialization without verifying it, after trimming
+// whitespace, a byte order mark and one "Bearer " prefix. It is as strict as a verifier
+// (base64url without padding, a header with an "alg"); errors quote no part of the input.
 func Decode(s string) (*Token, error) {
 	if len(s) > MaxSize {
 		return nil, invalid("input is too large (%d bytes; the limit is %d)", len(s), MaxSize)

@@ -33,10 +33,9 @@ const (
 	maxUnix = 253402300799 // 9999-12-31T23:59:59Z
 )
 
-// TimeClaims returns the token's time claims in the order of timeClaimDefs: NumericDate
-// values (RFC 7519 section 2, possibly fractional), expiry_time in milliseconds. A claim that
-// is not a JSON number (a numeric string is not a NumericDate) or lies outside years 1 to
-// 9999 is skipped.
+// TimeClaims returns the token's time claims in the order of timeClaimDefs. A claim that is
+// not a JSON number (a numeric string is not a NumericDate) or lies outside years 1 to 9999
+// is skipped.
 func (t *Token) TimeClaims() []TimeClaim {
 	var out []TimeClaim
 	for _, d := range timeClaimDefs {

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -55,9 +56,7 @@ func (p *Provider) getJSON(ctx context.Context, url string, v any) error {
 // get GETs url, asking for JSON, and returns a body of at most maxDiscoveryBytes with its
 // Content-Type. A nil client is one with a 30 s timeout.
 func get(ctx context.Context, client *http.Client, url string) ([]byte, string, error) {
-	if client == nil {
-		client = &http.Client{Timeout: defaultHTTPTimeout}
-	}
+	client = cmp.Or(client, &http.Client{Timeout: defaultHTTPTimeout})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, "", err

@@ -6,10 +6,9 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 )
 
-// keySet is the provider's JWKS for a one-shot CLI: every verification fetches the set and,
-// when it cannot verify the token, fetches it once more at once (a key rotation or a stale
-// CDN copy). Nothing is cached: a warm RemoteKeySet refetches on a miss only when no fetch of
-// its own has just finished, which would make the fetches depend on timing.
+// keySet is the provider's JWKS: every verification fetches the set and, when it cannot
+// verify the token, once more (a key rotation or a stale CDN copy). A cached RemoteKeySet
+// would refetch on a miss only when no fetch had just finished: timing, not the token.
 type keySet struct {
 	ctx context.Context // carries the HTTP client (oidc.ClientContext)
 	url string

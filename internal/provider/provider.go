@@ -131,10 +131,7 @@ func NewWebex(kind string, baseURL string, opts Options) (*Provider, error) {
 
 // init sets the clock, the HTTP client and the JWKS key set.
 func (p *Provider) init(opts Options) {
-	p.client = opts.HTTPClient
-	if p.client == nil {
-		p.client = &http.Client{Timeout: defaultHTTPTimeout}
-	}
+	p.client = cmp.Or(opts.HTTPClient, &http.Client{Timeout: defaultHTTPTimeout})
 	p.now = opts.Now
 	if p.now == nil {
 		p.now = time.Now

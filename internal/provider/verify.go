@@ -69,10 +69,9 @@ type IDToken struct {
 }
 
 // VerifyIDToken verifies raw, a compact JWS ID token, as OpenID Connect Core 1.0 §3.1.3.7
-// asks, and returns its claims. go-oidc checks the signature (see keySet), the claims' types,
-// "exp" and "nbf"; this method adds the algorithm (one of SigningAlgs), the issuer rule of
-// the kind, "sub", "aud" with "azp", "iat" (required, not after now + ClockSkew) and the
-// nonce. A failed check returns a *VerifyError naming it.
+// asks. go-oidc checks the signature, the claims' types, "exp" and "nbf"; this method adds
+// the algorithm, the issuer rule of the kind, "sub", "aud" with "azp", "iat" and the nonce.
+// A failed check returns a *VerifyError naming it.
 func (p *Provider) VerifyIDToken(ctx context.Context, raw string, v VerifyOptions) (*IDToken, error) {
 	if p == nil || p.keys == nil {
 		return nil, errors.New("provider: not initialised (use NewWebex, Discover or ParseDiscovery)")

@@ -4,6 +4,7 @@
 package userinfo
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -127,10 +128,7 @@ func (c *Client) get(ctx context.Context, endpoint, token string) ([]byte, error
 		}
 		pe := oautherr.Parse(resp.StatusCode, resp.Header, body)
 		if resp.StatusCode == http.StatusTooManyRequests && attempt < 2 {
-			wait := pe.RetryAfter
-			if wait <= 0 {
-				wait = 2 * time.Second
-			}
+			wait := cmp.Or(pe.RetryAfter, 2*time.Second) // never negative
 			if wait <= MaxRetryAfter {
 				sleep := c.Sleep
 				if sleep == nil {
@@ -164,11 +162,8 @@ func (e *StatusError) Error() string {
 	default:
 		what = fmt.Sprintf("the provider answered HTTP %d", e.Status)
 	}
-	if e.Err != nil {
-		detail := e.Err.Error()
-		if detail != "" {
-			what += " [" + detail + "]"
-		}
+	if e.Err != nil && e.Err.Error() != "" {
+		what += " [" + e.Err.Error() + "]"
 	}
 	return what
 }

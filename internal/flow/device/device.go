@@ -195,10 +195,7 @@ func Authorize(ctx context.Context, cfg Config) (*Code, error) {
 		}
 		perr := oautherr.ParseAt(clk.Now(), resp.StatusCode, resp.Header, body)
 		if resp.StatusCode == http.StatusTooManyRequests {
-			wait := perr.RetryAfter
-			if wait == 0 {
-				wait = DefaultInterval
-			}
+			wait := cmp.Or(perr.RetryAfter, DefaultInterval)
 			if try >= authorizeRetries || wait > maxAuthorizeWait {
 				return nil, &Error{Op: op, Kind: ErrRateLimited, Provider: perr}
 			}

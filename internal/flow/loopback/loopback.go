@@ -1,8 +1,7 @@
 // Package loopback runs the browser half of the OAuth 2.0 authorization code flow for a
 // native app (RFC 8252 §7.3): it listens on a loopback redirect URI, builds the authorization
-// URL with PKCE (S256), state and an OpenID Connect nonce, and waits for the one redirect
-// that carries the code and the login's state (RFC 6749 §10.12). It never opens a browser,
-// prints or prompts.
+// URL with PKCE, state and nonce, and waits for the one redirect that carries the code and
+// the login's state (RFC 6749 §10.12). It never opens a browser, prints or prompts.
 package loopback
 
 import (
@@ -39,10 +38,9 @@ const shutdownGrace = 5 * time.Second
 type Config struct {
 	AuthURL  string
 	ClientID string
-	// RedirectURI is the exact redirect URI registered with the provider; empty means
-	// DefaultRedirectURI. It must be http on 127.0.0.1, localhost (served on both 127.0.0.1
-	// and ::1, since a browser may resolve it to either) or [::1]; port 0 or none means a free
-	// port, written into the redirect_uri sent.
+	// RedirectURI is the redirect URI registered with the provider ("" is DefaultRedirectURI):
+	// http on 127.0.0.1, localhost (served on both 127.0.0.1 and ::1, as a browser may pick
+	// either) or [::1]; port 0 or none is a free port, written into the redirect_uri sent.
 	RedirectURI string
 	Scopes      []string
 	// Params are extra authorization parameters (login_hint, prompt), one value each.
@@ -50,14 +48,12 @@ type Config struct {
 	// OnReady (required) is called once the listener is serving, with the authorization URL
 	// to open. Its error ends Run, unwrapped.
 	OnReady func(authURL string) error
-	// Complete, when set, finishes the login (code exchange, checks, storing) while the
-	// browser waits, so the page it ends on tells the real outcome: the success page only
-	// when it returns nil, else the error page with its first line; Run returns its error.
+	// Complete, when set, finishes the login while the browser waits, so that its page tells
+	// the real outcome (the first line of the error); Run returns its error.
 	Complete func(ctx context.Context, r *Result) error
-	// OnRejected, when set, is told about each callback ignored because its state is
-	// missing, wrong or repeated (matching ErrStateMismatch or ErrMalformedCallback; it echoes
-	// nothing the callback carried), at most MaxRejectedReports times. It is called from the
-	// HTTP handler's goroutine.
+	// OnRejected, when set, is told (from the handler's goroutine, at most MaxRejectedReports
+	// times) about each callback ignored because its state is missing, wrong or repeated; the
+	// error echoes nothing the callback carried.
 	OnRejected func(err error)
 }
 
@@ -315,10 +311,9 @@ func buildAuthURL(cfg Config, res *Result) string {
 	return oc.AuthCodeURL(res.State, opts...)
 }
 
-// parseCallback reads the query of a callback that carries the login's state (RFC 6749
-// §4.1.2) and returns its code: an error= answer gives the provider's *oautherr.Error,
-// wrapped; a repeated parameter or a code that is empty, over 4096 bytes or not printable
-// ASCII is an error too. Errors never contain the code.
+// parseCallback returns the code of a callback that carries the login's state. An error=
+// answer gives the provider's *oautherr.Error, wrapped; a repeated parameter or a bad code
+// (empty, over 4096 bytes, not printable ASCII) is an error too, which never quotes it.
 func parseCallback(q url.Values) (code string, err error) {
 	for _, k := range []string{"code", "error", "error_description"} {
 		if len(q[k]) > 1 {
