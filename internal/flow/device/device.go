@@ -58,8 +58,8 @@ type Config struct {
 	AuthStyle  oauth2.AuthStyle
 	HTTPClient *http.Client // nil means http.DefaultClient
 	Clock      Clock        // nil means the wall clock
-	// Webex selects Login with Webex's device authorization: no client authentication there,
-	// and a 400 answer gets a hint (the scopes to tick, or HelperRedirectsHint).
+	// Webex selects Login with Webex's device authorization: no client authentication there
+	// (Webex documents none), and a 400 gets a hint (scopes to tick, or HelperRedirectsHint).
 	Webex bool
 }
 
