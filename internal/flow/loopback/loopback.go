@@ -48,7 +48,7 @@ type Config struct {
 	// OnReady (required) is called once the listener is serving, with the authorization URL
 	// to open. Its error ends Run, unwrapped.
 	OnReady func(authURL string) error
-	// Complete, when set, finishes the login while the browser waits, so that its page tells
+	// Complete (required) finishes the login while the browser waits, so that its page tells
 	// the real outcome (the first line of the error); Run returns its error.
 	Complete func(ctx context.Context, r *Result) error
 	// OnRejected, when set, is told (from the handler's goroutine, at most MaxRejectedReports
@@ -106,7 +106,7 @@ func (e *PortInUseError) Error() string {
 func (e *PortInUseError) Unwrap() error { return e.Err }
 
 // Run listens on the redirect URI, calls OnReady with the authorization URL, and waits for
-// the callback with the right state (and for Config.Complete). With a code, Run returns the
+// the callback with the right state and for Config.Complete. With a code, Run returns the
 // Result; with error=, the provider's *oautherr.Error (wrapped); with neither,
 // ErrMissingCode. When ctx is done first, Run returns ctx.Err().
 func Run(ctx context.Context, cfg Config) (*Result, error) {
@@ -128,12 +128,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.RedirectURI = redirect.String()
 	h := &handler{path: redirect.Path, state: res.State, result: make(chan callback, 1), reject: cfg.OnRejected}
-	if cfg.Complete != nil {
-		h.complete = func(code string) error {
-			r := *res
-			r.Code = code
-			return cfg.Complete(ctx, &r)
-		}
+	h.complete = func(code string) error {
+		r := *res
+		r.Code = code
+		return cfg.Complete(ctx, &r)
 	}
 	code, err := serve(ctx, lns, res.RedirectURI, h, func() error {
 		return cfg.OnReady(buildAuthURL(cfg, res))
@@ -405,13 +403,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.result <- callback{err: err}
 		return
 	}
-	if h.complete != nil {
-		if err := h.complete(code); err != nil {
-			msg, _, _ := strings.Cut(err.Error(), "\n")
-			h.render(w, "error", http.StatusInternalServerError, pageData{Message: sentence(msg)})
-			h.result <- callback{err: err}
-			return
-		}
+	if err := h.complete(code); err != nil {
+		msg, _, _ := strings.Cut(err.Error(), "\n")
+		h.render(w, "error", http.StatusInternalServerError, pageData{Message: sentence(msg)})
+		h.result <- callback{err: err}
+		return
 	}
 	h.render(w, "success", http.StatusOK, pageData{})
 	h.result <- callback{code: code}

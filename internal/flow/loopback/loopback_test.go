@@ -29,6 +29,9 @@ func start(t *testing.T, ctx context.Context, cfg Config) (*url.URL, <-chan outc
 	t.Helper()
 	ready := make(chan string, 1)
 	cfg.OnReady = func(u string) error { ready <- u; return nil }
+	if cfg.Complete == nil {
+		cfg.Complete = func(context.Context, *Result) error { return nil }
+	}
 	if cfg.AuthURL == "" {
 		cfg.AuthURL = "https://webexapis.com/v1/authorize"
 	}
