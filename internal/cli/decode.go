@@ -181,7 +181,7 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 		if o.Issuer == "" {
 			return nil, "", usageErrorf("--jwks-url needs --issuer, the iss the token must carry")
 		}
-		prov, err := provider.NewStatic(o.Issuer, o.JWKSURL, nil, provider.Options{HTTPClient: d.http(), Now: d.now})
+		prov, err := provider.NewStatic(o.Issuer, o.JWKSURL, provider.Options{HTTPClient: d.http(), Now: d.now})
 		return prov, clientID, err
 	case o.Issuer != "":
 		var err error

@@ -384,7 +384,7 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, f
 	showDeviceCode(d, code, o.QR)
 
 	stop := countdown(d, code.ExpiresAt)
-	tok, err := device.Poll(ctx, dc, code, nil)
+	tok, err := device.Poll(ctx, dc, code)
 	stop()
 	if err != nil {
 		return err

@@ -1,10 +1,7 @@
-// Package jwt decodes JSON Web Tokens (RFC 7519) in JWS compact serialization (RFC 7515
-// section 7.1) WITHOUT verifying them, for `webex decode` and for showing what a token claims:
-// the header, claims and signature, the time claims (exp, iat, nbf, auth_time and Webex's
-// millisecond expiry_time), and relative times. Verification belongs to package provider.
-//
-// Nothing here may trust a claim for a security decision, print anything, or put the token
-// (or any part of it) into an error message.
+// Package jwt decodes JSON Web Tokens in JWS compact serialization WITHOUT verifying them, for
+// `webex decode`: the header, claims, time claims and relative times. Verification belongs
+// to package provider. Nothing here may trust a claim for a security decision, print, or put
+// any part of a token into an error message.
 package jwt
 
 import (
@@ -18,67 +15,41 @@ import (
 	"unicode/utf8"
 )
 
-// MaxSize is the largest input Decode accepts, in bytes, before trimming. Real ID and access
-// tokens are a few KiB; anything much larger is not a token someone meant to paste. Callers
-// reading stdin should read at most MaxSize+1 bytes so an oversized input is still reported.
+// MaxSize is the largest input Decode accepts, in bytes, before trimming; real tokens are a
+// few KiB. Read at most MaxSize+1 bytes of stdin so an oversized input is still reported.
 const MaxSize = 64 << 10
 
 var (
-	// ErrNotJWT reports input with no '.' at all: an opaque token (a Webex access or refresh
-	// token, say) that only the provider that issued it can inspect.
-	ErrNotJWT = errors.New("not a JWT: this looks like an opaque token, which only the provider can inspect")
-
-	// ErrEncrypted reports a five-part JWE compact serialization (RFC 7516 section 7.1).
+	// ErrNotJWT reports input with no '.': an opaque token, such as Webex's access tokens.
+	ErrNotJWT    = errors.New("not a JWT: this looks like an opaque token, which only the provider can inspect")
 	ErrEncrypted = errors.New("this is an encrypted JWT (JWE); it cannot be decoded without the key")
-
-	// ErrInvalid is matched (with errors.Is) by every other Decode error. Those errors read
-	// "invalid JWT: <what is wrong>", for example "invalid JWT: header is not valid base64url
-	// (bad data at offset 4)".
+	// ErrInvalid is matched by every other Decode error, which reads "invalid JWT: <what is
+	// wrong>".
 	ErrInvalid = errors.New("invalid JWT")
 )
 
-// invalidError is a malformed-input error; it matches ErrInvalid.
-type invalidError struct{ reason string }
-
-func (e *invalidError) Error() string        { return "invalid JWT: " + e.reason }
-func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
-
+// invalid is a malformed-input error that matches ErrInvalid.
 func invalid(format string, args ...any) error {
-	return &invalidError{reason: fmt.Sprintf(format, args...)}
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
 // Token is a decoded, UNVERIFIED JWT. Nothing in it may be trusted.
 type Token struct {
-	// Raw is the compact serialization that was decoded, after trimming whitespace and any
-	// "Bearer " prefix. It is a credential: never log it or put it in an error.
+	// Raw is the compact serialization decoded, after trimming. It is a credential: never
+	// log it or put it in an error.
 	Raw string
-
-	// Header is the JOSE header (RFC 7515 section 4). JSON numbers are json.Number, so large
-	// integers keep every digit.
-	Header map[string]any
-
-	// Claims is the claims set (RFC 7519 section 4). JSON numbers are json.Number.
-	Claims map[string]any
-
-	// HeaderJSON and ClaimsJSON are the decoded JSON text exactly as it was in the token, so a
-	// display can keep the issuer's member order (json.Indent it for pretty output).
-	HeaderJSON json.RawMessage
-	ClaimsJSON json.RawMessage
-
-	// Signature is the decoded third part; empty for an unsecured JWT ("alg":"none").
-	Signature []byte
-
-	// SignaturePresent reports whether the third part was non-empty.
-	SignaturePresent bool
+	// Header and Claims hold JSON numbers as json.Number, so large integers keep every digit.
+	Header, Claims map[string]any
+	// HeaderJSON and ClaimsJSON are the JSON text as it was in the token, in the issuer's
+	// member order.
+	HeaderJSON, ClaimsJSON json.RawMessage
+	Signature              []byte // empty for an unsecured JWT ("alg":"none")
+	SignaturePresent       bool
 }
 
-// Decode parses s as a JWS compact serialization without verifying it. Whitespace, a byte
-// order mark and one "Bearer " prefix (as copied from an Authorization header) are removed
-// first. Each part must be base64url WITHOUT padding (RFC 7515 section 2): padding and the
-// standard alphabet are rejected with a message saying so, rather than tolerated, because
-// every conforming verifier would reject such a token. The header must be a JSON object with
-// a non-empty string "alg", the claims a JSON object; the signature may be empty (an
-// unsecured JWT). Errors are single lines that never contain any part of the input.
+// Decode parses s as a JWS compact serialization without verifying it, after trimming
+// whitespace, a byte order mark and one "Bearer " prefix. It is as strict as a verifier
+// (base64url without padding, a header with an "alg"); errors quote no part of the input.
 func Decode(s string) (*Token, error) {
 	if len(s) > MaxSize {
 		return nil, invalid("input is too large (%d bytes; the limit is %d)", len(s), MaxSize)

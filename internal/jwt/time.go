@@ -9,15 +9,9 @@ import (
 
 // TimeClaim is one claim that holds a point in time.
 type TimeClaim struct {
-	// Name is the claim name, e.g. "exp".
-	Name string
-	// Meaning is a short human label: "expires", "issued", "not before", "authenticated".
-	Meaning string
-	// Time is the instant, in UTC, truncated to the claim's precision.
-	Time time.Time
-	// Millis reports a claim counted in milliseconds (Webex's expiry_time) rather than
-	// seconds.
-	Millis bool
+	Name    string    // the claim name, e.g. "exp"
+	Meaning string    // "expires", "issued", "not before" or "authenticated"
+	Time    time.Time // in UTC, truncated to the claim's precision
 }
 
 // timeClaimDefs lists the claims TimeClaims reads, in display order.
@@ -25,12 +19,11 @@ var timeClaimDefs = [...]struct {
 	name, meaning string
 	millis        bool
 }{
-	{"exp", "expires", false},             // RFC 7519 section 4.1.4
-	{"iat", "issued", false},              // RFC 7519 section 4.1.6
-	{"nbf", "not before", false},          // RFC 7519 section 4.1.5
-	{"auth_time", "authenticated", false}, // OpenID Connect Core 1.0 section 2
-	// Webex's self-contained (guest issuer and similar) tokens carry expiry_time in
-	// milliseconds since the epoch, e.g. 1517095624105.
+	{"exp", "expires", false},
+	{"iat", "issued", false},
+	{"nbf", "not before", false},
+	{"auth_time", "authenticated", false},
+	// Webex's self-contained (guest issuer) tokens count expiry_time in milliseconds.
 	{"expiry_time", "expires", true},
 }
 
@@ -40,89 +33,42 @@ const (
 	maxUnix = 253402300799 // 9999-12-31T23:59:59Z
 )
 
-// TimeClaims returns the time claims present in claims, in the order exp, iat, nbf,
-// auth_time, expiry_time. exp, iat, nbf and auth_time are NumericDate values (RFC 7519
-// section 2: seconds since the epoch, possibly fractional); expiry_time is Webex's
-// millisecond count. A claim is skipped when it is not a JSON number (a numeric string is
-// not a NumericDate) or lies outside years 1 to 9999. Values may be json.Number (as Decode
-// produces), float64, or any Go integer type.
-func TimeClaims(claims map[string]any) []TimeClaim {
+// TimeClaims returns the token's time claims in the order of timeClaimDefs. A claim that is
+// not a JSON number (a numeric string is not a NumericDate) or lies outside years 1 to 9999
+// is skipped.
+func (t *Token) TimeClaims() []TimeClaim {
 	var out []TimeClaim
 	for _, d := range timeClaimDefs {
-		v, ok := claims[d.name]
-		if !ok {
-			continue
+		if at, ok := numericTime(t.Claims[d.name], d.millis); ok {
+			out = append(out, TimeClaim{Name: d.name, Meaning: d.meaning, Time: at})
 		}
-		t, ok := numericTime(v, d.millis)
-		if !ok {
-			continue
-		}
-		out = append(out, TimeClaim{Name: d.name, Meaning: d.meaning, Time: t, Millis: d.millis})
 	}
 	return out
 }
 
-// TimeClaims returns the token's time claims; see the package function TimeClaims.
-func (t *Token) TimeClaims() []TimeClaim { return TimeClaims(t.Claims) }
-
-// ExpiresAt returns when the token expires: "exp" when present and valid, else Webex's
-// "expiry_time". ok is false when the token states no usable expiry.
-func ExpiresAt(claims map[string]any) (at time.Time, ok bool) {
-	for _, tc := range TimeClaims(claims) {
-		switch tc.Name {
-		case "exp":
-			return tc.Time, true
-		case "expiry_time":
-			at, ok = tc.Time, true
-		}
-	}
-	return at, ok
-}
-
-// Expired reports whether the token has expired at now: true when now is at or after its
-// expiry (RFC 7519 section 4.1.4 requires the current time to be before "exp"). known is
-// false, and expired false, when the token has neither "exp" nor "expiry_time".
+// Expired reports whether the token has expired at now ("exp", else Webex's "expiry_time",
+// is not after now). known is false, and expired false, when the token states no expiry.
 func (t *Token) Expired(now time.Time) (expired bool, known bool) {
-	at, ok := ExpiresAt(t.Claims)
-	if !ok {
-		return false, false
+	var at time.Time
+	for _, tc := range t.TimeClaims() {
+		if tc.Name == "exp" || (tc.Name == "expiry_time" && !known) {
+			at, known = tc.Time, true
+		}
 	}
-	return !now.Before(at), true
+	return known && !now.Before(at), known
 }
 
+// numericTime reads a claim as Decode leaves it: a json.Number.
 func numericTime(v any, millis bool) (time.Time, bool) {
-	var f float64
-	switch n := v.(type) {
-	case json.Number:
-		if i, err := n.Int64(); err == nil {
-			return intTime(i, millis)
-		}
-		x, err := n.Float64()
-		if err != nil {
-			return time.Time{}, false
-		}
-		f = x
-	case float64:
-		f = n
-	case float32:
-		f = float64(n)
-	case int:
-		return intTime(int64(n), millis)
-	case int64:
-		return intTime(n, millis)
-	case int32:
-		return intTime(int64(n), millis)
-	case uint32:
-		return intTime(int64(n), millis)
-	case uint64:
-		if n > math.MaxInt64 {
-			return time.Time{}, false
-		}
-		return intTime(int64(n), millis)
-	default:
+	n, ok := v.(json.Number)
+	if !ok {
 		return time.Time{}, false
 	}
-	if math.IsNaN(f) || math.IsInf(f, 0) {
+	if i, err := n.Int64(); err == nil {
+		return intTime(i, millis)
+	}
+	f, err := n.Float64()
+	if err != nil {
 		return time.Time{}, false
 	}
 	if millis {

@@ -15,35 +15,26 @@ import (
 	"github.com/webex-cli/webex/internal/config"
 )
 
-// maxDiscoveryBytes bounds the discovery document read from the network.
+// maxDiscoveryBytes bounds a document read from the network.
 const maxDiscoveryBytes = 1 << 20
 
-// IssuerMismatchError reports a discovery document whose "issuer" differs
-// from the issuer it was fetched for (OpenID Connect Discovery 1.0 §4.3: they
-// must be identical).
-type IssuerMismatchError struct {
-	Expected   string // the configured issuer (--issuer)
-	Discovered string // the "issuer" of the document
-}
-
-func (e *IssuerMismatchError) Error() string {
-	msg := fmt.Sprintf("the discovery document names issuer %q, but the configured issuer is %q; they must be identical", e.Discovered, e.Expected)
-	if strings.TrimRight(e.Discovered, "/") == strings.TrimRight(e.Expected, "/") {
+// issuerMismatch reports a discovery document whose "issuer" is not the one it was fetched
+// for (OpenID Connect Discovery 1.0 §4.3).
+func issuerMismatch(expected, discovered string) error {
+	msg := fmt.Sprintf("the discovery document names issuer %q, but the configured issuer is %q; they must be identical", discovered, expected)
+	if strings.TrimRight(discovered, "/") == strings.TrimRight(expected, "/") {
 		msg += " (check the trailing slash)"
 	}
-	return msg
+	return errors.New(msg)
 }
 
-// DiscoveryURL returns where the discovery document of issuer lives:
-// issuer, without a terminating "/", followed by
-// "/.well-known/openid-configuration" (OpenID Connect Discovery 1.0 §4.1).
+// DiscoveryURL returns where the discovery document of issuer lives (Discovery 1.0 §4.1).
 func DiscoveryURL(issuer string) string {
 	return strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
 }
 
-// Discover fetches the discovery document of issuer (see DiscoveryURL) and
-// returns a config.ProviderOIDC provider built from it by ParseDiscovery. issuer must
-// pass ValidateURL, and the document's "issuer" must equal it exactly.
+// Discover fetches the discovery document of issuer and returns the provider ParseDiscovery
+// builds from it.
 func Discover(ctx context.Context, issuer string, opts Options) (*Provider, error) {
 	if err := ValidateURL(issuer); err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
@@ -68,8 +59,7 @@ func Discover(ctx context.Context, issuer string, opts Options) (*Provider, erro
 // errNotJSON marks a discovery body that is not a JSON object.
 var errNotJSON = errors.New("the discovery document is not a JSON object")
 
-// discoveryDoc holds the fields of OpenID Connect Discovery 1.0 §3 (and RFC
-// 8414, RFC 8628 §4) that a Provider uses.
+// discoveryDoc holds the fields of a discovery document that a Provider uses.
 type discoveryDoc struct {
 	Issuer                            string   `json:"issuer"`
 	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
@@ -80,20 +70,17 @@ type discoveryDoc struct {
 	RevocationEndpoint                string   `json:"revocation_endpoint"`
 	EndSessionEndpoint                string   `json:"end_session_endpoint"`
 	ScopesSupported                   []string `json:"scopes_supported"`
-	GrantTypesSupported               []string `json:"grant_types_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
-	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	// Read only so that a document giving them the wrong type is rejected.
+	GrantTypesSupported           []string `json:"grant_types_supported"`
+	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported"`
 }
 
-// ParseDiscovery builds a config.ProviderOIDC provider from the discovery document body
-// fetched for issuer, without a network request. It fails, saying which rule
-// was broken, when body is not a JSON object or a known field has the wrong
-// type, when a field OpenID Connect Discovery 1.0 §3 requires is missing, when
-// "issuer" is not exactly issuer ([*IssuerMismatchError]), or when an endpoint
-// does not pass ValidateURL (a query is allowed). Of the announced signing
-// algorithms only those allowedAlg accepts are kept (RS256 when none are
-// announced). The device flow polls the token endpoint (RFC 8628 §3.4).
+// ParseDiscovery builds an oidc provider from the discovery document body fetched for issuer,
+// saying which rule a bad document breaks: not a JSON object, a field of the wrong type, or
+// one of check's. Of the announced signing algorithms only the asymmetric ones are kept
+// (RS256 when none are announced).
 func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error) {
 	if err := ValidateURL(issuer); err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
@@ -117,10 +104,6 @@ func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error)
 	if d.IDTokenSigningAlgValuesSupported != nil {
 		algs = allowedAlgs(d.IDTokenSigningAlgValuesSupported)
 	}
-	grants := d.GrantTypesSupported
-	if grants == nil {
-		grants = []string{"authorization_code", "implicit"} // Discovery 1.0 §3 default
-	}
 
 	u, _ := url.Parse(issuer) // validated above
 	p := &Provider{
@@ -134,14 +117,11 @@ func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error)
 			UserInfo:            d.UserinfoEndpoint,
 			JWKS:                d.JWKSURI,
 			Revocation:          d.RevocationEndpoint,
-			EndSession:          d.EndSessionEndpoint,
 			Discovery:           DiscoveryURL(issuer),
 			WebFinger:           u.Scheme + "://" + u.Host + "/.well-known/webfinger",
 		},
 		SigningAlgs:     algs,
 		ScopesSupported: d.ScopesSupported,
-		PKCEMethods:     d.CodeChallengeMethodsSupported,
-		GrantTypes:      grants,
 		AuthStyle:       authStyleFor(d.TokenEndpointAuthMethodsSupported),
 		Discovery:       raw,
 	}
@@ -149,26 +129,12 @@ func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error)
 	return p, nil
 }
 
-// check applies the rules of ParseDiscovery to a document fetched for issuer.
+// check fails when a required field is missing, "issuer" is not exactly issuer, or an
+// endpoint fails ValidateURL (a query is allowed).
 func (d *discoveryDoc) check(issuer string) error {
-	var missing []string
-	for _, f := range []struct{ name, value string }{
+	// The first four are required; every endpoint given must be a valid URL.
+	fields := [][2]string{
 		{"issuer", d.Issuer},
-		{"authorization_endpoint", d.AuthorizationEndpoint},
-		{"token_endpoint", d.TokenEndpoint},
-		{"jwks_uri", d.JWKSURI},
-	} {
-		if f.value == "" {
-			missing = append(missing, f.name)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("the discovery document lacks the required field(s) %s", strings.Join(missing, ", "))
-	}
-	if d.Issuer != issuer {
-		return &IssuerMismatchError{Expected: issuer, Discovered: d.Issuer}
-	}
-	for _, f := range []struct{ name, value string }{
 		{"authorization_endpoint", d.AuthorizationEndpoint},
 		{"token_endpoint", d.TokenEndpoint},
 		{"jwks_uri", d.JWKSURI},
@@ -176,19 +142,32 @@ func (d *discoveryDoc) check(issuer string) error {
 		{"device_authorization_endpoint", d.DeviceAuthorizationEndpoint},
 		{"revocation_endpoint", d.RevocationEndpoint},
 		{"end_session_endpoint", d.EndSessionEndpoint},
-	} {
-		if f.value == "" {
+	}
+	var missing []string
+	for _, f := range fields[:4] {
+		if f[1] == "" {
+			missing = append(missing, f[0])
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the discovery document lacks the required field(s) %s", strings.Join(missing, ", "))
+	}
+	if d.Issuer != issuer {
+		return issuerMismatch(issuer, d.Issuer)
+	}
+	for _, f := range fields[1:] {
+		if f[1] == "" {
 			continue
 		}
-		if err := checkURL(f.value, true); err != nil {
-			return fmt.Errorf("the discovery document field %q: %w", f.name, err)
+		if err := checkURL(f[1], true); err != nil {
+			return fmt.Errorf("the discovery document field %q: %w", f[0], err)
 		}
 	}
 	return nil
 }
 
-// authStyleFor maps token_endpoint_auth_methods_supported (OpenID Connect
-// Discovery 1.0 §3, default client_secret_basic) to an oauth2.AuthStyle.
+// authStyleFor maps token_endpoint_auth_methods_supported (default client_secret_basic) to
+// an oauth2.AuthStyle.
 func authStyleFor(methods []string) oauth2.AuthStyle {
 	switch {
 	case len(methods) == 0, slices.Contains(methods, "client_secret_basic"):
@@ -201,9 +180,8 @@ func authStyleFor(methods []string) oauth2.AuthStyle {
 	}
 }
 
-// asymmetricAlgs are the algorithms that may sign an ID token: the asymmetric
-// ones go-oidc verifies. "none" and the HMAC family are deliberately absent:
-// an HMAC "signature" keyed with a provider's public key proves nothing.
+// asymmetricAlgs are the algorithms that may sign an ID token. "none" and HMAC are absent: an
+// HMAC "signature" keyed with a provider's public key proves nothing.
 var asymmetricAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
 func allowedAlg(alg string) bool { return slices.Contains(asymmetricAlgs, alg) }

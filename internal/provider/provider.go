@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -15,8 +16,7 @@ import (
 	"github.com/webex-cli/webex/internal/config"
 )
 
-// ParseKind returns s when it names a provider kind: config.ProviderWebex,
-// config.ProviderWebexGov or config.ProviderOIDC.
+// ParseKind returns s when it names a provider kind of config.
 func ParseKind(s string) (string, error) {
 	switch s {
 	case config.ProviderWebex, config.ProviderWebexGov, config.ProviderOIDC:
@@ -25,112 +25,73 @@ func ParseKind(s string) (string, error) {
 	return "", fmt.Errorf("unknown provider %q: use webex, webex-gov or oidc", s)
 }
 
-// API bases of the Webex kinds.
+// API bases of the Webex kinds: the commercial cloud and Webex for Government.
 const (
-	// WebexBaseURL is the API base of the commercial Webex cloud.
-	WebexBaseURL = "https://webexapis.com/v1"
-	// WebexGovBaseURL is the API base of Webex for Government.
+	WebexBaseURL    = "https://webexapis.com/v1"
 	WebexGovBaseURL = "https://api-usgov.webex.com/v1"
 )
 
-// WebexIssuerPattern is the "iss" every Webex ID token must match: an IdBroker
-// of any data-centre cluster, such as https://idbroker.webex.com/idb or
-// https://idbroker-b-us.webex.com/idb. The whole value must match.
+// WebexIssuerPattern is the "iss" every Webex ID token must match as a whole: an IdBroker of
+// any data-centre cluster, such as https://idbroker-b-us.webex.com/idb.
 const WebexIssuerPattern = `^https://idbroker(-[a-z0-9-]+)?\.webex\.com/idb$`
 
-// Grant type of the device authorization grant (RFC 8628 §3.4).
-const GrantTypeDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
-
-// Endpoints are the URLs of a provider. An empty string means the provider
-// has no such endpoint (or does not announce one).
+// Endpoints are the URLs of a provider; "" means it has (or announces) no such endpoint.
 type Endpoints struct {
-	Authorize           string // authorization endpoint (RFC 6749 §3.1)
-	Token               string // token endpoint for code exchange and refresh (RFC 6749 §3.2)
-	DeviceAuthorization string // device authorization endpoint (RFC 8628 §3.1)
-	DeviceToken         string // where the device flow polls (Webex: /device/token; oidc: the token endpoint)
-	UserInfo            string // OpenID Connect Core §5.3
-	JWKS                string // the key set that signs ID tokens (RFC 7517)
-	Revocation          string // RFC 7009
-	EndSession          string // OpenID Connect RP-Initiated Logout
-	Discovery           string // OpenID Connect Discovery document
-	WebFinger           string // RFC 7033
-	People              string // Webex REST GET /people/me (Webex kinds only)
+	Authorize           string
+	Token               string
+	DeviceAuthorization string
+	DeviceToken         string // where the device flow polls: Webex's /device/token, else Token
+	UserInfo            string
+	JWKS                string
+	Revocation          string
+	Discovery           string
+	WebFinger           string
+	People              string // Webex's GET /people/me (Webex kinds only)
 }
 
 // Options configure a Provider. The zero value is usable.
 type Options struct {
-	// HTTPClient is used for discovery and to fetch the JWKS. Nil means a
-	// client with a 30 s timeout.
-	HTTPClient *http.Client
-	// Now is the clock for ID token time checks. Nil means time.Now.
-	Now func() time.Time
-	// IssuerPatterns are extra regular expressions (RE2 syntax) an ID token
-	// "iss" of a Webex kind may match, besides WebexIssuerPattern; the
-	// government cloud's IdBroker host is not known in advance, and a local
-	// emulator may use its own. Each must match the whole issuer (it is
-	// anchored for you). Ignored by Discover: an oidc issuer must match
-	// exactly.
+	HTTPClient *http.Client     // nil means a client with a 30 s timeout
+	Now        func() time.Time // the clock of ID token checks; nil means time.Now
+	// IssuerPatterns are extra regular expressions a Webex kind's ID token "iss" may match
+	// as a whole (the government cloud's IdBroker host is not known in advance, and the
+	// emulator has its own).
 	IssuerPatterns []string
 }
 
 // defaultHTTPTimeout bounds each request of the default HTTP client.
 const defaultHTTPTimeout = 30 * time.Second
 
-// Provider is one identity provider: where its endpoints are and how its
-// tokens are checked. Build one with NewWebex, Discover or ParseDiscovery;
-// it is safe for concurrent use. The exported fields describe the provider;
-// changing them after construction does not change how ID tokens are
-// verified (the key set and issuer rule are fixed at construction).
+// Provider is one identity provider: its endpoints and how its ID tokens are checked. Build
+// one with New, NewStatic or ParseDiscovery; do not change it afterwards.
 type Provider struct {
-	Kind string // config.ProviderWebex, config.ProviderWebexGov or config.ProviderOIDC
-	// BaseURL is the API base of a Webex kind ("https://webexapis.com/v1",
-	// the government base, or the --base-url override), without a trailing
-	// slash. Empty for oidc.
+	Kind string // a provider kind of config
+	// BaseURL is a Webex kind's API base, without a trailing slash; "" for oidc.
 	BaseURL string
-	// Issuer is the exact issuer of an oidc provider. Empty for the Webex
-	// kinds, which accept a pattern instead (see WebexIssuerPattern).
+	// Issuer is an oidc provider's exact issuer; "" for the Webex kinds, which accept
+	// WebexIssuerPattern instead.
 	Issuer    string
 	Endpoints Endpoints
-	// SigningAlgs are the JWS algorithms accepted for ID tokens. "none" and
-	// the HMAC algorithms are never included.
-	SigningAlgs []string
-	// ScopesSupported are the scopes the provider announces.
+	// SigningAlgs are the JWS algorithms accepted for ID tokens, never "none" nor HMAC.
+	SigningAlgs     []string
 	ScopesSupported []string
-	// PKCEMethods are the announced code_challenge_method values (RFC 7636);
-	// clients always use S256.
-	PKCEMethods []string
-	// GrantTypes are the announced grant types.
-	GrantTypes []string
-	// AuthStyle is how the client authenticates at the token endpoint.
-	AuthStyle oauth2.AuthStyle
-	// Discovery is the raw discovery document when one was fetched (oidc).
-	Discovery map[string]any
+	AuthStyle       oauth2.AuthStyle // at the token endpoint
+	Discovery       map[string]any   // the raw discovery document of an oidc provider
 
 	client    *http.Client
 	now       func() time.Time
 	issuerRes []*regexp.Regexp // Webex kinds
-	keys      oidc.KeySet      // the JWKS, cached across calls (see keySet)
-	algs      []string         // SigningAlgs as constructed
-	issuer    string           // Issuer as constructed (oidc)
+	keys      oidc.KeySet
 }
 
-// NewWebex returns a Webex provider (config.ProviderWebex or config.ProviderWebexGov) with the static
-// endpoints of Login with Webex under baseURL. An empty baseURL means the
-// kind's default API base; otherwise it must pass ValidateURL. No network
-// request is made.
+// NewWebex returns a provider of a Webex kind with Login with Webex's static endpoints under
+// baseURL ("" is the kind's default; else it must pass ValidateURL). No request is made.
 func NewWebex(kind string, baseURL string, opts Options) (*Provider, error) {
-	def := ""
-	switch kind {
-	case config.ProviderWebex:
-		def = WebexBaseURL
-	case config.ProviderWebexGov:
-		def = WebexGovBaseURL
-	default:
+	def, ok := map[string]string{config.ProviderWebex: WebexBaseURL, config.ProviderWebexGov: WebexGovBaseURL}[kind]
+	if !ok {
 		return nil, fmt.Errorf("provider kind %q is not a Webex kind", kind)
 	}
-	if baseURL == "" {
-		baseURL = def
-	}
+	baseURL = cmp.Or(baseURL, def)
 	if err := ValidateURL(baseURL); err != nil {
 		return nil, fmt.Errorf("base URL: %w", err)
 	}
@@ -161,8 +122,6 @@ func NewWebex(kind string, baseURL string, opts Options) (*Provider, error) {
 		},
 		SigningAlgs:     []string{oidc.RS256},
 		ScopesSupported: []string{"openid", "email", "profile", "phone", "address", "spark:people_read"},
-		PKCEMethods:     []string{"plain", "S256"},
-		GrantTypes:      []string{"authorization_code", "refresh_token", GrantTypeDeviceCode},
 		AuthStyle:       oauth2.AuthStyleInHeader,
 		issuerRes:       res,
 	}
@@ -170,28 +129,19 @@ func NewWebex(kind string, baseURL string, opts Options) (*Provider, error) {
 	return p, nil
 }
 
-// init sets the clock, the HTTP client and the JWKS key set, and fixes the
-// algorithms and issuer verification uses.
+// init sets the clock, the HTTP client and the JWKS key set.
 func (p *Provider) init(opts Options) {
-	p.client = opts.HTTPClient
-	if p.client == nil {
-		p.client = &http.Client{Timeout: defaultHTTPTimeout}
-	}
+	p.client = cmp.Or(opts.HTTPClient, &http.Client{Timeout: defaultHTTPTimeout})
 	p.now = opts.Now
 	if p.now == nil {
 		p.now = time.Now
 	}
-	// The context only carries the HTTP client: RemoteKeySet ignores its
-	// cancellation and uses it for every JWKS fetch.
-	p.keys = newKeySet(oidc.ClientContext(context.Background(), p.client), p.Endpoints.JWKS)
-	p.algs = slices.Clone(p.SigningAlgs)
-	p.issuer = p.Issuer
+	// The context only carries the HTTP client, for every JWKS fetch.
+	p.keys = &keySet{ctx: oidc.ClientContext(context.Background(), p.client), url: p.Endpoints.JWKS}
 }
 
-// DefaultScopes returns the scopes a login asks for when --scopes is not
-// given, for flow config.FlowBrowser or config.FlowDevice (anything else is config.FlowBrowser).
-// Webex's device flow takes no OpenID scopes; either way a Webex token can
-// call GET /people/me. The slice is new on every call.
+// DefaultScopes returns the scopes a login with flow asks for without --scopes: Webex's
+// device flow takes no OpenID scopes, and a Webex token can always call GET /people/me.
 func (p *Provider) DefaultScopes(flow string) []string {
 	if p.Kind != config.ProviderOIDC {
 		if flow == config.FlowDevice {
@@ -206,10 +156,8 @@ func (p *Provider) DefaultScopes(flow string) []string {
 	return s
 }
 
-// OAuth2Config returns an oauth2.Config for the provider's endpoints. A public
-// client (empty clientSecret, RFC 6749 §2.1) sends its id as a form field
-// whatever the provider's AuthStyle. Device polling does not use it: see
-// package device.
+// OAuth2Config returns an oauth2.Config for the provider's endpoints. A public client (empty
+// clientSecret) sends its id as a form field whatever the AuthStyle.
 func (p *Provider) OAuth2Config(clientID, clientSecret, redirectURI string, scopes []string) *oauth2.Config {
 	style := p.AuthStyle
 	if clientSecret == "" {

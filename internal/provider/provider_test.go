@@ -41,8 +41,7 @@ func TestNewWebexEndpoints(t *testing.T) {
 		if p.Kind != tt.kind || p.BaseURL != b || p.Endpoints != want || p.Issuer != "" {
 			t.Errorf("NewWebex(%s, %q) = %+v", tt.kind, tt.base, p)
 		}
-		if p.AuthStyle != oauth2.AuthStyleInHeader || !slices.Equal(p.SigningAlgs, []string{"RS256"}) ||
-			!slices.Contains(p.PKCEMethods, "S256") || p.Discovery != nil {
+		if p.AuthStyle != oauth2.AuthStyleInHeader || !slices.Equal(p.SigningAlgs, []string{"RS256"}) || p.Discovery != nil {
 			t.Errorf("NewWebex(%s) settings = %+v", tt.kind, p)
 		}
 	}

@@ -8,14 +8,9 @@ import (
 	"strings"
 )
 
-// ValidateURL checks a provider location given by the user: an --issuer or a
-// --base-url value. It must be an absolute https URL with a host, no user
-// information, no query and no fragment. Plain http is accepted only when the
-// host is a loopback host: "localhost", an address in 127.0.0.0/8, or ::1
-// (local providers, the emulator and tests).
-//
-// The error says what is wrong in one sentence and never repeats a password
-// that the URL may carry.
+// ValidateURL checks an --issuer or --base-url value: an absolute https URL with a host, no
+// user information, query or fragment; plain http only on a loopback host. The error never
+// repeats a password the URL may carry.
 func ValidateURL(raw string) error {
 	return checkURL(raw, false)
 }
@@ -63,10 +58,8 @@ func checkURL(raw string, allowQuery bool) error {
 	}
 }
 
-// IsLoopbackHost reports whether host (a URL host name without port, IPv6
-// addresses without brackets) is "localhost" or a loopback address
-// (127.0.0.0/8 or ::1). Other names that resolve to loopback are not
-// accepted: only what the string itself guarantees.
+// IsLoopbackHost reports whether host (without port or brackets) is "localhost" or a
+// loopback address; other names that resolve to loopback are not accepted.
 func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true

@@ -20,11 +20,11 @@ import (
 // The checks a VerifyError can name.
 const (
 	CheckMalformed = "malformed" // not a compact JWS, or a claim of the wrong type
-	CheckAlg       = "alg"       // algorithm not accepted ("none", HMAC, or not announced)
-	CheckSignature = "signature" // no key of the JWKS verifies it (after one refetch), or the JWKS could not be fetched
+	CheckAlg       = "alg"
+	CheckSignature = "signature" // no key of the JWKS verifies it, or the JWKS could not be fetched
 	CheckIssuer    = "iss"
 	CheckSubject   = "sub"
-	CheckAudience  = "aud" // the client id is not in "aud", or "azp" names another client or is missing with several audiences
+	CheckAudience  = "aud" // "aud" and "azp"
 	CheckExpiry    = "exp"
 	CheckNotBefore = "nbf"
 	CheckIssuedAt  = "iat"
@@ -35,8 +35,8 @@ const (
 // ClockSkew is the leeway allowed for "iat" and "nbf" in the future.
 const ClockSkew = 5 * time.Minute
 
-// VerifyError reports an ID token that failed a check. Check is one of the
-// Check constants; Err says why, without repeating the token or the nonce.
+// VerifyError reports an ID token that failed a check (a Check constant); Err says why,
+// without repeating the token or the nonce.
 type VerifyError struct {
 	Check string
 	Err   error
@@ -50,52 +50,28 @@ func (e *VerifyError) Unwrap() error { return e.Err }
 
 // VerifyOptions are the per-login expectations for an ID token.
 type VerifyOptions struct {
-	// ClientID must be among the token's audiences. Required.
-	ClientID string
-	// Nonce, when not empty, must equal the token's "nonce" claim; a token
-	// without one is rejected. Empty means the nonce is not checked (device
-	// flow, refresh: OpenID Connect Core §12.2).
+	ClientID string // required
+	// Nonce, when set, must equal the token's "nonce"; empty (device flow, refresh) checks none.
 	Nonce string
 }
 
-// IDToken is a verified ID token's claims.
+// IDToken is a verified ID token's claims. Email and Name are "" when absent; Webex does not
+// reliably include them (use UserInfo).
 type IDToken struct {
 	Issuer   string
 	Subject  string
 	Audience []string
 	Expiry   time.Time
 	IssuedAt time.Time
-	AuthTime time.Time // zero when absent
 	Nonce    string
-	// Email, EmailVerified and Name are taken from the token when present;
-	// Webex does not reliably include them (use UserInfo).
-	Email         string
-	EmailVerified *bool // nil when absent or not a boolean
-	Name          string
-	// Claims is the whole payload, JSON numbers as float64.
-	Claims map[string]any
+	Email    string
+	Name     string
 }
 
-// VerifyIDToken verifies raw, a compact JWS ID token, as OpenID Connect Core
-// 1.0 §3.1.3.7 asks, and returns its claims. All of these must hold:
-//
-//   - the "alg" header is one of SigningAlgs, never "none" nor HMAC;
-//   - a key of the provider's JWKS verifies the signature: with no "kid"
-//     every key is tried; when no key of the set fetched for this call
-//     verifies, the JWKS is fetched again once (key rotation, Core §10.1; see
-//     keySet);
-//   - "iss" matches the issuer rule: the exact Issuer for oidc, and for the
-//     Webex kinds WebexIssuerPattern or one of Options.IssuerPatterns;
-//   - "sub" is present; "aud" contains v.ClientID; "azp", when present,
-//     equals it, and a token with several audiences must have it (Core
-//     §3.1.3.7 items 4 and 5);
-//   - "exp" is after now; "nbf" and "iat" are not later than now + ClockSkew
-//     ("iat" is required);
-//   - "nonce" equals v.Nonce (compared in constant time) when v.Nonce is set.
-//
-// go-oidc checks the signature, the claims' types, "exp" and "nbf"; this
-// method adds the rest. A failed check returns a *VerifyError naming
-// it. The context bounds a JWKS fetch this call waits for.
+// VerifyIDToken verifies raw, a compact JWS ID token, as OpenID Connect Core 1.0 §3.1.3.7
+// asks. go-oidc checks the signature, the claims' types, "exp" and "nbf"; this method adds
+// the algorithm, the issuer rule of the kind, "sub", "aud" with "azp", "iat" and the nonce.
+// A failed check returns a *VerifyError naming it.
 func (p *Provider) VerifyIDToken(ctx context.Context, raw string, v VerifyOptions) (*IDToken, error) {
 	if p == nil || p.keys == nil {
 		return nil, errors.New("provider: not initialised (use NewWebex, Discover or ParseDiscovery)")
@@ -110,12 +86,12 @@ func (p *Provider) VerifyIDToken(ctx context.Context, raw string, v VerifyOption
 	if !allowedAlg(alg) {
 		return nil, &VerifyError{Check: CheckAlg, Err: fmt.Errorf("algorithm %q is never accepted", alg)}
 	}
-	if !slices.Contains(p.algs, alg) {
-		return nil, &VerifyError{Check: CheckAlg, Err: fmt.Errorf("algorithm %q is not one the provider signs with (%s)", alg, strings.Join(p.algs, ", "))}
+	if !slices.Contains(p.SigningAlgs, alg) {
+		return nil, &VerifyError{Check: CheckAlg, Err: fmt.Errorf("algorithm %q is not one the provider signs with (%s)", alg, strings.Join(p.SigningAlgs, ", "))}
 	}
 	keys := &sigRecorder{KeySet: p.keys}
 	tok, err := oidc.NewVerifier("", keys, &oidc.Config{
-		SupportedSigningAlgs: p.algs,
+		SupportedSigningAlgs: p.SigningAlgs,
 		SkipIssuerCheck:      true, // checkIssuer applies the rule of the kind
 		SkipClientIDCheck:    true, // checkClaims checks aud and azp together
 		Now:                  p.now,
@@ -128,10 +104,7 @@ func (p *Provider) VerifyIDToken(ctx context.Context, raw string, v VerifyOption
 		return nil, &VerifyError{Check: CheckMalformed, Err: err}
 	}
 	out := &IDToken{Issuer: tok.Issuer, Subject: tok.Subject, Audience: tok.Audience, Expiry: tok.Expiry,
-		IssuedAt: tok.IssuedAt, Nonce: tok.Nonce, EmailVerified: BoolClaim(all["email_verified"]), Claims: all}
-	if at, ok := all["auth_time"].(float64); ok {
-		out.AuthTime = time.Unix(int64(at), 0)
-	}
+		IssuedAt: tok.IssuedAt, Nonce: tok.Nonce}
 	out.Email, _ = all["email"].(string)
 	out.Name, _ = all["name"].(string)
 	azp, _ := all["azp"].(string)
@@ -141,39 +114,20 @@ func (p *Provider) VerifyIDToken(ctx context.Context, raw string, v VerifyOption
 	return out, nil
 }
 
-// BoolClaim reads a claim that should be a JSON boolean but that some
-// providers send as a string: Webex UserInfo's "email_verified" may be "true".
-// It returns nil for any other value.
-func BoolClaim(v any) *bool {
-	switch x := v.(type) {
-	case bool:
-		return &x
-	case string:
-		switch strings.ToLower(strings.TrimSpace(x)) {
-		case "true":
-			return new(true)
-		case "false":
-			return new(false)
-		}
-	}
-	return nil
-}
-
 // checkIssuer applies the issuer rule of the provider's kind.
 func (p *Provider) checkIssuer(iss string) *VerifyError {
 	switch {
 	case iss == "":
 		return &VerifyError{Check: CheckIssuer, Err: errors.New("the token has no issuer")}
-	case p.Kind == config.ProviderOIDC && iss != p.issuer:
-		return &VerifyError{Check: CheckIssuer, Err: fmt.Errorf("issuer %q is not the provider's issuer %q", iss, p.issuer)}
+	case p.Kind == config.ProviderOIDC && iss != p.Issuer:
+		return &VerifyError{Check: CheckIssuer, Err: fmt.Errorf("issuer %q is not the provider's issuer %q", iss, p.Issuer)}
 	case p.Kind != config.ProviderOIDC && !slices.ContainsFunc(p.issuerRes, func(re *regexp.Regexp) bool { return re.MatchString(iss) }):
 		return &VerifyError{Check: CheckIssuer, Err: fmt.Errorf("issuer %q is not a Webex IdBroker issuer", iss)}
 	}
 	return nil
 }
 
-// checkClaims applies the rules go-oidc lacks to a token it accepted, in a
-// fixed order, and returns the first failure.
+// checkClaims applies the rules go-oidc lacks, in a fixed order, and returns the first failure.
 func (p *Provider) checkClaims(t *IDToken, azp string, v VerifyOptions) *VerifyError {
 	fail := func(check, format string, args ...any) *VerifyError {
 		return &VerifyError{Check: check, Err: fmt.Errorf(format, args...)}
@@ -202,8 +156,8 @@ func (p *Provider) checkClaims(t *IDToken, azp string, v VerifyOptions) *VerifyE
 	return nil
 }
 
-// jwsAlg returns the "alg" header of a compact JWS (RFC 7515 §7.1) without
-// verifying anything, so that a refused algorithm is named as such.
+// jwsAlg returns the "alg" header of a compact JWS without verifying anything, so that a
+// refused algorithm is named as such.
 func jwsAlg(raw string) (string, error) {
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
@@ -226,9 +180,8 @@ func jwsAlg(raw string) (string, error) {
 	return alg, nil
 }
 
-// sigRecorder is the key set of one VerifyIDToken call: it remembers whether
-// the signature was checked and how that went, which go-oidc reports only in
-// words.
+// sigRecorder is the key set of one VerifyIDToken call: it remembers whether the signature
+// was checked and how that went, which go-oidc reports only in words.
 type sigRecorder struct {
 	oidc.KeySet
 	called bool
@@ -241,10 +194,8 @@ func (k *sigRecorder) VerifySignature(ctx context.Context, jwt string) ([]byte, 
 	return payload, err
 }
 
-// failure names the check behind a go-oidc rejection. Only an expired token
-// has a typed error (*oidc.TokenExpiredError); after a good signature go-oidc
-// otherwise rejects a claim of the wrong type or "nbf", and names them in its
-// messages.
+// failure names the check behind a go-oidc rejection: only expiry has a typed error; after a
+// good signature go-oidc otherwise names "nbf" or the claims in its messages.
 func (k *sigRecorder) failure(err error) *VerifyError {
 	var te *oidc.TokenExpiredError
 	msg := err.Error()

@@ -156,15 +156,8 @@ func TestVerifyIDTokenClaims(t *testing.T) {
 		tok.Email != testUserEmail || tok.Name != "Ada Lovelace" {
 		t.Errorf("token = %+v", tok)
 	}
-	if tok.EmailVerified == nil || !*tok.EmailVerified {
-		t.Errorf("EmailVerified = %v, want true (from the string \"true\")", tok.EmailVerified)
-	}
-	if !tok.Expiry.Equal(testNow.Add(2*time.Hour)) || !tok.IssuedAt.Equal(testNow.Add(-time.Minute)) ||
-		!tok.AuthTime.Equal(testNow.Add(-2*time.Minute)) {
-		t.Errorf("times = %v %v %v", tok.Expiry, tok.IssuedAt, tok.AuthTime)
-	}
-	if tok.Claims["name"] != "Ada Lovelace" {
-		t.Errorf("Claims = %v", tok.Claims)
+	if !tok.Expiry.Equal(testNow.Add(2*time.Hour)) || !tok.IssuedAt.Equal(testNow.Add(-time.Minute)) {
+		t.Errorf("times = %v %v", tok.Expiry, tok.IssuedAt)
 	}
 }
 
@@ -387,24 +380,5 @@ func TestIssuerPatterns(t *testing.T) {
 	}
 	if _, err := NewWebex(config.ProviderWebexGov, "", Options{IssuerPatterns: []string{"("}}); err == nil {
 		t.Error("bad issuer pattern accepted")
-	}
-}
-
-func TestBoolClaim(t *testing.T) {
-	tests := []struct {
-		in   any
-		want string
-	}{
-		{true, "true"}, {false, "false"}, {"true", "true"}, {"TRUE", "true"}, {"false", "false"},
-		{"yes", "nil"}, {nil, "nil"}, {1.0, "nil"}, {"", "nil"},
-	}
-	for _, tt := range tests {
-		got := "nil"
-		if b := BoolClaim(tt.in); b != nil {
-			got = map[bool]string{true: "true", false: "false"}[*b]
-		}
-		if got != tt.want {
-			t.Errorf("BoolClaim(%#v) = %s, want %s", tt.in, got, tt.want)
-		}
 	}
 }

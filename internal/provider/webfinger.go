@@ -9,18 +9,13 @@ import (
 	"strings"
 )
 
-// IssuerRel is the WebFinger link relation of an OpenID issuer (OpenID Connect Discovery 1.0,
-// section 2).
+// IssuerRel is the WebFinger link relation of an OpenID issuer.
 const IssuerRel = "http://openid.net/specs/connect/1.0/issuer"
 
-// WebFinger asks Endpoints.WebFinger which OpenID issuer serves the account email (RFC 7033
-// with the acct: URI scheme of RFC 7565) and returns the issuer URLs the answer names.
+// WebFinger asks Endpoints.WebFinger which OpenID issuers serve the account email.
 func (p *Provider) WebFinger(ctx context.Context, email string) ([]string, error) {
 	if at := strings.LastIndexByte(email, '@'); at <= 0 || at == len(email)-1 || strings.ContainsAny(email, " /?#") {
 		return nil, fmt.Errorf("%q is not an email address", email)
-	}
-	if p.Endpoints.WebFinger == "" {
-		return nil, errors.New("the provider has no WebFinger endpoint")
 	}
 	u, err := url.Parse(p.Endpoints.WebFinger)
 	if err != nil {
@@ -37,8 +32,7 @@ func (p *Provider) WebFinger(ctx context.Context, email string) ([]string, error
 	return ParseWebFinger(raw)
 }
 
-// ParseWebFinger returns the hrefs of the issuer links of a JSON Resource Descriptor
-// (RFC 7033, section 4.4).
+// ParseWebFinger returns the hrefs of the issuer links of a JSON Resource Descriptor.
 func ParseWebFinger(body []byte) ([]string, error) {
 	var jrd struct {
 		Links []struct {

@@ -19,12 +19,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/flow/device"
 	"github.com/webex-cli/webex/internal/oautherr"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/tokenstore"
@@ -439,26 +439,9 @@ func AccessExpiry(tok *oauth2.Token, now time.Time) time.Time {
 	return tok.Expiry
 }
 
-// DurationExtra reads a number of seconds from a token response field, as a number or a
-// numeric string.
+// DurationExtra reads a positive number of seconds from a token response field (see
+// device.Seconds).
 func DurationExtra(tok *oauth2.Token, key string) (time.Duration, bool) {
-	var secs float64
-	switch v := tok.Extra(key).(type) {
-	case float64:
-		secs = v
-	case int64:
-		secs = float64(v)
-	case string:
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return 0, false
-		}
-		secs = f
-	default:
-		return 0, false
-	}
-	if secs <= 0 || secs > 10*365*24*3600 {
-		return 0, false
-	}
-	return time.Duration(secs * float64(time.Second)), true
+	secs, err := device.Seconds(tok.Extra(key))
+	return time.Duration(secs) * time.Second, err == nil && secs > 0
 }

@@ -1,12 +1,10 @@
-// Package userinfo reads who a token belongs to: the OpenID Connect UserInfo endpoint (OpenID
-// Connect Core 1.0, section 5.3) and Webex's People API (`GET /people/me`), which is the only
-// way to learn the user behind a Webex device-flow token, since that flow takes no OpenID scopes.
-//
-// It normalises Webex's quirks (email_verified as the string "true") and turns error answers
-// into *oautherr.Error values. It never prints.
+// Package userinfo reads who a token belongs to: the OpenID Connect UserInfo endpoint and
+// Webex's `GET /people/me`, the only way to learn the user behind a Webex device-flow token
+// (that flow takes no OpenID scopes). It never prints.
 package userinfo
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -17,14 +15,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/webex-cli/webex/internal/flow/device"
 	"github.com/webex-cli/webex/internal/oautherr"
-	"github.com/webex-cli/webex/internal/provider"
 )
 
 // MaxRetryAfter is the longest a 429's Retry-After is honoured before giving up.
 const MaxRetryAfter = 30 * time.Second
 
-// maxBody bounds what is read of an answer.
 const maxBody = 1 << 20
 
 // Client fetches identity documents with a bearer token.
@@ -34,17 +31,12 @@ type Client struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Claims is a UserInfo document.
-type Claims map[string]any
-
 // Person is the part of Webex's `GET /people/me` answer that identifies the user.
 type Person struct {
-	ID          string   `json:"id"`
-	Emails      []string `json:"emails"`
-	DisplayName string   `json:"displayName"`
-	OrgID       string   `json:"orgId"`
-	// Raw is the whole answer.
-	Raw map[string]any `json:"-"`
+	ID          string         `json:"id"`
+	Emails      []string       `json:"emails"`
+	DisplayName string         `json:"displayName"`
+	Raw         map[string]any `json:"-"` // the whole answer
 }
 
 // Email is the person's first email address.
@@ -73,7 +65,7 @@ func (p *Person) UUID() string {
 }
 
 // UserInfo fetches the OpenID Connect UserInfo document at endpoint.
-func (c *Client) UserInfo(ctx context.Context, endpoint, token string) (Claims, error) {
+func (c *Client) UserInfo(ctx context.Context, endpoint, token string) (map[string]any, error) {
 	body, err := c.get(ctx, endpoint, token)
 	if err != nil {
 		return nil, err
@@ -82,8 +74,8 @@ func (c *Client) UserInfo(ctx context.Context, endpoint, token string) (Claims, 
 	if err := json.Unmarshal(body, &m); err != nil || m == nil {
 		return nil, errors.New("the UserInfo answer is not a JSON object")
 	}
-	Normalize(m)
-	return Claims(m), nil
+	normalize(m)
+	return m, nil
 }
 
 // PeopleMe fetches Webex's description of the token's user.
@@ -93,21 +85,23 @@ func (c *Client) PeopleMe(ctx context.Context, endpoint, token string) (*Person,
 		return nil, err
 	}
 	p := &Person{}
-	if err := json.Unmarshal(body, p); err != nil {
-		return nil, errors.New("the people/me answer is not a JSON object")
-	}
-	if err := json.Unmarshal(body, &p.Raw); err != nil || p.Raw == nil {
+	if json.Unmarshal(body, p) != nil || json.Unmarshal(body, &p.Raw) != nil || p.Raw == nil {
 		return nil, errors.New("the people/me answer is not a JSON object")
 	}
 	return p, nil
 }
 
-// Normalize rewrites Webex's string booleans ("true"/"false") for email_verified and
-// phone_number_verified into real booleans, in place.
-func Normalize(m map[string]any) {
+// normalize rewrites Webex's string booleans ("true"/"false", any case) for email_verified
+// and phone_number_verified into real booleans, in place.
+func normalize(m map[string]any) {
 	for _, k := range []string{"email_verified", "phone_number_verified"} {
-		if b := provider.BoolClaim(m[k]); b != nil {
-			m[k] = *b
+		if v, ok := m[k].(string); ok {
+			switch strings.ToLower(strings.TrimSpace(v)) {
+			case "true":
+				m[k] = true
+			case "false":
+				m[k] = false
+			}
 		}
 	}
 }
@@ -134,32 +128,19 @@ func (c *Client) get(ctx context.Context, endpoint, token string) ([]byte, error
 		}
 		pe := oautherr.Parse(resp.StatusCode, resp.Header, body)
 		if resp.StatusCode == http.StatusTooManyRequests && attempt < 2 {
-			wait := pe.RetryAfter
-			if wait <= 0 {
-				wait = 2 * time.Second
-			}
+			wait := cmp.Or(pe.RetryAfter, 2*time.Second) // never negative
 			if wait <= MaxRetryAfter {
-				if err := c.sleep(ctx, wait); err != nil {
+				sleep := c.Sleep
+				if sleep == nil {
+					sleep = device.NowClock(nil).Sleep
+				}
+				if err := sleep(ctx, wait); err != nil {
 					return nil, err
 				}
 				continue
 			}
 		}
 		return nil, &StatusError{Status: resp.StatusCode, Err: pe}
-	}
-}
-
-func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	if c.Sleep != nil {
-		return c.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 
@@ -181,11 +162,8 @@ func (e *StatusError) Error() string {
 	default:
 		what = fmt.Sprintf("the provider answered HTTP %d", e.Status)
 	}
-	if e.Err != nil {
-		detail := e.Err.Error()
-		if detail != "" {
-			what += " [" + detail + "]"
-		}
+	if e.Err != nil && e.Err.Error() != "" {
+		what += " [" + e.Err.Error() + "]"
 	}
 	return what
 }

@@ -129,20 +129,20 @@ func TestNormalize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		m := map[string]any{"email_verified": tt.in, "phone_number_verified": tt.in, "other": "true"}
-		Normalize(m)
+		normalize(m)
 		if m["email_verified"] != tt.want || m["phone_number_verified"] != tt.want {
-			t.Errorf("Normalize(%#v) = %#v, %#v; want %#v", tt.in, m["email_verified"], m["phone_number_verified"], tt.want)
+			t.Errorf("normalize(%#v) = %#v, %#v; want %#v", tt.in, m["email_verified"], m["phone_number_verified"], tt.want)
 		}
 		if m["other"] != "true" {
-			t.Errorf("Normalize changed another claim: %#v", m["other"])
+			t.Errorf("normalize changed another claim: %#v", m["other"])
 		}
 	}
 	m := map[string]any{}
-	Normalize(m)
+	normalize(m)
 	if len(m) != 0 {
-		t.Errorf("Normalize added claims: %v", m)
+		t.Errorf("normalize added claims: %v", m)
 	}
-	Normalize(nil) // must not panic
+	normalize(nil) // must not panic
 }
 
 // webexPersonID is how Webex spells a person id: base64 of ciscospark://us/PEOPLE/<uuid>.
@@ -156,7 +156,7 @@ func TestPeopleMe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.ID != id || p.Email() != "alice@example.com" || p.DisplayName != "Alice Example" || p.OrgID != "org-1" {
+	if p.ID != id || p.Email() != "alice@example.com" || p.DisplayName != "Alice Example" {
 		t.Errorf("person = %+v", p)
 	}
 	if p.UUID() != personUUID {

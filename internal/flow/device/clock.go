@@ -5,19 +5,18 @@ import (
 	"time"
 )
 
-// Clock is the time source of the poller: Now for expiries, Sleep for the waits between
-// polls. Tests inject a fake that advances instantly.
+// Clock is the time source of the poller: Now for expiries, Sleep (which returns ctx.Err() as
+// soon as ctx is done) for the waits between polls.
 type Clock interface {
 	Now() time.Time
-	// Sleep waits d, or returns ctx.Err() as soon as ctx is done.
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
-// realClock is the wall clock, or now when set.
+// realClock waits in real time and tells the time with now, or time.Now when nil.
 type realClock struct{ now func() time.Time }
 
-// NowClock returns a Clock that tells the time with now (a caller's injected clock, say) and
-// waits in real time.
+// NowClock returns a Clock that tells the time with now and waits in real time; its Sleep is
+// the one real-time wait of the program.
 func NowClock(now func() time.Time) Clock { return realClock{now: now} }
 
 func (c realClock) Now() time.Time {

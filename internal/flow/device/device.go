@@ -1,14 +1,11 @@
-// Package device is the client side of the OAuth 2.0 Device Authorization Grant (RFC 8628),
-// with the quirks of Login with Webex: pending answered as HTTP 428 at its own /device/token
-// endpoint, errors in the Webex envelope, tokenlimit_reached. golang.org/x/oauth2's
-// DeviceAccessToken cannot treat 428 as pending, so Authorize and Poll are written here,
-// returning *oauth2.Token like x/oauth2 does.
-//
-// It never prints, prompts or opens a browser: progress is reported through the PollEvent
-// callback and failures as *Error, which never contains a token, a device code or a secret.
+// Package device is the client side of the OAuth 2.0 Device Authorization Grant (RFC 8628)
+// with the quirks of Login with Webex (pending as HTTP 428 at /device/token, which
+// golang.org/x/oauth2 cannot take for pending). It never prints; its errors never contain a
+// token, a device code or a secret.
 package device
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,60 +25,42 @@ import (
 // GrantType is the grant_type of device token requests (RFC 8628 §3.4).
 const GrantType = "urn:ietf:params:oauth:grant-type:device_code"
 
-// Defaults.
 const (
 	// DefaultInterval is the polling interval when the provider names none (RFC 8628 §3.2).
 	DefaultInterval = 5 * time.Second
 	// SlowDownStep is added to the interval on every slow_down answer (RFC 8628 §3.5).
 	SlowDownStep = 5 * time.Second
-	// DefaultMaxTransientErrors is how many server errors (5xx) or network failures in a row
-	// Poll tolerates before giving up.
-	DefaultMaxTransientErrors = 5
-
-	// Authorize retries a 429 answer this many times, waiting Retry-After (or
-	// DefaultInterval) each time, unless the provider asks for more than maxAuthorizeWait.
+	// maxTransientErrors is how many server errors or network failures in a row Poll
+	// tolerates.
+	maxTransientErrors = 5
+	// Authorize retries a 429 this many times, unless it asks for more than maxAuthorizeWait.
 	authorizeRetries = 3
 	maxAuthorizeWait = time.Minute
-	// maxBody bounds what is read of any answer.
-	maxBody = 1 << 20
+	maxBody          = 1 << 20
 )
 
-// HelperRedirectsHint names what a Webex integration needs for the device flow; see
-// Config.Webex.
+// HelperRedirectsHint names what a Webex integration needs for the device flow.
 const HelperRedirectsHint = "the integration may be missing Webex's device-flow redirect URIs " +
 	"(https://oauth-helper-{a,r,k,d}.wbx2.com/helperservice/v1/actions/device/callback)"
 
-// Config describes the provider and the client. The zero values of the optional fields are
-// usable defaults.
+// Config describes the provider and the client; the optional fields' zero values are usable.
 type Config struct {
-	// DeviceAuthURL is the device authorization endpoint (RFC 8628 §3.1).
 	DeviceAuthURL string
-	// TokenURL is the endpoint polled with the device code (RFC 8628 §3.4); Webex's is
-	// /device/token, not its token endpoint.
+	// TokenURL is polled with the device code; Webex's is /device/token.
 	TokenURL string
 	ClientID string
-	// ClientSecret is optional (public clients have none). When set, both requests are
-	// authenticated with it as AuthStyle says, except the device authorization request when
-	// Webex is set.
+	// ClientSecret, when set, authenticates both requests as AuthStyle says (the device
+	// authorization request only without Webex).
 	ClientSecret string
-	// Scopes are sent space-separated as scope; none means no scope parameter.
-	Scopes []string
-	// AuthStyle oauth2.AuthStyleInParams sends the secret as the client_secret form field;
-	// anything else sends it as HTTP Basic (RFC 6749 §2.3.1), which Webex requires.
-	AuthStyle oauth2.AuthStyle
-	// HTTPClient sends the requests; nil means http.DefaultClient.
-	HTTPClient *http.Client
-	// Clock gives the time and the waits between polls; nil means the wall clock.
-	Clock Clock
-	// Webex selects Login with Webex's device authorization: the request carries client_id
-	// and scope only, never the secret (Webex documents no client authentication there),
-	// and a 400 answer gets a hint: for invalid_scope, the scopes to tick on the
-	// integration; for an answer about neither the scope nor the client (Webex's generic
-	// 400), HelperRedirectsHint.
+	Scopes       []string
+	// AuthStyle oauth2.AuthStyleInParams sends the secret as a form field; anything else as
+	// HTTP Basic, which Webex requires.
+	AuthStyle  oauth2.AuthStyle
+	HTTPClient *http.Client // nil means http.DefaultClient
+	Clock      Clock        // nil means the wall clock
+	// Webex selects Login with Webex's device authorization: no client authentication there
+	// (Webex documents none), and a 400 gets a hint (scopes to tick, or HelperRedirectsHint).
 	Webex bool
-	// MaxTransientErrors is how many 5xx answers or network failures in a row Poll tolerates;
-	// 0 means DefaultMaxTransientErrors.
-	MaxTransientErrors int
 }
 
 // Code is a device authorization answer (RFC 8628 §3.2). DeviceCode is a secret of the
@@ -90,60 +69,43 @@ type Code struct {
 	DeviceCode              string
 	UserCode                string
 	VerificationURI         string
-	VerificationURIComplete string // "" when the provider gave none; put it in the QR code otherwise
-	// ExpiresAt is when the code stops working (Clock.Now + expires_in). A zero ExpiresAt
-	// (a Code built by hand) sets no deadline of its own.
+	VerificationURIComplete string // "" when the provider gave none
+	// ExpiresAt is Clock.Now + expires_in; zero (a Code built by hand) sets no deadline.
 	ExpiresAt time.Time
-	// Interval is the minimum wait between polls; DefaultInterval when the provider named none.
-	Interval time.Duration
+	Interval  time.Duration // the minimum wait between polls
 }
 
-// Errors a caller can branch on with errors.Is. The *Error returned by Authorize and Poll
-// wraps one of them (or none) and the provider's *oautherr.Error (or none).
+// Errors a caller can branch on with errors.Is; the *Error of Authorize and Poll wraps one of
+// them (or none) and the provider's *oautherr.Error (or none).
 var (
-	// ErrDenied: the person refused the request (access_denied).
 	ErrDenied = errors.New("the sign-in request was denied")
-	// ErrExpired: the device code expired before it was approved (expired_token,
-	// invalid_grant, or ExpiresAt reached).
-	ErrExpired = errors.New("the code expired before it was approved; run `webex login` again")
-	// ErrTokenLimit: Webex's tokenlimit_reached.
+	// ErrExpired: expired_token, invalid_grant, or ExpiresAt reached.
+	ErrExpired    = errors.New("the code expired before it was approved; run `webex login` again")
 	ErrTokenLimit = errors.New("the user holds too many tokens for this integration " +
 		"(tokenlimit_reached); revoke old ones (sign out of other sessions of the integration) " +
 		"or wait for them to expire, then try again")
-	// ErrInvalidClient: the provider rejected the client id or secret (invalid_client,
-	// unauthorized_client, or HTTP 401). The *Error carrying it names the provider's code.
+	// ErrInvalidClient: invalid_client, unauthorized_client, or HTTP 401.
 	ErrInvalidClient = errors.New("the provider rejected the client; check the client id and secret")
-	// ErrRateLimited: device authorization stayed rate limited (HTTP 429).
-	ErrRateLimited = errors.New("the provider is rate limiting sign-in requests; try again later")
+	ErrRateLimited   = errors.New("the provider is rate limiting sign-in requests; try again later")
 )
 
 // Error is a failed device authorization or polling.
 type Error struct {
-	// Op is "device authorization" or "device token".
-	Op string
-	// Kind is one of the Err* sentinels, or nil.
-	Kind error
-	// Provider is the provider's error answer, or nil (for example when ExpiresAt passed).
+	Op       string // "device authorization" or "device token"
+	Kind     error  // one of the Err* sentinels, or nil
 	Provider *oautherr.Error
-	// Err is a transport failure, or nil.
-	Err error
-	// Hint is extra advice, or "".
-	Hint string
+	Err      error // a transport failure, or nil
+	Hint     string
 }
 
 // Error is one sentence: the kind (or the operation), then the provider's error and the hint.
 func (e *Error) Error() string {
 	var parts []string
-	if e.Kind != nil {
-		parts = append(parts, e.Kind.Error())
-	} else {
+	if e.Kind == nil {
 		parts = append(parts, e.Op+" failed")
 	}
-	if e.Provider != nil {
-		parts = append(parts, e.Provider.Error())
-	}
-	if e.Err != nil {
-		parts = append(parts, e.Err.Error())
+	for _, err := range e.Unwrap() {
+		parts = append(parts, err.Error())
 	}
 	s := strings.Join(parts, ": ")
 	if e.Hint != "" {
@@ -167,29 +129,6 @@ func (e *Error) Unwrap() []error {
 	return errs
 }
 
-// Outcome is what one poll answered.
-type Outcome string
-
-// Outcomes of a poll.
-const (
-	OutcomePending     Outcome = "pending"       // not approved yet (HTTP 428 or authorization_pending)
-	OutcomeSlowDown    Outcome = "slow_down"     // interval grew by SlowDownStep
-	OutcomeRateLimited Outcome = "rate_limited"  // HTTP 429; the next wait honours Retry-After
-	OutcomeServerError Outcome = "server_error"  // 5xx, server_error or temporarily_unavailable; retried
-	OutcomeNetError    Outcome = "network_error" // no answer; retried
-	OutcomeApproved    Outcome = "approved"      // a token came back; Poll returns it
-	OutcomeFailed      Outcome = "failed"        // Poll returns the error in Err
-)
-
-// PollEvent reports one poll, for progress display.
-type PollEvent struct {
-	Attempt  int           // 1 for the first poll
-	Outcome  Outcome       // what the provider answered
-	Interval time.Duration // the polling interval now in force (after any slow_down)
-	Wait     time.Duration // the wait before the next poll; 0 when polling stops
-	Err      error         // the provider or network error behind the outcome, if any
-}
-
 func (c *Config) clock() Clock {
 	if c.Clock != nil {
 		return c.Clock
@@ -197,15 +136,7 @@ func (c *Config) clock() Clock {
 	return realClock{}
 }
 
-func (c *Config) client() *http.Client {
-	if c.HTTPClient != nil {
-		return c.HTTPClient
-	}
-	return http.DefaultClient
-}
-
-// post sends form to endpoint, with client authentication when authenticate is set, and
-// reads at most maxBody of the answer.
+// post sends form to endpoint, with client authentication when authenticate is set.
 func (c *Config) post(ctx context.Context, endpoint string, form url.Values, authenticate bool) (*http.Response, []byte, error) {
 	form.Set("client_id", c.ClientID)
 	basic := false
@@ -226,7 +157,7 @@ func (c *Config) post(ctx context.Context, endpoint string, form url.Values, aut
 		// RFC 6749 §2.3.1: form-encode, then Basic; as golang.org/x/oauth2 does.
 		req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
 	}
-	resp, err := c.client().Do(req)
+	resp, err := cmp.Or(c.HTTPClient, http.DefaultClient).Do(req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -238,11 +169,9 @@ func (c *Config) post(ctx context.Context, endpoint string, form url.Values, aut
 	return resp, body, nil
 }
 
-// Authorize requests a device code (RFC 8628 §3.1-3.2): a form POST of client_id and scope to
-// DeviceAuthURL, authenticated with the secret when there is one and Config.Webex is not set.
-// An answer without device_code, user_code, verification_uri (or Google's verification_url)
-// or a positive expires_in is an error; a missing interval means DefaultInterval. A 429 is
-// retried after Retry-After a few times. With Config.Webex a 400 carries a hint (see there).
+// Authorize requests a device code (RFC 8628 §3.1-3.2). An answer without device_code,
+// user_code, verification_uri (or Google's verification_url) or a positive expires_in is an
+// error. A 429 is retried after Retry-After a few times.
 func Authorize(ctx context.Context, cfg Config) (*Code, error) {
 	const op = "device authorization"
 	if cfg.DeviceAuthURL == "" || cfg.ClientID == "" {
@@ -266,10 +195,7 @@ func Authorize(ctx context.Context, cfg Config) (*Code, error) {
 		}
 		perr := oautherr.ParseAt(clk.Now(), resp.StatusCode, resp.Header, body)
 		if resp.StatusCode == http.StatusTooManyRequests {
-			wait := perr.RetryAfter
-			if wait == 0 {
-				wait = DefaultInterval
-			}
+			wait := cmp.Or(perr.RetryAfter, DefaultInterval)
 			if try >= authorizeRetries || wait > maxAuthorizeWait {
 				return nil, &Error{Op: op, Kind: ErrRateLimited, Provider: perr}
 			}
@@ -279,8 +205,7 @@ func Authorize(ctx context.Context, cfg Config) (*Code, error) {
 			continue
 		}
 		e := &Error{Op: op, Provider: perr}
-		if perr.Code == oautherr.InvalidClient || perr.Code == oautherr.UnauthorizedClient ||
-			resp.StatusCode == http.StatusUnauthorized {
+		if invalidClient(resp.StatusCode, perr) {
 			e.Kind = ErrInvalidClient
 		}
 		if resp.StatusCode == http.StatusBadRequest && cfg.Webex {
@@ -334,14 +259,10 @@ func parseCode(body []byte, now time.Time) (*Code, error) {
 		c.VerificationURI = str("verification_url") // Google's spelling
 	}
 	var missing []string
-	if c.DeviceCode == "" {
-		missing = append(missing, "device_code")
-	}
-	if c.UserCode == "" {
-		missing = append(missing, "user_code")
-	}
-	if c.VerificationURI == "" {
-		missing = append(missing, "verification_uri")
+	for _, f := range [][2]string{{"device_code", c.DeviceCode}, {"user_code", c.UserCode}, {"verification_uri", c.VerificationURI}} {
+		if f[1] == "" {
+			missing = append(missing, f[0])
+		}
 	}
 	exp, err := Seconds(raw["expires_in"])
 	if err != nil || exp == 0 {
@@ -371,8 +292,7 @@ func parseCode(body []byte, now time.Time) (*Code, error) {
 	return c, nil
 }
 
-// printable reports whether s has no control or format characters (it will be shown on a
-// terminal).
+// printable reports whether s has no control or format characters.
 func printable(s string) bool {
 	for _, r := range s {
 		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
@@ -382,55 +302,34 @@ func printable(s string) bool {
 	return true
 }
 
-// webURI reports whether s is an absolute http or https URL safe to show and encode in a QR
-// code.
+// webURI reports whether s is an absolute http(s) URL safe to show and put in a QR code.
 func webURI(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && printable(s) && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
-// Poll polls TokenURL with code until the person approves (RFC 8628 §3.4-3.5) and returns the
-// token. It waits code.Interval before the first poll and between polls, never less;
-// slow_down adds SlowDownStep to the interval for good; a 429 waits Retry-After (at least the
-// interval); HTTP 428 and authorization_pending mean keep polling. It stops with ErrExpired
-// when code.ExpiresAt comes (without polling after it) or the provider says expired_token or
-// invalid_grant, with ErrDenied on access_denied, ErrTokenLimit on tokenlimit_reached,
-// ErrInvalidClient on invalid_client, and after MaxTransientErrors server or network
-// failures in a row (5xx, server_error and temporarily_unavailable count as server
-// failures). Any other provider error ends polling with an *Error. When ctx is done,
-// Poll returns ctx.Err(). onPoll, if not nil, is called after every poll, on the calling
-// goroutine.
-func Poll(ctx context.Context, cfg Config, code *Code, onPoll func(PollEvent)) (*oauth2.Token, error) {
+// Poll polls cfg.TokenURL with code until the person approves (RFC 8628 §3.4-3.5) and returns
+// the token. It waits the interval before every poll (slow_down adds SlowDownStep for good; a
+// longer Retry-After wins), and stops with ErrExpired at code.ExpiresAt, with an *Error on a
+// failure, or with ctx.Err().
+func Poll(ctx context.Context, cfg Config, code *Code) (*oauth2.Token, error) {
 	if code == nil || code.DeviceCode == "" || cfg.TokenURL == "" || cfg.ClientID == "" {
 		return nil, errors.New("device token: the token URL, client id and device code are required")
 	}
-	p := &poller{cfg: cfg, clk: cfg.clock(), code: code, interval: code.Interval, maxTransient: cfg.MaxTransientErrors}
-	if p.maxTransient <= 0 {
-		p.maxTransient = DefaultMaxTransientErrors
-	}
+	p := &poller{cfg: cfg, clk: cfg.clock(), code: code, interval: code.Interval}
 	if p.interval <= 0 {
 		p.interval = DefaultInterval
 	}
 	wait := p.interval
-	for attempt := 1; ; attempt++ {
+	for {
 		if err := p.sleep(ctx, wait); err != nil {
 			return nil, err
 		}
-		ev, tok, err := p.poll(ctx)
-		if err != nil {
-			return nil, err
+		tok, next, err := p.poll(ctx)
+		if tok != nil || err != nil {
+			return tok, err
 		}
-		ev.Attempt = attempt
-		if onPoll != nil {
-			onPoll(ev)
-		}
-		if ev.Outcome == OutcomeFailed {
-			return nil, ev.Err
-		}
-		if tok != nil {
-			return tok, nil
-		}
-		wait = ev.Wait
+		wait = next
 	}
 }
 
@@ -439,12 +338,11 @@ const opToken = "device token"
 
 // poller is the state of one Poll.
 type poller struct {
-	cfg          Config
-	clk          Clock
-	code         *Code
-	interval     time.Duration
-	transient    int // server or network failures in a row
-	maxTransient int
+	cfg       Config
+	clk       Clock
+	code      *Code
+	interval  time.Duration
+	transient int // server or network failures in a row
 }
 
 // sleep waits d before the next poll, and ends polling with ErrExpired when the code expires
@@ -474,90 +372,67 @@ func (p *poller) sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-// poll sends one token request and says what it answered: the event to report (an
-// OutcomeFailed event carries the *Error that ends polling) and the token once approved. The
-// error is ctx.Err() when ctx ended during the request.
-func (p *poller) poll(ctx context.Context) (PollEvent, *oauth2.Token, error) {
+// poll sends one token request and returns the token once approved, else the wait before the
+// next poll. An error ends polling: an *Error, or ctx.Err() when ctx ended during the request.
+func (p *poller) poll(ctx context.Context) (*oauth2.Token, time.Duration, error) {
 	resp, body, err := p.cfg.post(ctx, p.cfg.TokenURL, url.Values{
 		"grant_type":  {GrantType},
 		"device_code": {p.code.DeviceCode},
 	}, true)
-	ev := PollEvent{Wait: p.interval}
-	var (
-		tok  *oauth2.Token
-		fail *Error
-	)
-	switch {
-	case err != nil:
+	if err != nil {
 		if ctx.Err() != nil {
-			return ev, nil, ctx.Err()
+			return nil, 0, ctx.Err()
 		}
-		ev.Outcome, ev.Err = OutcomeNetError, err
-		if p.transient++; p.transient >= p.maxTransient {
-			fail = &Error{Op: opToken, Err: fmt.Errorf("%d failed requests in a row: %w", p.transient, err)}
+		if p.transient++; p.transient >= maxTransientErrors {
+			return nil, 0, &Error{Op: opToken, Err: fmt.Errorf("%d failed requests in a row: %w", p.transient, err)}
 		}
-	case resp.StatusCode == http.StatusOK:
-		ev.Outcome = OutcomeApproved
-		if tok, err = ParseTokenResponse(body, p.clk.Now()); err != nil {
-			fail = &Error{Op: opToken, Err: err}
+		return nil, p.interval, nil
+	}
+	if resp.StatusCode == http.StatusOK {
+		tok, err := ParseTokenResponse(body, p.clk.Now())
+		if err != nil {
+			return nil, 0, &Error{Op: opToken, Err: err}
+		}
+		return tok, 0, nil
+	}
+	// The status comes first: 429 is rate limiting and 428 pending (oautherr gives every 428
+	// the code authorization_pending), then the code.
+	perr := oautherr.ParseAt(p.clk.Now(), resp.StatusCode, resp.Header, body)
+	switch kind := failureKind(resp.StatusCode, perr); {
+	case resp.StatusCode == http.StatusTooManyRequests || perr.Code == oautherr.AuthorizationPending:
+		p.transient = 0
+	case perr.Code == oautherr.SlowDown:
+		p.transient = 0
+		p.interval += SlowDownStep
+	case kind == nil && (resp.StatusCode >= 500 || perr.Code == oautherr.ServerError || perr.Code == oautherr.TemporarilyUnavailable):
+		if p.transient++; p.transient >= maxTransientErrors {
+			return nil, 0, &Error{Op: opToken, Provider: perr, Err: fmt.Errorf("%d server errors in a row", p.transient)}
 		}
 	default:
-		perr := oautherr.ParseAt(p.clk.Now(), resp.StatusCode, resp.Header, body)
-		var kind error
-		ev.Outcome, kind = classify(resp.StatusCode, perr)
-		ev.Err = perr
-		switch ev.Outcome {
-		case OutcomePending:
-			ev.Err = nil
-		case OutcomeSlowDown:
-			p.interval += SlowDownStep
-		case OutcomeServerError:
-			if p.transient++; p.transient >= p.maxTransient {
-				fail = &Error{Op: opToken, Provider: perr, Err: fmt.Errorf("%d server errors in a row", p.transient)}
-			}
-		case OutcomeFailed:
-			fail = &Error{Op: opToken, Kind: kind, Provider: perr}
-		}
-		ev.Wait = max(p.interval, perr.RetryAfter)
+		return nil, 0, &Error{Op: opToken, Kind: kind, Provider: perr}
 	}
-	if ev.Outcome != OutcomeServerError && ev.Outcome != OutcomeNetError {
-		p.transient = 0
-	}
-	ev.Interval = p.interval
-	if fail != nil {
-		ev.Outcome, ev.Err, ev.Wait = OutcomeFailed, fail, 0
-		return ev, nil, nil
-	}
-	if tok != nil {
-		ev.Wait = 0
-	}
-	return ev, tok, nil
+	return nil, max(p.interval, perr.RetryAfter), nil
 }
 
-// classify maps an error answer of the token endpoint to an outcome, and a failure to its
-// kind (nil for a failure without one). The status comes first: 429 is rate limiting and 428
-// pending (oautherr gives every 428 the code authorization_pending), then the code.
-func classify(status int, perr *oautherr.Error) (Outcome, error) {
-	switch {
-	case status == http.StatusTooManyRequests:
-		return OutcomeRateLimited, nil
-	case perr.Code == oautherr.AuthorizationPending:
-		return OutcomePending, nil
-	case perr.Code == oautherr.SlowDown:
-		return OutcomeSlowDown, nil
-	case perr.Code == oautherr.AccessDenied:
-		return OutcomeFailed, ErrDenied
-	case perr.Code == oautherr.ExpiredToken || perr.Code == oautherr.InvalidGrant:
-		return OutcomeFailed, ErrExpired
-	case perr.Code == oautherr.TokenLimitReached:
-		return OutcomeFailed, ErrTokenLimit
-	case perr.Code == oautherr.InvalidClient || perr.Code == oautherr.UnauthorizedClient ||
-		status == http.StatusUnauthorized:
-		return OutcomeFailed, ErrInvalidClient
-	case status >= 500 || perr.Code == oautherr.ServerError || perr.Code == oautherr.TemporarilyUnavailable:
-		return OutcomeServerError, nil
+// failureKind is the Err* kind of a token error answer that ends polling, or nil.
+func failureKind(status int, perr *oautherr.Error) error {
+	switch perr.Code {
+	case oautherr.AccessDenied:
+		return ErrDenied
+	case oautherr.ExpiredToken, oautherr.InvalidGrant:
+		return ErrExpired
+	case oautherr.TokenLimitReached:
+		return ErrTokenLimit
 	}
-	return OutcomeFailed, nil
+	if invalidClient(status, perr) {
+		return ErrInvalidClient
+	}
+	return nil
+}
+
+// invalidClient reports an answer rejecting the client id or secret.
+func invalidClient(status int, perr *oautherr.Error) bool {
+	return perr.Code == oautherr.InvalidClient || perr.Code == oautherr.UnauthorizedClient || status == http.StatusUnauthorized
 }
 
 // sleepErr prefers ctx.Err() so cancellation is reported as such.

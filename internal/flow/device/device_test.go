@@ -220,7 +220,7 @@ func TestAuthorizeClientAuth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := Poll(context.Background(), cfg, code, nil); err != nil {
+			if _, err := Poll(context.Background(), cfg, code); err != nil {
 				t.Fatal(err)
 			}
 			reqs := []request{f.authReqs[0], f.tokenReqs[0]}
@@ -401,11 +401,9 @@ func TestPoll(t *testing.T) {
 		interval  int // seconds
 		expiresIn int // seconds
 		answers   []answer
-		maxErrs   int
 		wantAt    []time.Duration // fake times of the polls
 		wantKind  error
 		wantErr   string
-		wantOut   []Outcome
 		wantEnd   time.Duration // fake time when Poll returned
 		wantToken bool
 	}{
@@ -413,7 +411,6 @@ func TestPoll(t *testing.T) {
 			name: "428 pending then token", interval: 2, expiresIn: 300,
 			answers:   []answer{pending428, {status: 428}, {status: 200, body: okToken}},
 			wantAt:    secs(2, 4, 6),
-			wantOut:   []Outcome{OutcomePending, OutcomePending, OutcomeApproved},
 			wantToken: true, wantEnd: 6 * time.Second,
 		},
 		{
@@ -422,7 +419,7 @@ func TestPoll(t *testing.T) {
 				{status: 428, header: map[string]string{"Content-Type": "text/html"}, body: "<html><title>wait</title></html>"},
 				{status: 200, body: okToken},
 			},
-			wantAt: secs(2, 4), wantOut: []Outcome{OutcomePending, OutcomeApproved}, wantToken: true, wantEnd: 4 * time.Second,
+			wantAt: secs(2, 4), wantToken: true, wantEnd: 4 * time.Second,
 		},
 		{
 			name: "RFC 400 authorization_pending, both body shapes", interval: 3, expiresIn: 300,
@@ -432,7 +429,6 @@ func TestPoll(t *testing.T) {
 				{status: 200, body: okToken},
 			},
 			wantAt:    secs(3, 6, 9),
-			wantOut:   []Outcome{OutcomePending, OutcomePending, OutcomeApproved},
 			wantToken: true, wantEnd: 9 * time.Second,
 		},
 		{
@@ -444,7 +440,6 @@ func TestPoll(t *testing.T) {
 				{status: 200, body: okToken},
 			},
 			wantAt:    secs(2, 9, 21, 33),
-			wantOut:   []Outcome{OutcomeSlowDown, OutcomeSlowDown, OutcomePending, OutcomeApproved},
 			wantToken: true, wantEnd: 33 * time.Second,
 		},
 		{
@@ -457,14 +452,12 @@ func TestPoll(t *testing.T) {
 				{status: 200, body: okToken},
 			},
 			wantAt:    secs(2, 12, 14, 16, 18),
-			wantOut:   []Outcome{OutcomeRateLimited, OutcomePending, OutcomeRateLimited, OutcomeRateLimited, OutcomeApproved},
 			wantToken: true, wantEnd: 18 * time.Second,
 		},
 		{
 			name: "stops at expiry without polling after it", interval: 3, expiresIn: 10,
 			answers:  []answer{pending428},
 			wantAt:   secs(3, 6, 9),
-			wantOut:  []Outcome{OutcomePending, OutcomePending, OutcomePending},
 			wantKind: ErrExpired, wantErr: "the code expired before it was approved; run `webex login` again",
 			wantEnd: 10 * time.Second,
 		},
@@ -472,21 +465,18 @@ func TestPoll(t *testing.T) {
 			name: "expiry exactly at the next poll", interval: 5, expiresIn: 10,
 			answers:  []answer{pending428},
 			wantAt:   secs(5),
-			wantOut:  []Outcome{OutcomePending},
 			wantKind: ErrExpired, wantEnd: 10 * time.Second,
 		},
 		{
 			name: "slow_down pushes the next poll past expiry", interval: 2, expiresIn: 8,
 			answers:  []answer{{status: 400, body: `{"error":"slow_down"}`}},
 			wantAt:   secs(2),
-			wantOut:  []Outcome{OutcomeSlowDown},
 			wantKind: ErrExpired, wantEnd: 8 * time.Second,
 		},
 		{
 			name: "access_denied", interval: 2, expiresIn: 300,
 			answers:  []answer{pending428, {status: 400, body: `{"error":"access_denied","error_description":"The user denied"}`}},
 			wantAt:   secs(2, 4),
-			wantOut:  []Outcome{OutcomePending, OutcomeFailed},
 			wantKind: ErrDenied, wantErr: "the sign-in request was denied: provider error access_denied: The user denied (HTTP 400)",
 			wantEnd: 4 * time.Second,
 		},
@@ -494,14 +484,12 @@ func TestPoll(t *testing.T) {
 			name: "expired_token", interval: 2, expiresIn: 300,
 			answers:  []answer{{status: 400, body: `{"error":"expired_token"}`}},
 			wantAt:   secs(2),
-			wantOut:  []Outcome{OutcomeFailed},
 			wantKind: ErrExpired, wantErr: "run `webex login` again", wantEnd: 2 * time.Second,
 		},
 		{
 			name: "webex invalid_grant in the envelope", interval: 2, expiresIn: 300,
 			answers:  []answer{{status: 400, body: `{"message":"invalid_grant","errors":[{"description":"Device code expired"}],"trackingId":"TR_9"}`}},
 			wantAt:   secs(2),
-			wantOut:  []Outcome{OutcomeFailed},
 			wantKind: ErrExpired, wantErr: "the code expired before it was approved; run `webex login` again: provider error invalid_grant: Device code expired (HTTP 400, trackingId TR_9)",
 			wantEnd: 2 * time.Second,
 		},
@@ -509,21 +497,18 @@ func TestPoll(t *testing.T) {
 			name: "tokenlimit_reached", interval: 2, expiresIn: 300,
 			answers:  []answer{{status: 400, body: `{"message":"tokenlimit_reached","trackingId":"TL"}`}},
 			wantAt:   secs(2),
-			wantOut:  []Outcome{OutcomeFailed},
 			wantKind: ErrTokenLimit, wantErr: "too many tokens", wantEnd: 2 * time.Second,
 		},
 		{
 			name: "invalid_client", interval: 2, expiresIn: 300,
 			answers:  []answer{{status: 401, body: `{"error":"invalid_client","error_description":"Basic auth required"}`}},
 			wantAt:   secs(2),
-			wantOut:  []Outcome{OutcomeFailed},
 			wantKind: ErrInvalidClient, wantErr: "check the client id and secret", wantEnd: 2 * time.Second,
 		},
 		{
 			name: "other errors end polling", interval: 2, expiresIn: 300,
 			answers: []answer{{status: 400, body: `{"error":"unsupported_grant_type"}`}},
 			wantAt:  secs(2),
-			wantOut: []Outcome{OutcomeFailed},
 			wantErr: "device token failed: provider error unsupported_grant_type (HTTP 400)", wantEnd: 2 * time.Second,
 		},
 		{
@@ -531,20 +516,19 @@ func TestPoll(t *testing.T) {
 			answers: []answer{
 				{status: 502, header: map[string]string{"Content-Type": "text/html"}, body: "<html>bad gateway</html>"},
 				{status: 503, body: `{"error":"temporarily_unavailable"}`},
-				pending428,
+				{status: 500},
+				{status: 500},
+				pending428, // four in a row, and the count starts again
 				{status: 500},
 				{status: 200, body: okToken},
 			},
-			maxErrs:   3,
-			wantAt:    secs(2, 4, 6, 8, 10),
-			wantOut:   []Outcome{OutcomeServerError, OutcomeServerError, OutcomePending, OutcomeServerError, OutcomeApproved},
-			wantToken: true, wantEnd: 10 * time.Second,
+			wantAt:    secs(2, 4, 6, 8, 10, 12, 14),
+			wantToken: true, wantEnd: 14 * time.Second,
 		},
 		{
 			name: "5xx bounded", interval: 2, expiresIn: 300,
 			answers: []answer{{status: 500, body: `{"message":"Internal error","trackingId":"T5"}`}},
 			wantAt:  secs(2, 4, 6, 8, 10),
-			wantOut: []Outcome{OutcomeServerError, OutcomeServerError, OutcomeServerError, OutcomeServerError, OutcomeFailed},
 			wantErr: "device token failed: provider error: Internal error (HTTP 500, trackingId T5): 5 server errors in a row",
 			wantEnd: 10 * time.Second,
 		},
@@ -552,7 +536,6 @@ func TestPoll(t *testing.T) {
 			name: "token response without access_token", interval: 2, expiresIn: 300,
 			answers: []answer{{status: 200, body: `{"token_type":"Bearer"}`}},
 			wantAt:  secs(2),
-			wantOut: []Outcome{OutcomeFailed},
 			wantErr: "token response has no access_token", wantEnd: 2 * time.Second,
 		},
 	}
@@ -562,30 +545,18 @@ func TestPoll(t *testing.T) {
 			f := newFake(t, clk)
 			f.token = tt.answers
 			cfg := f.config()
-			cfg.MaxTransientErrors = tt.maxErrs
 			code := &Code{
 				DeviceCode: deviceCode, UserCode: "123456", VerificationURI: "https://x.example/verify",
 				ExpiresAt: t0.Add(time.Duration(tt.expiresIn) * time.Second),
 				Interval:  time.Duration(tt.interval) * time.Second,
 			}
-			var events []PollEvent
-			tok, err := Poll(context.Background(), cfg, code, func(ev PollEvent) { events = append(events, ev) })
+			tok, err := Poll(context.Background(), cfg, code)
 
 			if got := f.pollTimes(); !equalDurations(got, tt.wantAt) {
 				t.Errorf("polls at %v, want %v", got, tt.wantAt)
 			}
 			if got := clk.Now().Sub(t0); got != tt.wantEnd {
 				t.Errorf("returned at %v, want %v", got, tt.wantEnd)
-			}
-			var outs []Outcome
-			for i, ev := range events {
-				outs = append(outs, ev.Outcome)
-				if ev.Attempt != i+1 {
-					t.Errorf("event %d has attempt %d", i, ev.Attempt)
-				}
-			}
-			if strings.Join(toStrings(outs), ",") != strings.Join(toStrings(tt.wantOut), ",") {
-				t.Errorf("outcomes = %v, want %v", outs, tt.wantOut)
 			}
 			if tt.wantToken {
 				if err != nil {
@@ -612,19 +583,8 @@ func TestPoll(t *testing.T) {
 			if !errors.As(err, &de) {
 				t.Errorf("error %T is not a *device.Error", err)
 			}
-			if last := events[len(events)-1]; len(events) > 0 && last.Outcome == OutcomeFailed && last.Err != err {
-				t.Errorf("last event error = %v, want the returned error", last.Err)
-			}
 		})
 	}
-}
-
-func toStrings(o []Outcome) []string {
-	s := make([]string, len(o))
-	for i := range o {
-		s[i] = string(o[i])
-	}
-	return s
 }
 
 func TestPollRequest(t *testing.T) {
@@ -632,7 +592,7 @@ func TestPollRequest(t *testing.T) {
 	f := newFake(t, clk)
 	f.token = []answer{{status: 428}, {status: 200, body: okToken}}
 	code := &Code{DeviceCode: deviceCode, ExpiresAt: t0.Add(time.Minute), Interval: time.Second}
-	if _, err := Poll(context.Background(), f.config(), code, nil); err != nil {
+	if _, err := Poll(context.Background(), f.config(), code); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range f.tokenReqs {
@@ -651,7 +611,7 @@ func TestPollProviderErrorIsReachable(t *testing.T) {
 	f := newFake(t, clk)
 	f.token = []answer{{status: 400, header: map[string]string{"Trackingid": "HDR"}, body: `{"error":"access_denied"}`}}
 	code := &Code{DeviceCode: deviceCode, ExpiresAt: t0.Add(time.Minute), Interval: time.Second}
-	_, err := Poll(context.Background(), f.config(), code, nil)
+	_, err := Poll(context.Background(), f.config(), code)
 	var perr *oautherr.Error
 	if !errors.As(err, &perr) || perr.Code != oautherr.AccessDenied || perr.TrackingID != "HDR" {
 		t.Fatalf("errors.As(*oautherr.Error) = %v, %+v", err, perr)
@@ -666,7 +626,9 @@ func TestPollCancel(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		code := &Code{DeviceCode: deviceCode, ExpiresAt: t0.Add(time.Hour), Interval: time.Second}
-		_, err := Poll(ctx, f.config(), code, func(PollEvent) { cancel() })
+		cfg := f.config()
+		cfg.Clock = &cancelClock{fakeClock: clk, cancel: cancel}
+		_, err := Poll(ctx, cfg, code)
 		if !errors.Is(err, context.Canceled) || err != context.Canceled {
 			t.Fatalf("Poll() error = %v, want context.Canceled", err)
 		}
@@ -681,7 +643,7 @@ func TestPollCancel(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		code := &Code{DeviceCode: deviceCode, ExpiresAt: time.Now().Add(2 * time.Hour), Interval: time.Hour}
 		go cancel()
-		_, err := Poll(ctx, cfg, code, nil)
+		_, err := Poll(ctx, cfg, code)
 		if err != context.Canceled {
 			t.Fatalf("Poll() error = %v, want context.Canceled", err)
 		}
@@ -705,14 +667,28 @@ func TestPollCancel(t *testing.T) {
 		defer close(done)
 		cfg := Config{TokenURL: srv.URL, ClientID: "c", Clock: newClock()}
 		code := &Code{DeviceCode: deviceCode, Interval: time.Second}
-		_, err := Poll(ctx, cfg, code, nil)
+		_, err := Poll(ctx, cfg, code)
 		if err != context.Canceled {
 			t.Fatalf("Poll() error = %v, want context.Canceled", err)
 		}
 	})
 }
 
-func TestPollEvents(t *testing.T) {
+// cancelClock cancels its context when asked to wait a second time, after the first poll.
+type cancelClock struct {
+	*fakeClock
+	cancel func()
+	waits  int
+}
+
+func (c *cancelClock) Sleep(ctx context.Context, d time.Duration) error {
+	if c.waits++; c.waits == 2 {
+		c.cancel()
+	}
+	return c.fakeClock.Sleep(ctx, d)
+}
+
+func TestPollSlowDownThenRetryAfter(t *testing.T) {
 	clk := newClock()
 	f := newFake(t, clk)
 	f.token = []answer{
@@ -721,32 +697,20 @@ func TestPollEvents(t *testing.T) {
 		{status: 200, body: okToken},
 	}
 	code := &Code{DeviceCode: deviceCode, ExpiresAt: t0.Add(time.Hour), Interval: 2 * time.Second}
-	var events []PollEvent
-	if _, err := Poll(context.Background(), f.config(), code, func(ev PollEvent) { events = append(events, ev) }); err != nil {
+	if _, err := Poll(context.Background(), f.config(), code); err != nil {
 		t.Fatal(err)
 	}
-	want := []struct {
-		out            Outcome
-		interval, wait time.Duration
-		hasErr         bool
-	}{
-		{OutcomeSlowDown, 7 * time.Second, 7 * time.Second, true},
-		{OutcomeRateLimited, 7 * time.Second, 30 * time.Second, true},
-		{OutcomeApproved, 7 * time.Second, 0, false},
+	// slow_down: the interval is 7s from then on; the 429 waits its 30s Retry-After.
+	if got, want := f.pollTimes(), secs(2, 9, 39); !equalDurations(got, want) {
+		t.Errorf("polls at %v, want %v", got, want)
 	}
-	if len(events) != len(want) {
-		t.Fatalf("events = %+v", events)
-	}
-	for i, w := range want {
-		ev := events[i]
-		if ev.Outcome != w.out || ev.Interval != w.interval || ev.Wait != w.wait || (ev.Err != nil) != w.hasErr {
-			t.Errorf("event %d = %+v, want %+v", i, ev, w)
-		}
+	if got := clk.Now().Sub(t0); got != 39*time.Second {
+		t.Errorf("returned at %v, want 39s", got)
 	}
 }
 
 func TestPollValidatesInput(t *testing.T) {
-	if _, err := Poll(context.Background(), Config{TokenURL: "http://127.0.0.1:1", ClientID: "c"}, nil, nil); err == nil {
+	if _, err := Poll(context.Background(), Config{TokenURL: "http://127.0.0.1:1", ClientID: "c"}, nil); err == nil {
 		t.Fatal("Poll(nil code) succeeded")
 	}
 	if _, err := Authorize(context.Background(), Config{}); err == nil {

@@ -16,41 +16,27 @@ import (
 // a time.Duration.
 const maxExpiresIn = 10 * 365 * 24 * 3600
 
-// ParseTokenResponse reads a successful token response (RFC 6749 §5.1). access_token is
-// required; token_type, refresh_token and expires_in are copied into the token, and Expiry is
-// now + expires_in (zero when expires_in is absent or 0). expires_in may be a JSON number or a
-// numeric string. The whole decoded object is kept as the token's extra data, so
-// tok.Extra("id_token"), tok.Extra("refresh_token_expires_in") and tok.Extra("scope") work as
-// with golang.org/x/oauth2. Errors never quote the body.
+// ParseTokenResponse reads a successful token response (RFC 6749 §5.1) as golang.org/x/oauth2
+// would, keeping the whole object as the token's extra data; Expiry is now + expires_in (zero
+// when absent or 0). access_token is required. Errors never quote the body.
 func ParseTokenResponse(body []byte, now time.Time) (*oauth2.Token, error) {
 	var raw map[string]any
 	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
 		return nil, errors.New("token response is not a JSON object")
 	}
-	str := func(k string) (string, error) {
-		switch v := raw[k].(type) {
-		case nil:
-			return "", nil
-		case string:
-			return v, nil
-		default:
-			return "", fmt.Errorf("token response field %s is not a string", k)
+	var at, tt, rt string
+	for _, f := range []struct {
+		key string
+		v   *string
+	}{{"access_token", &at}, {"token_type", &tt}, {"refresh_token", &rt}} {
+		v, ok := raw[f.key].(string)
+		if !ok && raw[f.key] != nil {
+			return nil, fmt.Errorf("token response field %s is not a string", f.key)
 		}
-	}
-	at, err := str("access_token")
-	if err != nil {
-		return nil, err
-	}
-	if strings.TrimSpace(at) == "" {
-		return nil, errors.New("token response has no access_token")
-	}
-	tt, err := str("token_type")
-	if err != nil {
-		return nil, err
-	}
-	rt, err := str("refresh_token")
-	if err != nil {
-		return nil, err
+		*f.v = v
+		if f.v == &at && strings.TrimSpace(at) == "" {
+			return nil, errors.New("token response has no access_token")
+		}
 	}
 	exp, err := Seconds(raw["expires_in"])
 	if err != nil {
@@ -63,10 +49,9 @@ func ParseTokenResponse(body []byte, now time.Time) (*oauth2.Token, error) {
 	return tok.WithExtra(raw), nil
 }
 
-// Seconds reads a lifetime in seconds as found in OAuth JSON (expires_in, interval,
-// refresh_token_expires_in): a JSON number (as decoded into any) or a numeric string. Absent
-// (nil) and "" are 0. A fraction is truncated; negative values, values over ten years and
-// anything else are rejected.
+// Seconds reads a lifetime in seconds of OAuth JSON decoded into any: a number or a numeric
+// string; absent and "" are 0. A fraction is truncated; negative values, values over ten
+// years and anything else are rejected.
 func Seconds(v any) (int64, error) {
 	var f float64
 	switch x := v.(type) {
@@ -74,12 +59,6 @@ func Seconds(v any) (int64, error) {
 		return 0, nil
 	case float64:
 		f = x
-	case json.Number:
-		p, err := x.Float64()
-		if err != nil {
-			return 0, errors.New("not a number")
-		}
-		f = p
 	case string:
 		s := strings.TrimSpace(x)
 		if s == "" {

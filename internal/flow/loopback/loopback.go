@@ -1,14 +1,7 @@
 // Package loopback runs the browser half of the OAuth 2.0 authorization code flow for a
 // native app (RFC 8252 §7.3): it listens on a loopback redirect URI, builds the authorization
-// URL with PKCE (RFC 7636, S256 only), state and an OpenID Connect nonce, and waits for the
-// one redirect that carries the code.
-//
-// Run binds the listener before anything else and only then hands the URL to Config.OnReady,
-// which is where the caller opens a browser: this package never opens one, never prints and
-// never prompts. Only a callback that carries the login's state decides the login (RFC 6749
-// §10.12, RFC 8252 §8.9); see Config.OnRejected for the others. Run does not exchange the
-// code itself: Config.Complete lets the caller do that while the browser waits, so that the
-// page the browser ends on tells the real outcome.
+// URL with PKCE, state and nonce, and waits for the one redirect that carries the code and
+// the login's state (RFC 6749 §10.12). It never opens a browser, prints or prompts.
 package loopback
 
 import (
@@ -19,7 +12,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"log"
 	"net"
@@ -39,106 +31,72 @@ import (
 // DefaultRedirectURI is used when Config.RedirectURI is empty: 127.0.0.1, a free port.
 const DefaultRedirectURI = "http://127.0.0.1:0/callback"
 
-// randomBytes is the size of state, nonce and PKCE verifier before base64url: 256 bits.
-const randomBytes = 32
-
 // shutdownGrace bounds how long the answered callback's response may take to drain.
 const shutdownGrace = 5 * time.Second
 
 // Config describes one authorization request.
 type Config struct {
-	// AuthURL is the provider's authorization endpoint.
 	AuthURL  string
 	ClientID string
-	// RedirectURI is the exact redirect URI registered with the provider, e.g.
-	// "http://127.0.0.1:8085/callback"; empty means DefaultRedirectURI. The scheme must be
-	// http and the host 127.0.0.1, localhost or [::1]. "localhost" is served on both
-	// 127.0.0.1 and ::1 (where the host has IPv6), since a browser may resolve it to either
-	// and no other program may then answer in the login's place. Port 0 or no port means a
-	// free port chosen at bind time and written into the redirect_uri sent. Only its path is
-	// served.
+	// RedirectURI is the redirect URI registered with the provider ("" is DefaultRedirectURI):
+	// http on 127.0.0.1, localhost (served on both 127.0.0.1 and ::1, as a browser may pick
+	// either) or [::1]; port 0 or none is a free port, written into the redirect_uri sent.
 	RedirectURI string
-	// Scopes are sent space-separated as scope; none means no scope parameter.
-	Scopes []string
-	// Params are extra authorization parameters (login_hint, prompt, ...), one value per
-	// key. They may not set the parameters Run owns (see ownParams).
+	Scopes      []string
+	// Params are extra authorization parameters (login_hint, prompt), one value each.
 	Params url.Values
-	// OnReady is called on Run's goroutine once the listener is serving, with the
-	// authorization URL to open; it should return promptly. Its error ends Run, unwrapped.
+	// OnReady (required) is called once the listener is serving, with the authorization URL
+	// to open. Its error ends Run, unwrapped.
 	OnReady func(authURL string) error
-	// Complete, when set, finishes the login (code exchange, ID token checks, storing) while
-	// the browser waits. Only when it returns nil does the browser see the success page; its
-	// error is shown on the error page (first line only) and returned by Run as it is.
+	// Complete (required) finishes the login while the browser waits, so that its page tells
+	// the real outcome (the first line of the error); Run returns its error.
 	Complete func(ctx context.Context, r *Result) error
-	// SuccessPage and ErrorPage replace the built-in HTML answers, executed with a PageData
-	// and served with the Content-Security-Policy render sets.
-	SuccessPage *template.Template
-	ErrorPage   *template.Template
-	// OnRejected, when set, is told about each callback ignored because its state is
-	// missing, wrong or repeated (err matches ErrStateMismatch or ErrMalformedCallback); the
-	// browser gets a 400 page and Run keeps waiting. Anyone can send such a callback, so err
-	// echoes nothing it carried. Only the first MaxRejectedReports are reported. It is called
-	// from the HTTP handler's goroutine and must return promptly.
+	// OnRejected, when set, is told (from the handler's goroutine, at most MaxRejectedReports
+	// times) about each callback ignored because its state is missing, wrong or repeated; the
+	// error echoes nothing the callback carried.
 	OnRejected func(err error)
-	// Rand is the source of state, nonce and PKCE verifier; nil means crypto/rand.
-	Rand io.Reader
 }
 
-// MaxRejectedReports bounds how many ignored callbacks one Run reports to Config.OnRejected,
-// so that a page that keeps hitting the callback cannot flood the caller.
+// MaxRejectedReports bounds how many ignored callbacks one Run reports to Config.OnRejected.
 const MaxRejectedReports = 5
 
-// PageData is what SuccessPage and ErrorPage are executed with.
-type PageData struct {
-	// Message is one sentence saying what went wrong (error page only).
+// pageData is what the pages are executed with (the error page only).
+type pageData struct {
 	Message string
-	// Code and Description are the provider's error and error_description, sanitised, when
-	// the provider redirected with an error (error page only).
+	// Code and Description are the provider's error and error_description, when it
+	// redirected with an error.
 	Code, Description string
 }
 
 // Result is what the token request needs after a successful callback.
 type Result struct {
-	// Code is the authorization code (a secret: never log it).
-	Code string
-	// CodeVerifier is the PKCE code_verifier for the token request (RFC 7636 §4.5).
+	Code         string // the authorization code (a secret: never log it)
 	CodeVerifier string
-	// Nonce was sent as nonce; the ID token's nonce claim must equal it.
-	Nonce string
-	// State was sent as state and matched by the callback.
-	State string
-	// RedirectURI is the redirect_uri actually sent (with the real port); the token request
-	// must repeat it exactly (RFC 6749 §4.1.3).
+	Nonce        string // the ID token's nonce claim must equal it
+	State        string
+	// RedirectURI is the redirect_uri sent (with the real port), which the token request must
+	// repeat.
 	RedirectURI string
 }
 
 // Errors a caller can branch on with errors.Is.
 var (
-	// ErrStateMismatch: the callback's state is missing or differs from the one sent, so the
-	// answer may not belong to this login (RFC 6749 §10.12).
 	ErrStateMismatch = errors.New("the sign-in answer does not belong to this login (state mismatch)")
-	// ErrMissingCode: the callback carried neither a code nor an error.
-	ErrMissingCode = errors.New("the sign-in answer carries no authorization code")
+	ErrMissingCode   = errors.New("the sign-in answer carries no authorization code")
 	// ErrMalformedCallback: a repeated parameter or an unusable code.
 	ErrMalformedCallback = errors.New("the sign-in answer is malformed")
 )
 
 // PortInUseError is returned when the redirect URI's port is taken.
 type PortInUseError struct {
-	// Host is the address the listener tried to bind: "127.0.0.1" or "::1" (either for
-	// localhost). Empty reads as 127.0.0.1.
-	Host string
-	Port int
-	// Localhost: the redirect URI names localhost, which is served on both addresses.
-	Localhost bool
+	Host      string // the address the listener tried to bind: "127.0.0.1" or "::1"
+	Port      int
+	Localhost bool // the redirect URI names localhost, which is served on both addresses
 	Err       error
 }
 
 func (e *PortInUseError) Error() string {
 	host := e.Host
-	if host == "" {
-		host = "127.0.0.1"
-	}
 	if e.Localhost && host == "::1" {
 		return fmt.Sprintf("port %d on ::1 is already in use, and a browser may send the sign-in for localhost there; register and pass --redirect-uri http://127.0.0.1:%d/..., or another free port", e.Port, e.Port)
 	}
@@ -147,14 +105,10 @@ func (e *PortInUseError) Error() string {
 
 func (e *PortInUseError) Unwrap() error { return e.Err }
 
-// ownParams are the authorization parameters Run sets itself.
-var ownParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method"}
-
 // Run listens on the redirect URI, calls OnReady with the authorization URL, and waits for
-// the callback with the right state (and, with Config.Complete, for the login to be
-// finished). With a code, Run returns the Result; with error=, the provider's
-// *oautherr.Error (wrapped); with neither, ErrMissingCode. Either way the browser gets a
-// page, then the listener closes. When ctx is done first, Run returns ctx.Err().
+// the callback with the right state and for Config.Complete. With a code, Run returns the
+// Result; with error=, the provider's *oautherr.Error (wrapped); with neither,
+// ErrMissingCode. When ctx is done first, Run returns ctx.Err().
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, err
@@ -163,17 +117,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rnd := cfg.Rand
-	if rnd == nil {
-		rnd = rand.Reader
-	}
-	var secrets [3]string // state, nonce, verifier
-	for i := range secrets {
-		if secrets[i], err = randomString(rnd); err != nil {
-			return nil, fmt.Errorf("loopback: reading random bytes: %w", err)
-		}
-	}
-	res := &Result{State: secrets[0], Nonce: secrets[1], CodeVerifier: secrets[2]}
+	res := &Result{State: randomString(), Nonce: randomString(), CodeVerifier: randomString()}
 
 	lns, err := listenAll(ctx, hosts, port)
 	if err != nil {
@@ -183,10 +127,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		redirect.Host = net.JoinHostPort(redirect.Hostname(), strconv.Itoa(lns[0].Addr().(*net.TCPAddr).Port))
 	}
 	res.RedirectURI = redirect.String()
-	code, err := serve(ctx, lns, res.RedirectURI, newHandler(ctx, cfg, redirect.Path, res), func() error {
-		if cfg.OnReady == nil {
-			return nil
-		}
+	h := &handler{path: redirect.Path, state: res.State, result: make(chan callback, 1), reject: cfg.OnRejected}
+	h.complete = func(code string) error {
+		r := *res
+		r.Code = code
+		return cfg.Complete(ctx, &r)
+	}
+	code, err := serve(ctx, lns, res.RedirectURI, h, func() error {
 		return cfg.OnReady(buildAuthURL(cfg, res))
 	})
 	if err != nil {
@@ -196,35 +143,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
-// newHandler returns the handler of the callback at path for the login res describes.
-func newHandler(ctx context.Context, cfg Config, path string, res *Result) *handler {
-	h := &handler{
-		path:    path,
-		state:   res.State,
-		success: cfg.SuccessPage,
-		failure: cfg.ErrorPage,
-		result:  make(chan callback, 1),
-		reject:  cfg.OnRejected,
-	}
-	if cfg.Complete != nil {
-		h.complete = func(code string) error {
-			r := *res
-			r.Code = code
-			return cfg.Complete(ctx, &r)
-		}
-	}
-	if h.success == nil {
-		h.success = successPage()
-	}
-	if h.failure == nil {
-		h.failure = errorPage()
-	}
-	return h
-}
-
-// serve serves h on lns (the redirect URI uri), calls ready once they serve, and returns the
-// code of the callback that decides the login, or its error. The listeners are closed when it
-// returns.
+// serve serves h on lns (the redirect URI uri), calls ready, and returns the code of the
+// callback that decides the login, or its error. It closes the listeners.
 func serve(ctx context.Context, lns []net.Listener, uri string, h *handler, ready func() error) (string, error) {
 	srv := &http.Server{
 		Handler:           h,
@@ -275,16 +195,6 @@ func checkConfig(cfg Config) error {
 	if cfg.ClientID == "" {
 		return errors.New("loopback: the client id is required")
 	}
-	for _, k := range ownParams {
-		if _, ok := cfg.Params[k]; ok {
-			return fmt.Errorf("loopback: the %s parameter is set by the login itself", k)
-		}
-	}
-	for k, vs := range cfg.Params {
-		if len(vs) != 1 {
-			return fmt.Errorf("loopback: the %s parameter needs exactly one value", k)
-		}
-	}
 	return nil
 }
 
@@ -328,9 +238,8 @@ func parseRedirect(raw string) (u *url.URL, hosts []string, port int, err error)
 	return u, hosts, port, nil
 }
 
-// listenAll listens on the port on every host, the same port on each: port 0 picks one free
-// on all of them. The second host is ::1 for localhost; a host without IPv6 is served on
-// 127.0.0.1 alone, since no other program can listen on ::1 there either.
+// listenAll listens on the same port on every host (port 0: one free on all of them). A
+// machine without IPv6 serves localhost on 127.0.0.1 alone: no other program can take ::1.
 func listenAll(ctx context.Context, hosts []string, port int) ([]net.Listener, error) {
 	for try := 0; ; try++ {
 		first, err := listen(ctx, hosts[0], port)
@@ -375,16 +284,14 @@ func listen(ctx context.Context, host string, port int) (net.Listener, error) {
 	return nil, fmt.Errorf("loopback: %w", err)
 }
 
-func randomString(r io.Reader) (string, error) {
-	b := make([]byte, randomBytes)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+// randomString is 256 random bits in base64url, for state, nonce and PKCE verifier.
+func randomString() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails: crypto/rand crashes the program instead
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// buildAuthURL makes the authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID
-// Connect Core §3.1.2.1) with golang.org/x/oauth2.
+// buildAuthURL makes the authorization request URL with golang.org/x/oauth2.
 func buildAuthURL(cfg Config, res *Result) string {
 	oc := oauth2.Config{
 		ClientID:    cfg.ClientID,
@@ -402,33 +309,17 @@ func buildAuthURL(cfg Config, res *Result) string {
 	return oc.AuthCodeURL(res.State, opts...)
 }
 
-// ParseCallback checks the query of a redirect to the callback (RFC 6749 §4.1.2) and returns
-// its code. The state must equal wantState (compared in constant time), else
-// ErrStateMismatch. An error= answer gives the provider's *oautherr.Error, wrapped, unless it
-// carries a state that does not match (Run's handler checks the state first and ignores such
-// a stateless error, see Config.OnRejected). A repeated parameter or a code that is empty, over 4096
-// bytes or not printable ASCII is an error too. Errors never contain the code or the state.
-func ParseCallback(q url.Values, wantState string) (code string, err error) {
-	if wantState == "" {
-		return "", errors.New("loopback: no state to check the answer against")
-	}
-	for _, k := range []string{"state", "code", "error", "error_description"} {
+// parseCallback returns the code of a callback that carries the login's state. An error=
+// answer gives the provider's *oautherr.Error, wrapped; a repeated parameter or a bad code
+// (empty, over 4096 bytes, not printable ASCII) is an error too, which never quotes it.
+func parseCallback(q url.Values) (code string, err error) {
+	for _, k := range []string{"code", "error", "error_description"} {
 		if len(q[k]) > 1 {
 			return "", fmt.Errorf("%w: the %s parameter is repeated", ErrMalformedCallback, k)
 		}
 	}
-	state := q.Get("state")
-	stateOK := subtle.ConstantTimeCompare([]byte(state), []byte(wantState)) == 1
 	if perr := oautherr.FromParams(q); perr != nil {
-		// Some providers drop state on errors, so a stateless error is still reported as the
-		// provider's; Run's handler ignores it all the same, since anyone can send one.
-		if state != "" && !stateOK {
-			return "", ErrStateMismatch
-		}
 		return "", fmt.Errorf("the provider refused the sign-in: %w", perr)
-	}
-	if !stateOK {
-		return "", ErrStateMismatch
 	}
 	code = q.Get("code")
 	if code == "" {
@@ -453,12 +344,11 @@ type callback struct {
 // handler serves the callback path; the first GET to it with the right state decides the
 // login.
 type handler struct {
-	path             string
-	state            string
-	success, failure *template.Template
-	result           chan callback // capacity 1; written once
-	complete         func(code string) error
-	reject           func(error) // Config.OnRejected; may be nil
+	path     string
+	state    string
+	result   chan callback // capacity 1; written once
+	complete func(code string) error
+	reject   func(error) // Config.OnRejected; may be nil
 
 	mu       sync.Mutex
 	answered bool
@@ -492,42 +382,39 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	switch {
 	case answered:
-		h.render(w, h.failure, http.StatusGone, PageData{Message: "This sign-in has already finished. Return to the terminal."})
+		h.render(w, "error", http.StatusGone, pageData{Message: "This sign-in has already finished. Return to the terminal."})
 		return
 	case foreign != nil:
-		h.render(w, h.failure, http.StatusBadRequest, PageData{Message: rejectedMessage})
+		h.render(w, "error", http.StatusBadRequest, pageData{Message: rejectedMessage})
 		if report {
 			h.reject(foreign)
 		}
 		return
 	}
-	code, err := ParseCallback(q, h.state)
+	code, err := parseCallback(q)
 	w.Header().Set("Connection", "close")
 	if err != nil {
-		data := PageData{Message: sentence(err.Error())}
+		data := pageData{Message: sentence(err.Error())}
 		var perr *oautherr.Error
 		if errors.As(err, &perr) {
-			data = PageData{Message: "The provider refused the sign-in.", Code: perr.Code, Description: perr.Description}
+			data = pageData{Message: "The provider refused the sign-in.", Code: perr.Code, Description: perr.Description}
 		}
-		h.render(w, h.failure, http.StatusBadRequest, data)
+		h.render(w, "error", http.StatusBadRequest, data)
 		h.result <- callback{err: err}
 		return
 	}
-	if h.complete != nil {
-		if err := h.complete(code); err != nil {
-			msg, _, _ := strings.Cut(err.Error(), "\n")
-			h.render(w, h.failure, http.StatusInternalServerError, PageData{Message: sentence(msg)})
-			h.result <- callback{err: err}
-			return
-		}
+	if err := h.complete(code); err != nil {
+		msg, _, _ := strings.Cut(err.Error(), "\n")
+		h.render(w, "error", http.StatusInternalServerError, pageData{Message: sentence(msg)})
+		h.result <- callback{err: err}
+		return
 	}
-	h.render(w, h.success, http.StatusOK, PageData{})
+	h.render(w, "success", http.StatusOK, pageData{})
 	h.result <- callback{code: code}
 }
 
 // foreign says why a callback cannot belong to this login (its state is missing, repeated or
-// wrong), or nil when it carries exactly the login's state and may decide it. The error
-// matches ErrStateMismatch or ErrMalformedCallback and holds nothing the callback carried.
+// wrong), or nil when it may decide it. The error holds nothing the callback carried.
 func (h *handler) foreign(q url.Values) error {
 	switch states := q["state"]; {
 	case len(states) > 1:
@@ -540,12 +427,9 @@ func (h *handler) foreign(q url.Values) error {
 	return nil
 }
 
-func (h *handler) render(w http.ResponseWriter, t *template.Template, status int, data PageData) {
+func (h *handler) render(w http.ResponseWriter, page string, status int, data pageData) {
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
-		buf.Reset()
-		_ = errorPage().Execute(&buf, data)
-	}
+	_ = pages().ExecuteTemplate(&buf, page, data) // the built-in pages cannot fail on pageData
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Content-Length", strconv.Itoa(buf.Len()))

@@ -17,9 +17,10 @@ code{background:#f0f1f3;border-radius:4px;padding:.1rem .35rem;font-size:.95em}
 .muted{color:#5c6068;font-size:.9rem}
 </style>`
 
-// The pages are parsed on first use, so that commands other than login pay nothing for them.
-var successPage = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("success").Parse(`<!DOCTYPE html>
+// The pages "success" and "error" are parsed on first use, so that commands other than login
+// pay nothing for them.
+var pages = sync.OnceValue(func() *template.Template {
+	t := template.Must(template.New("success").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Signed in - webex</title>` + pageStyle + `</head>
 <body><main>
@@ -27,10 +28,7 @@ var successPage = sync.OnceValue(func() *template.Template {
 <p>You are signed in. You can close this tab and return to the terminal.</p>
 </main></body></html>
 `))
-})
-
-var errorPage = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("error").Parse(`<!DOCTYPE html>
+	return template.Must(t.New("error").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign-in failed - webex</title>` + pageStyle + `</head>
 <body><main>
