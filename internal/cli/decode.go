@@ -78,8 +78,7 @@ func decodeRun(o *DecodeOptions) error {
 	now := d.now()
 	expired, expKnown := tok.Expired(now)
 
-	// Problems with the flags or reaching the provider are not a verdict on the token: they
-	// are reported before anything is printed.
+	// Problems with the flags or the provider are reported before anything is printed.
 	var verr error
 	verified := false
 	if o.Verify {
@@ -153,8 +152,8 @@ func decodeInput(d *deps, o *DecodeOptions) (string, *config.Profile, error) {
 	return o.Token, nil, nil
 }
 
-// verifierFor picks the provider whose keys and rules a token is checked against, and the
-// audience it must carry.
+// verifierFor picks the provider whose keys and rules a token is checked against, through the
+// one resolver, and the audience it must carry.
 func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Profile) (*provider.Provider, string, error) {
 	if prof == nil && o.Issuer == "" && o.JWKSURL == "" {
 		cfg, err := d.config()
@@ -172,7 +171,6 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 	if clientID = cmp.Or(clientID, d.getenv("WEBEX_CLIENT_ID")); clientID == "" {
 		return nil, "", usageErrorf("--verify needs the expected audience: pass --client-id or log in first")
 	}
-	var s provider.Settings
 	switch {
 	case o.JWKSURL != "":
 		if err := provider.ValidateURL(o.JWKSURL); err != nil {
@@ -183,15 +181,16 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 		}
 		prov, err := provider.NewStatic(o.Issuer, o.JWKSURL, nil, provider.Options{HTTPClient: d.http(), Now: d.now})
 		return prov, clientID, err
-	case o.Issuer != "":
-		var err error
-		if s, err = resolveSettings(provider.Settings{Kind: config.ProviderOIDC, Issuer: o.Issuer}, provider.Settings{}, provider.Settings{}); err != nil {
-			return nil, "", err
-		}
-	case prof != nil:
-		s = session.Settings(prof)
-	default:
+	case o.Issuer == "" && prof == nil:
 		return nil, "", usageErrorf("--verify needs a provider: log in first, or pass --issuer or --jwks-url")
+	}
+	var saved provider.Settings
+	if prof != nil {
+		saved = session.Settings(prof)
+	}
+	s, err := resolveSettings(provider.Settings{Issuer: o.Issuer}, provider.Settings{}, saved)
+	if err != nil {
+		return nil, "", err
 	}
 	prov, err := d.provider(ctx, s)
 	return prov, clientID, err
@@ -242,8 +241,8 @@ func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {
 	}
 }
 
-// indentJSON indents raw JSON with every line starting with prefix and, with colour, paints
-// keys, strings and numbers. Characters a terminal would act on are escaped.
+// indentJSON indents raw JSON after prefix, terminal-safe, and with colour paints keys,
+// strings and numbers.
 func indentJSON(raw []byte, prefix string, on bool) string {
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, raw, prefix, "  "); err != nil {

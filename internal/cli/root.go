@@ -1,10 +1,6 @@
-// Package cli is the command line of webex: the cobra command tree, flag parsing, output
-// formatting and the mapping of errors to exit codes. It is the only package that imports cobra.
-// Protocol work lives in the internal packages it wires together in deps.go.
-//
-// Every command X is built by newCmdX(d, runF): the flags and arguments fill an XOptions,
-// which also holds the factory (deps) and the command's context, and xRun runs it. Tests pass
-// runF to get the options instead of running the command.
+// Package cli is the command line of webex: the cobra command tree, flag parsing, output and
+// exit codes; protocol work lives in the packages deps.go wires in. Every command X is built by
+// newCmdX(d, runF): its flags fill an XOptions and xRun runs it; tests pass runF instead.
 package cli
 
 import (
@@ -28,12 +24,8 @@ import (
 )
 
 // Main runs the command line with args (without the program name) and returns the exit code.
-//
-// Interrupts (Ctrl-C, SIGTERM) cancel the command's context, so that it stops cleanly and
-// exits 130, from the moment the command starts work that can block: a network request, a
-// login, the emulator, a child process. The handler is installed only then, because
-// installing it costs a measurable share of a `webex token` that answers from the store.
-// Before that the default action applies, which the shell also reports as 130.
+// Interrupts cancel the command's context (exit 130) once it starts work that can block; the
+// handler is installed only then, as it costs a measurable share of a fast `webex token`.
 func Main(args []string, ios *iostreams.IOStreams) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -78,8 +70,7 @@ func run(ctx context.Context, args []string, d *deps) int {
 	return exitCode(err)
 }
 
-// NewRootCmd builds the whole command tree. cmd/gendocs uses it to write the man pages,
-// the Markdown reference and the completion scripts.
+// NewRootCmd builds the whole command tree.
 func NewRootCmd(d *deps) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "webex",
@@ -151,8 +142,7 @@ func wrapArgs(c *cobra.Command) {
 	}
 }
 
-// CommandTree returns the command tree wired to buffers instead of the terminal, for tools
-// that describe the commands (cmd/gendocs) without running them.
+// CommandTree returns the command tree wired to buffers, for cmd/gendocs.
 func CommandTree() *cobra.Command {
 	ios, _, _, _ := iostreams.Test()
 	return NewRootCmd(newDeps(ios))
@@ -227,16 +217,14 @@ func errorLine(err error) string {
 	return strings.NewReplacer("\r", " ", "\n", " ").Replace(strings.TrimSpace(err.Error()))
 }
 
-// Set at link time by goreleaser:
-// -X github.com/webex-cli/webex/internal/cli.version=... (and commit, date).
+// Set at link time by goreleaser (-X github.com/webex-cli/webex/internal/cli.version=...).
 var (
 	version = ""
 	commit  = ""
 	date    = ""
 )
 
-// buildInfo returns version, commit and date, falling back to what the Go toolchain recorded
-// when the binary was built without ldflags (go build, go install).
+// buildInfo returns version, commit and date, else what the Go toolchain recorded.
 func buildInfo() (v, c, d string) {
 	v, c, d = version, commit, date
 	if bi, ok := debug.ReadBuildInfo(); ok {
