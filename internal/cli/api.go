@@ -213,20 +213,13 @@ func apiTargetFor(ctx context.Context, d *deps, o *APIOptions) (*apiTarget, erro
 	return t, nil
 }
 
-// apiBase is the REST API base for profile p (nil: none): a Webex profile's own base, which
-// an explicit --base-url may only repeat; for an oidc profile or none, the given base, else
-// (no profile) Webex's.
+// apiBase is the REST API base for profile p (nil: none): a Webex profile's own, which an
+// explicit --base-url may only repeat; else the given base, else (no profile) Webex's.
 func apiBase(p *config.Profile, given string, explicit bool) (string, error) {
 	var base string
 	switch {
 	case p != nil && p.Provider != config.ProviderOIDC:
-		base = p.BaseURL
-		if base == "" {
-			base = provider.WebexBaseURL
-			if p.Provider == config.ProviderWebexGov {
-				base = provider.WebexGovBaseURL
-			}
-		}
+		base = provider.APIBase(p.Provider, p.BaseURL)
 		if explicit && strings.TrimRight(given, "/") != strings.TrimRight(base, "/") {
 			return "", usageErrorf("--base-url %s differs from the API base of profile %q (%s), whose token is only sent there", given, p.Name, base)
 		}

@@ -106,7 +106,7 @@ func statusRun(o *StatusOptions) error {
 		if strings.HasPrefix(access, "expired") {
 			access = colour(d.io.ColourOut(), "33", access)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, termsafe.Line(providerLabel(p)), termsafe.Line(user), termsafe.Line(strings.Join(scopes, " ")), access, refresh, p.StorageKind())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, termsafe.Line(provider.Label(p)), termsafe.Line(user), termsafe.Line(strings.Join(scopes, " ")), access, refresh, p.StorageKind())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -153,16 +153,6 @@ func statusJSON(d *deps, cfg *config.Config, ps []*config.Profile, listErr error
 		return err
 	}
 	return listErr
-}
-
-func providerLabel(p *config.Profile) string {
-	switch {
-	case p.Provider == config.ProviderOIDC:
-		return p.Provider + " " + p.Issuer
-	case p.BaseURL != "" && p.BaseURL != provider.WebexBaseURL && p.BaseURL != provider.WebexGovBaseURL:
-		return p.Provider + " " + p.BaseURL
-	}
-	return p.Provider
 }
 
 func nonNil(s []string) []string {

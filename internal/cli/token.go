@@ -107,7 +107,7 @@ func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 func sessionError(err error) error {
 	var lr *session.LoginRequiredError
 	if errors.As(err, &lr) {
-		return &loginRequiredError{profile: lr.Profile, reason: lr.Reason}
+		return &loginRequiredError{profile: lr.Profile, reason: lr.Reason, login: lr.Login}
 	}
 	return err
 }
@@ -152,11 +152,6 @@ func refreshRun(o *RefreshOptions) error {
 		return err
 	}
 	name := d.profile(cfg)
-	if p, err := cfg.Load(name); err == nil && p.Flow == config.FlowToken {
-		// Exit 4 as for any login without a refresh token: only a new token helps.
-		return &loginRequiredError{profile: name, login: "webex login --with-token",
-			reason: fmt.Sprintf("profile %q holds a token given with --with-token, which cannot be refreshed; when it stops working, log in with a new one", name)}
-	}
 	tok, err := d.manager(cfg).Refresh(o.ctx, name)
 	if err != nil {
 		return sessionError(err)

@@ -31,6 +31,7 @@ const DefaultLockTimeout = 60 * time.Second
 type LoginRequiredError struct {
 	Profile string
 	Reason  string
+	Login   string // the login command to suggest; "" is `webex login`
 	Err     error
 }
 
@@ -209,6 +210,10 @@ func (m *Manager) Refresh(ctx context.Context, profile string) (*Token, error) {
 	p, err := m.load(profile)
 	if err != nil {
 		return nil, err
+	}
+	if p.Flow == config.FlowToken {
+		return nil, &LoginRequiredError{Profile: profile, Login: "webex login --with-token",
+			Reason: fmt.Sprintf("profile %q holds a token given with --with-token, which cannot be refreshed; when it stops working, log in with a new one", profile)}
 	}
 	return m.refresh(ctx, p, 0, true)
 }
