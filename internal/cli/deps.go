@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -70,23 +71,12 @@ func (d *deps) http() *http.Client {
 	d.httpOnce.Do(func() {
 		d.blocking()
 		o := httpx.Options{UserAgent: httpx.UserAgent(shortVersion()), Now: d.now}
-		if d.debugOn() {
+		if d.debug || slices.Contains([]string{"1", "true", "yes", "on"}, strings.ToLower(d.getenv("WEBEX_DEBUG"))) {
 			o.Debug = d.io.ErrOut
 		}
 		d.httpClient = httpx.NewClient(o)
 	})
 	return d.httpClient
-}
-
-func (d *deps) debugOn() bool {
-	if d.debug {
-		return true
-	}
-	switch strings.ToLower(d.getenv("WEBEX_DEBUG")) {
-	case "1", "true", "yes", "on":
-		return true
-	}
-	return false
 }
 
 // blocking is called before work that may wait: from then on Ctrl-C cancels the context.
