@@ -140,9 +140,9 @@ func decodeInput(d *deps, o *DecodeOptions) (string, *config.Profile, error) {
 			return "", nil, err
 		}
 		name := d.profile(cfg)
-		p, sec, err := d.stored(cfg, name)
+		p, sec, err := d.manager(cfg).Stored(name)
 		if err != nil {
-			return "", nil, err
+			return "", nil, sessionError(err)
 		}
 		if sec.IDToken == "" {
 			return "", nil, fmt.Errorf("profile %q has no ID token to decode (its %s login returned none); pass a token or -", name, p.Flow)

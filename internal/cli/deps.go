@@ -70,7 +70,8 @@ func newDeps(ios *iostreams.IOStreams) *deps {
 func (d *deps) http() *http.Client {
 	d.httpOnce.Do(func() {
 		d.blocking()
-		o := httpx.Options{UserAgent: httpx.UserAgent(shortVersion()), Now: d.now}
+		v, _, _ := buildInfo()
+		o := httpx.Options{UserAgent: httpx.UserAgent(v), Now: d.now}
 		if d.debug || slices.Contains([]string{"1", "true", "yes", "on"}, strings.ToLower(d.getenv("WEBEX_DEBUG"))) {
 			o.Debug = d.io.ErrOut
 		}
@@ -173,15 +174,6 @@ func (d *deps) bearer(ctx context.Context, minTTL time.Duration) (string, error)
 	}
 	d.warn(tok.Warnings)
 	return tok.AccessToken, nil
-}
-
-// stored reads a profile and all its secrets; a missing login is "login required" (exit 4).
-func (d *deps) stored(cfg *config.Config, name string) (*config.Profile, *tokenstore.Secrets, error) {
-	p, sec, err := d.manager(cfg).Stored(name)
-	if err != nil {
-		return nil, nil, sessionError(err)
-	}
-	return p, sec, nil
 }
 
 // readArg reads the file named on the command line with flag, or stdin for "-", refusing more

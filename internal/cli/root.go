@@ -264,8 +264,3 @@ func versionRun(o *VersionOptions) error {
 	_, err := fmt.Fprintln(o.io.Out, versionString())
 	return err
 }
-
-func shortVersion() string {
-	v, _, _ := buildInfo()
-	return v
-}

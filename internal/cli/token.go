@@ -89,9 +89,9 @@ func tokenJSON(tok *session.Token) map[string]any {
 }
 
 func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
-	p, sec, err := d.stored(cfg, name)
+	p, sec, err := d.manager(cfg).Stored(name)
 	if err != nil {
-		return err
+		return sessionError(err)
 	}
 	if sec.IDToken == "" {
 		return fmt.Errorf("profile %q has no ID token (the %s flow of %s returns none; log in with --flow browser and the openid scope)", name, p.Flow, p.Provider)
