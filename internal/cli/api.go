@@ -204,7 +204,7 @@ func apiTargetFor(ctx context.Context, d *deps, o *APIOptions) (*apiTarget, erro
 		t.refresh = func(ctx context.Context) (string, error) {
 			tok, err := d.manager(cfg).Refresh(ctx, name)
 			if err != nil {
-				return "", sessionError(err)
+				return "", err
 			}
 			d.warn(tok.Warnings)
 			return tok.AccessToken, nil

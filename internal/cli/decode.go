@@ -142,7 +142,7 @@ func decodeInput(d *deps, o *DecodeOptions) (string, *config.Profile, error) {
 		name := d.profile(cfg)
 		p, sec, err := d.manager(cfg).Stored(name)
 		if err != nil {
-			return "", nil, sessionError(err)
+			return "", nil, err
 		}
 		if sec.IDToken == "" {
 			return "", nil, fmt.Errorf("profile %q has no ID token to decode (its %s login returned none); pass a token or -", name, p.Flow)

@@ -170,7 +170,7 @@ func (d *deps) bearer(ctx context.Context, minTTL time.Duration) (string, error)
 	}
 	tok, err := d.manager(cfg).Token(ctx, d.profile(cfg), minTTL)
 	if err != nil {
-		return "", sessionError(err)
+		return "", err
 	}
 	d.warn(tok.Warnings)
 	return tok.AccessToken, nil

@@ -20,6 +20,7 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/iostreams"
+	"github.com/webex-cli/webex/internal/session"
 	"github.com/webex-cli/webex/internal/termsafe"
 )
 
@@ -167,21 +168,6 @@ func usageErrorf(format string, a ...any) error {
 	return &usageError{fmt.Errorf(format, a...)}
 }
 
-// loginRequiredError means there is no usable login for the profile (exit 4).
-type loginRequiredError struct {
-	profile string
-	reason  string
-	login   string // the login command to suggest; "" is `webex login`
-}
-
-func (e *loginRequiredError) Error() string {
-	cmd := cmp.Or(e.login, "webex login")
-	if e.profile != "" && e.profile != "default" {
-		cmd += " --profile " + e.profile
-	}
-	return fmt.Sprintf("%s: run `%s`", e.reason, cmd)
-}
-
 // exitError carries an exact exit code, for `webex exec` passing its child's code through.
 type exitError struct{ code int }
 
@@ -191,7 +177,7 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code
 func exitCode(err error) int {
 	var (
 		ue *usageError
-		le *loginRequiredError
+		le *session.LoginRequiredError
 		ee *exitError
 	)
 	switch {

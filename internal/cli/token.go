@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -74,7 +73,7 @@ func tokenRun(o *TokenOptions) error {
 	}
 	tok, err := d.manager(cfg).Token(o.ctx, name, o.MinTTL)
 	if err != nil {
-		return sessionError(err)
+		return err
 	}
 	d.warn(tok.Warnings)
 	if o.JSON {
@@ -91,7 +90,7 @@ func tokenJSON(tok *session.Token) map[string]any {
 func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 	p, sec, err := d.manager(cfg).Stored(name)
 	if err != nil {
-		return sessionError(err)
+		return err
 	}
 	if sec.IDToken == "" {
 		return fmt.Errorf("profile %q has no ID token (the %s flow of %s returns none; log in with --flow browser and the openid scope)", name, p.Flow, p.Provider)
@@ -100,15 +99,6 @@ func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 		return writeJSON(d, map[string]any{"token": sec.IDToken, "token_type": "id_token", "expires_at": rfc3339OrNil(p.IDTokenExpiry)})
 	}
 	_, err = fmt.Fprintln(d.io.Out, sec.IDToken)
-	return err
-}
-
-// sessionError maps the session layer's "log in again" errors to exit code 4.
-func sessionError(err error) error {
-	var lr *session.LoginRequiredError
-	if errors.As(err, &lr) {
-		return &loginRequiredError{profile: lr.Profile, reason: lr.Reason, login: lr.Login}
-	}
 	return err
 }
 
@@ -154,7 +144,7 @@ func refreshRun(o *RefreshOptions) error {
 	name := d.profile(cfg)
 	tok, err := d.manager(cfg).Refresh(o.ctx, name)
 	if err != nil {
-		return sessionError(err)
+		return err
 	}
 	d.warn(tok.Warnings)
 	if o.JSON {

@@ -27,7 +27,7 @@ import (
 // DefaultLockTimeout bounds the wait for another process's refresh.
 const DefaultLockTimeout = 60 * time.Second
 
-// LoginRequiredError means the profile has no usable login: the user must run `webex login`.
+// LoginRequiredError means the profile has no usable login: the user must log in (exit 4).
 type LoginRequiredError struct {
 	Profile string
 	Reason  string
@@ -35,7 +35,13 @@ type LoginRequiredError struct {
 	Err     error
 }
 
-func (e *LoginRequiredError) Error() string { return e.Reason }
+func (e *LoginRequiredError) Error() string {
+	cmd := cmp.Or(e.Login, "webex login")
+	if e.Profile != "" && e.Profile != "default" {
+		cmd += " --profile " + e.Profile
+	}
+	return fmt.Sprintf("%s: run `%s`", e.Reason, cmd)
+}
 func (e *LoginRequiredError) Unwrap() error { return e.Err }
 
 // ShortLivedError means the provider's access tokens live less than the caller's minTTL, so no
