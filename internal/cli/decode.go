@@ -188,7 +188,7 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 	if prof != nil {
 		saved = session.Settings(prof)
 	}
-	s, err := resolveSettings(provider.Settings{Issuer: o.Issuer}, provider.Settings{}, saved)
+	s, err := provider.Resolve(provider.Settings{Issuer: o.Issuer}, provider.Settings{}, saved)
 	if err != nil {
 		return nil, "", err
 	}

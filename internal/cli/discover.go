@@ -35,22 +35,12 @@ func resolveProvider(ctx context.Context, d *deps, flag provider.Settings) (*pro
 			return prov, p, err
 		}
 	}
-	s, err := resolveSettings(flag, provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, provider.Settings{})
+	s, err := provider.Resolve(flag, provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, provider.Settings{})
 	if err != nil {
 		return nil, nil, err
 	}
 	prov, err := d.provider(ctx, s)
 	return prov, nil, err
-}
-
-// resolveSettings is provider.Resolve with its errors as usage errors (exit 2).
-func resolveSettings(flag, env, saved provider.Settings) (provider.Settings, error) {
-	s, err := provider.Resolve(flag, env, saved)
-	var ue *provider.UsageError
-	if errors.As(err, &ue) {
-		return s, &usageError{err}
-	}
-	return s, err
 }
 
 // DiscoverOptions are the settings of `webex discover`.

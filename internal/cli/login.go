@@ -174,7 +174,7 @@ func loginRun(o *LoginOptions) error {
 func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions, saved *config.Profile) (*session.Grant, error) {
 	g := &session.Grant{Profile: config.Profile{Name: d.profile(cfg)}}
 	p := &g.Profile
-	set, err := resolveSettings(provider.Settings{Kind: o.Provider, Issuer: o.Issuer, BaseURL: o.BaseURL, IssuerAllow: o.AllowIssuers},
+	set, err := provider.Resolve(provider.Settings{Kind: o.Provider, Issuer: o.Issuer, BaseURL: o.BaseURL, IssuerAllow: o.AllowIssuers},
 		provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, session.Settings(saved))
 	if err != nil {
 		return nil, err
@@ -246,7 +246,7 @@ func planTokenLogin(ctx context.Context, d *deps, o *LoginOptions, saved *config
 	if saved.Provider == config.ProviderOIDC {
 		was = provider.Settings{}
 	}
-	set, err := resolveSettings(provider.Settings{Kind: o.Provider, BaseURL: o.BaseURL}, provider.Settings{BaseURL: d.getenv("WEBEX_BASE_URL")}, was)
+	set, err := provider.Resolve(provider.Settings{Kind: o.Provider, BaseURL: o.BaseURL}, provider.Settings{BaseURL: d.getenv("WEBEX_BASE_URL")}, was)
 	if err != nil {
 		return nil, err
 	}

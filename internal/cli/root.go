@@ -20,6 +20,7 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/iostreams"
+	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
 	"github.com/webex-cli/webex/internal/termsafe"
 )
@@ -58,17 +59,15 @@ func run(ctx context.Context, args []string, d *deps) int {
 	if err != nil && cmd == root && strings.HasPrefix(err.Error(), "unknown command ") {
 		err = &usageError{err}
 	}
-	if err != nil {
-		var ee *exitError
-		if !errors.As(err, &ee) {
-			fmt.Fprintln(d.io.ErrOut, "webex: "+d.secrets.Scrub(termsafe.Line(errorLine(err))))
-			var ue *usageError
-			if errors.As(err, &ue) && cmd != nil {
-				fmt.Fprintf(d.io.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
-			}
+	code := exitCode(err)
+	var ee *exitError
+	if err != nil && !errors.As(err, &ee) {
+		fmt.Fprintln(d.io.ErrOut, "webex: "+d.secrets.Scrub(termsafe.Line(errorLine(err))))
+		if code == ExitUsage && cmd != nil {
+			fmt.Fprintf(d.io.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
 	}
-	return exitCode(err)
+	return code
 }
 
 // NewRootCmd builds the whole command tree.
@@ -158,7 +157,8 @@ const (
 	ExitCancelled     = 130
 )
 
-// usageError marks a bad flag or argument (exit 2).
+// usageError marks a bad flag or argument (exit 2), as provider.UsageError does a bad
+// provider setting.
 type usageError struct{ err error }
 
 func (e *usageError) Error() string { return e.err.Error() }
@@ -177,6 +177,7 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code
 func exitCode(err error) int {
 	var (
 		ue *usageError
+		pe *provider.UsageError
 		le *session.LoginRequiredError
 		ee *exitError
 	)
@@ -189,7 +190,7 @@ func exitCode(err error) int {
 		return ExitCancelled
 	case errors.As(err, &le):
 		return ExitLoginRequired
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &pe):
 		return ExitUsage
 	}
 	return ExitFailure
