@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/jwt"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
@@ -115,7 +116,7 @@ func decodeRun(o *DecodeOptions) error {
 	} else {
 		printDecoded(d, tok, now, o.Verify && verified)
 		if o.Verify && verified {
-			fmt.Fprintln(d.io.Out, colour(d.io.ColourOut(), "32", "Verified: signature, issuer, audience and expiry all hold."))
+			fmt.Fprintln(d.io.Out, iostreams.Colour(d.io.ColourOut(), "32", "Verified: signature, issuer, audience and expiry all hold."))
 		}
 	}
 	if verr != nil {
@@ -212,12 +213,12 @@ func timesJSON(tok *jwt.Token, now time.Time) []map[string]any {
 func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {
 	w := d.io.Out
 	on := d.io.ColourOut()
-	fmt.Fprintln(w, colour(on, "1", "Header"))
+	fmt.Fprintln(w, iostreams.Colour(on, "1", "Header"))
 	fmt.Fprintln(w, indentJSON(tok.HeaderJSON, "  ", on))
-	fmt.Fprintln(w, colour(on, "1", "Claims"))
+	fmt.Fprintln(w, iostreams.Colour(on, "1", "Claims"))
 	fmt.Fprintln(w, indentJSON(tok.ClaimsJSON, "  ", on))
 	if tcs := tok.TimeClaims(); len(tcs) > 0 {
-		fmt.Fprintln(w, colour(on, "1", "Times"))
+		fmt.Fprintln(w, iostreams.Colour(on, "1", "Times"))
 		for _, tc := range tcs {
 			expired := (tc.Name == "exp" || tc.Name == "expiry_time") && !tc.Time.After(now)
 			meaning := tc.Meaning
@@ -225,7 +226,7 @@ func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {
 				meaning = "EXPIRED"
 			}
 			line := fmt.Sprintf("  %-14s %-13s %s  (%s)", tc.Name, meaning, tc.Time.Local().Format("2006-01-02 15:04:05 MST"), jwt.Relative(tc.Time, now))
-			fmt.Fprintln(w, colour(on && expired, "31", line))
+			fmt.Fprintln(w, iostreams.Colour(on && expired, "31", line))
 		}
 	}
 	sig := "present (not verified; use --verify)"
@@ -233,11 +234,11 @@ func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {
 		sig = "present"
 	}
 	if !tok.SignaturePresent {
-		sig = colour(on, "31", "absent: this token is unsigned")
+		sig = iostreams.Colour(on, "31", "absent: this token is unsigned")
 	}
-	fmt.Fprintf(w, "%s %s\n", colour(on, "1", "Signature"), sig)
+	fmt.Fprintf(w, "%s %s\n", iostreams.Colour(on, "1", "Signature"), sig)
 	if expired, known := tok.Expired(now); known && expired {
-		fmt.Fprintln(w, colour(on, "31", "This token has expired."))
+		fmt.Fprintln(w, iostreams.Colour(on, "31", "This token has expired."))
 	}
 }
 
@@ -260,7 +261,7 @@ func indentJSON(raw []byte, prefix string, on bool) string {
 		if isKey {
 			code = "36"
 		}
-		b.WriteString(colour(true, code, cur.String()))
+		b.WriteString(iostreams.Colour(true, code, cur.String()))
 		cur.Reset()
 	}
 	for i := 0; i < len(s); i++ {
@@ -289,7 +290,7 @@ func indentJSON(raw []byte, prefix string, on bool) string {
 			for j < len(s) && strings.IndexByte("0123456789+-.eE", s[j]) >= 0 {
 				j++
 			}
-			b.WriteString(colour(true, "33", s[i:j]))
+			b.WriteString(iostreams.Colour(true, "33", s[i:j]))
 			i = j - 1
 			continue
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/flow/device"
 	"github.com/webex-cli/webex/internal/flow/loopback"
+	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
 	"github.com/webex-cli/webex/internal/termsafe"
@@ -402,7 +403,7 @@ func deviceLogin(ctx context.Context, d *deps, g *session.Grant, o *LoginOptions
 
 func showDeviceCode(d *deps, code *device.Code, qrMode string) {
 	w := d.io.ErrOut
-	bold := func(s string) string { return colour(d.io.ColourErr(), "1", s) }
+	bold := func(s string) string { return iostreams.Colour(d.io.ColourErr(), "1", s) }
 	fmt.Fprintf(w, "\nTo sign in, open %s\nand enter the code  %s\n", termsafe.Line(code.VerificationURI), bold(termsafe.Line(code.UserCode)))
 	target := code.VerificationURIComplete
 	if target == "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/jwt"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/termsafe"
@@ -84,7 +85,7 @@ func statusRun(o *StatusOptions) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	head := "PROFILE\tPROVIDER\tUSER\tSCOPES\tACCESS TOKEN\tREFRESH TOKEN\tSTORAGE"
-	fmt.Fprintln(tw, colour(d.io.ColourOut(), "1", head))
+	fmt.Fprintln(tw, iostreams.Colour(d.io.ColourOut(), "1", head))
 	for _, p := range ps {
 		name := "  " + p.Name
 		if p.Name == active {
@@ -104,7 +105,7 @@ func statusRun(o *StatusOptions) error {
 		}
 		access := describeExpiry(p.AccessExpiry, now)
 		if strings.HasPrefix(access, "expired") {
-			access = colour(d.io.ColourOut(), "33", access)
+			access = iostreams.Colour(d.io.ColourOut(), "33", access)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, termsafe.Line(provider.Label(p)), termsafe.Line(user), termsafe.Line(strings.Join(scopes, " ")), access, refresh, p.StorageKind())
 	}

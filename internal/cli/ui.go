@@ -9,11 +9,8 @@ import (
 	"github.com/mdp/qrterminal/v3"
 	"rsc.io/qr"
 
-	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/oautherr"
 )
-
-func colour(on bool, code, s string) string { return iostreams.Colour(on, code, s) }
 
 // countdown shows how long a device code stays valid: redrawn every second on a terminal,
 // once otherwise. stop ends it.

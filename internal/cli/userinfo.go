@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/termsafe"
 	"github.com/webex-cli/webex/internal/userinfo"
@@ -72,7 +73,7 @@ func userinfoRun(o *UserinfoOptions) error {
 	}
 	tw := tabwriter.NewWriter(d.io.Out, 0, 4, 2, ' ', 0)
 	for _, k := range slices.Sorted(maps.Keys(claims)) {
-		fmt.Fprintf(tw, "%s\t%s\n", colour(d.io.ColourOut(), "36", termsafe.Line(k)), termsafe.Line(claimString(claims[k])))
+		fmt.Fprintf(tw, "%s\t%s\n", iostreams.Colour(d.io.ColourOut(), "36", termsafe.Line(k)), termsafe.Line(claimString(claims[k])))
 	}
 	return tw.Flush()
 }
