@@ -67,27 +67,23 @@ func (m *Manager) Login(ctx context.Context, g *Grant) (*config.Profile, []strin
 // and Webex's device flow, else UserInfo (Webex's ID tokens lack the email).
 func (m *Manager) identify(ctx context.Context, prov *provider.Provider, p *config.Profile, accessToken string) error {
 	uc := &userinfo.Client{HTTP: m.HTTPClient(), Sleep: m.Sleep}
-	if p.Flow == config.FlowToken {
+	if p.Flow == config.FlowToken || (prov.Kind != config.ProviderOIDC && p.Flow == config.FlowDevice) {
 		person, err := uc.PeopleMe(ctx, prov.Endpoints.People, accessToken)
 		var se *userinfo.StatusError
-		if errors.As(err, &se) && se.Status == http.StatusUnauthorized {
-			return fmt.Errorf("Webex refused the token at %s (HTTP 401: it is wrong, expired or revoked); nothing was stored", prov.Endpoints.People)
-		}
-		if err != nil {
-			return fmt.Errorf("checking the token at %s, nothing was stored: %w", prov.Endpoints.People, err)
-		}
-		userType, _ := person.Raw["type"].(string)
-		p.Subject, p.Email, p.DisplayName, p.UserType = person.UUID(), person.Email(), person.DisplayName, cmp.Or(userType, "person")
-		return nil
-	}
-	if prov.Kind != config.ProviderOIDC && p.Flow == config.FlowDevice {
-		person, err := uc.PeopleMe(ctx, prov.Endpoints.People, accessToken)
-		if err != nil {
+		switch {
+		case err != nil && p.Flow != config.FlowToken:
 			return err
+		case errors.As(err, &se) && se.Status == http.StatusUnauthorized:
+			return fmt.Errorf("Webex refused the token at %s (HTTP 401: it is wrong, expired or revoked); nothing was stored", prov.Endpoints.People)
+		case err != nil:
+			return fmt.Errorf("checking the token at %s, nothing was stored: %w", prov.Endpoints.People, err)
 		}
 		p.Subject = cmp.Or(p.Subject, person.UUID())
 		p.Email = cmp.Or(p.Email, person.Email())
 		p.DisplayName = cmp.Or(p.DisplayName, person.DisplayName)
+		if userType, _ := person.Raw["type"].(string); p.Flow == config.FlowToken {
+			p.UserType = cmp.Or(userType, "person")
+		}
 		return nil
 	}
 	if (p.Email != "" && p.DisplayName != "") || prov.Endpoints.UserInfo == "" {
