@@ -173,7 +173,7 @@ func loginRun(o *LoginOptions) error {
 // planLogin resolves provider, client and flow: flags first, then the environment, then what
 // the profile saved at its last login.
 func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions, saved *config.Profile) (*session.Grant, error) {
-	g := &session.Grant{Profile: config.Profile{Name: d.profile(cfg)}}
+	g := &session.Grant{}
 	p := &g.Profile
 	set, err := provider.Resolve(provider.Settings{Kind: o.Provider, Issuer: o.Issuer, BaseURL: o.BaseURL, IssuerAllow: o.AllowIssuers},
 		provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, session.Settings(saved))
