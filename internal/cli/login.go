@@ -405,10 +405,7 @@ func showDeviceCode(d *deps, code *device.Code, qrMode string) {
 	w := d.io.ErrOut
 	bold := func(s string) string { return iostreams.Colour(d.io.ColourErr(), "1", s) }
 	fmt.Fprintf(w, "\nTo sign in, open %s\nand enter the code  %s\n", termsafe.Line(code.VerificationURI), bold(termsafe.Line(code.UserCode)))
-	target := code.VerificationURIComplete
-	if target == "" {
-		target = code.VerificationURI
-	}
+	target := cmp.Or(code.VerificationURIComplete, code.VerificationURI)
 	show := qrMode == "always" || (qrMode == "auto" && d.io.IsStderrTTY())
 	if !show {
 		fmt.Fprintln(w)

@@ -50,23 +50,20 @@ func userinfoRun(o *UserinfoOptions) error {
 	}
 	uc := &userinfo.Client{HTTP: d.http()}
 	var claims map[string]any
-	usePeople := prov.Kind != config.ProviderOIDC && prof != nil && !slices.Contains(prof.Scopes, "openid")
-	if usePeople {
+	switch {
+	case prov.Kind != config.ProviderOIDC && prof != nil && !slices.Contains(prof.Scopes, "openid"):
 		fmt.Fprintln(d.io.ErrOut, "This Webex login has no OpenID scopes (device flow), so showing /people/me instead of UserInfo.")
-		person, err := uc.PeopleMe(ctx, prov.Endpoints.People, token)
-		if err != nil {
-			return err
+		var person *userinfo.Person
+		if person, err = uc.PeopleMe(ctx, prov.Endpoints.People, token); err == nil {
+			claims = person.Raw
 		}
-		claims = person.Raw
-	} else {
-		if prov.Endpoints.UserInfo == "" {
-			return fmt.Errorf("the provider announces no UserInfo endpoint")
-		}
-		c, err := uc.UserInfo(ctx, prov.Endpoints.UserInfo, token)
-		if err != nil {
-			return err
-		}
-		claims = c
+	case prov.Endpoints.UserInfo == "":
+		return fmt.Errorf("the provider announces no UserInfo endpoint")
+	default:
+		claims, err = uc.UserInfo(ctx, prov.Endpoints.UserInfo, token)
+	}
+	if err != nil {
+		return err
 	}
 	if o.JSON || !d.io.IsStdoutTTY() {
 		return writeJSON(d, claims)

@@ -193,9 +193,9 @@ func (m *Manager) ClientSecret(saved, next *config.Profile) (secret string, refu
 // secrets and settings under the profile's lock. It returns the lines to show.
 func (m *Manager) Logout(ctx context.Context, name string) ([]string, error) {
 	var notes []string
-	p, err := m.Config.Load(name)
-	if errors.Is(err, config.ErrNotFound) {
-		return nil, &LoginRequiredError{Profile: name, Reason: fmt.Sprintf("not logged in (profile %q)", name), Err: err}
+	p, err := m.load(name)
+	if errors.As(err, new(*LoginRequiredError)) {
+		return nil, err
 	}
 	if err != nil {
 		// A damaged profile file must still be removable.
