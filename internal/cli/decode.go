@@ -81,15 +81,14 @@ func decodeRun(o *DecodeOptions) error {
 
 	// Problems with the flags or the provider are reported before anything is printed.
 	var verr error
-	verified := false
 	if o.Verify {
 		prov, clientID, err := verifierFor(ctx, d, o, prof)
 		if err != nil {
 			return err
 		}
 		_, verr = prov.VerifyIDToken(ctx, tok.Raw, provider.VerifyOptions{ClientID: clientID})
-		verified = verr == nil
 	}
+	verified := o.Verify && verr == nil
 
 	if o.JSON {
 		out := map[string]any{
@@ -114,8 +113,8 @@ func decodeRun(o *DecodeOptions) error {
 			return err
 		}
 	} else {
-		printDecoded(d, tok, now, o.Verify && verified)
-		if o.Verify && verified {
+		printDecoded(d, tok, now, verified)
+		if verified {
 			fmt.Fprintln(d.io.Out, iostreams.Colour(d.io.ColourOut(), "32", "Verified: signature, issuer, audience and expiry all hold."))
 		}
 	}

@@ -61,17 +61,15 @@ func execRun(o *ExecOptions) error {
 	c.Env = append(childEnv(os.Environ()), "WEBEX_ACCESS_TOKEN="+token)
 	// Signals sent to webex alone are passed on; webex waits for the child and reports its exit.
 	forward, stop := catchSignals()
+	defer stop()
 	if err := o.ctx.Err(); err != nil { // interrupted before the child exists
-		stop()
 		return err
 	}
 	if err := c.Start(); err != nil {
-		stop()
 		return fmt.Errorf("cannot run %s: %w", args[0], err)
 	}
 	forward(c.Process)
 	err = c.Wait()
-	stop()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code := ee.ExitCode()

@@ -57,11 +57,7 @@ func tokenRun(o *TokenOptions) error {
 	d := o.deps
 	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" && !o.IDToken {
 		d.secrets.Add(env)
-		if o.JSON {
-			return writeJSON(d, map[string]any{"token": env, "token_type": "Bearer", "expires_at": nil, "scopes": []string{}, "source": "WEBEX_ACCESS_TOKEN"})
-		}
-		_, err := fmt.Fprintln(d.io.Out, env)
-		return err
+		return printToken(d, o.JSON, env, map[string]any{"token": env, "token_type": "Bearer", "expires_at": nil, "scopes": []string{}, "source": "WEBEX_ACCESS_TOKEN"})
 	}
 	cfg, err := d.config()
 	if err != nil {
@@ -76,10 +72,15 @@ func tokenRun(o *TokenOptions) error {
 		return err
 	}
 	d.warn(tok.Warnings)
-	if o.JSON {
-		return writeJSON(d, tokenJSON(tok))
+	return printToken(d, o.JSON, tok.AccessToken, tokenJSON(tok))
+}
+
+// printToken prints token on a line of its own, or with --json the fields.
+func printToken(d *deps, asJSON bool, token string, fields map[string]any) error {
+	if asJSON {
+		return writeJSON(d, fields)
 	}
-	_, err = fmt.Fprintln(d.io.Out, tok.AccessToken)
+	_, err := fmt.Fprintln(d.io.Out, token)
 	return err
 }
 
@@ -95,11 +96,7 @@ func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
 	if sec.IDToken == "" {
 		return fmt.Errorf("profile %q has no ID token (the %s flow of %s returns none; log in with --flow browser and the openid scope)", name, p.Flow, p.Provider)
 	}
-	if asJSON {
-		return writeJSON(d, map[string]any{"token": sec.IDToken, "token_type": "id_token", "expires_at": rfc3339OrNil(p.IDTokenExpiry)})
-	}
-	_, err = fmt.Fprintln(d.io.Out, sec.IDToken)
-	return err
+	return printToken(d, asJSON, sec.IDToken, map[string]any{"token": sec.IDToken, "token_type": "id_token", "expires_at": rfc3339OrNil(p.IDTokenExpiry)})
 }
 
 // writeJSON prints v as indented JSON, with the characters a terminal would act on escaped.
