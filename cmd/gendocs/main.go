@@ -1,15 +1,8 @@
-// Command gendocs writes the generated documentation of webex from its real command tree
-// (cli.CommandTree): man pages in docs/man, the Markdown reference in docs/cli, and the shell
-// completion scripts in completions/. The output is committed; a test in this package fails
-// when it drifts from the code.
-//
-// Run it from anywhere inside the repository after changing a command or a flag:
+// Command gendocs writes the man pages (docs/man), the Markdown reference (docs/cli) and the
+// completion scripts (completions/) from cli.CommandTree; a test fails when they drift.
 //
 //	go run ./cmd/gendocs            # writes into the repository root
 //	go run ./cmd/gendocs -out DIR   # writes DIR/docs/man, DIR/docs/cli and DIR/completions
-//
-// The output depends on nothing but the command tree: the man pages carry a fixed date
-// (manDate), so that two runs on any machine produce the same bytes.
 package main
 
 import (
@@ -29,13 +22,11 @@ import (
 	"github.com/webex-cli/webex/internal/cli"
 )
 
-// manDate is the date printed in the man pages' header (cobra shows month and year). It is
-// fixed rather than the build time so the generated files are reproducible; move it forward
-// when the pages change in substance.
+// manDate is the man pages' date, fixed so the output is reproducible; move it forward when
+// the pages change in substance.
 var manDate = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
-// The folders gendocs owns, relative to the output root. Everything in them is generated:
-// gendocs empties them before writing.
+// The folders gendocs owns and empties before writing, relative to the output root.
 const (
 	manDir         = "docs/man"
 	markdownDir    = "docs/cli"
@@ -85,9 +76,8 @@ func repoRoot() (string, error) {
 	}
 }
 
-// generate writes every generated file for root under dir: man pages, Markdown reference and
-// completion scripts. It first removes whatever those folders held, so a removed command
-// leaves no stale page behind.
+// generate writes every generated file for root under dir, into emptied folders so a removed
+// command leaves no stale page behind.
 func generate(root *cobra.Command, dir string) error {
 	prepare(root)
 	for _, sub := range generatedDirs {
@@ -133,8 +123,7 @@ func generate(root *cobra.Command, dir string) error {
 	return nil
 }
 
-// prepare adds to root what cobra adds only when the program runs (the completion command
-// and the --version flag), so the documentation describes the tree a user meets.
+// prepare adds what cobra adds only when the program runs, so the docs describe that tree.
 func prepare(root *cobra.Command) {
 	root.InitDefaultCompletionCmd()
 	root.InitDefaultVersionFlag()

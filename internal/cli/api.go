@@ -43,7 +43,7 @@ type APIOptions struct {
 	BaseURL   string
 }
 
-// apiPaths are the paths `webex api` completes: the ones users call most.
+// apiPaths are the paths `webex api` completes.
 var apiPaths = []string{"people/me", "people", "rooms", "messages", "memberships", "teams", "webhooks"}
 
 func newCmdAPI(d *deps, runF func(*APIOptions) error) *cobra.Command {
@@ -101,7 +101,7 @@ outside 2xx prints its body and the error, with Webex's trackingId, on stderr an
 	return cmd
 }
 
-// apiCall is a prepared `webex api` request: the parsed flags.
+// apiCall is a `webex api` request as the flags describe it.
 type apiCall struct {
 	method string
 	header http.Header
@@ -182,9 +182,7 @@ type apiTarget struct {
 	refresh func(ctx context.Context) (string, error) // nil: the token cannot be refreshed
 }
 
-// apiTargetFor picks the token (WEBEX_ACCESS_TOKEN, else the profile's, refreshed as `webex
-// token` would) and the API base: a Webex profile's own base, else --base-url or
-// WEBEX_BASE_URL, else Webex's.
+// apiTargetFor picks the bearer token and the API base (see apiBase).
 func apiTargetFor(ctx context.Context, d *deps, o *APIOptions) (*apiTarget, error) {
 	cfg, err := d.config()
 	if err != nil {
@@ -206,7 +204,7 @@ func apiTargetFor(ctx context.Context, d *deps, o *APIOptions) (*apiTarget, erro
 		t.refresh = func(ctx context.Context) (string, error) {
 			tok, err := d.manager(cfg).Refresh(ctx, name)
 			if err != nil {
-				return "", sessionError(err)
+				return "", err
 			}
 			d.warn(tok.Warnings)
 			return tok.AccessToken, nil
@@ -215,20 +213,13 @@ func apiTargetFor(ctx context.Context, d *deps, o *APIOptions) (*apiTarget, erro
 	return t, nil
 }
 
-// apiBase is the REST API base for profile p (nil: none): a Webex profile's own base, which
-// an explicit --base-url may only repeat; for an oidc profile or none, the given base, else
-// (no profile) Webex's.
+// apiBase is the REST API base for profile p (nil: none): a Webex profile's own, which an
+// explicit --base-url may only repeat; else the given base, else (no profile) Webex's.
 func apiBase(p *config.Profile, given string, explicit bool) (string, error) {
 	var base string
 	switch {
 	case p != nil && p.Provider != config.ProviderOIDC:
-		base = p.BaseURL
-		if base == "" {
-			base = provider.WebexBaseURL
-			if p.Provider == config.ProviderWebexGov {
-				base = provider.WebexGovBaseURL
-			}
-		}
+		base = provider.APIBase(p.Provider, p.BaseURL)
 		if explicit && strings.TrimRight(given, "/") != strings.TrimRight(base, "/") {
 			return "", usageErrorf("--base-url %s differs from the API base of profile %q (%s), whose token is only sent there", given, p.Name, base)
 		}
@@ -297,8 +288,8 @@ func apiRun(o *APIOptions) error {
 	return writeBody(d, call.jq, b)
 }
 
-// apiPages sends the request to target and, with --paginate, to every next page; it prints
-// each answer, or with --slurp returns the pages' items merged (never nil).
+// apiPages sends the request and, with --paginate, follows every next page; it prints each
+// answer, or with --slurp returns the pages' items merged.
 func apiPages(o *APIOptions, call *apiCall, client *restapi.Client, t *apiTarget, target string) ([]any, error) {
 	d := o.deps
 	merged := []any{}
@@ -380,7 +371,6 @@ func apiFailure(d *deps, method, path string, resp *restapi.Response) error {
 	return errors.New(msg)
 }
 
-// writeHead prints the status line and the headers, sorted, for --include.
 func writeHead(d *deps, resp *restapi.Response) {
 	var b strings.Builder
 	b.WriteString(resp.StatusLine + "\n")
@@ -393,8 +383,7 @@ func writeHead(d *deps, resp *restapi.Response) {
 	io.WriteString(d.io.Out, d.secrets.Scrub(safeText(d, b.String())))
 }
 
-// safeText makes text from the server fit for stdout: on a terminal, control characters
-// other than newlines are escaped.
+// safeText escapes control characters other than newlines in text for a terminal.
 func safeText(d *deps, s string) string {
 	if !d.io.IsStdoutTTY() {
 		return s
@@ -406,7 +395,6 @@ func safeText(d *deps, s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// pageItems is the items array of a page of a Webex list.
 func pageItems(body []byte) ([]any, error) {
 	var page struct {
 		Items *[]any `json:"items"`
@@ -417,8 +405,8 @@ func pageItems(body []byte) ([]any, error) {
 	return *page.Items, nil
 }
 
-// writeBody prints a successful answer's body: filtered by jq when asked, pretty and coloured
-// on a terminal, as received otherwise.
+// writeBody prints a successful answer's body: through jq when asked, pretty on a terminal,
+// as received otherwise.
 func writeBody(d *deps, jq *gojq.Code, body []byte) error {
 	tty := d.io.IsStdoutTTY()
 	if jq == nil {
@@ -481,7 +469,6 @@ type apiField struct {
 	value any  // string, bool, nil or json.Number
 }
 
-// text is the field's value as a query parameter.
 func (f apiField) text() string {
 	if f.value == nil {
 		return "null"
@@ -489,7 +476,6 @@ func (f apiField) text() string {
 	return fmt.Sprint(f.value)
 }
 
-// splitField splits "key=value" and "key[]=value".
 func splitField(s string) (key string, array bool, value string, err error) {
 	key, value, ok := strings.Cut(s, "=")
 	if key, array = strings.CutSuffix(key, "[]"); !ok || key == "" || strings.ContainsAny(key, "[]") {
@@ -498,8 +484,7 @@ func splitField(s string) (key string, array bool, value string, err error) {
 	return key, array, value, nil
 }
 
-// typedValue is the JSON value of a -F field's text: true, false, null, a JSON number, else
-// the string itself. @FILE is read by the caller.
+// typedValue is the JSON value of a -F field's text: true, false, null, a number, else itself.
 func typedValue(s string) any {
 	switch s {
 	case "true":
@@ -558,7 +543,6 @@ func apiFields(d *deps, o *APIOptions) ([]apiField, error) {
 	return out, nil
 }
 
-// fieldObject is the JSON body of the fields.
 func fieldObject(fields []apiField) map[string]any {
 	m := map[string]any{}
 	for _, f := range fields {

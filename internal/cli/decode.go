@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/jwt"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
@@ -78,18 +79,16 @@ func decodeRun(o *DecodeOptions) error {
 	now := d.now()
 	expired, expKnown := tok.Expired(now)
 
-	// Problems with the flags or reaching the provider are not a verdict on the token: they
-	// are reported before anything is printed.
+	// Problems with the flags or the provider are reported before anything is printed.
 	var verr error
-	verified := false
 	if o.Verify {
 		prov, clientID, err := verifierFor(ctx, d, o, prof)
 		if err != nil {
 			return err
 		}
 		_, verr = prov.VerifyIDToken(ctx, tok.Raw, provider.VerifyOptions{ClientID: clientID})
-		verified = verr == nil
 	}
+	verified := o.Verify && verr == nil
 
 	if o.JSON {
 		out := map[string]any{
@@ -114,9 +113,9 @@ func decodeRun(o *DecodeOptions) error {
 			return err
 		}
 	} else {
-		printDecoded(d, tok, now, o.Verify && verified)
-		if o.Verify && verified {
-			fmt.Fprintln(d.io.Out, colour(d.io.ColourOut(), "32", "Verified: signature, issuer, audience and expiry all hold."))
+		printDecoded(d, tok, now, verified)
+		if verified {
+			fmt.Fprintln(d.io.Out, iostreams.Colour(d.io.ColourOut(), "32", "Verified: signature, issuer, audience and expiry all hold."))
 		}
 	}
 	if verr != nil {
@@ -141,7 +140,7 @@ func decodeInput(d *deps, o *DecodeOptions) (string, *config.Profile, error) {
 			return "", nil, err
 		}
 		name := d.profile(cfg)
-		p, sec, err := d.stored(cfg, name)
+		p, sec, err := d.manager(cfg).Stored(name)
 		if err != nil {
 			return "", nil, err
 		}
@@ -153,8 +152,8 @@ func decodeInput(d *deps, o *DecodeOptions) (string, *config.Profile, error) {
 	return o.Token, nil, nil
 }
 
-// verifierFor picks the provider whose keys and rules a token is checked against, and the
-// audience it must carry.
+// verifierFor picks the provider whose keys and rules a token is checked against, through the
+// one resolver, and the audience it must carry.
 func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Profile) (*provider.Provider, string, error) {
 	if prof == nil && o.Issuer == "" && o.JWKSURL == "" {
 		cfg, err := d.config()
@@ -172,7 +171,6 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 	if clientID = cmp.Or(clientID, d.getenv("WEBEX_CLIENT_ID")); clientID == "" {
 		return nil, "", usageErrorf("--verify needs the expected audience: pass --client-id or log in first")
 	}
-	var s provider.Settings
 	switch {
 	case o.JWKSURL != "":
 		if err := provider.ValidateURL(o.JWKSURL); err != nil {
@@ -183,15 +181,16 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 		}
 		prov, err := provider.NewStatic(o.Issuer, o.JWKSURL, provider.Options{HTTPClient: d.http(), Now: d.now})
 		return prov, clientID, err
-	case o.Issuer != "":
-		var err error
-		if s, err = resolveSettings(provider.Settings{Kind: config.ProviderOIDC, Issuer: o.Issuer}, provider.Settings{}, provider.Settings{}); err != nil {
-			return nil, "", err
-		}
-	case prof != nil:
-		s = session.Settings(prof)
-	default:
+	case o.Issuer == "" && prof == nil:
 		return nil, "", usageErrorf("--verify needs a provider: log in first, or pass --issuer or --jwks-url")
+	}
+	var saved provider.Settings
+	if prof != nil {
+		saved = session.Settings(prof)
+	}
+	s, err := provider.Resolve(provider.Settings{Issuer: o.Issuer}, provider.Settings{}, saved)
+	if err != nil {
+		return nil, "", err
 	}
 	prov, err := d.provider(ctx, s)
 	return prov, clientID, err
@@ -213,12 +212,12 @@ func timesJSON(tok *jwt.Token, now time.Time) []map[string]any {
 func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {
 	w := d.io.Out
 	on := d.io.ColourOut()
-	fmt.Fprintln(w, colour(on, "1", "Header"))
+	fmt.Fprintln(w, iostreams.Colour(on, "1", "Header"))
 	fmt.Fprintln(w, indentJSON(tok.HeaderJSON, "  ", on))
-	fmt.Fprintln(w, colour(on, "1", "Claims"))
+	fmt.Fprintln(w, iostreams.Colour(on, "1", "Claims"))
 	fmt.Fprintln(w, indentJSON(tok.ClaimsJSON, "  ", on))
 	if tcs := tok.TimeClaims(); len(tcs) > 0 {
-		fmt.Fprintln(w, colour(on, "1", "Times"))
+		fmt.Fprintln(w, iostreams.Colour(on, "1", "Times"))
 		for _, tc := range tcs {
 			expired := (tc.Name == "exp" || tc.Name == "expiry_time") && !tc.Time.After(now)
 			meaning := tc.Meaning
@@ -226,7 +225,7 @@ func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {
 				meaning = "EXPIRED"
 			}
 			line := fmt.Sprintf("  %-14s %-13s %s  (%s)", tc.Name, meaning, tc.Time.Local().Format("2006-01-02 15:04:05 MST"), jwt.Relative(tc.Time, now))
-			fmt.Fprintln(w, colour(on && expired, "31", line))
+			fmt.Fprintln(w, iostreams.Colour(on && expired, "31", line))
 		}
 	}
 	sig := "present (not verified; use --verify)"
@@ -234,16 +233,16 @@ func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {
 		sig = "present"
 	}
 	if !tok.SignaturePresent {
-		sig = colour(on, "31", "absent: this token is unsigned")
+		sig = iostreams.Colour(on, "31", "absent: this token is unsigned")
 	}
-	fmt.Fprintf(w, "%s %s\n", colour(on, "1", "Signature"), sig)
+	fmt.Fprintf(w, "%s %s\n", iostreams.Colour(on, "1", "Signature"), sig)
 	if expired, known := tok.Expired(now); known && expired {
-		fmt.Fprintln(w, colour(on, "31", "This token has expired."))
+		fmt.Fprintln(w, iostreams.Colour(on, "31", "This token has expired."))
 	}
 }
 
-// indentJSON indents raw JSON with every line starting with prefix and, with colour, paints
-// keys, strings and numbers. Characters a terminal would act on are escaped.
+// indentJSON indents raw JSON after prefix, terminal-safe, and with colour paints keys,
+// strings and numbers.
 func indentJSON(raw []byte, prefix string, on bool) string {
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, raw, prefix, "  "); err != nil {
@@ -261,7 +260,7 @@ func indentJSON(raw []byte, prefix string, on bool) string {
 		if isKey {
 			code = "36"
 		}
-		b.WriteString(colour(true, code, cur.String()))
+		b.WriteString(iostreams.Colour(true, code, cur.String()))
 		cur.Reset()
 	}
 	for i := 0; i < len(s); i++ {
@@ -290,7 +289,7 @@ func indentJSON(raw []byte, prefix string, on bool) string {
 			for j < len(s) && strings.IndexByte("0123456789+-.eE", s[j]) >= 0 {
 				j++
 			}
-			b.WriteString(colour(true, "33", s[i:j]))
+			b.WriteString(iostreams.Colour(true, "33", s[i:j]))
 			i = j - 1
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,33 +26,24 @@ import (
 	"github.com/webex-cli/webex/internal/tokenstore"
 )
 
-// deps is the one place the command line is wired to the rest of the program. Everything a
-// command needs from the outside world comes through here, so tests can replace it.
+// deps is everything a command needs from the outside world, so tests can replace it.
 type deps struct {
-	io     *iostreams.IOStreams
-	getenv func(string) string
-	now    func() time.Time
-	// sleep waits d or until ctx ends (the real clock; tests replace it).
-	sleep func(ctx context.Context, d time.Duration) error
-
-	// openBrowser opens url for the person signing in.
+	io          *iostreams.IOStreams
+	getenv      func(string) string
+	now         func() time.Time
+	sleep       func(ctx context.Context, d time.Duration) error
 	openBrowser func(url string) error
-	// openStore opens the secret store of the given kind ("keyring" or "file").
-	openStore func(kind, configDir string) (tokenstore.Store, error)
-
-	// interruptible makes interrupts cancel the command's context from now on; commands call
-	// it (through http and blocking work) before anything that can wait. Nil in tests.
+	openStore   func(kind, configDir string) (tokenstore.Store, error)
+	// interruptible makes interrupts cancel the command's context from now on (see Main).
 	interruptible func()
 
-	// Global flag values.
-	profileFlag string
-	debug       bool
+	profileFlag string // --profile
+	debug       bool   // --debug
 
 	httpOnce   sync.Once
 	httpClient *http.Client
 
-	// secrets are the token, code and secret values this run has handled: kept out of
-	// anything shown to a person, whatever a provider echoed back.
+	// secrets are the values this run has handled, kept out of anything shown.
 	secrets redact.Secrets
 }
 
@@ -78,24 +70,14 @@ func newDeps(ios *iostreams.IOStreams) *deps {
 func (d *deps) http() *http.Client {
 	d.httpOnce.Do(func() {
 		d.blocking()
-		o := httpx.Options{UserAgent: httpx.UserAgent(shortVersion()), Now: d.now}
-		if d.debugOn() {
+		v, _, _ := buildInfo()
+		o := httpx.Options{UserAgent: httpx.UserAgent(v), Now: d.now}
+		if d.debug || slices.Contains([]string{"1", "true", "yes", "on"}, strings.ToLower(d.getenv("WEBEX_DEBUG"))) {
 			o.Debug = d.io.ErrOut
 		}
 		d.httpClient = httpx.NewClient(o)
 	})
 	return d.httpClient
-}
-
-func (d *deps) debugOn() bool {
-	if d.debug {
-		return true
-	}
-	switch strings.ToLower(d.getenv("WEBEX_DEBUG")) {
-	case "1", "true", "yes", "on":
-		return true
-	}
-	return false
 }
 
 // blocking is called before work that may wait: from then on Ctrl-C cancels the context.
@@ -105,7 +87,6 @@ func (d *deps) blocking() {
 	}
 }
 
-// config opens the profile settings.
 func (d *deps) config() (*config.Config, error) {
 	dir, err := config.Dir(d.getenv)
 	if err != nil {
@@ -131,8 +112,7 @@ func (d *deps) profile(cfg *config.Config) string {
 	return "default"
 }
 
-// systemBrowser opens url with $BROWSER (the URL as its last argument) when set, else with the
-// platform's opener.
+// systemBrowser opens url with $BROWSER when set, else with the platform's opener.
 func (d *deps) systemBrowser(url string) error {
 	if b := strings.TrimSpace(d.getenv("BROWSER")); b != "" {
 		fields := strings.Fields(b)
@@ -162,12 +142,10 @@ func (d *deps) completeProfiles(cmd *cobra.Command, args []string, toComplete st
 	return names, cobra.ShellCompDirectiveNoFileComp
 }
 
-// provider builds the provider s names, with this process's HTTP client and clock.
 func (d *deps) provider(ctx context.Context, s provider.Settings) (*provider.Provider, error) {
 	return provider.New(ctx, s, provider.Options{HTTPClient: d.http(), Now: d.now})
 }
 
-// manager wires the session layer to this process.
 func (d *deps) manager(cfg *config.Config) *session.Manager {
 	return &session.Manager{
 		Config:     cfg,
@@ -179,9 +157,8 @@ func (d *deps) manager(cfg *config.Config) *session.Manager {
 	}
 }
 
-// bearer is WEBEX_ACCESS_TOKEN when set, else the access token of the profile the command acts
-// on from the session layer, refreshed first when it has less than minTTL left (see
-// session.Manager.Token), with the warnings shown.
+// bearer is WEBEX_ACCESS_TOKEN when set, else the profile's access token from
+// session.Manager.Token, with the warnings shown.
 func (d *deps) bearer(ctx context.Context, minTTL time.Duration) (string, error) {
 	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" {
 		d.secrets.Add(env)
@@ -193,20 +170,10 @@ func (d *deps) bearer(ctx context.Context, minTTL time.Duration) (string, error)
 	}
 	tok, err := d.manager(cfg).Token(ctx, d.profile(cfg), minTTL)
 	if err != nil {
-		return "", sessionError(err)
+		return "", err
 	}
 	d.warn(tok.Warnings)
 	return tok.AccessToken, nil
-}
-
-// stored reads a profile and all its secrets, through the session layer's one reader; a
-// missing login, or secrets stored for other settings, is "login required" (exit 4).
-func (d *deps) stored(cfg *config.Config, name string) (*config.Profile, *tokenstore.Secrets, error) {
-	p, sec, err := d.manager(cfg).Stored(name)
-	if err != nil {
-		return nil, nil, sessionError(err)
-	}
-	return p, sec, nil
 }
 
 // readArg reads the file named on the command line with flag, or stdin for "-", refusing more
@@ -231,8 +198,7 @@ func (d *deps) readArg(flag, what, name string, max int) ([]byte, error) {
 	return b, nil
 }
 
-// cmdOptions is what every command's options hold besides its flags and arguments: the
-// factory and the command's context.
+// cmdOptions is what every command's options hold besides its flags and arguments.
 type cmdOptions struct {
 	*deps
 	ctx context.Context
@@ -241,7 +207,7 @@ type cmdOptions struct {
 func (o *cmdOptions) bind(d *deps, ctx context.Context) { o.deps, o.ctx = d, ctx }
 
 // runE is a command's RunE: check (when not nil) validates the flags and takes the arguments
-// into o, then runF runs o when given (tests pass a stub), else run.
+// into o, then runF (a test's stub) or else run runs o.
 func runE[O interface{ bind(*deps, context.Context) }](d *deps, o O, check func(args []string) error, runF, run func(O) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		if check != nil {

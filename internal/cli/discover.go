@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
 	"github.com/webex-cli/webex/internal/termsafe"
@@ -35,22 +36,12 @@ func resolveProvider(ctx context.Context, d *deps, flag provider.Settings) (*pro
 			return prov, p, err
 		}
 	}
-	s, err := resolveSettings(flag, provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, provider.Settings{})
+	s, err := provider.Resolve(flag, provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, provider.Settings{})
 	if err != nil {
 		return nil, nil, err
 	}
 	prov, err := d.provider(ctx, s)
 	return prov, nil, err
-}
-
-// resolveSettings is provider.Resolve with its errors as usage errors (exit 2).
-func resolveSettings(flag, env, saved provider.Settings) (provider.Settings, error) {
-	s, err := provider.Resolve(flag, env, saved)
-	var ue *provider.UsageError
-	if errors.As(err, &ue) {
-		return s, &usageError{err}
-	}
-	return s, err
 }
 
 // DiscoverOptions are the settings of `webex discover`.
@@ -198,12 +189,12 @@ func discoverNotes(prov *provider.Provider, doc, announced map[string]any) []str
 func printDiscover(d *deps, report map[string]any, email string) error {
 	w, on := d.io.Out, d.io.ColourOut()
 	if wf, ok := report["webfinger"].(map[string]any); ok {
-		fmt.Fprintf(w, "%s acct:%s is served by %s\n\n", colour(on, "1", "WebFinger:"), termsafe.Line(email), termsafe.Line(strings.Join(wf["issuers"].([]string), ", ")))
+		fmt.Fprintf(w, "%s acct:%s is served by %s\n\n", iostreams.Colour(on, "1", "WebFinger:"), termsafe.Line(email), termsafe.Line(strings.Join(wf["issuers"].([]string), ", ")))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, termsafe.Line(cmp.Or(v, "-"))) }
 	announced, used := report["announced"].(map[string]any), report["used"].(map[string]any)
-	fmt.Fprintln(tw, colour(on, "1", "ANNOUNCED")+"\t")
+	fmt.Fprintln(tw, iostreams.Colour(on, "1", "ANNOUNCED")+"\t")
 	for _, k := range announcedURLs {
 		row(k, announced[k].(string))
 	}
@@ -212,7 +203,7 @@ func printDiscover(d *deps, report map[string]any, email string) error {
 			row(k, strings.Join(announced[k].([]string), " "))
 		}
 	}
-	fmt.Fprintln(tw, colour(on, "1", "USED BY WEBEX")+"\t")
+	fmt.Fprintln(tw, iostreams.Colour(on, "1", "USED BY WEBEX")+"\t")
 	for _, k := range usedKeys {
 		if v, ok := used[k].(string); ok {
 			row(k, v)
@@ -220,7 +211,7 @@ func printDiscover(d *deps, report map[string]any, email string) error {
 	}
 	fmt.Fprintf(tw, "  signing_algorithms\t%s\n", strings.Join(used["signing_algorithms"].([]string), " "))
 	if keys, ok := report["keys"].([]provider.KeyInfo); ok {
-		fmt.Fprintln(tw, colour(on, "1", "KEYS")+"\t")
+		fmt.Fprintln(tw, iostreams.Colour(on, "1", "KEYS")+"\t")
 		for _, k := range keys {
 			fmt.Fprintf(tw, "  %s\t%s\n", termsafe.Line(cmp.Or(k.KeyID, "(no kid)")), termsafe.Line(strings.TrimSpace(k.Type+" "+k.Alg+" "+k.Use)))
 		}
@@ -229,7 +220,7 @@ func printDiscover(d *deps, report map[string]any, email string) error {
 		return err
 	}
 	if notes := report["notes"].([]string); len(notes) > 0 {
-		fmt.Fprintln(w, colour(on, "1", "NOTES"))
+		fmt.Fprintln(w, iostreams.Colour(on, "1", "NOTES"))
 		for _, n := range notes {
 			fmt.Fprintln(w, "  - "+termsafe.Line(n))
 		}

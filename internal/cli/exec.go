@@ -59,22 +59,17 @@ func execRun(o *ExecOptions) error {
 	c := exec.Command(path, args[1:]...)
 	c.Stdin, c.Stdout, c.Stderr = d.io.In, d.io.Out, d.io.ErrOut
 	c.Env = append(childEnv(os.Environ()), "WEBEX_ACCESS_TOKEN="+token)
-	// Ctrl-C at a terminal reaches the child directly, through the foreground process group.
-	// Signals sent to webex alone (SIGTERM from a CI runner or systemd, SIGINT from an IDE,
-	// SIGHUP, ...) are passed on, including one that arrives while the child starts. Either
-	// way webex waits for the child to decide and reports its exit.
+	// Signals sent to webex alone are passed on; webex waits for the child and reports its exit.
 	forward, stop := catchSignals()
+	defer stop()
 	if err := o.ctx.Err(); err != nil { // interrupted before the child exists
-		stop()
 		return err
 	}
 	if err := c.Start(); err != nil {
-		stop()
 		return fmt.Errorf("cannot run %s: %w", args[0], err)
 	}
 	forward(c.Process)
 	err = c.Wait()
-	stop()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code := ee.ExitCode()
@@ -86,9 +81,7 @@ func execRun(o *ExecOptions) error {
 	return err
 }
 
-// childEnv is the environment for the command of `webex exec`: webex's own, without the
-// client secret, which the command has no use for, and without any WEBEX_ACCESS_TOKEN, which
-// exec sets itself.
+// childEnv is webex's environment without the client secret and any WEBEX_ACCESS_TOKEN.
 func childEnv(env []string) []string {
 	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
 		return strings.HasPrefix(kv, "WEBEX_CLIENT_SECRET=") || strings.HasPrefix(kv, "WEBEX_ACCESS_TOKEN=")

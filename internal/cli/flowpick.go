@@ -10,11 +10,10 @@ import (
 
 // environment is what chooseFlow looks at, so tests can describe any machine.
 type environment struct {
-	getenv func(string) string
-	goos   string
-	exists func(path string) bool
-	// readFile returns a small system file's contents ("" when unreadable).
-	readFile func(path string) string
+	getenv   func(string) string
+	goos     string
+	exists   func(path string) bool
+	readFile func(path string) string // a small system file's contents ("" when unreadable)
 }
 
 func systemEnvironment(getenv func(string) string) environment {
@@ -32,13 +31,9 @@ func systemEnvironment(getenv func(string) string) environment {
 	}
 }
 
-// chooseFlow picks the login flow for --flow auto and says why, in a phrase that completes
-// "using the X flow: ...".
-//
-// The browser flow needs a browser on the same machine as the loopback listener. It is ruled
-// out in an SSH session, in a container, on WSL unless $BROWSER says how to reach one, and on a
-// Linux or BSD desktop-less session (neither DISPLAY nor WAYLAND_DISPLAY). An explicit $BROWSER
-// is trusted everywhere but over SSH.
+// chooseFlow picks the login flow for --flow auto and says why. The browser flow needs a
+// browser on the machine of the loopback listener: not over SSH, in a container, on WSL
+// without $BROWSER or on a Unix without a display.
 func chooseFlow(e environment) (flow, reason string) {
 	if e.getenv("SSH_CONNECTION") != "" || e.getenv("SSH_CLIENT") != "" || e.getenv("SSH_TTY") != "" {
 		return config.FlowDevice, "this is an SSH session, so a browser here could not reach the local callback"

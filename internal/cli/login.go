@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/flow/device"
 	"github.com/webex-cli/webex/internal/flow/loopback"
+	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
 	"github.com/webex-cli/webex/internal/termsafe"
@@ -119,13 +119,6 @@ func fixedCompletion(values ...string) cobra.CompletionFunc {
 	return cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp)
 }
 
-// loginPlan is a login resolved from flags, environment and the saved profile.
-type loginPlan struct {
-	profile      config.Profile // the login's settings, as session.Grant takes them
-	prov         *provider.Provider
-	clientSecret string
-}
-
 func loginRun(o *LoginOptions) error {
 	d := o.deps
 	if o.Timeout <= 0 {
@@ -134,30 +127,42 @@ func loginRun(o *LoginOptions) error {
 	d.blocking()
 	ctx, cancel := context.WithTimeout(o.ctx, o.Timeout)
 	defer cancel()
-
 	cfg, err := d.config()
 	if err != nil {
 		return err
 	}
-	if o.WithToken {
-		return loginWithToken(ctx, d, cfg, o)
+	if o.WithToken && (o.Issuer != "" || o.Provider == config.ProviderOIDC) {
+		return usageErrorf("--with-token takes Webex bot and personal access tokens: it works with --provider webex or webex-gov only")
 	}
-	plan, err := planLogin(ctx, d, cfg, o)
+	saved, storage, err := checkLogin(d, cfg, o)
 	if err != nil {
 		return err
 	}
-	m := d.manager(cfg)
-	if err := m.CheckStore(ctx, plan.profile.Storage); err != nil {
+	var g *session.Grant
+	if o.WithToken {
+		g, err = planTokenLogin(ctx, d, o, saved)
+	} else {
+		g, err = planLogin(ctx, d, cfg, o, saved)
+	}
+	if err != nil {
 		return err
 	}
-	finish := func(tok *oauth2.Token, nonce string) error {
-		return storeLogin(ctx, d, m, &session.Grant{Profile: plan.profile, Provider: plan.prov, Token: tok,
-			ClientSecret: plan.clientSecret, Nonce: nonce}, o)
+	g.Profile.Name, g.Profile.Storage = d.profile(cfg), storage
+	m := d.manager(cfg)
+	if err := m.CheckStore(ctx, g.Profile.Storage); err != nil {
+		return err
 	}
-	if plan.profile.Flow == config.FlowDevice {
-		err = deviceLogin(ctx, d, plan, o, finish)
+	if o.WithToken {
+		return storeLogin(ctx, d, m, g, o)
+	}
+	finish := func(tok *oauth2.Token, nonce string) error {
+		g.Token, g.Nonce = tok, nonce
+		return storeLogin(ctx, d, m, g, o)
+	}
+	if g.Profile.Flow == config.FlowDevice {
+		err = deviceLogin(ctx, d, g, o, finish)
 	} else {
-		err = browserLogin(ctx, d, plan, o, finish)
+		err = browserLogin(ctx, d, g, o, finish)
 	}
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 		return fmt.Errorf("the login did not complete within %s (--timeout)", o.Timeout)
@@ -167,26 +172,18 @@ func loginRun(o *LoginOptions) error {
 
 // planLogin resolves provider, client and flow: flags first, then the environment, then what
 // the profile saved at its last login.
-func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions) (*loginPlan, error) {
-	saved, err := checkLogin(d, cfg, o)
-	if err != nil {
-		return nil, err
-	}
-	pl := &loginPlan{}
-	p := &pl.profile
-	p.Name = d.profile(cfg)
-	if p.Storage, err = storageKind(d, o, saved); err != nil {
-		return nil, err
-	}
-	set, err := resolveSettings(provider.Settings{Kind: o.Provider, Issuer: o.Issuer, BaseURL: o.BaseURL, IssuerAllow: o.AllowIssuers},
+func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions, saved *config.Profile) (*session.Grant, error) {
+	g := &session.Grant{}
+	p := &g.Profile
+	set, err := provider.Resolve(provider.Settings{Kind: o.Provider, Issuer: o.Issuer, BaseURL: o.BaseURL, IssuerAllow: o.AllowIssuers},
 		provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, session.Settings(saved))
 	if err != nil {
 		return nil, err
 	}
-	if pl.prov, err = d.provider(ctx, set); err != nil {
+	if g.Provider, err = d.provider(ctx, set); err != nil {
 		return nil, err
 	}
-	p.Provider, p.Issuer, p.BaseURL, p.IssuerAllow = set.Kind, pl.prov.Issuer, pl.prov.BaseURL, set.IssuerAllow
+	p.Provider, p.Issuer, p.BaseURL, p.IssuerAllow = set.Kind, g.Provider.Issuer, g.Provider.BaseURL, set.IssuerAllow
 	sameKind := saved.Provider == set.Kind
 	p.ClientID = cmp.Or(o.ClientID, d.getenv("WEBEX_CLIENT_ID"))
 	if p.ClientID == "" && sameKind {
@@ -195,26 +192,24 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 	if p.ClientID == "" {
 		return nil, usageErrorf("no client id: pass --client-id or set WEBEX_CLIENT_ID (create an integration at https://developer.webex.com/my-apps)")
 	}
-	if pl.clientSecret, err = readClientSecret(d, o.ClientSecretFile); err != nil {
+	if g.ClientSecret, err = readClientSecret(d, o.ClientSecretFile); err != nil {
 		return nil, err
 	}
-	if pl.clientSecret == "" && saved.Name != "" {
-		// Logging in again to the same provider with the same client: the secret stored at the
-		// last login serves.
+	if g.ClientSecret == "" && saved.Name != "" {
 		var refused bool
-		if pl.clientSecret, refused = d.manager(cfg).ClientSecret(saved, p); refused {
+		if g.ClientSecret, refused = d.manager(cfg).ClientSecret(saved, p); refused {
 			fmt.Fprintln(d.io.ErrOut, "Not reusing the client secret stored at the last login: it was given for another provider, issuer, base URL or client id. Set WEBEX_CLIENT_SECRET or pass --client-secret-file if the client needs one.")
 		}
 	}
-	d.secrets.Add(pl.clientSecret)
+	d.secrets.Add(g.ClientSecret)
 
 	var why string // why --flow auto chose the flow
 	p.Flow = o.Flow
 	if o.Flow == "" || o.Flow == "auto" {
 		p.Flow, why = chooseFlow(systemEnvironment(d.getenv))
 	}
-	if p.Flow == config.FlowDevice && pl.prov.Endpoints.DeviceAuthorization == "" {
-		return nil, fmt.Errorf("the provider at %s announces no device authorization endpoint; use --flow browser", pl.prov.Issuer)
+	if p.Flow == config.FlowDevice && g.Provider.Endpoints.DeviceAuthorization == "" {
+		return nil, fmt.Errorf("the provider at %s announces no device authorization endpoint; use --flow browser", g.Provider.Issuer)
 	}
 	switch {
 	case o.Scopes != "":
@@ -222,7 +217,7 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 	case sameKind && saved.Flow == p.Flow && len(saved.Scopes) > 0 && o.Provider == "" && o.Issuer == "":
 		p.Scopes = saved.Scopes
 	default:
-		p.Scopes = pl.prov.DefaultScopes(p.Flow)
+		p.Scopes = g.Provider.DefaultScopes(p.Flow)
 	}
 	p.RedirectURI = o.RedirectURI
 	if p.RedirectURI == "" && sameKind && saved.ClientID == p.ClientID {
@@ -237,40 +232,65 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 	if why != "" {
 		fmt.Fprintf(d.io.ErrOut, "Using the %s flow: %s (choose with --flow).\n", p.Flow, why)
 	}
-	return pl, nil
+	return g, nil
+}
+
+// planTokenLogin is `webex login --with-token`: a Webex bot or personal access token from
+// stdin, stored with no refresh token and an unknown expiry once /people/me accepts it.
+func planTokenLogin(ctx context.Context, d *deps, o *LoginOptions, saved *config.Profile) (*session.Grant, error) {
+	token, err := readToken(d)
+	if err != nil {
+		return nil, err
+	}
+	d.secrets.Add(token)
+	was := session.Settings(saved)
+	if saved.Provider == config.ProviderOIDC {
+		was = provider.Settings{}
+	}
+	set, err := provider.Resolve(provider.Settings{Kind: o.Provider, BaseURL: o.BaseURL}, provider.Settings{BaseURL: d.getenv("WEBEX_BASE_URL")}, was)
+	if err != nil {
+		return nil, err
+	}
+	prov, err := d.provider(ctx, provider.Settings{Kind: set.Kind, BaseURL: set.BaseURL})
+	if err != nil {
+		return nil, err
+	}
+	return &session.Grant{
+		Profile:  config.Profile{Provider: set.Kind, BaseURL: prov.BaseURL, Flow: config.FlowToken},
+		Provider: prov,
+		Token:    &oauth2.Token{AccessToken: token, TokenType: "Bearer"},
+	}, nil
 }
 
 // checkLogin checks the flags every login shares and returns the profile as the last login
-// left it (empty when there is none).
-func checkLogin(d *deps, cfg *config.Config, o *LoginOptions) (*config.Profile, error) {
+// left it (empty when there is none) and where the new tokens go: --storage, WEBEX_STORAGE,
+// the profile's store, else the keyring.
+func checkLogin(d *deps, cfg *config.Config, o *LoginOptions) (*config.Profile, string, error) {
 	name := d.profile(cfg)
 	if err := config.ValidateName(name); err != nil {
-		return nil, usageErrorf("%v", err)
+		return nil, "", usageErrorf("%v", err)
 	}
 	if !slices.Contains([]string{"", "auto", config.FlowBrowser, config.FlowDevice}, o.Flow) {
-		return nil, usageErrorf("unknown --flow %q: use auto, browser or device", o.Flow)
+		return nil, "", usageErrorf("unknown --flow %q: use auto, browser or device", o.Flow)
 	}
 	if o.Prompt != "" && o.Prompt != "select_account" && o.Prompt != "login" && o.Prompt != "none" {
-		return nil, usageErrorf("unknown --prompt %q: use select_account, login or none", o.Prompt)
+		return nil, "", usageErrorf("unknown --prompt %q: use select_account, login or none", o.Prompt)
 	}
 	if o.QR != "auto" && o.QR != "always" && o.QR != "never" {
-		return nil, usageErrorf("unknown --qr %q: use auto, always or never", o.QR)
+		return nil, "", usageErrorf("unknown --qr %q: use auto, always or never", o.QR)
 	}
 	saved, err := cfg.Load(name)
 	if errors.Is(err, config.ErrNotFound) {
-		return &config.Profile{}, nil
+		saved, err = &config.Profile{}, nil
 	}
-	return saved, err
-}
-
-// storageKind is where the login's tokens go: --storage, WEBEX_STORAGE, the profile's store,
-// else the keyring.
-func storageKind(d *deps, o *LoginOptions, saved *config.Profile) (string, error) {
+	if err != nil {
+		return nil, "", err
+	}
 	kind := cmp.Or(o.Storage, d.getenv("WEBEX_STORAGE"), saved.Storage, config.StorageKeyring)
 	if kind != config.StorageKeyring && kind != config.StorageFile {
-		return "", usageErrorf("unknown storage %q: use keyring or file", kind)
+		return nil, "", usageErrorf("unknown storage %q: use keyring or file", kind)
 	}
-	return kind, nil
+	return saved, kind, nil
 }
 
 // readClientSecret takes the secret from --client-secret-file (- is stdin) or
@@ -279,20 +299,9 @@ func readClientSecret(d *deps, file string) (string, error) {
 	if file == "" {
 		return strings.TrimSpace(d.getenv("WEBEX_CLIENT_SECRET")), nil
 	}
-	var r io.Reader
-	if file == "-" {
-		r = d.io.In
-	} else {
-		f, err := os.Open(file)
-		if err != nil {
-			return "", usageErrorf("--client-secret-file: %v", err)
-		}
-		defer f.Close()
-		r = f
-	}
-	b, err := io.ReadAll(io.LimitReader(r, 64<<10))
+	b, err := d.readArg("--client-secret-file", "the client secret", file, 1<<20)
 	if err != nil {
-		return "", fmt.Errorf("reading the client secret: %w", err)
+		return "", err
 	}
 	s := strings.TrimSpace(string(b))
 	if s == "" {
@@ -304,7 +313,7 @@ func readClientSecret(d *deps, file string) (string, error) {
 // browserLogin runs the authorization code flow; finish verifies and stores the token (with
 // the nonce of the browser flow) while the browser waits, so its page tells the truth about
 // the outcome.
-func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, finish func(*oauth2.Token, string) error) error {
+func browserLogin(ctx context.Context, d *deps, g *session.Grant, o *LoginOptions, finish func(*oauth2.Token, string) error) error {
 	params := url.Values{}
 	if o.LoginHint != "" {
 		params.Set("login_hint", o.LoginHint)
@@ -313,14 +322,14 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, 
 		params.Set("prompt", o.Prompt)
 	}
 	hint := time.AfterFunc(browserHintAfter, func() {
-		fmt.Fprintf(d.io.ErrOut, "Still waiting for the browser to come back to %s. If the provider showed an error page instead, check that this redirect URI is registered on the integration (or pass --redirect-uri).\n", pl.profile.RedirectURI)
+		fmt.Fprintf(d.io.ErrOut, "Still waiting for the browser to come back to %s. If the provider showed an error page instead, check that this redirect URI is registered on the integration (or pass --redirect-uri).\n", g.Profile.RedirectURI)
 	})
 	defer hint.Stop()
 	_, err := loopback.Run(ctx, loopback.Config{
-		AuthURL:     pl.prov.Endpoints.Authorize,
-		ClientID:    pl.profile.ClientID,
-		RedirectURI: pl.profile.RedirectURI,
-		Scopes:      pl.profile.Scopes,
+		AuthURL:     g.Provider.Endpoints.Authorize,
+		ClientID:    g.Profile.ClientID,
+		RedirectURI: g.Profile.RedirectURI,
+		Scopes:      g.Profile.Scopes,
 		Params:      params,
 		OnReady: func(authURL string) error {
 			if o.NoBrowser {
@@ -341,7 +350,7 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, 
 			hint.Stop()
 			d.secrets.Add(res.Code, res.CodeVerifier)
 			fmt.Fprintln(d.io.ErrOut, "Received the authorization code; exchanging it for tokens.")
-			oc := pl.prov.OAuth2Config(pl.profile.ClientID, pl.clientSecret, res.RedirectURI, pl.profile.Scopes)
+			oc := g.Provider.OAuth2Config(g.Profile.ClientID, g.ClientSecret, res.RedirectURI, g.Profile.Scopes)
 			hctx := context.WithValue(ctx, oauth2.HTTPClient, d.http())
 			tok, err := oc.Exchange(hctx, res.Code, oauth2.VerifierOption(res.CodeVerifier))
 			if err != nil {
@@ -357,17 +366,17 @@ func browserLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, 
 // browserHintAfter is how long the browser flow waits before suggesting why no callback came.
 const browserHintAfter = 90 * time.Second
 
-func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, finish func(*oauth2.Token, string) error) error {
+func deviceLogin(ctx context.Context, d *deps, g *session.Grant, o *LoginOptions, finish func(*oauth2.Token, string) error) error {
 	dc := device.Config{
-		DeviceAuthURL: pl.prov.Endpoints.DeviceAuthorization,
-		TokenURL:      pl.prov.Endpoints.DeviceToken,
-		ClientID:      pl.profile.ClientID,
-		ClientSecret:  pl.clientSecret,
-		Scopes:        pl.profile.Scopes,
-		AuthStyle:     pl.prov.AuthStyle,
+		DeviceAuthURL: g.Provider.Endpoints.DeviceAuthorization,
+		TokenURL:      g.Provider.Endpoints.DeviceToken,
+		ClientID:      g.Profile.ClientID,
+		ClientSecret:  g.ClientSecret,
+		Scopes:        g.Profile.Scopes,
+		AuthStyle:     g.Provider.AuthStyle,
 		HTTPClient:    d.http(),
 		Clock:         device.NowClock(d.now), // the code's expiry and the countdown agree
-		Webex:         pl.prov.Kind != config.ProviderOIDC,
+		Webex:         g.Provider.Kind != config.ProviderOIDC,
 	}
 	code, err := device.Authorize(ctx, dc)
 	if err != nil {
@@ -394,12 +403,9 @@ func deviceLogin(ctx context.Context, d *deps, pl *loginPlan, o *LoginOptions, f
 
 func showDeviceCode(d *deps, code *device.Code, qrMode string) {
 	w := d.io.ErrOut
-	bold := func(s string) string { return colour(d.io.ColourErr(), "1", s) }
+	bold := func(s string) string { return iostreams.Colour(d.io.ColourErr(), "1", s) }
 	fmt.Fprintf(w, "\nTo sign in, open %s\nand enter the code  %s\n", termsafe.Line(code.VerificationURI), bold(termsafe.Line(code.UserCode)))
-	target := code.VerificationURIComplete
-	if target == "" {
-		target = code.VerificationURI
-	}
+	target := cmp.Or(code.VerificationURIComplete, code.VerificationURI)
 	show := qrMode == "always" || (qrMode == "auto" && d.io.IsStderrTTY())
 	if !show {
 		fmt.Fprintln(w)
@@ -466,4 +472,27 @@ func (o *LoginOptions) emit(v any) {
 	if b, err := json.Marshal(v); err == nil {
 		o.io.Out.Write(append(b, '\n'))
 	}
+}
+
+// readToken reads the one token of --with-token from stdin, which must not be a terminal
+// (the token would show on the screen, and belongs in a pipe or a file).
+func readToken(d *deps) (string, error) {
+	if d.io.IsStdinTTY() {
+		return "", usageErrorf("--with-token reads the token from stdin: pipe it in, e.g. `webex login --with-token < token.txt`")
+	}
+	b, err := io.ReadAll(io.LimitReader(d.io.In, 64<<10+1))
+	if err != nil {
+		return "", fmt.Errorf("reading the token from stdin: %w", err)
+	}
+	if len(b) > 64<<10 {
+		return "", usageErrorf("--with-token: stdin holds more than 64 KiB, which is no token")
+	}
+	tok := strings.TrimSpace(string(b))
+	switch {
+	case tok == "":
+		return "", usageErrorf("--with-token: stdin is empty; pipe the token in")
+	case strings.IndexFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
+		return "", usageErrorf("--with-token: stdin must hold one token, on one line")
+	}
+	return tok, nil
 }

@@ -67,7 +67,7 @@ func logoutRun(o *LogoutOptions) error {
 			fmt.Fprintln(d.io.ErrOut, d.secrets.Scrub(termsafe.Line(n)))
 		}
 		if err != nil {
-			errs = append(errs, sessionError(err))
+			errs = append(errs, err)
 			continue
 		}
 		fmt.Fprintf(d.io.ErrOut, "Logged out of profile %s.\n", name)

@@ -1,10 +1,6 @@
-// Package cli is the command line of webex: the cobra command tree, flag parsing, output
-// formatting and the mapping of errors to exit codes. It is the only package that imports cobra.
-// Protocol work lives in the internal packages it wires together in deps.go.
-//
-// Every command X is built by newCmdX(d, runF): the flags and arguments fill an XOptions,
-// which also holds the factory (deps) and the command's context, and xRun runs it. Tests pass
-// runF to get the options instead of running the command.
+// Package cli is the command line of webex: the cobra command tree, flag parsing, output and
+// exit codes; protocol work lives in the packages deps.go wires in. Every command X is built by
+// newCmdX(d, runF): its flags fill an XOptions and xRun runs it; tests pass runF instead.
 package cli
 
 import (
@@ -25,16 +21,14 @@ import (
 
 	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/iostreams"
+	"github.com/webex-cli/webex/internal/provider"
+	"github.com/webex-cli/webex/internal/session"
 	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // Main runs the command line with args (without the program name) and returns the exit code.
-//
-// Interrupts (Ctrl-C, SIGTERM) cancel the command's context, so that it stops cleanly and
-// exits 130, from the moment the command starts work that can block: a network request, a
-// login, the emulator, a child process. The handler is installed only then, because
-// installing it costs a measurable share of a `webex token` that answers from the store.
-// Before that the default action applies, which the shell also reports as 130.
+// Interrupts cancel the command's context (exit 130) once it starts work that can block; the
+// handler is installed only then, as it costs a measurable share of a fast `webex token`.
 func Main(args []string, ios *iostreams.IOStreams) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -66,21 +60,18 @@ func run(ctx context.Context, args []string, d *deps) int {
 	if err != nil && cmd == root && strings.HasPrefix(err.Error(), "unknown command ") {
 		err = &usageError{err}
 	}
-	if err != nil {
-		var ee *exitError
-		if !errors.As(err, &ee) {
-			fmt.Fprintln(d.io.ErrOut, "webex: "+d.secrets.Scrub(termsafe.Line(errorLine(err))))
-			var ue *usageError
-			if errors.As(err, &ue) && cmd != nil {
-				fmt.Fprintf(d.io.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
-			}
+	code := exitCode(err)
+	var ee *exitError
+	if err != nil && !errors.As(err, &ee) {
+		fmt.Fprintln(d.io.ErrOut, "webex: "+d.secrets.Scrub(termsafe.Line(errorLine(err))))
+		if code == ExitUsage && cmd != nil {
+			fmt.Fprintf(d.io.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
 	}
-	return exitCode(err)
+	return code
 }
 
-// NewRootCmd builds the whole command tree. cmd/gendocs uses it to write the man pages,
-// the Markdown reference and the completion scripts.
+// NewRootCmd builds the whole command tree.
 func NewRootCmd(d *deps) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "webex",
@@ -167,7 +158,8 @@ const (
 	ExitCancelled     = 130
 )
 
-// usageError marks a bad flag or argument (exit 2).
+// usageError marks a bad flag or argument (exit 2), as provider.UsageError does a bad
+// provider setting.
 type usageError struct{ err error }
 
 func (e *usageError) Error() string { return e.err.Error() }
@@ -175,21 +167,6 @@ func (e *usageError) Unwrap() error { return e.err }
 
 func usageErrorf(format string, a ...any) error {
 	return &usageError{fmt.Errorf(format, a...)}
-}
-
-// loginRequiredError means there is no usable login for the profile (exit 4).
-type loginRequiredError struct {
-	profile string
-	reason  string
-	login   string // the login command to suggest; "" is `webex login`
-}
-
-func (e *loginRequiredError) Error() string {
-	cmd := cmp.Or(e.login, "webex login")
-	if e.profile != "" && e.profile != "default" {
-		cmd += " --profile " + e.profile
-	}
-	return fmt.Sprintf("%s: run `%s`", e.reason, cmd)
 }
 
 // exitError carries an exact exit code, for `webex exec` passing its child's code through.
@@ -201,7 +178,8 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code
 func exitCode(err error) int {
 	var (
 		ue *usageError
-		le *loginRequiredError
+		pe *provider.UsageError
+		le *session.LoginRequiredError
 		ee *exitError
 	)
 	switch {
@@ -213,7 +191,7 @@ func exitCode(err error) int {
 		return ExitCancelled
 	case errors.As(err, &le):
 		return ExitLoginRequired
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &pe):
 		return ExitUsage
 	}
 	return ExitFailure
@@ -227,16 +205,14 @@ func errorLine(err error) string {
 	return strings.NewReplacer("\r", " ", "\n", " ").Replace(strings.TrimSpace(err.Error()))
 }
 
-// Set at link time by goreleaser:
-// -X github.com/webex-cli/webex/internal/cli.version=... (and commit, date).
+// Set at link time by goreleaser (-X github.com/webex-cli/webex/internal/cli.version=...).
 var (
 	version = ""
 	commit  = ""
 	date    = ""
 )
 
-// buildInfo returns version, commit and date, falling back to what the Go toolchain recorded
-// when the binary was built without ldflags (go build, go install).
+// buildInfo returns version, commit and date, else what the Go toolchain recorded.
 func buildInfo() (v, c, d string) {
 	v, c, d = version, commit, date
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -275,9 +251,4 @@ func newCmdVersion(d *deps, runF func(*VersionOptions) error) *cobra.Command {
 func versionRun(o *VersionOptions) error {
 	_, err := fmt.Fprintln(o.io.Out, versionString())
 	return err
-}
-
-func shortVersion() string {
-	v, _, _ := buildInfo()
-	return v
 }

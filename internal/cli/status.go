@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/jwt"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/termsafe"
@@ -84,7 +85,7 @@ func statusRun(o *StatusOptions) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	head := "PROFILE\tPROVIDER\tUSER\tSCOPES\tACCESS TOKEN\tREFRESH TOKEN\tSTORAGE"
-	fmt.Fprintln(tw, colour(d.io.ColourOut(), "1", head))
+	fmt.Fprintln(tw, iostreams.Colour(d.io.ColourOut(), "1", head))
 	for _, p := range ps {
 		name := "  " + p.Name
 		if p.Name == active {
@@ -104,9 +105,9 @@ func statusRun(o *StatusOptions) error {
 		}
 		access := describeExpiry(p.AccessExpiry, now)
 		if strings.HasPrefix(access, "expired") {
-			access = colour(d.io.ColourOut(), "33", access)
+			access = iostreams.Colour(d.io.ColourOut(), "33", access)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, termsafe.Line(providerLabel(p)), termsafe.Line(user), termsafe.Line(strings.Join(scopes, " ")), access, refresh, p.StorageKind())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, termsafe.Line(provider.Label(p)), termsafe.Line(user), termsafe.Line(strings.Join(scopes, " ")), access, refresh, p.StorageKind())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -153,16 +154,6 @@ func statusJSON(d *deps, cfg *config.Config, ps []*config.Profile, listErr error
 		return err
 	}
 	return listErr
-}
-
-func providerLabel(p *config.Profile) string {
-	switch {
-	case p.Provider == config.ProviderOIDC:
-		return p.Provider + " " + p.Issuer
-	case p.BaseURL != "" && p.BaseURL != provider.WebexBaseURL && p.BaseURL != provider.WebexGovBaseURL:
-		return p.Provider + " " + p.BaseURL
-	}
-	return p.Provider
 }
 
 func nonNil(s []string) []string {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -58,11 +57,7 @@ func tokenRun(o *TokenOptions) error {
 	d := o.deps
 	if env := d.getenv("WEBEX_ACCESS_TOKEN"); env != "" && !o.IDToken {
 		d.secrets.Add(env)
-		if o.JSON {
-			return writeJSON(d, map[string]any{"token": env, "token_type": "Bearer", "expires_at": nil, "scopes": []string{}, "source": "WEBEX_ACCESS_TOKEN"})
-		}
-		_, err := fmt.Fprintln(d.io.Out, env)
-		return err
+		return printToken(d, o.JSON, env, map[string]any{"token": env, "token_type": "Bearer", "expires_at": nil, "scopes": []string{}, "source": "WEBEX_ACCESS_TOKEN"})
 	}
 	cfg, err := d.config()
 	if err != nil {
@@ -74,13 +69,18 @@ func tokenRun(o *TokenOptions) error {
 	}
 	tok, err := d.manager(cfg).Token(o.ctx, name, o.MinTTL)
 	if err != nil {
-		return sessionError(err)
+		return err
 	}
 	d.warn(tok.Warnings)
-	if o.JSON {
-		return writeJSON(d, tokenJSON(tok))
+	return printToken(d, o.JSON, tok.AccessToken, tokenJSON(tok))
+}
+
+// printToken prints token on a line of its own, or with --json the fields.
+func printToken(d *deps, asJSON bool, token string, fields map[string]any) error {
+	if asJSON {
+		return writeJSON(d, fields)
 	}
-	_, err = fmt.Fprintln(d.io.Out, tok.AccessToken)
+	_, err := fmt.Fprintln(d.io.Out, token)
 	return err
 }
 
@@ -89,27 +89,14 @@ func tokenJSON(tok *session.Token) map[string]any {
 }
 
 func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
-	p, sec, err := d.stored(cfg, name)
+	p, sec, err := d.manager(cfg).Stored(name)
 	if err != nil {
 		return err
 	}
 	if sec.IDToken == "" {
 		return fmt.Errorf("profile %q has no ID token (the %s flow of %s returns none; log in with --flow browser and the openid scope)", name, p.Flow, p.Provider)
 	}
-	if asJSON {
-		return writeJSON(d, map[string]any{"token": sec.IDToken, "token_type": "id_token", "expires_at": rfc3339OrNil(p.IDTokenExpiry)})
-	}
-	_, err = fmt.Fprintln(d.io.Out, sec.IDToken)
-	return err
-}
-
-// sessionError maps the session layer's "log in again" errors to exit code 4.
-func sessionError(err error) error {
-	var lr *session.LoginRequiredError
-	if errors.As(err, &lr) {
-		return &loginRequiredError{profile: lr.Profile, reason: lr.Reason}
-	}
-	return err
+	return printToken(d, asJSON, sec.IDToken, map[string]any{"token": sec.IDToken, "token_type": "id_token", "expires_at": rfc3339OrNil(p.IDTokenExpiry)})
 }
 
 // writeJSON prints v as indented JSON, with the characters a terminal would act on escaped.
@@ -152,14 +139,9 @@ func refreshRun(o *RefreshOptions) error {
 		return err
 	}
 	name := d.profile(cfg)
-	if p, err := cfg.Load(name); err == nil && p.Flow == config.FlowToken {
-		// Exit 4 as for any login without a refresh token: only a new token helps.
-		return &loginRequiredError{profile: name, login: "webex login --with-token",
-			reason: fmt.Sprintf("profile %q holds a token given with --with-token, which cannot be refreshed; when it stops working, log in with a new one", name)}
-	}
 	tok, err := d.manager(cfg).Refresh(o.ctx, name)
 	if err != nil {
-		return sessionError(err)
+		return err
 	}
 	d.warn(tok.Warnings)
 	if o.JSON {

@@ -9,14 +9,11 @@ import (
 	"github.com/mdp/qrterminal/v3"
 	"rsc.io/qr"
 
-	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/oautherr"
 )
 
-func colour(on bool, code, s string) string { return iostreams.Colour(on, code, s) }
-
-// countdown shows how long a device code stays valid, on one line of stderr that is redrawn
-// every second when stderr is a terminal, and once otherwise. stop ends it.
+// countdown shows how long a device code stays valid: redrawn every second on a terminal,
+// once otherwise. stop ends it.
 func countdown(d *deps, expires time.Time) (stop func()) {
 	if !d.io.IsStderrTTY() {
 		fmt.Fprintf(d.io.ErrOut, "Waiting for approval; the code expires at %s.\n", expires.Local().Format("15:04:05"))
@@ -44,14 +41,12 @@ func countdown(d *deps, expires time.Time) (stop func()) {
 	})
 }
 
-// formatClock renders d as m:ss.
 func formatClock(d time.Duration) string {
 	s := int(d / time.Second)
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
-// providerError phrases an error from an OAuth endpoint, keeping the provider's error code and
-// Webex trackingId.
+// providerError phrases an error from an OAuth endpoint, keeping its code and trackingId.
 func providerError(what string, err error) error {
 	if pe, ok := oautherr.FromRetrieveError(err); ok {
 		return fmt.Errorf("%s: %w", what, pe)
@@ -59,28 +54,21 @@ func providerError(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// qrQuietZone is the light margin around the code, in modules. The QR specification asks for
-// four; two is what scanners need in practice and keeps the code small on a terminal.
+// qrQuietZone is the light margin around the code, in modules: two, not the specification's
+// four, is what scanners need and keeps the code small on a terminal.
 const qrQuietZone = 2
 
-// qrWidth is the number of terminal columns the QR code of text needs, or an error when text
-// cannot be encoded.
+// qrWidth is the number of terminal columns the QR code of text needs.
 func qrWidth(text string) (int, error) {
 	code, err := qr.Encode(text, qr.L)
 	if err != nil {
 		return 0, err
 	}
-	// qrterminal draws Size+1 modules per row, the quiet zone on the left and one module
-	// less of it on the right (the extra module is light).
 	return code.Size + 2*qrQuietZone, nil
 }
 
-// renderQR draws text as a QR code with half blocks, two modules per character row.
-//
-// With colour, every cell is painted explicitly (bright white on black), so the code keeps
-// its light background and dark modules on both light and dark terminal themes. Without colour
-// (NO_COLOR), the glyphs use the terminal's own foreground as the light colour, which suits
-// the usual light-on-dark terminal.
+// renderQR draws text as a QR code with half blocks. With colour every cell is painted white
+// on black, so the code reads on light and dark themes alike.
 func renderQR(w io.Writer, text string, colour bool) error {
 	if _, err := qrWidth(text); err != nil {
 		return fmt.Errorf("cannot draw a QR code: %w", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/iostreams"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/termsafe"
 	"github.com/webex-cli/webex/internal/userinfo"
@@ -49,30 +50,27 @@ func userinfoRun(o *UserinfoOptions) error {
 	}
 	uc := &userinfo.Client{HTTP: d.http()}
 	var claims map[string]any
-	usePeople := prov.Kind != config.ProviderOIDC && prof != nil && !slices.Contains(prof.Scopes, "openid")
-	if usePeople {
+	switch {
+	case prov.Kind != config.ProviderOIDC && prof != nil && !slices.Contains(prof.Scopes, "openid"):
 		fmt.Fprintln(d.io.ErrOut, "This Webex login has no OpenID scopes (device flow), so showing /people/me instead of UserInfo.")
-		person, err := uc.PeopleMe(ctx, prov.Endpoints.People, token)
-		if err != nil {
-			return err
+		var person *userinfo.Person
+		if person, err = uc.PeopleMe(ctx, prov.Endpoints.People, token); err == nil {
+			claims = person.Raw
 		}
-		claims = person.Raw
-	} else {
-		if prov.Endpoints.UserInfo == "" {
-			return fmt.Errorf("the provider announces no UserInfo endpoint")
-		}
-		c, err := uc.UserInfo(ctx, prov.Endpoints.UserInfo, token)
-		if err != nil {
-			return err
-		}
-		claims = c
+	case prov.Endpoints.UserInfo == "":
+		return fmt.Errorf("the provider announces no UserInfo endpoint")
+	default:
+		claims, err = uc.UserInfo(ctx, prov.Endpoints.UserInfo, token)
+	}
+	if err != nil {
+		return err
 	}
 	if o.JSON || !d.io.IsStdoutTTY() {
 		return writeJSON(d, claims)
 	}
 	tw := tabwriter.NewWriter(d.io.Out, 0, 4, 2, ' ', 0)
 	for _, k := range slices.Sorted(maps.Keys(claims)) {
-		fmt.Fprintf(tw, "%s\t%s\n", colour(d.io.ColourOut(), "36", termsafe.Line(k)), termsafe.Line(claimString(claims[k])))
+		fmt.Fprintf(tw, "%s\t%s\n", iostreams.Colour(d.io.ColourOut(), "36", termsafe.Line(k)), termsafe.Line(claimString(claims[k])))
 	}
 	return tw.Flush()
 }

@@ -9,18 +9,15 @@ import (
 	"github.com/webex-cli/webex/internal/config"
 )
 
-// Settings name a provider the way a profile stores it and flags and the environment give
-// it: a kind and, for config.ProviderOIDC, an issuer; for the Webex kinds, an API base and extra issuer
-// patterns (Options.IssuerPatterns).
+// Settings name a provider as a profile, flags and the environment give it.
 type Settings struct {
-	Kind        string // "webex", "webex-gov" or "oidc"; "" is "webex" in New
-	Issuer      string // config.ProviderOIDC only
-	BaseURL     string // Webex kinds only; "" is the kind's default base
-	IssuerAllow []string
+	Kind        string   // "webex", "webex-gov" or "oidc"; "" is "webex" in New
+	Issuer      string   // config.ProviderOIDC only
+	BaseURL     string   // Webex kinds only; "" is the kind's default base
+	IssuerAllow []string // Webex kinds only: extra issuer patterns (Options.IssuerPatterns)
 }
 
-// UsageError is a provider setting the user gave wrong (a flag or an environment value); its
-// message names the flag.
+// UsageError is a provider setting the user gave wrong; its message names the flag.
 type UsageError struct{ Err error }
 
 func (e *UsageError) Error() string { return e.Err.Error() }
@@ -28,13 +25,11 @@ func (e *UsageError) Unwrap() error { return e.Err }
 
 func usage(format string, a ...any) error { return &UsageError{fmt.Errorf(format, a...)} }
 
-// Resolve is the one rule that turns flag values, environment values and the settings saved
-// at a profile's last login into provider Settings: flags first, then the environment, then
-// the saved settings. The kind is the one given, else config.ProviderOIDC when an issuer is given, else
-// the saved kind when no base URL is given, else config.ProviderWebex. A saved issuer or base URL serves
-// only a login of the saved kind; saved issuer patterns serve every Webex kind, and patterns
-// given as flags replace them. Values are checked as the command-line contract asks (https,
-// or http on a loopback host); a bad one is a *UsageError.
+// Resolve is the one rule from flag values, environment values and the settings saved at a
+// profile's last login to provider Settings, in that order. The kind is the one given, else
+// oidc with an issuer, else the saved kind without a base URL, else webex. A saved issuer or
+// base URL serves only the saved kind; flag issuer patterns replace saved ones. A bad value is
+// a *UsageError.
 func Resolve(flag, env, saved Settings) (Settings, error) {
 	s := Settings{Kind: flag.Kind, Issuer: cmp.Or(flag.Issuer, env.Issuer), BaseURL: cmp.Or(flag.BaseURL, env.BaseURL)}
 	switch {
@@ -82,8 +77,7 @@ func Resolve(flag, env, saved Settings) (Settings, error) {
 	return s, nil
 }
 
-// New builds the provider s names: the static endpoints of a Webex kind (NewWebex, no network
-// request), or discovery for config.ProviderOIDC (Discover).
+// New builds the provider s names: NewWebex for a Webex kind, Discover for oidc.
 func New(ctx context.Context, s Settings, opts Options) (*Provider, error) {
 	opts.IssuerPatterns = append(opts.IssuerPatterns, s.IssuerAllow...)
 	k, err := ParseKind(cmp.Or(s.Kind, config.ProviderWebex))
@@ -94,4 +88,27 @@ func New(ctx context.Context, s Settings, opts Options) (*Provider, error) {
 		return Discover(ctx, s.Issuer, opts)
 	}
 	return NewWebex(k, s.BaseURL, opts)
+}
+
+// APIBase is the REST API base of a Webex kind: base, else the kind's default.
+func APIBase(kind, base string) string {
+	switch {
+	case base != "":
+		return base
+	case kind == config.ProviderWebexGov:
+		return WebexGovBaseURL
+	}
+	return WebexBaseURL
+}
+
+// Label names a profile's provider for `webex status`: the kind, with the issuer of an OpenID
+// provider or a base URL that is no Webex default.
+func Label(p *config.Profile) string {
+	switch {
+	case p.Provider == config.ProviderOIDC:
+		return p.Provider + " " + p.Issuer
+	case p.BaseURL != "" && p.BaseURL != WebexBaseURL && p.BaseURL != WebexGovBaseURL:
+		return p.Provider + " " + p.BaseURL
+	}
+	return p.Provider
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/webex-cli/webex/internal/config"
 )
 
 func TestResolve(t *testing.T) {
@@ -45,5 +47,29 @@ func TestResolve(t *testing.T) {
 				t.Fatalf("Resolve = %+v, %v; want %+v", got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestAPIBaseAndLabel(t *testing.T) {
+	for _, tc := range []struct{ kind, base, want string }{
+		{config.ProviderWebex, "", WebexBaseURL},
+		{config.ProviderWebexGov, "", WebexGovBaseURL},
+		{config.ProviderWebex, "http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/v1"},
+	} {
+		if got := APIBase(tc.kind, tc.base); got != tc.want {
+			t.Errorf("APIBase(%q, %q) = %q, want %q", tc.kind, tc.base, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		p    config.Profile
+		want string
+	}{
+		{config.Profile{Provider: config.ProviderWebex, BaseURL: WebexBaseURL}, "webex"},
+		{config.Profile{Provider: config.ProviderWebex, BaseURL: "http://127.0.0.1:8080/v1"}, "webex http://127.0.0.1:8080/v1"},
+		{config.Profile{Provider: config.ProviderOIDC, Issuer: "https://id.example.com"}, "oidc https://id.example.com"},
+	} {
+		if got := Label(&tc.p); got != tc.want {
+			t.Errorf("Label(%+v) = %q, want %q", tc.p, got, tc.want)
+		}
 	}
 }

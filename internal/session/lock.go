@@ -21,13 +21,9 @@ func LockPath(configDir, profile string) string {
 	return filepath.Join(configDir, "locks", profile+".lock")
 }
 
-// Lock takes the cross-process lock of profile: an exclusive flock(2) (LockFileEx on Windows,
-// through github.com/gofrs/flock) on LockPath(configDir, profile), polled until it is taken or
-// ctx ends (a *LockWaitError). The lock belongs to an open file, so two Locks in one process
-// exclude each other too, and the kernel releases it when its process dies: a killed webex
-// never leaves a stale lock. The file stays (removing it would race with waiters). Writers of
-// a profile's secrets hold it and re-read the store inside it, so that a process that waited
-// uses what another just refreshed. Call unlock exactly once.
+// Lock takes the cross-process lock of profile, a gofrs/flock file lock on LockPath, polled
+// until it is taken or ctx ends (a *LockWaitError). The kernel releases it when its process
+// dies; the file stays (removing it would race with waiters). Call unlock exactly once.
 func Lock(ctx context.Context, configDir, profile string) (unlock func() error, err error) {
 	if err := config.ValidateName(profile); err != nil {
 		return nil, err
@@ -53,13 +49,12 @@ func Lock(ctx context.Context, configDir, profile string) (unlock func() error, 
 	}
 }
 
-// LockWaitError reports that Lock gave up because its context ended while another process
-// held the lock. Err is the context's error.
+// LockWaitError reports that Lock's context ended while another process held the lock.
 type LockWaitError struct {
 	Profile string
 	Path    string        // the lock file
 	Waited  time.Duration // set by a refresh that waited that long
-	Err     error
+	Err     error         // the context's error
 }
 
 func (e *LockWaitError) Error() string {
@@ -70,5 +65,4 @@ func (e *LockWaitError) Error() string {
 	return fmt.Sprintf("gave up waiting for the lock of profile %q (%s), which another webex process holds", e.Profile, e.Path)
 }
 
-// Unwrap returns the context's error.
 func (e *LockWaitError) Unwrap() error { return e.Err }

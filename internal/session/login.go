@@ -20,23 +20,16 @@ import (
 
 // Grant is what a login got from the provider, with the settings it was made with.
 type Grant struct {
-	// Profile holds the login's settings (Name, Provider, Issuer, BaseURL, ClientID, Scopes,
-	// RedirectURI, Storage, Flow, IssuerAllow); Login fills in the rest.
-	Profile  config.Profile
-	Provider *provider.Provider
-	Token    *oauth2.Token // the token response; for config.FlowToken, the token as given
-	// ClientSecret is stored with the tokens; Nonce is what the ID token must carry ("" for
-	// none).
-	ClientSecret, Nonce string
+	Profile             config.Profile // the login's settings; Login fills in the rest
+	Provider            *provider.Provider
+	Token               *oauth2.Token // the token response; for config.FlowToken, the token as given
+	ClientSecret, Nonce string        // Nonce is what the ID token must carry ("" for none)
 }
 
-// Login verifies a grant, learns who signed in and stores it under the profile's lock, so that
-// a refresh in another process cannot write its older result over it. Nothing is stored unless
-// an ID token in the response passes provider.VerifyIDToken with g.Nonce (a browser login that
-// asked for openid must get one) and a config.FlowToken login's token is accepted at Webex's
-// /people/me. Who signed in comes from the ID token, then /people/me or UserInfo; a failure
-// there is only a warning. Login also removes the tokens a move to another store left behind
-// and makes the first login the active profile. It returns the stored profile and warnings.
+// Login verifies a grant, learns who signed in and stores it under the profile's lock. Nothing
+// is stored unless an ID token passes provider.VerifyIDToken with g.Nonce and a
+// config.FlowToken login's token is accepted at /people/me. It returns the stored profile and
+// warnings.
 func (m *Manager) Login(ctx context.Context, g *Grant) (*config.Profile, []string, error) {
 	tok, p, now := g.Token, g.Profile, m.now()
 	rawID, _ := tok.Extra("id_token").(string)
@@ -71,31 +64,26 @@ func (m *Manager) Login(ctx context.Context, g *Grant) (*config.Profile, []strin
 }
 
 // identify fills in who signed in where the ID token did not say: /people/me for a token login
-// (which must be accepted there) and Webex's device flow (no ID token), else UserInfo, which
-// has the email Webex's ID tokens lack.
+// and Webex's device flow, else UserInfo (Webex's ID tokens lack the email).
 func (m *Manager) identify(ctx context.Context, prov *provider.Provider, p *config.Profile, accessToken string) error {
 	uc := &userinfo.Client{HTTP: m.HTTPClient(), Sleep: m.Sleep}
-	if p.Flow == config.FlowToken {
+	if p.Flow == config.FlowToken || (prov.Kind != config.ProviderOIDC && p.Flow == config.FlowDevice) {
 		person, err := uc.PeopleMe(ctx, prov.Endpoints.People, accessToken)
 		var se *userinfo.StatusError
-		if errors.As(err, &se) && se.Status == http.StatusUnauthorized {
-			return fmt.Errorf("Webex refused the token at %s (HTTP 401: it is wrong, expired or revoked); nothing was stored", prov.Endpoints.People)
-		}
-		if err != nil {
-			return fmt.Errorf("checking the token at %s, nothing was stored: %w", prov.Endpoints.People, err)
-		}
-		userType, _ := person.Raw["type"].(string)
-		p.Subject, p.Email, p.DisplayName, p.UserType = person.UUID(), person.Email(), person.DisplayName, cmp.Or(userType, "person")
-		return nil
-	}
-	if prov.Kind != config.ProviderOIDC && p.Flow == config.FlowDevice {
-		person, err := uc.PeopleMe(ctx, prov.Endpoints.People, accessToken)
-		if err != nil {
+		switch {
+		case err != nil && p.Flow != config.FlowToken:
 			return err
+		case errors.As(err, &se) && se.Status == http.StatusUnauthorized:
+			return fmt.Errorf("Webex refused the token at %s (HTTP 401: it is wrong, expired or revoked); nothing was stored", prov.Endpoints.People)
+		case err != nil:
+			return fmt.Errorf("checking the token at %s, nothing was stored: %w", prov.Endpoints.People, err)
 		}
 		p.Subject = cmp.Or(p.Subject, person.UUID())
 		p.Email = cmp.Or(p.Email, person.Email())
 		p.DisplayName = cmp.Or(p.DisplayName, person.DisplayName)
+		if userType, _ := person.Raw["type"].(string); p.Flow == config.FlowToken {
+			p.UserType = cmp.Or(userType, "person")
+		}
 		return nil
 	}
 	if (p.Email != "" && p.DisplayName != "") || prov.Endpoints.UserInfo == "" {
@@ -116,8 +104,7 @@ func (m *Manager) identify(ctx context.Context, prov *provider.Provider, p *conf
 }
 
 // record is the one mapping of a token response, read at now, onto a profile and its secrets.
-// A response without a refresh token keeps the one in sec (Webex does not rotate them); a new
-// refresh token without a lifetime clears the old lifetime.
+// A response without a refresh token keeps the one in sec (Webex does not rotate them).
 func record(p *config.Profile, sec *tokenstore.Secrets, tok *oauth2.Token, now time.Time) {
 	oldRefresh := sec.RefreshToken
 	sec.AccessToken = tok.AccessToken
@@ -138,8 +125,8 @@ func record(p *config.Profile, sec *tokenstore.Secrets, tok *oauth2.Token, now t
 	sec.Binding = p.Binding()
 }
 
-// save stores a new login under the profile's lock: the secrets first, then the profile. Like
-// every write of secrets here, it runs to the end even when ctx ends meanwhile.
+// save stores a new login under the profile's lock: the secrets first, then the profile, to
+// the end even when ctx ends meanwhile.
 func (m *Manager) save(ctx context.Context, p *config.Profile, sec *tokenstore.Secrets, warnings *[]string) error {
 	saved, _ := m.Config.Load(p.Name)
 	unlock, err := Lock(ctx, m.Config.Dir(), p.Name)
@@ -185,9 +172,8 @@ func (m *Manager) CheckStore(ctx context.Context, kind string) error {
 	return st.Probe(ctx)
 }
 
-// ClientSecret returns the client secret stored with the tokens of profile saved when it was
-// given for the login next will be (the same Binding), else "", with refused = true when it was
-// given for another login: a secret given for one provider is never sent to another.
+// ClientSecret returns the client secret stored for saved when it was given for the login next
+// will be (the same Binding), else "", with refused = true when it was given for another.
 func (m *Manager) ClientSecret(saved, next *config.Profile) (secret string, refused bool) {
 	st, err := m.OpenStore(saved.StorageKind())
 	if err != nil {
@@ -203,15 +189,13 @@ func (m *Manager) ClientSecret(saved, next *config.Profile) (secret string, refu
 	return "", err == nil || errors.Is(err, tokenstore.ErrOtherLogin)
 }
 
-// Logout revokes the tokens at an OpenID provider with a revocation endpoint (RFC 7009), then
-// deletes the secrets and settings, under the profile's lock so that a refresh in flight cannot
-// write them back. A damaged settings file is logged out of too. It returns the lines to show,
-// warnings prefixed "warning: ".
+// Logout revokes the tokens at an OpenID provider with a revocation endpoint, then deletes the
+// secrets and settings under the profile's lock. It returns the lines to show.
 func (m *Manager) Logout(ctx context.Context, name string) ([]string, error) {
 	var notes []string
-	p, err := m.Config.Load(name)
-	if errors.Is(err, config.ErrNotFound) {
-		return nil, &LoginRequiredError{Profile: name, Reason: fmt.Sprintf("not logged in (profile %q)", name), Err: err}
+	p, err := m.load(name)
+	if errors.As(err, new(*LoginRequiredError)) {
+		return nil, err
 	}
 	if err != nil {
 		// A damaged profile file must still be removable.
@@ -227,8 +211,7 @@ func (m *Manager) Logout(ctx context.Context, name string) ([]string, error) {
 		return notes, fmt.Errorf("logging out of profile %s: %w", name, err)
 	}
 	defer unlock()
-	// Revoked only when the stored secrets belong to the profile's login: others would be sent
-	// to the wrong provider.
+	// Revoked only when the stored secrets belong to the profile's login.
 	if sec, err := m.read(ctx, st, p); err == nil && p.Provider == config.ProviderOIDC {
 		if msg := m.revoke(ctx, p, sec); msg != "" {
 			notes = append(notes, msg)

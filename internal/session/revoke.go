@@ -14,11 +14,9 @@ import (
 	"github.com/webex-cli/webex/internal/oautherr"
 )
 
-// Revoke asks the revocation endpoint (RFC 7009) to revoke token, authenticating the client
-// the way the provider's token endpoint expects. hint is "refresh_token" or "access_token".
-// Revoking a refresh token also ends the access tokens issued with it (RFC 7009, section 2.1).
-// now is the caller's clock, against which a Retry-After date in an error answer is read; the
-// error is then an *oautherr.Error.
+// Revoke asks the revocation endpoint (RFC 7009) to revoke token, authenticating the client as
+// the token endpoint expects; hint is "refresh_token" or "access_token". An error answer is an
+// *oautherr.Error read at now.
 func Revoke(ctx context.Context, client *http.Client, now time.Time, endpoint string, style oauth2.AuthStyle, clientID, clientSecret, token, hint string) error {
 	form := url.Values{"token": {token}, "token_type_hint": {hint}}
 	useBasic := clientSecret != "" && style != oauth2.AuthStyleInParams

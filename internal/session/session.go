@@ -1,13 +1,7 @@
-// Package session owns a login's whole life: Login verifies what a login flow got, maps the
-// token response onto the profile and its secrets (record, the one mapping, which refresh
-// uses too) and stores them; Token turns a stored login into a usable access token by the one
-// refresh policy (NeedsRefresh), refreshing under the profile's cross-process Lock so that many
-// processes asking at once cause a single refresh grant; Logout revokes and deletes. Every
-// write of a profile's secrets happens here, under that lock.
-//
-// It never prints, prompts or opens a browser. A login that is needed again is a
-// *LoginRequiredError, a provider whose tokens cannot meet the caller's minimum lifetime a
-// *ShortLivedError, and a problem that did not stop a refresh one of Token.Warnings.
+// Package session owns a login's whole life: Login verifies and stores what a login flow got,
+// Token and Refresh refresh under the profile's cross-process Lock by the one policy
+// (NeedsRefresh), Logout revokes and deletes. Every write of a profile's secrets happens here,
+// under that lock. It never prints, prompts or opens a browser.
 package session
 
 import (
@@ -33,27 +27,29 @@ import (
 // DefaultLockTimeout bounds the wait for another process's refresh.
 const DefaultLockTimeout = 60 * time.Second
 
-// LoginRequiredError means the profile has no usable login (nothing stored, no refresh token,
-// an expired or rejected one): the user must run `webex login`.
+// LoginRequiredError means the profile has no usable login: the user must log in (exit 4).
 type LoginRequiredError struct {
 	Profile string
 	Reason  string
+	Login   string // the login command to suggest; "" is `webex login`
 	Err     error
 }
 
-func (e *LoginRequiredError) Error() string { return e.Reason }
+func (e *LoginRequiredError) Error() string {
+	cmd := cmp.Or(e.Login, "webex login")
+	if e.Profile != "" && e.Profile != "default" {
+		cmd += " --profile " + e.Profile
+	}
+	return fmt.Sprintf("%s: run `%s`", e.Reason, cmd)
+}
 func (e *LoginRequiredError) Unwrap() error { return e.Err }
 
-// ShortLivedError means the provider issues access tokens whose whole lifetime is shorter than
-// the caller's minimum (Manager.Token's minTTL, `--min-ttl`), so no refresh can give one that
-// lasts that long. The newest token is stored and valid, but not handed out: it would break the
-// caller's promise (`webex exec` runs a command with a token that must last --min-ttl).
+// ShortLivedError means the provider's access tokens live less than the caller's minTTL, so no
+// refresh can give one that lasts that long; the newest token is stored but not handed out.
 type ShortLivedError struct {
-	Profile string
-	// Lifetime is the whole lifetime of the newest access token (expiry minus issue time).
-	Lifetime time.Duration
-	// MinTTL is what the caller asked for.
-	MinTTL time.Duration
+	Profile  string
+	Lifetime time.Duration // the newest access token's whole lifetime
+	MinTTL   time.Duration
 }
 
 func (e *ShortLivedError) Error() string {
@@ -67,29 +63,20 @@ type Token struct {
 	TokenType   string
 	Expiry      time.Time // zero when the provider did not say
 	Scopes      []string
-	Refreshed   bool // this call performed a refresh grant
-	// Warnings are problems that did not stop this call, one sentence each without a token:
-	// when a refreshed ID token fails verification, the new access and refresh tokens are
-	// still stored (with a rotating provider the old refresh token is dead), the ID token is
-	// dropped (HasIDToken becomes false) and the reason is given here.
-	Warnings []string
+	Refreshed   bool     // this call performed a refresh grant
+	Warnings    []string // problems that did not stop this call, one sentence each
+
 }
 
 // Manager reads and refreshes stored logins. Its lock files live under Config.Dir().
 type Manager struct {
-	Config *config.Config
-	// OpenStore opens the secret store a profile names ("keyring" or "file").
+	Config    *config.Config
 	OpenStore func(kind string) (tokenstore.Store, error)
 	// HTTPClient returns the client for provider calls; called only when the network is needed.
-	HTTPClient func() *http.Client
-	// Provider builds the profile's provider; nil uses provider.New with Settings(p).
-	Provider func(ctx context.Context, p *config.Profile) (*provider.Provider, error)
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-	// LockTimeout bounds the wait for the profile's refresh lock (default DefaultLockTimeout).
-	LockTimeout time.Duration
-	// Secret, when set, is told every token and client secret the Manager reads or receives,
-	// so that the caller keeps them out of what it shows.
+	HTTPClient  func() *http.Client
+	Now         func() time.Time // nil means time.Now
+	LockTimeout time.Duration    // the wait for the refresh lock; 0 is DefaultLockTimeout
+	// Secret, when set, is told every secret the Manager reads or receives, to keep out of output.
 	Secret func(values ...string)
 	// Sleep waits between a 429 and its retry at /people/me and UserInfo; nil is the real clock.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -108,15 +95,12 @@ func (m *Manager) now() time.Time {
 	return time.Now()
 }
 
-// DefaultRefreshMargin is the longest margin before expiry at which an access token counts as
-// about to expire when no minimum TTL is given (see NeedsRefresh).
+// DefaultRefreshMargin is NeedsRefresh's longest margin when no minimum TTL is given.
 const DefaultRefreshMargin = 5 * time.Minute
 
-// NeedsRefresh is the one refresh policy (see docs/scripting.md): whether the profile's access
-// token must be refreshed before use at now. With minTTL > 0 it must have minTTL left; else the
-// margin is DefaultRefreshMargin or half the token's whole lifetime, whichever is shorter, so
-// that a 10-minute token is not refreshed on every call. A token without an expiry never needs
-// one, as in golang.org/x/oauth2.
+// NeedsRefresh is the one refresh policy (see docs/scripting.md): with minTTL > 0 the token
+// must have minTTL left, else DefaultRefreshMargin or half its lifetime, whichever is shorter,
+// so that a 10-minute token is not refreshed on every call. No expiry never needs one.
 func NeedsRefresh(p *config.Profile, now time.Time, minTTL time.Duration) bool {
 	if p.AccessExpiry.IsZero() {
 		return false
@@ -142,9 +126,8 @@ func (m *Manager) load(name string) (*config.Profile, error) {
 	return p, err
 }
 
-// shortLived reports a still valid token whose whole lifetime is shorter than minTTL: a
-// refresh would bring another such token, so it is not worth a grant (each counts against the
-// user's Webex token limit). An expired token is refreshed first, in case the lifetime changed.
+// shortLived reports a still valid token whose whole lifetime is shorter than minTTL: a grant
+// would bring another such token (an expired one is refreshed, in case the lifetime changed).
 func shortLived(p *config.Profile, now time.Time, minTTL time.Duration) *ShortLivedError {
 	if minTTL <= 0 || p.AccessIssuedAt.IsZero() || p.AccessExpiry.IsZero() || !now.Before(p.AccessExpiry) {
 		return nil
@@ -156,10 +139,8 @@ func shortLived(p *config.Profile, now time.Time, minTTL time.Duration) *ShortLi
 }
 
 // Token returns a valid access token for the profile, refreshing it first when NeedsRefresh
-// says so. A fresh token costs a small file read and one secret read (named by accessVersion,
-// for the store's cache), no network and no lock. With minTTL > 0 the token has at least minTTL
-// left, or Token returns a *ShortLivedError: after a refresh whose new token is too short (it
-// is stored all the same), or at once while the current, too short-lived token is valid.
+// says so; a fresh one costs no network and no lock. With minTTL > 0 a token with less left is
+// a *ShortLivedError.
 func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duration) (*Token, error) {
 	p, err := m.load(profile)
 	if err != nil {
@@ -183,21 +164,18 @@ func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duratio
 	return m.refresh(ctx, p, minTTL, false)
 }
 
-// readError turns a store's "nothing stored" and "stored for another login" into a
-// *LoginRequiredError.
+// readError makes a store's "nothing stored" and "stored for another login" a *LoginRequiredError.
 func readError(profile string, err error) error {
 	switch {
 	case errors.Is(err, tokenstore.ErrNotFound):
 		return &LoginRequiredError{Profile: profile, Reason: fmt.Sprintf("no stored token for profile %q", profile), Err: err}
 	case errors.Is(err, tokenstore.ErrOtherLogin):
-		// Using them with the profile's settings could send them to another provider or client.
 		return &LoginRequiredError{Profile: profile, Reason: errOtherLogin, Err: err}
 	}
 	return err
 }
 
-// Stored returns the profile and all its stored secrets (`webex token --id-token`). Nothing
-// stored, or secrets of other settings than the profile's, is a *LoginRequiredError.
+// Stored returns the profile and all its stored secrets; none is a *LoginRequiredError.
 func (m *Manager) Stored(profile string) (*config.Profile, *tokenstore.Secrets, error) {
 	p, err := m.load(profile)
 	if err != nil {
@@ -221,9 +199,8 @@ func (m *Manager) read(ctx context.Context, st tokenstore.Store, p *config.Profi
 	return sec, nil
 }
 
-// accessVersion names the profile's current access token for the store's cache: 16 hex digits
-// of the SHA-256 of its issue time, expiry and Binding, which every login and refresh change
-// after saving the secrets. "" (no cache) when the profile records no issue time.
+// accessVersion names the profile's current access token for the store's cache: a hash of what
+// every login and refresh change; "" (no cache) without an issue time.
 func accessVersion(p *config.Profile) string {
 	if p.AccessIssuedAt.IsZero() {
 		return ""
@@ -234,17 +211,19 @@ func accessVersion(p *config.Profile) string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// Refresh forces a refresh-token grant, unless another process completed one while this one
-// waited for the lock, whose result it then returns.
+// Refresh forces a refresh-token grant, unless another process made one while this one waited.
 func (m *Manager) Refresh(ctx context.Context, profile string) (*Token, error) {
 	p, err := m.load(profile)
 	if err != nil {
 		return nil, err
 	}
+	if p.Flow == config.FlowToken {
+		return nil, &LoginRequiredError{Profile: profile, Login: "webex login --with-token",
+			Reason: fmt.Sprintf("profile %q holds a token given with --with-token, which cannot be refreshed; when it stops working, log in with a new one", profile)}
+	}
 	return m.refresh(ctx, p, 0, true)
 }
 
-// tokenOf is the Token of the profile's access token.
 func tokenOf(p *config.Profile, access string, refreshed bool) *Token {
 	scopes := p.GrantedScopes
 	if len(scopes) == 0 {
@@ -306,11 +285,10 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 	return m.refreshWith(ctx, p, st, sec, minTTL)
 }
 
-// errOtherLogin is the reason given for secrets stored for other settings than the profile's.
 const errOtherLogin = "the stored tokens belong to another login of this profile"
 
 // refreshWith runs the refresh grant with sec's refresh token and stores the result, under the
-// profile's lock, sec read with p's Binding. minTTL is Token's.
+// profile's lock.
 func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenstore.Store, sec *tokenstore.Secrets, minTTL time.Duration) (*Token, error) {
 	now := m.now()
 	if sec.RefreshToken == "" {
@@ -336,8 +314,7 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 		}
 		pe, ok := oautherr.FromRetrieveError(err)
 		if ok && pe.Code == "invalid_grant" {
-			// Another process (or another copy of this login) may have rotated the refresh
-			// token: adopt its result if there is a fresh one.
+			// Another process may have rotated the refresh token: adopt its fresh result.
 			if t, ok := m.adopt(ctx, p.Name, sec.RefreshToken, minTTL); ok {
 				return t, nil
 			}
@@ -357,8 +334,8 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 		idt, err := m.verifyRefreshedIDToken(ctx, prov, p, newID)
 		next.IDToken, np.HasIDToken, np.IDTokenExpiry = "", false, time.Time{}
 		if err != nil {
-			// The access and refresh tokens are good: keep them (the old refresh token may be
-			// dead already), and drop the ID token rather than keep one of another session.
+			// Keep the new access and refresh tokens (the old refresh token may be dead) and
+			// drop the ID token rather than keep one of another session.
 			warnings = append(warnings, fmt.Sprintf("the refreshed ID token failed verification (%v); the new access token is stored, but the profile has no ID token until the next `webex login`", err))
 		} else {
 			next.IDToken, np.HasIDToken, np.IDTokenExpiry = newID, true, idt.Expiry
@@ -380,16 +357,11 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 }
 
 // verifyRefreshedIDToken checks a refreshed ID token as provider.VerifyIDToken does (no nonce)
-// and, as OpenID Connect Core 1.0 §12.2 requires, for the login's "sub" and, for an OpenID
-// provider, exactly the profile's issuer.
+// and for the login's "sub" (OpenID Connect Core 1.0 §12.2).
 func (m *Manager) verifyRefreshedIDToken(ctx context.Context, prov *provider.Provider, p *config.Profile, raw string) (*provider.IDToken, error) {
 	idt, err := prov.VerifyIDToken(ctx, raw, provider.VerifyOptions{ClientID: p.ClientID})
 	if err != nil {
 		return nil, err
-	}
-	if p.Provider == config.ProviderOIDC && idt.Issuer != p.Issuer {
-		return nil, &provider.VerifyError{Check: provider.CheckIssuer,
-			Err: fmt.Errorf("issuer %q is not the profile's issuer %q", idt.Issuer, p.Issuer)}
 	}
 	if p.Subject != "" && idt.Subject != p.Subject {
 		return nil, &provider.VerifyError{Check: provider.CheckSubject,
@@ -398,9 +370,8 @@ func (m *Manager) verifyRefreshedIDToken(ctx context.Context, prov *provider.Pro
 	return idt, nil
 }
 
-// adopt returns the stored token when the store now holds another refresh token than the one
-// the provider just rejected (another process rotated it), with an access token fresh for
-// minTTL.
+// adopt returns the stored token when another process rotated the rejected refresh token and
+// stored an access token fresh for minTTL.
 func (m *Manager) adopt(ctx context.Context, profile, rejected string, minTTL time.Duration) (*Token, bool) {
 	p, err := m.Config.Load(profile)
 	if err != nil {
@@ -419,9 +390,6 @@ func (m *Manager) adopt(ctx context.Context, profile, rejected string, minTTL ti
 }
 
 func (m *Manager) provider(ctx context.Context, p *config.Profile) (*provider.Provider, error) {
-	if m.Provider != nil {
-		return m.Provider(ctx, p)
-	}
 	return provider.New(ctx, Settings(p), provider.Options{HTTPClient: m.HTTPClient(), Now: m.Now})
 }
 
@@ -430,8 +398,7 @@ func Settings(p *config.Profile) provider.Settings {
 	return provider.Settings{Kind: p.Provider, Issuer: p.Issuer, BaseURL: p.BaseURL, IssuerAllow: p.IssuerAllow}
 }
 
-// AccessExpiry is when tok's access token expires, by the caller's clock from expires_in, or
-// x/oauth2's Expiry (by the system clock) when there is none.
+// AccessExpiry is when tok's access token expires: now plus expires_in, else x/oauth2's Expiry.
 func AccessExpiry(tok *oauth2.Token, now time.Time) time.Time {
 	if d, ok := DurationExtra(tok, "expires_in"); ok {
 		return now.Add(d)

@@ -1,11 +1,6 @@
-// Command demo shows webex's main job on one machine with nothing but Go: it builds webex,
-// starts the built-in Login-with-Webex emulator, signs in with the device flow (the code and
-// QR code on screen, approved by the emulator after a few seconds), then shows status, token,
-// userinfo, a browser-flow login and the decoded, verified ID token.
-//
-//	go run ./scripts/demo
-//
-// Everything stays on 127.0.0.1 and in a temporary folder, which is removed at the end.
+// Command demo (go run ./scripts/demo) builds webex, starts its emulator, signs in with the
+// device flow, then shows status, token, userinfo, a browser-flow login and the verified ID
+// token, all on 127.0.0.1 and in a temporary folder removed at the end.
 package main
 
 import (
@@ -123,8 +118,7 @@ func run() error {
 }
 
 // startEmulator starts `webex emulator` from bin, logging to a file in tmp, and returns the
-// three lines it prints first (the API base, the client id and the client secret) and how to
-// stop it.
+// lines it prints first (API base, client id, client secret) and how to stop it.
 func startEmulator(ctx context.Context, bin, tmp string) (lines []string, stop func(), err error) {
 	emu := exec.CommandContext(ctx, bin, "emulator", "--addr", "127.0.0.1:0", "--approve", "auto",
 		"--approve-delay", "5s", "--device-interval", "1s", "--user", "alice@example.com")
