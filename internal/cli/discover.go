@@ -19,29 +19,40 @@ import (
 	"github.com/webex-cli/webex/internal/termsafe"
 )
 
-// resolveProvider picks the provider from flag, else from the profile, else from the
-// environment, else Webex. It returns the profile when one was used.
-func resolveProvider(ctx context.Context, d *deps, flag provider.Settings) (*provider.Provider, *config.Profile, error) {
-	if flag.Kind == "" && flag.Issuer == "" && flag.BaseURL == "" {
-		cfg, err := d.config()
-		if err != nil {
-			return nil, nil, err
-		}
-		p, err := cfg.Load(d.profile(cfg))
-		if err != nil && !errors.Is(err, config.ErrNotFound) {
-			return nil, nil, err
-		}
-		if err == nil {
-			prov, err := d.provider(ctx, session.Settings(p))
-			return prov, p, err
-		}
+// savedProfile is the profile's saved login, or nil when there is none.
+func savedProfile(d *deps) (*config.Profile, error) {
+	cfg, err := d.config()
+	if err != nil {
+		return nil, err
 	}
-	s, err := provider.Resolve(flag, provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}, provider.Settings{})
+	p, err := cfg.Load(d.profile(cfg))
+	if errors.Is(err, config.ErrNotFound) {
+		return nil, nil
+	}
+	return p, err
+}
+
+// resolveProvider is the provider login would use: provider.Resolve of flag, the environment
+// and the saved login. With loginFirst, a saved login's own provider wins over flag and the
+// environment, for commands that send its tokens. It returns the saved login, if any.
+func resolveProvider(ctx context.Context, d *deps, flag provider.Settings, loginFirst bool) (*provider.Provider, *config.Profile, error) {
+	p, err := savedProfile(d)
 	if err != nil {
 		return nil, nil, err
 	}
+	var saved provider.Settings
+	if p != nil {
+		saved = session.Settings(p)
+	}
+	s := saved
+	if p == nil || !loginFirst {
+		env := provider.Settings{Issuer: d.getenv("WEBEX_ISSUER"), BaseURL: d.getenv("WEBEX_BASE_URL")}
+		if s, err = provider.Resolve(flag, env, saved); err != nil {
+			return nil, nil, err
+		}
+	}
 	prov, err := d.provider(ctx, s)
-	return prov, nil, err
+	return prov, p, err
 }
 
 // DiscoverOptions are the settings of `webex discover`.
@@ -89,7 +100,7 @@ var (
 
 func discoverRun(o *DiscoverOptions) error {
 	d, ctx, email := o.deps, o.ctx, o.Email
-	prov, _, err := resolveProvider(ctx, d, provider.Settings{Kind: o.Provider, Issuer: o.Issuer, BaseURL: o.BaseURL})
+	prov, _, err := resolveProvider(ctx, d, provider.Settings{Kind: o.Provider, Issuer: o.Issuer, BaseURL: o.BaseURL}, false)
 	if err != nil {
 		return err
 	}

@@ -71,3 +71,40 @@ func TestDiscoverIssuerNeedsOIDC(t *testing.T) {
 		t.Fatalf("discover --provider webex --issuer: exit %d, stderr %q; want a usage error", r.code, r.stderr)
 	}
 }
+
+// TestProviderOrderWithSavedLogin pins the one resolution rule: with a saved login at A and
+// WEBEX_BASE_URL naming B, discover shows B, the provider `webex login` would use now, while
+// userinfo sends the saved login's token to A, the provider it came from, and nothing to B.
+func TestProviderOrderWithSavedLogin(t *testing.T) {
+	a := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto})
+	b := startEmulator(t, emulator.Config{})
+	h := newHarness(t, emulatorEnv(a))
+	if r := h.run("login", "--flow", "device"); r.code != 0 {
+		t.Fatalf("login: %d %s", r.code, r.stderr)
+	}
+	h.env["WEBEX_BASE_URL"] = b.BaseURL()
+
+	r := h.run("discover", "--json")
+	if r.code != 0 {
+		t.Fatalf("discover: %d %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Used map[string]any `json:"used"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Used["token"] != b.BaseURL()+"/access_token" {
+		t.Errorf("discover with WEBEX_BASE_URL set used %v, want %s as login would", rep.Used["token"], b.BaseURL())
+	}
+
+	if r := h.run("userinfo", "--json"); r.code != 0 {
+		t.Fatalf("userinfo: %d %s", r.code, r.stderr)
+	}
+	if got := a.Stats().PeopleMeRequests; got != 2 { // the login's, then userinfo's
+		t.Errorf("the saved login's provider answered %d /people/me requests, want 2", got)
+	}
+	if st := b.Stats(); st.PeopleMeRequests+st.UserInfoRequests+st.APIRequests != 0 {
+		t.Errorf("WEBEX_BASE_URL's provider was sent the token: %+v", st)
+	}
+}

@@ -40,7 +40,7 @@ A Webex device-flow login has no OpenID scopes, so for it Webex's /people/me is 
 
 func userinfoRun(o *UserinfoOptions) error {
 	d, ctx := o.deps, o.ctx
-	prov, prof, err := resolveProvider(ctx, d, provider.Settings{})
+	prov, prof, err := resolveProvider(ctx, d, provider.Settings{}, true)
 	if err != nil {
 		return err
 	}
