@@ -65,7 +65,6 @@ type Token struct {
 	Scopes      []string
 	Refreshed   bool     // this call performed a refresh grant
 	Warnings    []string // problems that did not stop this call, one sentence each
-
 }
 
 // Manager reads and refreshes stored logins. Its lock files live under Config.Dir().
@@ -331,7 +330,13 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 	next, np := *sec, *p
 	var warnings []string
 	if newID != "" {
-		idt, err := m.verifyRefreshedIDToken(ctx, prov, p, newID)
+		// Checked as at login, without a nonce, and for the login's "sub" (OpenID Connect Core
+		// 1.0 §12.2).
+		idt, err := prov.VerifyIDToken(ctx, newID, provider.VerifyOptions{ClientID: p.ClientID})
+		if err == nil && p.Subject != "" && idt.Subject != p.Subject {
+			err = &provider.VerifyError{Check: provider.CheckSubject,
+				Err: errors.New("the token names another user than the one who logged in (its sub differs; OpenID Connect Core 1.0 §12.2)")}
+		}
 		next.IDToken, np.HasIDToken, np.IDTokenExpiry = "", false, time.Time{}
 		if err != nil {
 			// Keep the new access and refresh tokens (the old refresh token may be dead) and
@@ -354,20 +359,6 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 	t := tokenOf(&np, next.AccessToken, true)
 	t.Warnings = warnings
 	return t, nil
-}
-
-// verifyRefreshedIDToken checks a refreshed ID token as provider.VerifyIDToken does (no nonce)
-// and for the login's "sub" (OpenID Connect Core 1.0 §12.2).
-func (m *Manager) verifyRefreshedIDToken(ctx context.Context, prov *provider.Provider, p *config.Profile, raw string) (*provider.IDToken, error) {
-	idt, err := prov.VerifyIDToken(ctx, raw, provider.VerifyOptions{ClientID: p.ClientID})
-	if err != nil {
-		return nil, err
-	}
-	if p.Subject != "" && idt.Subject != p.Subject {
-		return nil, &provider.VerifyError{Check: provider.CheckSubject,
-			Err: errors.New("the token names another user than the one who logged in (its sub differs; OpenID Connect Core 1.0 §12.2)")}
-	}
-	return idt, nil
 }
 
 // adopt returns the stored token when another process rotated the rejected refresh token and
