@@ -18,16 +18,6 @@ import (
 // maxDiscoveryBytes bounds a document read from the network.
 const maxDiscoveryBytes = 1 << 20
 
-// issuerMismatch reports a discovery document whose "issuer" is not the one it was fetched
-// for (OpenID Connect Discovery 1.0 §4.3).
-func issuerMismatch(expected, discovered string) error {
-	msg := fmt.Sprintf("the discovery document names issuer %q, but the configured issuer is %q; they must be identical", discovered, expected)
-	if strings.TrimRight(discovered, "/") == strings.TrimRight(expected, "/") {
-		msg += " (check the trailing slash)"
-	}
-	return errors.New(msg)
-}
-
 // DiscoveryURL returns where the discovery document of issuer lives (Discovery 1.0 §4.1).
 func DiscoveryURL(issuer string) string {
 	return strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
@@ -152,8 +142,12 @@ func (d *discoveryDoc) check(issuer string) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("the discovery document lacks the required field(s) %s", strings.Join(missing, ", "))
 	}
-	if d.Issuer != issuer {
-		return issuerMismatch(issuer, d.Issuer)
+	if d.Issuer != issuer { // OpenID Connect Discovery 1.0 §4.3
+		msg := fmt.Sprintf("the discovery document names issuer %q, but the configured issuer is %q; they must be identical", d.Issuer, issuer)
+		if strings.TrimRight(d.Issuer, "/") == strings.TrimRight(issuer, "/") {
+			msg += " (check the trailing slash)"
+		}
+		return errors.New(msg)
 	}
 	for _, f := range fields[1:] {
 		if f[1] == "" {

@@ -1,3 +1,13 @@
+// Package provider describes the identity providers the webex command signs in to, and
+// verifies the ID tokens they issue.
+//
+// The Webex kinds have static endpoints under an API base and accept any ID token issuer
+// matching [WebexIssuerPattern]; an oidc provider is configured by discovery. [Resolve] turns
+// flags, environment and a profile's saved [Settings] into the provider a command uses, and
+// [New] builds it.
+//
+// This package never prints, prompts, stores tokens or runs the OAuth flows; its errors never
+// contain a token, code, nonce or secret.
 package provider
 
 import (
@@ -175,4 +185,27 @@ func (p *Provider) OAuth2Config(clientID, clientSecret, redirectURI string, scop
 			AuthStyle:     style,
 		},
 	}
+}
+
+// NewStatic returns a provider that knows only an issuer and the JWKS that signs its ID tokens
+// (`webex decode --verify --jwks-url`): ID tokens must carry exactly issuer as "iss" and be
+// signed with RS256 or ES256. It makes no request until a token is verified.
+func NewStatic(issuer, jwksURL string, opts Options) (*Provider, error) {
+	if issuer == "" {
+		return nil, fmt.Errorf("an issuer is required to check the token's iss")
+	}
+	if err := ValidateURL(issuer); err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	if err := checkURL(jwksURL, true); err != nil {
+		return nil, fmt.Errorf("JWKS URL: %w", err)
+	}
+	p := &Provider{
+		Kind:        config.ProviderOIDC,
+		Issuer:      strings.TrimSpace(issuer),
+		Endpoints:   Endpoints{JWKS: jwksURL},
+		SigningAlgs: []string{oidc.RS256, oidc.ES256},
+	}
+	p.init(opts)
+	return p, nil
 }
