@@ -351,7 +351,7 @@ func TestLoginKeyringUnavailable(t *testing.T) {
 			srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto})
 			h := newHarness(t, emulatorEnv(srv))
 			open := func(kind, dir string) (tokenstore.Store, error) {
-				return tokenstore.NewKeyring(dir, tokenstore.WithBackend(tc.backend), tokenstore.WithTimeout(tc.timeout)), nil
+				return tokenstore.NewKeyring(dir, tc.backend, tc.timeout), nil
 			}
 			r := h.runWithStore(open, "login", "--flow", "device", "--json", "--timeout", "30s")
 			if r.code != ExitFailure {
@@ -385,7 +385,7 @@ func TestLoginStorageFileWhenKeyringUnavailable(t *testing.T) {
 	srv := startEmulator(t, emulator.Config{Approve: emulator.ApproveAuto})
 	h := newHarness(t, emulatorEnv(srv))
 	open := func(kind, dir string) (tokenstore.Store, error) {
-		return tokenstore.NewKeyring(dir, tokenstore.WithBackend(failingBackend{}), tokenstore.WithTimeout(10*time.Second)), nil
+		return tokenstore.NewKeyring(dir, failingBackend{}, 10*time.Second), nil
 	}
 	r := h.runWithStore(open, "login", "--flow", "device", "--storage", "file", "--json")
 	if r.code != 0 {

@@ -132,14 +132,14 @@ func (h hungKeyring) Get(string, string) (string, error) {
 func (h hungKeyring) Set(string, string, string) error { <-h.release; return nil }
 func (h hungKeyring) Delete(string, string) error      { <-h.release; return nil }
 
-// withService replaces the service name, so that tests on the real keyring keep to their own.
-func withService(name string) KeyringOption {
-	return func(k *Keyring) { k.service = name }
-}
-
-// withoutCache turns the access-token cache off.
-func withoutCache() KeyringOption {
-	return func(k *Keyring) { k.noCache = true }
+// withService moves k to a service name of its own, with the cache that goes with it, so that
+// tests on the real keyring keep to their own.
+func withService(k *Keyring, name string) *Keyring {
+	k.service = name
+	if k.cache != nil {
+		k.cache = newKernelCache(name + ":" + k.ns)
+	}
+	return k
 }
 
 // isUnavailable reports an error that says the keyring cannot be used.

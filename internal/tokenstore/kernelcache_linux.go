@@ -59,10 +59,7 @@ func (c *kernelCache) findRing() (int, error) {
 
 // displaced reports whether another process replaced or removed ring since it was looked up.
 func (c *kernelCache) displaced(ring int) bool {
-	id, err := unix.KeyctlSearch(unix.KEY_SPEC_USER_KEYRING, "keyring", c.ring, 0)
-	if isMiss(err) {
-		return true
-	}
+	id, err := c.findRing()
 	return err == nil && id != ring
 }
 

@@ -49,13 +49,10 @@ func (f *fakeCache) len() int {
 }
 
 func TestKeyringCacheDefaults(t *testing.T) {
-	if k := NewKeyring(testFolder, WithBackend(newFakeKeyring())); k.cache != nil {
+	if k := NewKeyring(testFolder, newFakeKeyring(), 0); k.cache != nil {
 		t.Error("a Keyring with its own backend has a cache; it must not touch the user's real cache")
 	}
-	if k := NewKeyring(testFolder, withoutCache()); k.cache != nil {
-		t.Error("WithoutCache left a cache")
-	}
-	k := NewKeyring(testFolder)
+	k := NewKeyring(testFolder, nil, 0)
 	if (k.cache != nil) != (runtime.GOOS == "linux") {
 		t.Errorf("the OS keyring on %s has cache=%t, want it on Linux only", runtime.GOOS, k.cache != nil)
 	}
@@ -100,7 +97,7 @@ func TestCacheable(t *testing.T) {
 func cachedKeyring(t *testing.T, c accessCache) (*Keyring, *fakeKeyring) {
 	t.Helper()
 	fk := newFakeKeyring()
-	k := NewKeyring(testFolder, WithBackend(fk))
+	k := NewKeyring(testFolder, fk, 0)
 	k.cache = c
 	return k, fk
 }
@@ -240,7 +237,7 @@ func TestVersionedAccessFakeCache(t *testing.T) {
 }
 
 func TestVersionedAccessWithoutCache(t *testing.T) {
-	k := NewKeyring(testFolder, WithBackend(newFakeKeyring()), withoutCache())
+	k := NewKeyring(testFolder, newFakeKeyring(), 0)
 	if err := k.Save(context.Background(), "work", &Secrets{AccessToken: "at"}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package tokenstore
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -69,25 +70,6 @@ func (systemBackend) Set(service, user, password string) error {
 }
 func (systemBackend) Delete(service, user string) error { return gokeyring.Delete(service, user) }
 
-// KeyringOption configures a Keyring.
-type KeyringOption func(*Keyring)
-
-// WithTimeout sets how long one keyring call may take (default DefaultKeyringTimeout; values
-// <= 0 keep it), for a desktop whose keyring may show an unlock prompt.
-func WithTimeout(d time.Duration) KeyringOption {
-	return func(k *Keyring) {
-		if d > 0 {
-			k.timeout = d
-		}
-	}
-}
-
-// WithBackend replaces the OS keyring; such a Keyring has no cache, so that tests never read
-// or clear the user's real one.
-func WithBackend(b Backend) KeyringOption {
-	return func(k *Keyring) { k.backend, k.noCache = b, true }
-}
-
 // Keyring is a Store in the OS keyring for the profiles of one config folder. A backend call
 // that does not answer within the timeout is abandoned (a *KeyringError), so a Secret Service
 // that never answers cannot hang the command.
@@ -96,19 +78,17 @@ type Keyring struct {
 	service string
 	ns      string // folderNamespace of the config folder
 	timeout time.Duration
-	noCache bool
 	cache   accessCache // nil for none
 }
 
-// NewKeyring returns a Keyring for the config folder configDir, an absolute path. Its items
-// are named after a hash of the folder, so two folders never touch each other's secrets.
-func NewKeyring(configDir string, opts ...KeyringOption) *Keyring {
-	k := &Keyring{backend: systemBackend{}, service: KeyringService, ns: folderNamespace(configDir), timeout: DefaultKeyringTimeout}
-	for _, o := range opts {
-		o(k)
-	}
-	if !k.noCache {
-		k.cache = newKernelCache(k.service + ":" + k.ns)
+// NewKeyring returns a Keyring for the config folder configDir, an absolute path, whose items
+// are named after a hash of the folder, so two folders never touch each other's secrets. A nil
+// b is the OS keyring, the only one with the kernel cache, so that tests never read or clear
+// the user's; a timeout of 0 is DefaultKeyringTimeout.
+func NewKeyring(configDir string, b Backend, timeout time.Duration) *Keyring {
+	k := &Keyring{backend: b, service: KeyringService, ns: folderNamespace(configDir), timeout: cmp.Or(timeout, DefaultKeyringTimeout)}
+	if b == nil {
+		k.backend, k.cache = systemBackend{}, newKernelCache(k.service+":"+k.ns)
 	}
 	return k
 }

@@ -48,7 +48,7 @@ func requireRealKeyring(t *testing.T) *Keyring {
 	if os.Getenv("WEBEX_TEST_KEYRING") != "1" {
 		t.Skip("set WEBEX_TEST_KEYRING=1 to test against the real OS keyring")
 	}
-	k := NewKeyring(testFolder, WithTimeout(10*time.Second))
+	k := NewKeyring(testFolder, nil, 10*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := k.Probe(ctx); err != nil {
@@ -200,7 +200,7 @@ func secretToolSizes(t *testing.T, items string) int {
 func TestKeyringIntegrationCache(t *testing.T) {
 	requireRealKeyring(t)
 	service := "webex-test-" + randomProfile(t)
-	k := NewKeyring(testFolder, WithTimeout(10*time.Second), withService(service))
+	k := withService(NewKeyring(testFolder, nil, 10*time.Second), service)
 	profile := randomProfile(t)
 	t.Cleanup(func() { _ = k.Delete(context.Background(), profile) })
 	if k.cache == nil {
@@ -245,8 +245,8 @@ func TestKeyringIntegrationCache(t *testing.T) {
 func TestKeyringIntegrationFolders(t *testing.T) {
 	requireRealKeyring(t)
 	profile := randomProfile(t)
-	a := NewKeyring(t.TempDir(), WithTimeout(10*time.Second))
-	b := NewKeyring(t.TempDir(), WithTimeout(10*time.Second))
+	a := NewKeyring(t.TempDir(), nil, 10*time.Second)
+	b := NewKeyring(t.TempDir(), nil, 10*time.Second)
 	t.Cleanup(func() { _ = a.Delete(context.Background(), profile); _ = b.Delete(context.Background(), profile) })
 	if err := a.Save(context.Background(), profile, &Secrets{AccessToken: "AT-A", RefreshToken: "RT-A", ClientSecret: "CS-A", Binding: "bind"}); err != nil {
 		t.Fatalf("Save in folder A: %v", err)

@@ -15,7 +15,7 @@ import (
 
 func TestKeyringLayout(t *testing.T) {
 	fk := newFakeKeyring()
-	k := NewKeyring(testFolder, WithBackend(fk))
+	k := NewKeyring(testFolder, fk, 0)
 	id := strings.Repeat("j", 6*1024)
 
 	if err := k.Save(context.Background(), "work", &Secrets{AccessToken: "at", RefreshToken: "rt", IDToken: id, ClientSecret: "cs"}); err != nil {
@@ -93,7 +93,7 @@ func TestKeyringLayout(t *testing.T) {
 
 func TestKeyringHotPathIsOneRead(t *testing.T) {
 	fk := newFakeKeyring()
-	k := NewKeyring(testFolder, WithBackend(fk))
+	k := NewKeyring(testFolder, fk, 0)
 	binding := strings.Repeat("b", 64)
 	if err := k.Save(context.Background(), "p", &Secrets{AccessToken: strings.Repeat("t", ChunkSize-len(binding)-1), IDToken: strings.Repeat("i", 9000), Binding: binding}); err != nil {
 		t.Fatal(err)
@@ -120,7 +120,7 @@ func TestKeyringHotPathIsOneRead(t *testing.T) {
 
 func TestKeyringServiceOption(t *testing.T) {
 	fk := newFakeKeyring()
-	k := NewKeyring(testFolder, WithBackend(fk), withService("webex-test"))
+	k := withService(NewKeyring(testFolder, fk, 0), "webex-test")
 	if err := k.Save(context.Background(), "p", &Secrets{AccessToken: "a"}); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestKeyringServiceOption(t *testing.T) {
 // value, old or new, never a mix.
 func TestKeyringTornReadRetries(t *testing.T) {
 	fk := newFakeKeyring()
-	k := NewKeyring(testFolder, WithBackend(fk))
+	k := NewKeyring(testFolder, fk, 0)
 	oldID, newID := strings.Repeat("o", 5000), strings.Repeat("n", 5000)
 	if err := k.Save(context.Background(), "p", &Secrets{AccessToken: "a", IDToken: oldID}); err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func TestKeyringTornReadRetries(t *testing.T) {
 		// so the slot the reader follows is rewritten under it.
 		if user == item("p/rest.a1") && writes == 0 {
 			writes++
-			w := NewKeyring(testFolder, WithBackend(&unhooked{fk}))
+			w := NewKeyring(testFolder, &unhooked{fk}, 0)
 			_ = w.Save(context.Background(), "p", &Secrets{AccessToken: "a", IDToken: newID})
 			_ = w.Save(context.Background(), "p", &Secrets{AccessToken: "a", IDToken: newID + "2"})
 		}
@@ -192,7 +192,7 @@ func TestKeyringCorruptItems(t *testing.T) {
 			for u, v := range tt.items {
 				fk.items[key(KeyringService, item(u))] = v
 			}
-			k := NewKeyring(testFolder, WithBackend(fk))
+			k := NewKeyring(testFolder, fk, 0)
 			_, err := k.Load(context.Background(), "p", "")
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("Load = %v, want ErrCorrupt", err)
@@ -220,7 +220,7 @@ func TestKeyringCorruptItems(t *testing.T) {
 func TestKeyringTimeout(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) }) // let the abandoned goroutines end
-	k := NewKeyring(testFolder, WithBackend(hungKeyring{release}), WithTimeout(50*time.Millisecond))
+	k := NewKeyring(testFolder, hungKeyring{release}, 50*time.Millisecond)
 
 	calls := map[string]func() error{
 		"Load":            func() error { _, err := k.Load(context.Background(), "p", ""); return err },
@@ -249,7 +249,7 @@ func TestKeyringBackendFailure(t *testing.T) {
 	cause := errors.New("The name org.freedesktop.secrets was not provided by any .service files")
 	fk := newFakeKeyring()
 	fk.failAll = cause
-	k := NewKeyring(testFolder, WithBackend(fk))
+	k := NewKeyring(testFolder, fk, 0)
 	for name, err := range map[string]error{
 		"Save":  k.Save(context.Background(), "p", &Secrets{AccessToken: "AT-SECRET"}),
 		"Probe": k.Probe(context.Background()),
@@ -267,7 +267,7 @@ func TestKeyringBackendFailure(t *testing.T) {
 
 func TestProbe(t *testing.T) {
 	fk := newFakeKeyring()
-	if err := NewKeyring(testFolder, WithBackend(fk)).Probe(context.Background()); err != nil {
+	if err := NewKeyring(testFolder, fk, 0).Probe(context.Background()); err != nil {
 		t.Fatalf("Probe on a working keyring = %v", err)
 	}
 	if got := fk.users(KeyringService); len(got) != 0 {
@@ -279,13 +279,13 @@ func TestProbe(t *testing.T) {
 	defer close(release)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := NewKeyring(testFolder, WithBackend(hungKeyring{release}), WithTimeout(time.Hour)).Probe(ctx)
+	err := NewKeyring(testFolder, hungKeyring{release}, time.Hour).Probe(ctx)
 	if !isUnavailable(err) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("Probe with cancelled ctx = %v", err)
 	}
 
 	// A keyring that loses what it was given is unusable.
-	err = NewKeyring(testFolder, WithBackend(forgetful{})).Probe(context.Background())
+	err = NewKeyring(testFolder, forgetful{}, 0).Probe(context.Background())
 	if !isUnavailable(err) || !strings.Contains(err.Error(), "--storage file") {
 		t.Fatalf("Probe on a forgetful keyring = %v", err)
 	}
@@ -295,7 +295,7 @@ func TestProbe(t *testing.T) {
 // deletes the other's item.
 func TestProbesOverlap(t *testing.T) {
 	fk := newFakeKeyring()
-	k := NewKeyring(testFolder, WithBackend(fk))
+	k := NewKeyring(testFolder, fk, 0)
 	var nested error
 	var started atomic.Bool
 	fk.beforeG = func(user string) {
@@ -352,8 +352,8 @@ func TestSplit(t *testing.T) {
 // folder namespace kept for every folder alike; Delete removes those.
 func TestKeyringFoldersAreSeparate(t *testing.T) {
 	fk := newFakeKeyring()
-	a := NewKeyring("/home/u/.config/webex", WithBackend(fk))
-	b := NewKeyring("/tmp/throwaway", WithBackend(fk))
+	a := NewKeyring("/home/u/.config/webex", fk, 0)
+	b := NewKeyring("/tmp/throwaway", fk, 0)
 	if err := a.Save(context.Background(), "default", &Secrets{AccessToken: "AT-A", RefreshToken: "RT-A", ClientSecret: "CS-A", Binding: "bind"}); err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +395,7 @@ func TestKeyringFoldersAreSeparate(t *testing.T) {
 // callers of either login.
 func TestKeyringTornSaveIsAnotherLogin(t *testing.T) {
 	fk := newFakeKeyring()
-	k := NewKeyring(testFolder, WithBackend(fk))
+	k := NewKeyring(testFolder, fk, 0)
 	if err := k.Save(context.Background(), "p", &Secrets{AccessToken: "AT-OLD", RefreshToken: "RT-OLD", Binding: "old"}); err != nil {
 		t.Fatal(err)
 	}

@@ -105,7 +105,7 @@ func storeContract(t *testing.T, s Store) {
 
 func TestFileContract(t *testing.T) { storeContract(t, NewFile(t.TempDir())) }
 func TestKeyringContract(t *testing.T) {
-	storeContract(t, NewKeyring(testFolder, WithBackend(newFakeKeyring())))
+	storeContract(t, NewKeyring(testFolder, newFakeKeyring(), 0))
 }
 
 func TestSecretsRedacted(t *testing.T) {
@@ -134,7 +134,7 @@ func TestNew(t *testing.T) {
 		{"", dir, "", false},
 	}
 	for _, tt := range tests {
-		s, err := New(tt.kind, tt.dir, WithBackend(newFakeKeyring()))
+		s, err := New(tt.kind, tt.dir)
 		if (err == nil) != tt.ok {
 			t.Errorf("New(%q, %q) error = %v, want ok=%v", tt.kind, tt.dir, err, tt.ok)
 			continue

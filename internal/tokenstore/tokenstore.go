@@ -92,8 +92,8 @@ func checkBinding(profile, stored, want string) error {
 }
 
 // New returns the store of kind config.StorageKeyring (namespaced by configDir's absolute
-// path) or config.StorageFile (under configDir/tokens; opts are ignored).
-func New(kind, configDir string, opts ...KeyringOption) (Store, error) {
+// path) or config.StorageFile (under configDir/tokens).
+func New(kind, configDir string) (Store, error) {
 	if configDir == "" {
 		return nil, errors.New("the token store needs a config directory")
 	}
@@ -103,7 +103,7 @@ func New(kind, configDir string, opts ...KeyringOption) (Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("finding the config directory: %w", err)
 		}
-		return NewKeyring(abs, opts...), nil
+		return NewKeyring(abs, nil, 0), nil
 	case config.StorageFile:
 		return NewFile(configDir), nil
 	default:
