@@ -80,14 +80,10 @@ func Resolve(flag, env, saved Settings) (Settings, error) {
 // New builds the provider s names: NewWebex for a Webex kind, Discover for oidc.
 func New(ctx context.Context, s Settings, opts Options) (*Provider, error) {
 	opts.IssuerPatterns = append(opts.IssuerPatterns, s.IssuerAllow...)
-	k, err := ParseKind(cmp.Or(s.Kind, config.ProviderWebex))
-	if err != nil {
-		return nil, err
-	}
-	if k == config.ProviderOIDC {
+	if s.Kind == config.ProviderOIDC {
 		return Discover(ctx, s.Issuer, opts)
 	}
-	return NewWebex(k, s.BaseURL, opts)
+	return NewWebex(cmp.Or(s.Kind, config.ProviderWebex), s.BaseURL, opts)
 }
 
 // APIBase is the REST API base of a Webex kind: base, else the kind's default.
