@@ -97,11 +97,10 @@ type Provider struct {
 // NewWebex returns a provider of a Webex kind with Login with Webex's static endpoints under
 // baseURL ("" is the kind's default; else it must pass ValidateURL). No request is made.
 func NewWebex(kind string, baseURL string, opts Options) (*Provider, error) {
-	def, ok := map[string]string{config.ProviderWebex: WebexBaseURL, config.ProviderWebexGov: WebexGovBaseURL}[kind]
-	if !ok {
+	if kind != config.ProviderWebex && kind != config.ProviderWebexGov {
 		return nil, fmt.Errorf("provider kind %q is not a Webex kind", kind)
 	}
-	baseURL = cmp.Or(baseURL, def)
+	baseURL = APIBase(kind, baseURL)
 	if err := ValidateURL(baseURL); err != nil {
 		return nil, fmt.Errorf("base URL: %w", err)
 	}
