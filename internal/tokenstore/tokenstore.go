@@ -9,9 +9,7 @@
 // round trips: a keyring "webex:<service>:<folder>" in the user keyring holds "user" keys
 // "access:<profile>:<version>" (`keyctl show @u` lists them), each for 10 minutes, readable by
 // the same uid. Every Save and Delete clears the folder's keyring; cache errors are never
-// returned, and the first unexpected one turns the cache off for the process. A reader that
-// fetched a token just before a concurrent Delete can cache it after the clear, under a
-// version no later reader asks for.
+// returned.
 package tokenstore
 
 import (
