@@ -48,9 +48,6 @@ const (
 // DefaultProfile is the profile used when none is given or set with [Config.SetDefault].
 const DefaultProfile = "default"
 
-// maxFileSize bounds every file this package reads; a profile is well under a kilobyte.
-const maxFileSize = 1 << 20
-
 // ErrNotFound is wrapped by [Config.Load] and [Config.Delete] for a profile without a file.
 var ErrNotFound = errors.New("profile not found")
 
@@ -215,7 +212,7 @@ func (c *Config) Load(name string) (*Profile, error) {
 		return nil, err
 	}
 	path := c.ProfilePath(name)
-	data, err := privatefile.Read(path, maxFileSize)
+	data, err := privatefile.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
 	}
@@ -300,7 +297,7 @@ func (c *Config) List() ([]*Profile, error) {
 // DefaultProfile.
 func (c *Config) Default() (string, error) {
 	path := c.defaultPath()
-	data, err := privatefile.Read(path, maxFileSize)
+	data, err := privatefile.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return DefaultProfile, nil
 	}

@@ -39,9 +39,12 @@ func EnsureDir(dir string) error {
 	return nil
 }
 
-// Read returns the content of the regular file at path, of at most max bytes, and removes
+// maxSize bounds what Read reads: profiles and tokens are a few kilobytes at most.
+const maxSize = 1 << 20
+
+// Read returns the content of the regular file at path, of at most maxSize bytes, and removes
 // group and other permissions from it if it has any.
-func Read(path string, max int) ([]byte, error) {
+func Read(path string) ([]byte, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -59,12 +62,12 @@ func Read(path string, max int) ([]byte, error) {
 			return nil, fmt.Errorf("making %s private: %w", path, err)
 		}
 	}
-	data, err := io.ReadAll(io.LimitReader(fh, int64(max)+1))
+	data, err := io.ReadAll(io.LimitReader(fh, maxSize+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
+	if len(data) > maxSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxSize)
 	}
 	return data, nil
 }

@@ -1,6 +1,7 @@
 package privatefile
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,7 +21,7 @@ func TestWriteReadPermissions(t *testing.T) {
 	if err := WriteAtomic(path, []byte("two")); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Read(path, 10)
+	got, err := Read(path)
 	if err != nil || string(got) != "two" {
 		t.Fatalf("Read = %q, %v", got, err)
 	}
@@ -28,10 +29,14 @@ func TestWriteReadPermissions(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("temporary files left: %v", entries)
 	}
-	if _, err := Read(path, 2); err == nil || !strings.Contains(err.Error(), "larger than 2 bytes") {
+	big := filepath.Join(t.TempDir(), "big.json")
+	if err := os.WriteFile(big, make([]byte, maxSize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(big); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("larger than %d bytes", maxSize)) {
 		t.Errorf("oversized file: %v", err)
 	}
-	if _, err := Read(dir, 10); err == nil {
+	if _, err := Read(dir); err == nil {
 		t.Error("a folder was read as a file")
 	}
 	if runtime.GOOS == "windows" {
@@ -42,7 +47,7 @@ func TestWriteReadPermissions(t *testing.T) {
 	}
 	os.Chmod(path, 0o644)
 	os.Chmod(dir, 0o755)
-	if _, err := Read(path, 10); err != nil {
+	if _, err := Read(path); err != nil {
 		t.Fatal(err)
 	}
 	if err := EnsureDir(dir); err != nil {

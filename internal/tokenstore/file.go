@@ -12,9 +12,6 @@ import (
 	"github.com/webex-cli/webex/internal/privatefile"
 )
 
-// maxTokenFile bounds what File reads; tokens are a few kilobytes at most.
-const maxTokenFile = 1 << 20
-
 // File is a Store that keeps each profile's secrets in <configDir>/tokens/<profile>.json
 // through package privatefile.
 type File struct {
@@ -37,7 +34,7 @@ func (f *File) Load(_ context.Context, profile, binding string) (*Secrets, error
 		return nil, err
 	}
 	path := f.Path(profile)
-	data, err := privatefile.Read(path, maxTokenFile)
+	data, err := privatefile.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("profile %q: %w", profile, ErrNotFound)
 	}
