@@ -33,12 +33,12 @@ const (
 	MaxBody = 64 << 20
 )
 
-// Client sends requests; HTTP and Sleep are required.
+// Client sends requests; every field but OnWait is required.
 type Client struct {
 	HTTP *http.Client
 	// Sleep waits between attempts; it must return ctx.Err() when ctx ends first.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Now is the clock for Retry-After dates; nil means time.Now.
+	// Now is the clock for Retry-After dates.
 	Now func() time.Time
 	// OnWait, when set, is told before each wait: the status that caused it and how long.
 	OnWait func(status int, wait time.Duration)
@@ -80,7 +80,7 @@ func (c *Client) Do(ctx context.Context, req *Request, token string) (*Response,
 		switch {
 		case resp.Status == http.StatusTooManyRequests && waits > 0:
 			waits--
-			wait = oautherr.RetryAfter(resp.Header, c.now())
+			wait = oautherr.RetryAfter(resp.Header, c.Now())
 			if wait <= 0 {
 				wait = rateLimitDefault
 			}
@@ -90,7 +90,7 @@ func (c *Client) Do(ctx context.Context, req *Request, token string) (*Response,
 		case resp.Status >= 500 && idempotent(req.Method) && retries < serverErrorRetries:
 			retries++
 			wait = time.Duration(retries) * time.Second
-			if ra := oautherr.RetryAfter(resp.Header, c.now()); ra > 0 && ra <= maxWait {
+			if ra := oautherr.RetryAfter(resp.Header, c.Now()); ra > 0 && ra <= maxWait {
 				wait = ra
 			}
 		default:
@@ -139,13 +139,6 @@ func (c *Client) once(ctx context.Context, req *Request, token string) (*Respons
 		return nil, fmt.Errorf("the answer is larger than %d MiB", MaxBody>>20)
 	}
 	return &Response{Status: resp.StatusCode, StatusLine: resp.Proto + " " + resp.Status, Header: resp.Header, Body: b}, nil
-}
-
-func (c *Client) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
 }
 
 // ErrOtherOrigin is wrapped by errors about a URL on another scheme, host or port than the
