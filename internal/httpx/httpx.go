@@ -49,7 +49,11 @@ func UserAgent(version string) string {
 func NewClient(o Options) *http.Client {
 	var rt http.RoundTripper = newTransport()
 	if o.Debug != nil {
-		rt = newTrace(rt, o.Debug, o.Now)
+		tt := &traceTransport{next: rt, w: o.Debug, now: o.Now}
+		if tt.now == nil {
+			tt.now = time.Now
+		}
+		rt = tt
 	}
 	rt = &userAgentTransport{next: rt, ua: cmp.Or(o.UserAgent, "webex")}
 	return &http.Client{Transport: rt, Timeout: DefaultTimeout, CheckRedirect: checkRedirect}
