@@ -69,10 +69,9 @@ type Code struct {
 	DeviceCode              string
 	UserCode                string
 	VerificationURI         string
-	VerificationURIComplete string // "" when the provider gave none
-	// ExpiresAt is Clock.Now + expires_in; zero (a Code built by hand) sets no deadline.
-	ExpiresAt time.Time
-	Interval  time.Duration // the minimum wait between polls
+	VerificationURIComplete string        // "" when the provider gave none
+	ExpiresAt               time.Time     // Clock.Now + expires_in
+	Interval                time.Duration // the minimum wait between polls
 }
 
 // Errors a caller can branch on with errors.Is; the *Error of Authorize and Poll wraps one of
@@ -308,7 +307,7 @@ func webURI(s string) bool {
 	return err == nil && printable(s) && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
-// Poll polls cfg.TokenURL with code until the person approves (RFC 8628 §3.4-3.5) and returns
+// Poll polls cfg.TokenURL with code (from Authorize) until the person approves (RFC 8628 §3.4-3.5) and returns
 // the token. It waits the interval before every poll (slow_down adds SlowDownStep for good; a
 // longer Retry-After wins), and stops with ErrExpired at code.ExpiresAt, with an *Error on a
 // failure, or with ctx.Err().
@@ -317,9 +316,6 @@ func Poll(ctx context.Context, cfg Config, code *Code) (*oauth2.Token, error) {
 		return nil, errors.New("device token: the token URL, client id and device code are required")
 	}
 	p := &poller{cfg: cfg, clk: cfg.clock(), code: code, interval: code.Interval}
-	if p.interval <= 0 {
-		p.interval = DefaultInterval
-	}
 	wait := p.interval
 	for {
 		if err := p.sleep(ctx, wait); err != nil {
@@ -349,24 +345,15 @@ type poller struct {
 // before then, without polling after its expiry.
 func (p *poller) sleep(ctx context.Context, d time.Duration) error {
 	expired := &Error{Op: opToken, Kind: ErrExpired}
-	exp := p.code.ExpiresAt
-	if !exp.IsZero() {
-		left := exp.Sub(p.clk.Now())
-		if left <= 0 {
-			return expired
-		}
-		if d >= left {
-			// The code expires before the next poll is allowed: wait out its life, then stop.
-			if err := p.clk.Sleep(ctx, left); err != nil {
-				return sleepErr(ctx, err)
-			}
-			return expired
-		}
+	left := p.code.ExpiresAt.Sub(p.clk.Now())
+	if left <= 0 {
+		return expired
 	}
-	if err := p.clk.Sleep(ctx, d); err != nil {
+	// When the code expires before the next poll is allowed, wait out its life, then stop.
+	if err := p.clk.Sleep(ctx, min(d, left)); err != nil {
 		return sleepErr(ctx, err)
 	}
-	if !exp.IsZero() && !p.clk.Now().Before(exp) {
+	if d >= left || !p.clk.Now().Before(p.code.ExpiresAt) {
 		return expired
 	}
 	return nil

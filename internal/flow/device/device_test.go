@@ -666,7 +666,7 @@ func TestPollCancel(t *testing.T) {
 		defer srv.Close()
 		defer close(done)
 		cfg := Config{TokenURL: srv.URL, ClientID: "c", Clock: newClock()}
-		code := &Code{DeviceCode: deviceCode, Interval: time.Second}
+		code := &Code{DeviceCode: deviceCode, ExpiresAt: t0.Add(time.Hour), Interval: time.Second}
 		_, err := Poll(ctx, cfg, code)
 		if err != context.Canceled {
 			t.Fatalf("Poll() error = %v, want context.Canceled", err)
