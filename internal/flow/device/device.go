@@ -307,10 +307,10 @@ func webURI(s string) bool {
 	return err == nil && printable(s) && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
-// Poll polls cfg.TokenURL with code (from Authorize) until the person approves (RFC 8628 §3.4-3.5) and returns
-// the token. It waits the interval before every poll (slow_down adds SlowDownStep for good; a
-// longer Retry-After wins), and stops with ErrExpired at code.ExpiresAt, with an *Error on a
-// failure, or with ctx.Err().
+// Poll polls cfg.TokenURL with code, from Authorize, until the person approves (RFC 8628
+// §3.4-3.5) and returns the token. It waits the interval before every poll (slow_down adds
+// SlowDownStep for good; a longer Retry-After wins), and stops with ErrExpired at
+// code.ExpiresAt, with an *Error on a failure, or with ctx.Err().
 func Poll(ctx context.Context, cfg Config, code *Code) (*oauth2.Token, error) {
 	if code == nil || code.DeviceCode == "" || cfg.TokenURL == "" || cfg.ClientID == "" {
 		return nil, errors.New("device token: the token URL, client id and device code are required")
