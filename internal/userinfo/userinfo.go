@@ -125,7 +125,7 @@ func (c *Client) get(ctx context.Context, endpoint, token string) ([]byte, error
 		if resp.StatusCode == http.StatusOK {
 			return body, nil
 		}
-		pe := oautherr.Parse(resp.StatusCode, resp.Header, body)
+		pe := oautherr.ParseAt(time.Now(), resp.StatusCode, resp.Header, body)
 		if resp.StatusCode == http.StatusTooManyRequests && attempt < 2 {
 			wait := cmp.Or(pe.RetryAfter, 2*time.Second) // never negative
 			if wait <= MaxRetryAfter {
