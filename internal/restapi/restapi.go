@@ -65,7 +65,9 @@ type Response struct {
 func (r *Response) OK() bool { return r.Status >= 200 && r.Status < 300 }
 
 // Error is the provider's error answer, parsed: code, description, trackingId.
-func (r *Response) Error() *oautherr.Error { return oautherr.ParseAt(time.Now(), r.Status, r.Header, r.Body) }
+func (r *Response) Error() *oautherr.Error {
+	return oautherr.ParseAt(time.Now(), r.Status, r.Header, r.Body)
+}
 
 // Do sends req with the bearer token and returns the last answer, whatever its status, after
 // the waits and retries the package describes.

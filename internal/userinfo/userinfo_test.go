@@ -353,7 +353,7 @@ func TestRetryAfter429(t *testing.T) {
 			return &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"20"}},
 				Body: io.NopCloser(strings.NewReader(`{"message":"slow down"}`)), Request: r}, nil
 		})
-		c := &Client{HTTP: &http.Client{Transport: rt}, Sleep: device.NowClock(nil).Sleep} // as webex userinfo's
+		c := &Client{HTTP: &http.Client{Transport: rt}, Sleep: device.NowClock(time.Now).Sleep} // as webex userinfo's
 		_, err := c.UserInfo(ctx, "https://webex.invalid/v1/userinfo", testToken)
 		if !errors.Is(err, context.Canceled) || calls != 1 {
 			t.Errorf("UserInfo() error %v after %d requests, want context.Canceled after 1", err, calls)

@@ -57,7 +57,7 @@ type Config struct {
 	// HTTP Basic, which Webex requires.
 	AuthStyle  oauth2.AuthStyle
 	HTTPClient *http.Client // nil means http.DefaultClient
-	Clock      Clock        // nil means the wall clock
+	Clock      Clock        // required
 	// Webex selects Login with Webex's device authorization: no client authentication there
 	// (Webex documents none), and a 400 gets a hint (scopes to tick, or HelperRedirectsHint).
 	Webex bool
@@ -128,13 +128,6 @@ func (e *Error) Unwrap() []error {
 	return errs
 }
 
-func (c *Config) clock() Clock {
-	if c.Clock != nil {
-		return c.Clock
-	}
-	return realClock{}
-}
-
 // post sends form to endpoint, with client authentication when authenticate is set.
 func (c *Config) post(ctx context.Context, endpoint string, form url.Values, authenticate bool) (*http.Response, []byte, error) {
 	form.Set("client_id", c.ClientID)
@@ -176,7 +169,7 @@ func Authorize(ctx context.Context, cfg Config) (*Code, error) {
 	if cfg.DeviceAuthURL == "" || cfg.ClientID == "" {
 		return nil, errors.New("device authorization: the device authorization URL and client id are required")
 	}
-	clk := cfg.clock()
+	clk := cfg.Clock
 	form := url.Values{}
 	if len(cfg.Scopes) > 0 {
 		form.Set("scope", strings.Join(cfg.Scopes, " "))
@@ -315,7 +308,7 @@ func Poll(ctx context.Context, cfg Config, code *Code) (*oauth2.Token, error) {
 	if code == nil || code.DeviceCode == "" || cfg.TokenURL == "" || cfg.ClientID == "" {
 		return nil, errors.New("device token: the token URL, client id and device code are required")
 	}
-	p := &poller{cfg: cfg, clk: cfg.clock(), code: code, interval: code.Interval}
+	p := &poller{cfg: cfg, clk: cfg.Clock, code: code, interval: code.Interval}
 	wait := p.interval
 	for {
 		if err := p.sleep(ctx, wait); err != nil {

@@ -639,7 +639,7 @@ func TestPollCancel(t *testing.T) {
 	t.Run("cancelled while the real clock waits", func(t *testing.T) {
 		f := newFake(t, newClock())
 		cfg := f.config()
-		cfg.Clock = nil // the wall clock: an hour's interval must not be waited out
+		cfg.Clock = NowClock(time.Now) // the wall clock: an hour's interval must not be waited out
 		ctx, cancel := context.WithCancel(context.Background())
 		code := &Code{DeviceCode: deviceCode, ExpiresAt: time.Now().Add(2 * time.Hour), Interval: time.Hour}
 		go cancel()
