@@ -15,11 +15,11 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 
 	"golang.org/x/oauth2"
 
 	"github.com/webex-cli/webex/internal/oautherr"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // GrantType is the grant_type of device token requests (RFC 8628 §3.4).
@@ -263,7 +263,7 @@ func parseCode(body []byte, now time.Time) (*Code, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("device authorization: the answer lacks a valid %s", strings.Join(missing, ", "))
 	}
-	if !printable(c.UserCode) {
+	if strings.ContainsFunc(c.UserCode, termsafe.Unsafe) {
 		return nil, errors.New("device authorization: the user_code holds unprintable characters")
 	}
 	if !webURI(c.VerificationURI) {
@@ -284,20 +284,10 @@ func parseCode(body []byte, now time.Time) (*Code, error) {
 	return c, nil
 }
 
-// printable reports whether s has no control or format characters.
-func printable(s string) bool {
-	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return false
-		}
-	}
-	return true
-}
-
 // webURI reports whether s is an absolute http(s) URL safe to show and put in a QR code.
 func webURI(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && printable(s) && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+	return err == nil && !strings.ContainsFunc(s, termsafe.Unsafe) && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
 // Poll polls cfg.TokenURL with code, from Authorize, until the person approves (RFC 8628
