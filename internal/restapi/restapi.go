@@ -6,6 +6,7 @@ package restapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -82,14 +83,11 @@ func (c *Client) Do(ctx context.Context, req *Request, token string) (*Response,
 		switch {
 		case resp.Status == http.StatusTooManyRequests && waits > 0:
 			waits--
-			wait = oautherr.RetryAfter(resp.Header, c.Now())
-			if wait <= 0 {
-				wait = rateLimitDefault
-			}
+			wait = cmp.Or(oautherr.RetryAfter(resp.Header, c.Now()), rateLimitDefault)
 			if wait > maxWait {
 				return resp, nil
 			}
-		case resp.Status >= 500 && idempotent(req.Method) && retries < serverErrorRetries:
+		case resp.Status >= 500 && (req.Method == http.MethodGet || req.Method == http.MethodHead) && retries < serverErrorRetries:
 			retries++
 			wait = time.Duration(retries) * time.Second
 			if ra := oautherr.RetryAfter(resp.Header, c.Now()); ra > 0 && ra <= maxWait {
@@ -106,8 +104,6 @@ func (c *Client) Do(ctx context.Context, req *Request, token string) (*Response,
 		}
 	}
 }
-
-func idempotent(method string) bool { return method == http.MethodGet || method == http.MethodHead }
 
 func (c *Client) once(ctx context.Context, req *Request, token string) (*Response, error) {
 	var body io.Reader
