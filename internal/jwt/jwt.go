@@ -101,15 +101,10 @@ func Decode(s string) (*Token, error) {
 
 // trim removes surrounding whitespace, a byte order mark and one "Bearer " prefix.
 func trim(s string) string {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "\ufeff")
-	s = strings.TrimSpace(s)
-	const bearer = "bearer"
-	if strings.EqualFold(s, bearer) {
-		return ""
-	}
-	if len(s) > len(bearer) && strings.EqualFold(s[:len(bearer)], bearer) && (s[len(bearer)] == ' ' || s[len(bearer)] == '\t') {
-		s = strings.TrimSpace(s[len(bearer):])
+	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "\ufeff"))
+	const n = len("bearer")
+	if len(s) >= n && strings.EqualFold(s[:n], "bearer") && (len(s) == n || s[n] == ' ' || s[n] == '\t') {
+		return strings.TrimSpace(s[n:])
 	}
 	return s
 }
