@@ -28,9 +28,6 @@ import (
 	"github.com/webex-cli/webex/internal/oautherr"
 )
 
-// DefaultRedirectURI is used when Config.RedirectURI is empty: 127.0.0.1, a free port.
-const DefaultRedirectURI = "http://127.0.0.1:0/callback"
-
 // shutdownGrace bounds how long the answered callback's response may take to drain.
 const shutdownGrace = 5 * time.Second
 
@@ -38,7 +35,7 @@ const shutdownGrace = 5 * time.Second
 type Config struct {
 	AuthURL  string
 	ClientID string
-	// RedirectURI is the redirect URI registered with the provider ("" is DefaultRedirectURI):
+	// RedirectURI is the redirect URI registered with the provider:
 	// http on 127.0.0.1, localhost (served on both 127.0.0.1 and ::1, as a browser may pick
 	// either) or [::1]; port 0 or none is a free port, written into the redirect_uri sent.
 	RedirectURI string
@@ -200,9 +197,6 @@ func checkConfig(cfg Config) error {
 
 // parseRedirect checks a loopback redirect URI and says where to listen; port 0 means any.
 func parseRedirect(raw string) (u *url.URL, hosts []string, port int, err error) {
-	if raw == "" {
-		raw = DefaultRedirectURI
-	}
 	u, err = url.Parse(raw)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("loopback: invalid redirect URI: %w", err)

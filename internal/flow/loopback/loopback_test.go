@@ -38,6 +38,9 @@ func start(t *testing.T, ctx context.Context, cfg Config) (*url.URL, <-chan outc
 	if cfg.ClientID == "" {
 		cfg.ClientID = "Cclient"
 	}
+	if cfg.RedirectURI == "" {
+		cfg.RedirectURI = "http://127.0.0.1:0/callback"
+	}
 	done := make(chan outcome, 1)
 	go func() {
 		res, err := Run(ctx, cfg)
@@ -308,6 +311,7 @@ func TestRunRejectsConfig(t *testing.T) {
 		{"custom scheme", Config{RedirectURI: "com.example.app:/callback"}, "must look like"},
 		{"fragment", Config{RedirectURI: "http://127.0.0.1:8085/callback#x"}, "must look like"},
 		{"bad port", Config{RedirectURI: "http://127.0.0.1:99999/callback"}, "invalid port"},
+		{"no redirect URI", Config{}, "must look like"},
 		{"no client id", Config{ClientID: "-"}, "client id is required"},
 		{"bad auth URL", Config{AuthURL: "/authorize"}, "absolute http(s) URL"},
 	}
@@ -636,8 +640,9 @@ func TestRunOnReadyError(t *testing.T) {
 	var redirect string
 	boom := errors.New("cannot open browser")
 	_, err := Run(context.Background(), Config{
-		AuthURL:  "https://webexapis.com/v1/authorize",
-		ClientID: "Cclient",
+		AuthURL:     "https://webexapis.com/v1/authorize",
+		ClientID:    "Cclient",
+		RedirectURI: "http://127.0.0.1:0/callback",
 		OnReady: func(u string) error {
 			pu, _ := url.Parse(u)
 			redirect = pu.Query().Get("redirect_uri")
