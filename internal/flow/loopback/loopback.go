@@ -322,10 +322,8 @@ func parseCallback(q url.Values) (code string, err error) {
 	if len(code) > 4096 {
 		return "", fmt.Errorf("%w: the code is too long", ErrMalformedCallback)
 	}
-	for i := 0; i < len(code); i++ {
-		if code[i] < 0x20 || code[i] > 0x7e {
-			return "", fmt.Errorf("%w: the code holds unexpected characters", ErrMalformedCallback)
-		}
+	if strings.ContainsFunc(code, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		return "", fmt.Errorf("%w: the code holds unexpected characters", ErrMalformedCallback)
 	}
 	return code, nil
 }
