@@ -84,24 +84,6 @@ var (
 	ErrMalformedCallback = errors.New("the sign-in answer is malformed")
 )
 
-// PortInUseError is returned when the redirect URI's port is taken.
-type PortInUseError struct {
-	Host      string // the address the listener tried to bind: "127.0.0.1" or "::1"
-	Port      int
-	Localhost bool // the redirect URI names localhost, which is served on both addresses
-	Err       error
-}
-
-func (e *PortInUseError) Error() string {
-	host := e.Host
-	if e.Localhost && host == "::1" {
-		return fmt.Sprintf("port %d on ::1 is already in use, and a browser may send the sign-in for localhost there; register and pass --redirect-uri http://127.0.0.1:%d/..., or another free port", e.Port, e.Port)
-	}
-	return fmt.Sprintf("port %d on %s is already in use; pass --redirect-uri with another port registered on the integration", e.Port, host)
-}
-
-func (e *PortInUseError) Unwrap() error { return e.Err }
-
 // Run listens on the redirect URI, calls OnReady with the authorization URL, and waits for
 // the callback with the right state and for Config.Complete. With a code, Run returns the
 // Result; with error=, the provider's *oautherr.Error (wrapped); with neither,
@@ -236,14 +218,14 @@ func parseRedirect(raw string) (u *url.URL, hosts []string, port int, err error)
 // machine without IPv6 serves localhost on 127.0.0.1 alone: no other program can take ::1.
 func listenAll(ctx context.Context, hosts []string, port int) ([]net.Listener, error) {
 	for try := 0; ; try++ {
-		first, err := listen(ctx, hosts[0], port)
+		first, err := listen(ctx, hosts[0], port, false)
 		if err != nil {
 			return nil, err
 		}
 		if len(hosts) == 1 {
 			return []net.Listener{first}, nil
 		}
-		second, err := listen(ctx, hosts[1], first.Addr().(*net.TCPAddr).Port)
+		second, err := listen(ctx, hosts[1], first.Addr().(*net.TCPAddr).Port, true)
 		if err == nil {
 			return []net.Listener{first, second}, nil
 		}
@@ -254,29 +236,37 @@ func listenAll(ctx context.Context, hosts []string, port int) ([]net.Listener, e
 		if port == 0 && errors.Is(err, syscall.EADDRINUSE) && try < 10 {
 			continue // the port free on 127.0.0.1 is taken on ::1: pick another
 		}
-		var busy *PortInUseError
-		if errors.As(err, &busy) {
-			busy.Localhost = true
-		}
 		return nil, err
 	}
 }
 
-func listen(ctx context.Context, host string, port int) (net.Listener, error) {
+// listen listens on host:port; ipv6OfLocalhost says host is ::1 serving a localhost redirect
+// URI, which a browser may send to either address.
+func listen(ctx context.Context, host string, port int, ipv6OfLocalhost bool) (net.Listener, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
-	if err == nil {
+	switch {
+	case err == nil:
 		return ln, nil
-	}
-	if ctx.Err() != nil {
+	case ctx.Err() != nil:
 		return nil, ctx.Err()
+	case port == 0 || !errors.Is(err, syscall.EADDRINUSE) &&
+		!strings.Contains(strings.ToLower(err.Error()), "only one usage of each socket address"): // Windows
+		return nil, fmt.Errorf("loopback: %w", err)
+	case ipv6OfLocalhost:
+		return nil, portInUse{err, fmt.Sprintf("port %d on ::1 is already in use, and a browser may send the sign-in for localhost there; register and pass --redirect-uri http://127.0.0.1:%d/..., or another free port", port, port)}
 	}
-	if port != 0 && (errors.Is(err, syscall.EADDRINUSE) ||
-		strings.Contains(strings.ToLower(err.Error()), "only one usage of each socket address")) { // Windows
-		return nil, &PortInUseError{Host: host, Port: port, Err: err}
-	}
-	return nil, fmt.Errorf("loopback: %w", err)
+	return nil, portInUse{err, fmt.Sprintf("port %d on %s is already in use; pass --redirect-uri with another port registered on the integration", port, host)}
 }
+
+// portInUse is listen's error for a port another program holds.
+type portInUse struct {
+	error
+	msg string
+}
+
+func (e portInUse) Error() string { return e.msg }
+func (e portInUse) Unwrap() error { return e.error }
 
 // randomString is 256 random bits in base64url, for state, nonce and PKCE verifier.
 func randomString() string {
