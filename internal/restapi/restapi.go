@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -139,10 +138,6 @@ func (c *Client) once(ctx context.Context, req *Request, token string) (*Respons
 	return &Response{Status: resp.StatusCode, StatusLine: resp.Proto + " " + resp.Status, Header: resp.Header, Body: b}, nil
 }
 
-// ErrOtherOrigin is wrapped by errors about a URL on another scheme, host or port than the
-// API base.
-var ErrOtherOrigin = errors.New("not on the API's host")
-
 // Resolve turns PATH as `webex api` takes it into an absolute URL under base: "people/me" and
 // "/people/me" are relative to base (its path kept), a full URL must be on base's origin.
 func Resolve(base, path string) (string, error) {
@@ -160,7 +155,7 @@ func Resolve(base, path string) (string, error) {
 }
 
 // Next returns the absolute URL of the rel="next" link in h, resolved against page; "" when
-// there is none, and an error wrapping ErrOtherOrigin when it leaves base's origin.
+// there is none, and an error when it leaves base's origin.
 func Next(base, page string, h http.Header) (string, error) {
 	link := NextLink(h)
 	if link == "" {
@@ -191,7 +186,7 @@ func sameOrigin(base *url.URL, target string) (string, error) {
 		return "", fmt.Errorf("the URL %s carries user info, which is refused", t.Redacted())
 	}
 	if !strings.EqualFold(t.Scheme, base.Scheme) || !strings.EqualFold(hostPort(t), hostPort(base)) {
-		return "", fmt.Errorf("%s is %w %s://%s: the token is only sent there", t.Scheme+"://"+t.Host, ErrOtherOrigin, base.Scheme, base.Host)
+		return "", fmt.Errorf("%s is not on the API's host %s://%s: the token is only sent there", t.Scheme+"://"+t.Host, base.Scheme, base.Host)
 	}
 	return t.String(), nil
 }
