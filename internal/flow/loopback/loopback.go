@@ -76,18 +76,13 @@ type Result struct {
 	RedirectURI string
 }
 
-// Errors a caller can branch on with errors.Is.
-var (
-	ErrStateMismatch = errors.New("the sign-in answer does not belong to this login (state mismatch)")
-	ErrMissingCode   = errors.New("the sign-in answer carries no authorization code")
-	// ErrMalformedCallback: a repeated parameter or an unusable code.
-	ErrMalformedCallback = errors.New("the sign-in answer is malformed")
-)
+// stateMismatch is the error of a callback without the login's state.
+const stateMismatch = "the sign-in answer does not belong to this login (state mismatch)"
 
 // Run listens on the redirect URI, calls OnReady with the authorization URL, and waits for
 // the callback with the right state and for Config.Complete. With a code, Run returns the
-// Result; with error=, the provider's *oautherr.Error (wrapped); with neither,
-// ErrMissingCode. When ctx is done first, Run returns ctx.Err().
+// Result; with error=, the provider's *oautherr.Error (wrapped); with neither, an error. When
+// ctx is done first, Run returns ctx.Err().
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, err
@@ -299,7 +294,7 @@ func buildAuthURL(cfg Config, res *Result) string {
 func parseCallback(q url.Values) (code string, err error) {
 	for _, k := range []string{"code", "error", "error_description"} {
 		if len(q[k]) > 1 {
-			return "", fmt.Errorf("%w: the %s parameter is repeated", ErrMalformedCallback, k)
+			return "", fmt.Errorf("the sign-in answer is malformed: the %s parameter is repeated", k)
 		}
 	}
 	if perr := oautherr.FromParams(q); perr != nil {
@@ -307,13 +302,13 @@ func parseCallback(q url.Values) (code string, err error) {
 	}
 	code = q.Get("code")
 	if code == "" {
-		return "", ErrMissingCode
+		return "", errors.New("the sign-in answer carries no authorization code")
 	}
 	if len(code) > 4096 {
-		return "", fmt.Errorf("%w: the code is too long", ErrMalformedCallback)
+		return "", errors.New("the sign-in answer is malformed: the code is too long")
 	}
 	if strings.ContainsFunc(code, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
-		return "", fmt.Errorf("%w: the code holds unexpected characters", ErrMalformedCallback)
+		return "", errors.New("the sign-in answer is malformed: the code holds unexpected characters")
 	}
 	return code, nil
 }
@@ -400,11 +395,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *handler) foreign(q url.Values) error {
 	switch states := q["state"]; {
 	case len(states) > 1:
-		return fmt.Errorf("%w: the state parameter is repeated", ErrMalformedCallback)
+		return errors.New("the sign-in answer is malformed: the state parameter is repeated")
 	case len(states) == 0 || states[0] == "":
-		return fmt.Errorf("%w: it carries no state", ErrStateMismatch)
+		return errors.New(stateMismatch + ": it carries no state")
 	case subtle.ConstantTimeCompare([]byte(states[0]), []byte(h.state)) != 1:
-		return ErrStateMismatch
+		return errors.New(stateMismatch)
 	}
 	return nil
 }
