@@ -5,7 +5,7 @@
 //
 // Usage: timeit [-warmup N] [-runs N] command [args...]
 //
-// Output, one line: "median_s=<seconds> mean_s=<seconds> min_s=<seconds> max_rss_kib=<KiB>".
+// Output, one line: "median_s=<seconds> max_rss_kib=<KiB>".
 // The command's stdout and stderr are discarded; a run that fails stops the measurement.
 package main
 
@@ -57,10 +57,5 @@ func main() {
 	if len(times)%2 == 0 {
 		median = (times[len(times)/2-1] + times[len(times)/2]) / 2
 	}
-	var sum time.Duration
-	for _, t := range times {
-		sum += t
-	}
-	fmt.Printf("median_s=%.6f mean_s=%.6f min_s=%.6f max_rss_kib=%d\n",
-		median.Seconds(), (sum / time.Duration(len(times))).Seconds(), times[0].Seconds(), maxRSS)
+	fmt.Printf("median_s=%.6f max_rss_kib=%d\n", median.Seconds(), maxRSS)
 }

@@ -1,13 +1,12 @@
 // Command gendocs writes the man pages (docs/man), the Markdown reference (docs/cli) and the
 // completion scripts (completions/) from cli.CommandTree; a test fails when they drift.
 //
-//	go run ./cmd/gendocs            # writes into the repository root
+//	go run ./cmd/gendocs            # from the repository root: writes into it
 //	go run ./cmd/gendocs -out DIR   # writes DIR/docs/man, DIR/docs/cli and DIR/completions
 package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,49 +36,25 @@ const (
 var generatedDirs = []string{manDir, markdownDir, completionsDir}
 
 func main() {
-	out := flag.String("out", "", "root folder to write docs/man, docs/cli and completions/ into (default: the repository root)")
+	out := flag.String("out", ".", "root folder to write docs/man, docs/cli and completions/ into")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "gendocs: unexpected arguments %q\n", flag.Args())
 		os.Exit(2)
 	}
-	root := *out
-	if root == "" {
-		var err error
-		if root, err = repoRoot(); err != nil {
-			fmt.Fprintln(os.Stderr, "gendocs:", err)
-			os.Exit(1)
-		}
-	}
-	if err := generate(cli.CommandTree(), root); err != nil {
+	if err := generate(cli.CommandTree(), *out); err != nil {
 		fmt.Fprintln(os.Stderr, "gendocs:", err)
 		os.Exit(1)
-	}
-}
-
-// repoRoot finds the folder holding the module's go.mod, from the working directory up.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.Contains(b, []byte("module github.com/webex-cli/webex\n")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("not inside the webex repository: pass -out DIR")
-		}
-		dir = parent
 	}
 }
 
 // generate writes every generated file for root under dir, into emptied folders so a removed
 // command leaves no stale page behind.
 func generate(root *cobra.Command, dir string) error {
-	prepare(root)
+	// What cobra adds only when the program runs, so the docs describe that tree.
+	root.InitDefaultCompletionCmd()
+	root.InitDefaultVersionFlag()
+	root.InitDefaultHelpFlag()
 	for _, sub := range generatedDirs {
 		if err := resetDir(filepath.Join(dir, filepath.FromSlash(sub))); err != nil {
 			return err
@@ -87,12 +62,7 @@ func generate(root *cobra.Command, dir string) error {
 	}
 
 	date := manDate
-	header := &doc.GenManHeader{
-		Section: "1",
-		Date:    &date,
-		Source:  "webex",
-		Manual:  "webex manual",
-	}
+	header := &doc.GenManHeader{Section: "1", Date: &date, Source: "webex", Manual: "webex manual"}
 	if err := doc.GenManTree(root, header, filepath.Join(dir, filepath.FromSlash(manDir))); err != nil {
 		return fmt.Errorf("man pages: %w", err)
 	}
@@ -121,13 +91,6 @@ func generate(root *cobra.Command, dir string) error {
 		}
 	}
 	return nil
-}
-
-// prepare adds what cobra adds only when the program runs, so the docs describe that tree.
-func prepare(root *cobra.Command) {
-	root.InitDefaultCompletionCmd()
-	root.InitDefaultVersionFlag()
-	root.InitDefaultHelpFlag()
 }
 
 // resetDir creates dir, or empties it of files when it exists.

@@ -59,7 +59,7 @@ func newDeps(ios *iostreams.IOStreams) *deps {
 		io:     ios,
 		getenv: os.Getenv,
 		now:    time.Now,
-		sleep:  device.NowClock(nil).Sleep,
+		sleep:  device.NowClock(time.Now).Sleep,
 	}
 	d.openBrowser = d.systemBrowser
 	d.openStore = func(kind, dir string) (tokenstore.Store, error) { return tokenstore.New(kind, dir) }

@@ -48,7 +48,7 @@ func userinfoRun(o *UserinfoOptions) error {
 	if err != nil {
 		return err
 	}
-	uc := &userinfo.Client{HTTP: d.http()}
+	uc := &userinfo.Client{HTTP: d.http(), Sleep: d.sleep}
 	var claims map[string]any
 	switch {
 	case prov.Kind != config.ProviderOIDC && prof != nil && !slices.Contains(prof.Scopes, "openid"):

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/webex-cli/webex/internal/termsafe"
 )
@@ -19,14 +20,14 @@ func FuzzTrace(f *testing.F) {
 	f.Add("application/x-www-form-urlencoded", "", []byte("code=c&x=%C2%9B"))
 	f.Fuzz(func(t *testing.T, contentType, header string, body []byte) {
 		var trace bytes.Buffer
-		rt := newTrace(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		rt := &traceTransport{now: time.Now, w: &trace, next: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			return &http.Response{
 				Status: "200 OK", StatusCode: 200, Proto: "HTTP/1.1",
 				Header:  http.Header{"Content-Type": {contentType}, "X-Note": {header}},
 				Body:    io.NopCloser(bytes.NewReader(body)),
 				Request: r,
 			}, nil
-		}), &trace, nil)
+		})}
 		req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1/x", bytes.NewReader(body))
 		req.Header.Set("Content-Type", contentType)
 		resp, err := rt.RoundTrip(req)

@@ -20,9 +20,6 @@ const DefaultTimeout = 30 * time.Second
 // MaxRedirects is how many redirects a GET or HEAD request follows before the client gives up.
 const MaxRedirects = 10
 
-// ErrInsecureRedirect is returned (inside a *url.Error) for a redirect from https to http.
-var ErrInsecureRedirect = errors.New("refused a redirect from https to plain http")
-
 // Options configures NewClient. The zero value is usable.
 type Options struct {
 	// UserAgent is sent on every request that sets none; empty means "webex".
@@ -49,7 +46,11 @@ func UserAgent(version string) string {
 func NewClient(o Options) *http.Client {
 	var rt http.RoundTripper = newTransport()
 	if o.Debug != nil {
-		rt = newTrace(rt, o.Debug, o.Now)
+		tt := &traceTransport{next: rt, w: o.Debug, now: o.Now}
+		if tt.now == nil {
+			tt.now = time.Now
+		}
+		rt = tt
 	}
 	rt = &userAgentTransport{next: rt, ua: cmp.Or(o.UserAgent, "webex")}
 	return &http.Client{Transport: rt, Timeout: DefaultTimeout, CheckRedirect: checkRedirect}
@@ -67,7 +68,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		return fmt.Errorf("stopped after %d redirects", MaxRedirects)
 	}
 	if via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https" {
-		return ErrInsecureRedirect
+		return errors.New("refused a redirect from https to plain http")
 	}
 	return nil
 }

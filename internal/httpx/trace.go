@@ -21,16 +21,9 @@ import (
 // Longer bodies are shown cut, with a note; the caller still gets the whole body.
 const MaxTraceBody = 64 << 10
 
-// newTrace wraps next in a transport that writes every exchange, numbered, to w, each block
-// with one Write so that concurrent requests do not interleave. It reads up to MaxTraceBody
-// bytes of a body to show it, and passes the whole body on.
-func newTrace(next http.RoundTripper, w io.Writer, now func() time.Time) http.RoundTripper {
-	if now == nil {
-		now = time.Now
-	}
-	return &traceTransport{next: next, w: w, now: now}
-}
-
+// traceTransport writes every exchange, numbered, to w, each block with one Write so that
+// concurrent requests do not interleave. It reads up to MaxTraceBody bytes of a body to show
+// it, and passes the whole body on.
 type traceTransport struct {
 	next http.RoundTripper
 	now  func() time.Time

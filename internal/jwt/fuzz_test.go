@@ -2,7 +2,6 @@ package jwt
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +35,7 @@ func FuzzDecode(f *testing.F) {
 			if len(msg) > 160 {
 				t.Fatalf("error too long (%d bytes) %q", len(msg), msg)
 			}
-			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrNotJWT) && !errors.Is(err, ErrEncrypted) {
+			if !strings.HasPrefix(msg, "invalid JWT: ") && msg != notJWT && !strings.HasPrefix(msg, "this is an encrypted JWT (JWE)") {
 				t.Fatalf("error of unknown kind %q", msg)
 			}
 			return

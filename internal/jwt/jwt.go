@@ -19,18 +19,9 @@ import (
 // few KiB. Read at most MaxSize+1 bytes of stdin so an oversized input is still reported.
 const MaxSize = 64 << 10
 
-var (
-	// ErrNotJWT reports input with no '.': an opaque token, such as Webex's access tokens.
-	ErrNotJWT    = errors.New("not a JWT: this looks like an opaque token, which only the provider can inspect")
-	ErrEncrypted = errors.New("this is an encrypted JWT (JWE); it cannot be decoded without the key")
-	// ErrInvalid is matched by every other Decode error, which reads "invalid JWT: <what is
-	// wrong>".
-	ErrInvalid = errors.New("invalid JWT")
-)
-
-// invalid is a malformed-input error that matches ErrInvalid.
+// invalid is a Decode error for malformed input: "invalid JWT: <what is wrong>".
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+	return fmt.Errorf("invalid JWT: "+format, args...)
 }
 
 // Token is a decoded, UNVERIFIED JWT. Nothing in it may be trusted.
@@ -67,10 +58,10 @@ func Decode(s string) (*Token, error) {
 	parts := strings.Split(s, ".")
 	switch len(parts) {
 	case 1:
-		return nil, ErrNotJWT
+		return nil, errors.New("not a JWT: this looks like an opaque token, which only the provider can inspect")
 	case 3:
 	case 5:
-		return nil, ErrEncrypted
+		return nil, errors.New("this is an encrypted JWT (JWE); it cannot be decoded without the key")
 	default:
 		return nil, invalid("expected 3 dot-separated parts, got %d", len(parts))
 	}
@@ -101,15 +92,10 @@ func Decode(s string) (*Token, error) {
 
 // trim removes surrounding whitespace, a byte order mark and one "Bearer " prefix.
 func trim(s string) string {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "\ufeff")
-	s = strings.TrimSpace(s)
-	const bearer = "bearer"
-	if strings.EqualFold(s, bearer) {
-		return ""
-	}
-	if len(s) > len(bearer) && strings.EqualFold(s[:len(bearer)], bearer) && (s[len(bearer)] == ' ' || s[len(bearer)] == '\t') {
-		s = strings.TrimSpace(s[len(bearer):])
+	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "\ufeff"))
+	const n = len("bearer")
+	if len(s) >= n && strings.EqualFold(s[:n], "bearer") && (len(s) == n || s[n] == ' ' || s[n] == '\t') {
+		return strings.TrimSpace(s[n:])
 	}
 	return s
 }

@@ -3,7 +3,6 @@ package jwt
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -21,57 +20,58 @@ const (
 	okClaims = `{"sub":"u"}`
 )
 
+const notJWT = "not a JWT: this looks like an opaque token, which only the provider can inspect"
+
 func TestDecodeMalformed(t *testing.T) {
 	h, c, s := b64(okHeader), b64(okClaims), b64("sig")
 	tests := []struct {
 		name  string
 		in    string
 		want  string // exact message, or a prefix when prefix is set
-		is    error
 		exact bool
 	}{
-		{"empty", "", "invalid JWT: input is empty", ErrInvalid, true},
-		{"only whitespace", " \t\r\n ", "invalid JWT: input is empty", ErrInvalid, true},
-		{"only Bearer", "Bearer ", "invalid JWT: input is empty", ErrInvalid, true},
-		{"too large", strings.Repeat("a", MaxSize+1), "invalid JWT: input is too large (65537 bytes; the limit is 65536)", ErrInvalid, true},
-		{"webex access token", "ZDI3MGEyYzQtNmFlNS00NDNhLWFlNzAtZGVjNjE0MGU1OGZmZWNmZDEwN2ItYTU3_PF84_1eb65fdf-9643-417f-9974-ad72cae0e10f", ErrNotJWT.Error(), ErrNotJWT, true},
-		{"random word", "hello", ErrNotJWT.Error(), ErrNotJWT, true},
-		{"NUL byte", h + ".\x00" + c + "." + s, "invalid JWT: input contains binary or non-printable data (byte 0x00 at offset ", ErrInvalid, false},
-		{"binary garbage", "\x89PNG\r\n\x1a\n\x00\x00", "invalid JWT: input contains binary or non-printable data (byte 0x89 at offset 0)", ErrInvalid, true},
-		{"non-ASCII", "éyJ.a.b", "invalid JWT: input contains binary or non-printable data (byte 0xc3 at offset 0)", ErrInvalid, true},
-		{"embedded newline", h + "\n." + c + "." + s, "invalid JWT: input contains binary or non-printable data (byte 0x0a at offset ", ErrInvalid, false},
-		{"JSON pasted", `{"access_token":"a.b.c"}`, "invalid JWT: input is JSON, not a compact JWT; pass only the token", ErrInvalid, true},
-		{"two parts", h + "." + c, "invalid JWT: expected 3 dot-separated parts, got 2", ErrInvalid, true},
-		{"four parts", h + "." + c + "." + s + ".x", "invalid JWT: expected 3 dot-separated parts, got 4", ErrInvalid, true},
-		{"six parts", "a.b.c.d.e.f", "invalid JWT: expected 3 dot-separated parts, got 6", ErrInvalid, true},
-		{"only dots", "..", "invalid JWT: header is empty", ErrInvalid, true},
-		{"JWE", "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d", "this is an encrypted JWT (JWE); it cannot be decoded without the key", ErrEncrypted, true},
-		{"empty header", "." + c + "." + s, "invalid JWT: header is empty", ErrInvalid, true},
-		{"empty claims", h + ".." + s, "invalid JWT: claims segment is empty", ErrInvalid, true},
-		{"header bad char", "ab!d." + c + "." + s, "invalid JWT: header is not valid base64url (character '!' at offset 2)", ErrInvalid, true},
-		{"header padded", b64(okHeader) + "==." + c + "." + s, "invalid JWT: header is not valid base64url (padding '=' at offset ", ErrInvalid, false},
-		{"header std base64", "ab+d." + c + "." + s, "invalid JWT: header is not valid base64url (standard base64 character '+' at offset 2)", ErrInvalid, true},
-		{"header with space", "ab d." + c + "." + s, "invalid JWT: header is not valid base64url (space at offset 2)", ErrInvalid, true},
-		{"header impossible length", "abcde." + c + "." + s, "invalid JWT: header is not valid base64url (impossible length 5)", ErrInvalid, true},
-		{"header not JSON", b64("hello") + "." + c + "." + s, "invalid JWT: header is not valid JSON (syntax error at offset 1)", ErrInvalid, true},
-		{"header truncated JSON", b64(`{"alg":"RS`) + "." + c + "." + s, "invalid JWT: header is not valid JSON (truncated)", ErrInvalid, true},
-		{"header not UTF-8", b64("{\"alg\":\"\xff\"}") + "." + c + "." + s, "invalid JWT: header is not valid JSON (not UTF-8 text)", ErrInvalid, true},
-		{"header array", b64(`["alg"]`) + "." + c + "." + s, "invalid JWT: header is not a JSON object (found an array)", ErrInvalid, true},
-		{"header null", b64(`null`) + "." + c + "." + s, "invalid JWT: header is not a JSON object (found null)", ErrInvalid, true},
-		{"header whitespace only", b64(`   `) + "." + c + "." + s, "invalid JWT: header is not a JSON object (no JSON value)", ErrInvalid, true},
-		{"header trailing data", b64(`{"alg":"RS256"}{}`) + "." + c + "." + s, "invalid JWT: header is not a single JSON object (data after the object)", ErrInvalid, true},
-		{"header no alg", b64(`{"typ":"JWT"}`) + "." + c + "." + s, `invalid JWT: header has no "alg"`, ErrInvalid, true},
-		{"header alg number", b64(`{"alg":256}`) + "." + c + "." + s, `invalid JWT: header "alg" is not a non-empty string`, ErrInvalid, true},
-		{"header alg empty", b64(`{"alg":""}`) + "." + c + "." + s, `invalid JWT: header "alg" is not a non-empty string`, ErrInvalid, true},
-		{"claims bad base64", h + ".a$b." + s, "invalid JWT: claims are not valid base64url (character '$' at offset 1)", ErrInvalid, true},
-		{"claims not JSON", h + "." + b64("{sub}") + "." + s, "invalid JWT: claims are not valid JSON (syntax error at offset 2)", ErrInvalid, true},
-		{"claims string", h + "." + b64(`"sub"`) + "." + s, "invalid JWT: claims are not a JSON object (found a string)", ErrInvalid, true},
-		{"claims number", h + "." + b64(`42`) + "." + s, "invalid JWT: claims are not a JSON object (found a number)", ErrInvalid, true},
-		{"claims bool", h + "." + b64(`true`) + "." + s, "invalid JWT: claims are not a JSON object (found a boolean)", ErrInvalid, true},
-		{"claims trailing", h + "." + b64(`{} x`) + "." + s, "invalid JWT: claims are not a single JSON object (data after the object)", ErrInvalid, true},
-		{"signature bad", h + "." + c + ".si=g", "invalid JWT: signature is not valid base64url (padding '=' at offset 2 is not allowed)", ErrInvalid, true},
-		{"signature std base64", h + "." + c + ".a/b", "invalid JWT: signature is not valid base64url (standard base64 character '/' at offset 1)", ErrInvalid, true},
-		{"signature impossible length", h + "." + c + ".abcde", "invalid JWT: signature is not valid base64url (impossible length 5)", ErrInvalid, true},
+		{"empty", "", "invalid JWT: input is empty", true},
+		{"only whitespace", " \t\r\n ", "invalid JWT: input is empty", true},
+		{"only Bearer", "Bearer ", "invalid JWT: input is empty", true},
+		{"too large", strings.Repeat("a", MaxSize+1), "invalid JWT: input is too large (65537 bytes; the limit is 65536)", true},
+		{"webex access token", "ZDI3MGEyYzQtNmFlNS00NDNhLWFlNzAtZGVjNjE0MGU1OGZmZWNmZDEwN2ItYTU3_PF84_1eb65fdf-9643-417f-9974-ad72cae0e10f", notJWT, true},
+		{"random word", "hello", notJWT, true},
+		{"NUL byte", h + ".\x00" + c + "." + s, "invalid JWT: input contains binary or non-printable data (byte 0x00 at offset ", false},
+		{"binary garbage", "\x89PNG\r\n\x1a\n\x00\x00", "invalid JWT: input contains binary or non-printable data (byte 0x89 at offset 0)", true},
+		{"non-ASCII", "éyJ.a.b", "invalid JWT: input contains binary or non-printable data (byte 0xc3 at offset 0)", true},
+		{"embedded newline", h + "\n." + c + "." + s, "invalid JWT: input contains binary or non-printable data (byte 0x0a at offset ", false},
+		{"JSON pasted", `{"access_token":"a.b.c"}`, "invalid JWT: input is JSON, not a compact JWT; pass only the token", true},
+		{"two parts", h + "." + c, "invalid JWT: expected 3 dot-separated parts, got 2", true},
+		{"four parts", h + "." + c + "." + s + ".x", "invalid JWT: expected 3 dot-separated parts, got 4", true},
+		{"six parts", "a.b.c.d.e.f", "invalid JWT: expected 3 dot-separated parts, got 6", true},
+		{"only dots", "..", "invalid JWT: header is empty", true},
+		{"JWE", "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d", "this is an encrypted JWT (JWE); it cannot be decoded without the key", true},
+		{"empty header", "." + c + "." + s, "invalid JWT: header is empty", true},
+		{"empty claims", h + ".." + s, "invalid JWT: claims segment is empty", true},
+		{"header bad char", "ab!d." + c + "." + s, "invalid JWT: header is not valid base64url (character '!' at offset 2)", true},
+		{"header padded", b64(okHeader) + "==." + c + "." + s, "invalid JWT: header is not valid base64url (padding '=' at offset ", false},
+		{"header std base64", "ab+d." + c + "." + s, "invalid JWT: header is not valid base64url (standard base64 character '+' at offset 2)", true},
+		{"header with space", "ab d." + c + "." + s, "invalid JWT: header is not valid base64url (space at offset 2)", true},
+		{"header impossible length", "abcde." + c + "." + s, "invalid JWT: header is not valid base64url (impossible length 5)", true},
+		{"header not JSON", b64("hello") + "." + c + "." + s, "invalid JWT: header is not valid JSON (syntax error at offset 1)", true},
+		{"header truncated JSON", b64(`{"alg":"RS`) + "." + c + "." + s, "invalid JWT: header is not valid JSON (truncated)", true},
+		{"header not UTF-8", b64("{\"alg\":\"\xff\"}") + "." + c + "." + s, "invalid JWT: header is not valid JSON (not UTF-8 text)", true},
+		{"header array", b64(`["alg"]`) + "." + c + "." + s, "invalid JWT: header is not a JSON object (found an array)", true},
+		{"header null", b64(`null`) + "." + c + "." + s, "invalid JWT: header is not a JSON object (found null)", true},
+		{"header whitespace only", b64(`   `) + "." + c + "." + s, "invalid JWT: header is not a JSON object (no JSON value)", true},
+		{"header trailing data", b64(`{"alg":"RS256"}{}`) + "." + c + "." + s, "invalid JWT: header is not a single JSON object (data after the object)", true},
+		{"header no alg", b64(`{"typ":"JWT"}`) + "." + c + "." + s, `invalid JWT: header has no "alg"`, true},
+		{"header alg number", b64(`{"alg":256}`) + "." + c + "." + s, `invalid JWT: header "alg" is not a non-empty string`, true},
+		{"header alg empty", b64(`{"alg":""}`) + "." + c + "." + s, `invalid JWT: header "alg" is not a non-empty string`, true},
+		{"claims bad base64", h + ".a$b." + s, "invalid JWT: claims are not valid base64url (character '$' at offset 1)", true},
+		{"claims not JSON", h + "." + b64("{sub}") + "." + s, "invalid JWT: claims are not valid JSON (syntax error at offset 2)", true},
+		{"claims string", h + "." + b64(`"sub"`) + "." + s, "invalid JWT: claims are not a JSON object (found a string)", true},
+		{"claims number", h + "." + b64(`42`) + "." + s, "invalid JWT: claims are not a JSON object (found a number)", true},
+		{"claims bool", h + "." + b64(`true`) + "." + s, "invalid JWT: claims are not a JSON object (found a boolean)", true},
+		{"claims trailing", h + "." + b64(`{} x`) + "." + s, "invalid JWT: claims are not a single JSON object (data after the object)", true},
+		{"signature bad", h + "." + c + ".si=g", "invalid JWT: signature is not valid base64url (padding '=' at offset 2 is not allowed)", true},
+		{"signature std base64", h + "." + c + ".a/b", "invalid JWT: signature is not valid base64url (standard base64 character '/' at offset 1)", true},
+		{"signature impossible length", h + "." + c + ".abcde", "invalid JWT: signature is not valid base64url (impossible length 5)", true},
 	}
 	if len(tests) < 20 {
 		t.Fatalf("only %d malformed cases", len(tests))
@@ -91,9 +91,6 @@ func TestDecodeMalformed(t *testing.T) {
 			}
 			if !tt.exact && !strings.HasPrefix(msg, tt.want) {
 				t.Errorf("error\n got %q\nwant prefix %q", msg, tt.want)
-			}
-			if !errors.Is(err, tt.is) {
-				t.Errorf("errors.Is(%v, %v) = false", err, tt.is)
 			}
 			if strings.ContainsAny(msg, "\n\r") {
 				t.Errorf("multi-line error %q", msg)

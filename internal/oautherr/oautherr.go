@@ -106,14 +106,9 @@ func (e *Error) Error() string {
 	return msg
 }
 
-// Parse reads an error answer; whatever the body holds, the result carries at least the
-// status. The code comes from "error", else a known code in "message", else in
-// "errors[].description".
-func Parse(status int, header http.Header, body []byte) *Error {
-	return ParseAt(time.Now(), status, header, body)
-}
-
-// ParseAt is [Parse] with the current time given, for Retry-After as an HTTP-date.
+// ParseAt reads an error answer at time now (for a Retry-After date); whatever the body holds,
+// the result carries at least the status. The code comes from "error", else a known code in
+// "message", else in "errors[].description".
 func ParseAt(now time.Time, status int, header http.Header, body []byte) *Error {
 	e := &Error{Status: status}
 	parseBody(e, header, body)
@@ -155,7 +150,7 @@ func FromRetrieveError(err error) (*Error, bool) {
 		status = re.Response.StatusCode
 		header = re.Response.Header
 	}
-	e := Parse(status, header, re.Body)
+	e := ParseAt(time.Now(), status, header, re.Body)
 	if e.Code == "" && re.ErrorCode != "" {
 		e.Code, _ = pickCode(re.ErrorCode, "", nil)
 	}

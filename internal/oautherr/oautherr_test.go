@@ -151,7 +151,7 @@ func TestParse(t *testing.T) {
 
 func TestParseNeverLeaksTokens(t *testing.T) {
 	body := `{"access_token":"AT-SECRET","refresh_token":"RT-SECRET","id_token":"IDT","error":"invalid_grant"}`
-	msg := Parse(400, nil, []byte(body)).Error()
+	msg := ParseAt(time.Now(), 400, nil, []byte(body)).Error()
 	for _, s := range []string{"AT-SECRET", "RT-SECRET", "IDT"} {
 		if strings.Contains(msg, s) {
 			t.Fatalf("message %q contains %q", msg, s)
@@ -161,7 +161,7 @@ func TestParseNeverLeaksTokens(t *testing.T) {
 
 func TestParseTruncatesDescription(t *testing.T) {
 	long := strings.Repeat("é", 1000)
-	e := Parse(400, nil, []byte(`{"error":"invalid_request","error_description":"`+long+`"}`))
+	e := ParseAt(time.Now(), 400, nil, []byte(`{"error":"invalid_request","error_description":"`+long+`"}`))
 	if n := utf8.RuneCountInString(e.Description); n != maxDescription {
 		t.Fatalf("description has %d runes, want %d", n, maxDescription)
 	}

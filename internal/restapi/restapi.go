@@ -6,8 +6,8 @@ package restapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,12 +33,12 @@ const (
 	MaxBody = 64 << 20
 )
 
-// Client sends requests; HTTP and Sleep are required.
+// Client sends requests; every field but OnWait is required.
 type Client struct {
 	HTTP *http.Client
 	// Sleep waits between attempts; it must return ctx.Err() when ctx ends first.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Now is the clock for Retry-After dates; nil means time.Now.
+	// Now is the clock for Retry-After dates.
 	Now func() time.Time
 	// OnWait, when set, is told before each wait: the status that caused it and how long.
 	OnWait func(status int, wait time.Duration)
@@ -65,7 +65,9 @@ type Response struct {
 func (r *Response) OK() bool { return r.Status >= 200 && r.Status < 300 }
 
 // Error is the provider's error answer, parsed: code, description, trackingId.
-func (r *Response) Error() *oautherr.Error { return oautherr.Parse(r.Status, r.Header, r.Body) }
+func (r *Response) Error() *oautherr.Error {
+	return oautherr.ParseAt(time.Now(), r.Status, r.Header, r.Body)
+}
 
 // Do sends req with the bearer token and returns the last answer, whatever its status, after
 // the waits and retries the package describes.
@@ -80,17 +82,14 @@ func (c *Client) Do(ctx context.Context, req *Request, token string) (*Response,
 		switch {
 		case resp.Status == http.StatusTooManyRequests && waits > 0:
 			waits--
-			wait = oautherr.RetryAfter(resp.Header, c.now())
-			if wait <= 0 {
-				wait = rateLimitDefault
-			}
+			wait = cmp.Or(oautherr.RetryAfter(resp.Header, c.Now()), rateLimitDefault)
 			if wait > maxWait {
 				return resp, nil
 			}
-		case resp.Status >= 500 && idempotent(req.Method) && retries < serverErrorRetries:
+		case resp.Status >= 500 && (req.Method == http.MethodGet || req.Method == http.MethodHead) && retries < serverErrorRetries:
 			retries++
 			wait = time.Duration(retries) * time.Second
-			if ra := oautherr.RetryAfter(resp.Header, c.now()); ra > 0 && ra <= maxWait {
+			if ra := oautherr.RetryAfter(resp.Header, c.Now()); ra > 0 && ra <= maxWait {
 				wait = ra
 			}
 		default:
@@ -104,8 +103,6 @@ func (c *Client) Do(ctx context.Context, req *Request, token string) (*Response,
 		}
 	}
 }
-
-func idempotent(method string) bool { return method == http.MethodGet || method == http.MethodHead }
 
 func (c *Client) once(ctx context.Context, req *Request, token string) (*Response, error) {
 	var body io.Reader
@@ -141,17 +138,6 @@ func (c *Client) once(ctx context.Context, req *Request, token string) (*Respons
 	return &Response{Status: resp.StatusCode, StatusLine: resp.Proto + " " + resp.Status, Header: resp.Header, Body: b}, nil
 }
 
-func (c *Client) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
-}
-
-// ErrOtherOrigin is wrapped by errors about a URL on another scheme, host or port than the
-// API base.
-var ErrOtherOrigin = errors.New("not on the API's host")
-
 // Resolve turns PATH as `webex api` takes it into an absolute URL under base: "people/me" and
 // "/people/me" are relative to base (its path kept), a full URL must be on base's origin.
 func Resolve(base, path string) (string, error) {
@@ -169,7 +155,7 @@ func Resolve(base, path string) (string, error) {
 }
 
 // Next returns the absolute URL of the rel="next" link in h, resolved against page; "" when
-// there is none, and an error wrapping ErrOtherOrigin when it leaves base's origin.
+// there is none, and an error when it leaves base's origin.
 func Next(base, page string, h http.Header) (string, error) {
 	link := NextLink(h)
 	if link == "" {
@@ -200,7 +186,7 @@ func sameOrigin(base *url.URL, target string) (string, error) {
 		return "", fmt.Errorf("the URL %s carries user info, which is refused", t.Redacted())
 	}
 	if !strings.EqualFold(t.Scheme, base.Scheme) || !strings.EqualFold(hostPort(t), hostPort(base)) {
-		return "", fmt.Errorf("%s is %w %s://%s: the token is only sent there", t.Scheme+"://"+t.Host, ErrOtherOrigin, base.Scheme, base.Host)
+		return "", fmt.Errorf("%s is not on the API's host %s://%s: the token is only sent there", t.Scheme+"://"+t.Host, base.Scheme, base.Host)
 	}
 	return t.String(), nil
 }

@@ -77,7 +77,7 @@ type Manager struct {
 	LockTimeout time.Duration    // the wait for the refresh lock; 0 is DefaultLockTimeout
 	// Secret, when set, is told every secret the Manager reads or receives, to keep out of output.
 	Secret func(values ...string)
-	// Sleep waits between a 429 and its retry at /people/me and UserInfo; nil is the real clock.
+	// Sleep (required) waits between a 429 and its retry at /people/me and UserInfo.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 

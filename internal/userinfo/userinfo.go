@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/webex-cli/webex/internal/flow/device"
 	"github.com/webex-cli/webex/internal/oautherr"
 )
 
@@ -27,7 +26,7 @@ const maxBody = 1 << 20
 // Client fetches identity documents with a bearer token.
 type Client struct {
 	HTTP *http.Client
-	// Sleep waits between a 429 and its retry; nil sleeps on the real clock.
+	// Sleep (required) waits between a 429 and its retry.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
@@ -126,15 +125,11 @@ func (c *Client) get(ctx context.Context, endpoint, token string) ([]byte, error
 		if resp.StatusCode == http.StatusOK {
 			return body, nil
 		}
-		pe := oautherr.Parse(resp.StatusCode, resp.Header, body)
+		pe := oautherr.ParseAt(time.Now(), resp.StatusCode, resp.Header, body)
 		if resp.StatusCode == http.StatusTooManyRequests && attempt < 2 {
 			wait := cmp.Or(pe.RetryAfter, 2*time.Second) // never negative
 			if wait <= MaxRetryAfter {
-				sleep := c.Sleep
-				if sleep == nil {
-					sleep = device.NowClock(nil).Sleep
-				}
-				if err := sleep(ctx, wait); err != nil {
+				if err := c.Sleep(ctx, wait); err != nil {
 					return nil, err
 				}
 				continue

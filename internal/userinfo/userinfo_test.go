@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/webex-cli/webex/internal/flow/device"
 	"github.com/webex-cli/webex/internal/oautherr"
 )
 
@@ -352,7 +353,8 @@ func TestRetryAfter429(t *testing.T) {
 			return &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"20"}},
 				Body: io.NopCloser(strings.NewReader(`{"message":"slow down"}`)), Request: r}, nil
 		})
-		_, err := (&Client{HTTP: &http.Client{Transport: rt}}).UserInfo(ctx, "https://webex.invalid/v1/userinfo", testToken)
+		c := &Client{HTTP: &http.Client{Transport: rt}, Sleep: device.NowClock(time.Now).Sleep} // as webex userinfo's
+		_, err := c.UserInfo(ctx, "https://webex.invalid/v1/userinfo", testToken)
 		if !errors.Is(err, context.Canceled) || calls != 1 {
 			t.Errorf("UserInfo() error %v after %d requests, want context.Canceled after 1", err, calls)
 		}

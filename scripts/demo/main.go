@@ -86,32 +86,35 @@ func run() error {
 		"WEBEX_STORAGE=file",
 		"BROWSER="+self+" --open",
 	)
-	webex := func(args ...string) error {
-		fmt.Printf("\n\033[1m$ webex %s\033[0m\n", strings.Join(args, " "))
-		c := exec.CommandContext(ctx, bin, args...)
-		c.Env = env
-		c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
-		return c.Run()
+	steps := []struct {
+		title string
+		runs  [][]string
+	}{
+		{"Signing in with the device flow, as over SSH", [][]string{
+			{"login", "--flow", "device", "--qr", "always"},
+			{"status"},
+			{"token"},
+			{"token", "--json"},
+			{"userinfo", "--json"},
+		}},
+		{"Signing in with the browser flow (PKCE through a loopback redirect), as on a desktop", [][]string{
+			{"login", "--profile", "desktop", "--flow", "browser", "--redirect-uri", "http://127.0.0.1:0/callback"},
+			{"decode", "--profile", "desktop"},
+			{"decode", "--profile", "desktop", "--verify"},
+			{"status"},
+		}},
 	}
-
-	step("Signing in with the device flow, as over SSH")
-	if err := webexAll(webex, [][]string{
-		{"login", "--flow", "device", "--qr", "always"},
-		{"status"},
-		{"token"},
-		{"token", "--json"},
-		{"userinfo", "--json"},
-	}); err != nil {
-		return err
-	}
-	step("Signing in with the browser flow (PKCE through a loopback redirect), as on a desktop")
-	if err := webexAll(webex, [][]string{
-		{"login", "--profile", "desktop", "--flow", "browser", "--redirect-uri", "http://127.0.0.1:0/callback"},
-		{"decode", "--profile", "desktop"},
-		{"decode", "--profile", "desktop", "--verify"},
-		{"status"},
-	}); err != nil {
-		return err
+	for _, s := range steps {
+		step(s.title)
+		for _, args := range s.runs {
+			fmt.Printf("\n\033[1m$ webex %s\033[0m\n", strings.Join(args, " "))
+			c := exec.CommandContext(ctx, bin, args...)
+			c.Env = env
+			c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+			if err := c.Run(); err != nil {
+				return fmt.Errorf("webex %s: %w", strings.Join(args, " "), err)
+			}
+		}
 	}
 	step("Done. Against the real Webex, drop WEBEX_BASE_URL and use your integration's client id and secret.")
 	return nil
@@ -154,16 +157,6 @@ func startEmulator(ctx context.Context, bin, tmp string) (lines []string, stop f
 	}
 	go io.Copy(io.Discard, out)
 	return lines, stop, nil
-}
-
-// webexAll runs webex with each of the argument lists in turn, stopping at the first failure.
-func webexAll(webex func(args ...string) error, runs [][]string) error {
-	for _, args := range runs {
-		if err := webex(args...); err != nil {
-			return fmt.Errorf("webex %s: %w", strings.Join(args, " "), err)
-		}
-	}
-	return nil
 }
 
 func step(s string) { fmt.Printf("\n\033[1;36m==> %s\033[0m\n", s) }

@@ -15,11 +15,11 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 
 	"golang.org/x/oauth2"
 
 	"github.com/webex-cli/webex/internal/oautherr"
+	"github.com/webex-cli/webex/internal/termsafe"
 )
 
 // GrantType is the grant_type of device token requests (RFC 8628 §3.4).
@@ -57,7 +57,7 @@ type Config struct {
 	// HTTP Basic, which Webex requires.
 	AuthStyle  oauth2.AuthStyle
 	HTTPClient *http.Client // nil means http.DefaultClient
-	Clock      Clock        // nil means the wall clock
+	Clock      Clock        // required
 	// Webex selects Login with Webex's device authorization: no client authentication there
 	// (Webex documents none), and a 400 gets a hint (scopes to tick, or HelperRedirectsHint).
 	Webex bool
@@ -69,10 +69,9 @@ type Code struct {
 	DeviceCode              string
 	UserCode                string
 	VerificationURI         string
-	VerificationURIComplete string // "" when the provider gave none
-	// ExpiresAt is Clock.Now + expires_in; zero (a Code built by hand) sets no deadline.
-	ExpiresAt time.Time
-	Interval  time.Duration // the minimum wait between polls
+	VerificationURIComplete string        // "" when the provider gave none
+	ExpiresAt               time.Time     // Clock.Now + expires_in
+	Interval                time.Duration // the minimum wait between polls
 }
 
 // Errors a caller can branch on with errors.Is; the *Error of Authorize and Poll wraps one of
@@ -129,13 +128,6 @@ func (e *Error) Unwrap() []error {
 	return errs
 }
 
-func (c *Config) clock() Clock {
-	if c.Clock != nil {
-		return c.Clock
-	}
-	return realClock{}
-}
-
 // post sends form to endpoint, with client authentication when authenticate is set.
 func (c *Config) post(ctx context.Context, endpoint string, form url.Values, authenticate bool) (*http.Response, []byte, error) {
 	form.Set("client_id", c.ClientID)
@@ -177,7 +169,7 @@ func Authorize(ctx context.Context, cfg Config) (*Code, error) {
 	if cfg.DeviceAuthURL == "" || cfg.ClientID == "" {
 		return nil, errors.New("device authorization: the device authorization URL and client id are required")
 	}
-	clk := cfg.clock()
+	clk := cfg.Clock
 	form := url.Values{}
 	if len(cfg.Scopes) > 0 {
 		form.Set("scope", strings.Join(cfg.Scopes, " "))
@@ -271,7 +263,7 @@ func parseCode(body []byte, now time.Time) (*Code, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("device authorization: the answer lacks a valid %s", strings.Join(missing, ", "))
 	}
-	if !printable(c.UserCode) {
+	if strings.ContainsFunc(c.UserCode, termsafe.Unsafe) {
 		return nil, errors.New("device authorization: the user_code holds unprintable characters")
 	}
 	if !webURI(c.VerificationURI) {
@@ -292,34 +284,21 @@ func parseCode(body []byte, now time.Time) (*Code, error) {
 	return c, nil
 }
 
-// printable reports whether s has no control or format characters.
-func printable(s string) bool {
-	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return false
-		}
-	}
-	return true
-}
-
 // webURI reports whether s is an absolute http(s) URL safe to show and put in a QR code.
 func webURI(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && printable(s) && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+	return err == nil && !strings.ContainsFunc(s, termsafe.Unsafe) && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
-// Poll polls cfg.TokenURL with code until the person approves (RFC 8628 §3.4-3.5) and returns
-// the token. It waits the interval before every poll (slow_down adds SlowDownStep for good; a
-// longer Retry-After wins), and stops with ErrExpired at code.ExpiresAt, with an *Error on a
-// failure, or with ctx.Err().
+// Poll polls cfg.TokenURL with code, from Authorize, until the person approves (RFC 8628
+// §3.4-3.5) and returns the token. It waits the interval before every poll (slow_down adds
+// SlowDownStep for good; a longer Retry-After wins), and stops with ErrExpired at
+// code.ExpiresAt, with an *Error on a failure, or with ctx.Err().
 func Poll(ctx context.Context, cfg Config, code *Code) (*oauth2.Token, error) {
 	if code == nil || code.DeviceCode == "" || cfg.TokenURL == "" || cfg.ClientID == "" {
 		return nil, errors.New("device token: the token URL, client id and device code are required")
 	}
-	p := &poller{cfg: cfg, clk: cfg.clock(), code: code, interval: code.Interval}
-	if p.interval <= 0 {
-		p.interval = DefaultInterval
-	}
+	p := &poller{cfg: cfg, clk: cfg.Clock, code: code, interval: code.Interval}
 	wait := p.interval
 	for {
 		if err := p.sleep(ctx, wait); err != nil {
@@ -349,24 +328,15 @@ type poller struct {
 // before then, without polling after its expiry.
 func (p *poller) sleep(ctx context.Context, d time.Duration) error {
 	expired := &Error{Op: opToken, Kind: ErrExpired}
-	exp := p.code.ExpiresAt
-	if !exp.IsZero() {
-		left := exp.Sub(p.clk.Now())
-		if left <= 0 {
-			return expired
-		}
-		if d >= left {
-			// The code expires before the next poll is allowed: wait out its life, then stop.
-			if err := p.clk.Sleep(ctx, left); err != nil {
-				return sleepErr(ctx, err)
-			}
-			return expired
-		}
+	left := p.code.ExpiresAt.Sub(p.clk.Now())
+	if left <= 0 {
+		return expired
 	}
-	if err := p.clk.Sleep(ctx, d); err != nil {
+	// When the code expires before the next poll is allowed, wait out its life, then stop.
+	if err := p.clk.Sleep(ctx, min(d, left)); err != nil {
 		return sleepErr(ctx, err)
 	}
-	if !exp.IsZero() && !p.clk.Now().Before(exp) {
+	if d >= left || !p.clk.Now().Before(p.code.ExpiresAt) {
 		return expired
 	}
 	return nil

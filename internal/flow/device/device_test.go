@@ -639,7 +639,7 @@ func TestPollCancel(t *testing.T) {
 	t.Run("cancelled while the real clock waits", func(t *testing.T) {
 		f := newFake(t, newClock())
 		cfg := f.config()
-		cfg.Clock = nil // the wall clock: an hour's interval must not be waited out
+		cfg.Clock = NowClock(time.Now) // the wall clock: an hour's interval must not be waited out
 		ctx, cancel := context.WithCancel(context.Background())
 		code := &Code{DeviceCode: deviceCode, ExpiresAt: time.Now().Add(2 * time.Hour), Interval: time.Hour}
 		go cancel()
@@ -666,7 +666,7 @@ func TestPollCancel(t *testing.T) {
 		defer srv.Close()
 		defer close(done)
 		cfg := Config{TokenURL: srv.URL, ClientID: "c", Clock: newClock()}
-		code := &Code{DeviceCode: deviceCode, Interval: time.Second}
+		code := &Code{DeviceCode: deviceCode, ExpiresAt: t0.Add(time.Hour), Interval: time.Second}
 		_, err := Poll(ctx, cfg, code)
 		if err != context.Canceled {
 			t.Fatalf("Poll() error = %v, want context.Canceled", err)

@@ -28,9 +28,6 @@ import (
 	"github.com/webex-cli/webex/internal/oautherr"
 )
 
-// DefaultRedirectURI is used when Config.RedirectURI is empty: 127.0.0.1, a free port.
-const DefaultRedirectURI = "http://127.0.0.1:0/callback"
-
 // shutdownGrace bounds how long the answered callback's response may take to drain.
 const shutdownGrace = 5 * time.Second
 
@@ -38,7 +35,7 @@ const shutdownGrace = 5 * time.Second
 type Config struct {
 	AuthURL  string
 	ClientID string
-	// RedirectURI is the redirect URI registered with the provider ("" is DefaultRedirectURI):
+	// RedirectURI is the redirect URI registered with the provider:
 	// http on 127.0.0.1, localhost (served on both 127.0.0.1 and ::1, as a browser may pick
 	// either) or [::1]; port 0 or none is a free port, written into the redirect_uri sent.
 	RedirectURI string
@@ -79,36 +76,13 @@ type Result struct {
 	RedirectURI string
 }
 
-// Errors a caller can branch on with errors.Is.
-var (
-	ErrStateMismatch = errors.New("the sign-in answer does not belong to this login (state mismatch)")
-	ErrMissingCode   = errors.New("the sign-in answer carries no authorization code")
-	// ErrMalformedCallback: a repeated parameter or an unusable code.
-	ErrMalformedCallback = errors.New("the sign-in answer is malformed")
-)
-
-// PortInUseError is returned when the redirect URI's port is taken.
-type PortInUseError struct {
-	Host      string // the address the listener tried to bind: "127.0.0.1" or "::1"
-	Port      int
-	Localhost bool // the redirect URI names localhost, which is served on both addresses
-	Err       error
-}
-
-func (e *PortInUseError) Error() string {
-	host := e.Host
-	if e.Localhost && host == "::1" {
-		return fmt.Sprintf("port %d on ::1 is already in use, and a browser may send the sign-in for localhost there; register and pass --redirect-uri http://127.0.0.1:%d/..., or another free port", e.Port, e.Port)
-	}
-	return fmt.Sprintf("port %d on %s is already in use; pass --redirect-uri with another port registered on the integration", e.Port, host)
-}
-
-func (e *PortInUseError) Unwrap() error { return e.Err }
+// stateMismatch is the error of a callback without the login's state.
+const stateMismatch = "the sign-in answer does not belong to this login (state mismatch)"
 
 // Run listens on the redirect URI, calls OnReady with the authorization URL, and waits for
 // the callback with the right state and for Config.Complete. With a code, Run returns the
-// Result; with error=, the provider's *oautherr.Error (wrapped); with neither,
-// ErrMissingCode. When ctx is done first, Run returns ctx.Err().
+// Result; with error=, the provider's *oautherr.Error (wrapped); with neither, an error. When
+// ctx is done first, Run returns ctx.Err().
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, err
@@ -200,9 +174,6 @@ func checkConfig(cfg Config) error {
 
 // parseRedirect checks a loopback redirect URI and says where to listen; port 0 means any.
 func parseRedirect(raw string) (u *url.URL, hosts []string, port int, err error) {
-	if raw == "" {
-		raw = DefaultRedirectURI
-	}
 	u, err = url.Parse(raw)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("loopback: invalid redirect URI: %w", err)
@@ -242,14 +213,14 @@ func parseRedirect(raw string) (u *url.URL, hosts []string, port int, err error)
 // machine without IPv6 serves localhost on 127.0.0.1 alone: no other program can take ::1.
 func listenAll(ctx context.Context, hosts []string, port int) ([]net.Listener, error) {
 	for try := 0; ; try++ {
-		first, err := listen(ctx, hosts[0], port)
+		first, err := listen(ctx, hosts[0], port, false)
 		if err != nil {
 			return nil, err
 		}
 		if len(hosts) == 1 {
 			return []net.Listener{first}, nil
 		}
-		second, err := listen(ctx, hosts[1], first.Addr().(*net.TCPAddr).Port)
+		second, err := listen(ctx, hosts[1], first.Addr().(*net.TCPAddr).Port, true)
 		if err == nil {
 			return []net.Listener{first, second}, nil
 		}
@@ -260,29 +231,37 @@ func listenAll(ctx context.Context, hosts []string, port int) ([]net.Listener, e
 		if port == 0 && errors.Is(err, syscall.EADDRINUSE) && try < 10 {
 			continue // the port free on 127.0.0.1 is taken on ::1: pick another
 		}
-		var busy *PortInUseError
-		if errors.As(err, &busy) {
-			busy.Localhost = true
-		}
 		return nil, err
 	}
 }
 
-func listen(ctx context.Context, host string, port int) (net.Listener, error) {
+// listen listens on host:port; ipv6OfLocalhost says host is ::1 serving a localhost redirect
+// URI, which a browser may send to either address.
+func listen(ctx context.Context, host string, port int, ipv6OfLocalhost bool) (net.Listener, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
-	if err == nil {
+	switch {
+	case err == nil:
 		return ln, nil
-	}
-	if ctx.Err() != nil {
+	case ctx.Err() != nil:
 		return nil, ctx.Err()
+	case port == 0 || !errors.Is(err, syscall.EADDRINUSE) &&
+		!strings.Contains(strings.ToLower(err.Error()), "only one usage of each socket address"): // Windows
+		return nil, fmt.Errorf("loopback: %w", err)
+	case ipv6OfLocalhost:
+		return nil, portInUse{err, fmt.Sprintf("port %d on ::1 is already in use, and a browser may send the sign-in for localhost there; register and pass --redirect-uri http://127.0.0.1:%d/..., or another free port", port, port)}
 	}
-	if port != 0 && (errors.Is(err, syscall.EADDRINUSE) ||
-		strings.Contains(strings.ToLower(err.Error()), "only one usage of each socket address")) { // Windows
-		return nil, &PortInUseError{Host: host, Port: port, Err: err}
-	}
-	return nil, fmt.Errorf("loopback: %w", err)
+	return nil, portInUse{err, fmt.Sprintf("port %d on %s is already in use; pass --redirect-uri with another port registered on the integration", port, host)}
 }
+
+// portInUse is listen's error for a port another program holds.
+type portInUse struct {
+	error
+	msg string
+}
+
+func (e portInUse) Error() string { return e.msg }
+func (e portInUse) Unwrap() error { return e.error }
 
 // randomString is 256 random bits in base64url, for state, nonce and PKCE verifier.
 func randomString() string {
@@ -315,7 +294,7 @@ func buildAuthURL(cfg Config, res *Result) string {
 func parseCallback(q url.Values) (code string, err error) {
 	for _, k := range []string{"code", "error", "error_description"} {
 		if len(q[k]) > 1 {
-			return "", fmt.Errorf("%w: the %s parameter is repeated", ErrMalformedCallback, k)
+			return "", fmt.Errorf("the sign-in answer is malformed: the %s parameter is repeated", k)
 		}
 	}
 	if perr := oautherr.FromParams(q); perr != nil {
@@ -323,15 +302,13 @@ func parseCallback(q url.Values) (code string, err error) {
 	}
 	code = q.Get("code")
 	if code == "" {
-		return "", ErrMissingCode
+		return "", errors.New("the sign-in answer carries no authorization code")
 	}
 	if len(code) > 4096 {
-		return "", fmt.Errorf("%w: the code is too long", ErrMalformedCallback)
+		return "", errors.New("the sign-in answer is malformed: the code is too long")
 	}
-	for i := 0; i < len(code); i++ {
-		if code[i] < 0x20 || code[i] > 0x7e {
-			return "", fmt.Errorf("%w: the code holds unexpected characters", ErrMalformedCallback)
-		}
+	if strings.ContainsFunc(code, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		return "", errors.New("the sign-in answer is malformed: the code holds unexpected characters")
 	}
 	return code, nil
 }
@@ -418,11 +395,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *handler) foreign(q url.Values) error {
 	switch states := q["state"]; {
 	case len(states) > 1:
-		return fmt.Errorf("%w: the state parameter is repeated", ErrMalformedCallback)
+		return errors.New("the sign-in answer is malformed: the state parameter is repeated")
 	case len(states) == 0 || states[0] == "":
-		return fmt.Errorf("%w: it carries no state", ErrStateMismatch)
+		return errors.New(stateMismatch + ": it carries no state")
 	case subtle.ConstantTimeCompare([]byte(states[0]), []byte(h.state)) != 1:
-		return ErrStateMismatch
+		return errors.New(stateMismatch)
 	}
 	return nil
 }
