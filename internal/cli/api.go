@@ -324,11 +324,13 @@ func apiPages(o *APIOptions, call *apiCall, client *restapi.Client, t *apiTarget
 			}
 			continue
 		}
-		items, err := pageItems(resp.Body)
-		if err != nil {
-			return nil, fmt.Errorf("page %d: %w (use --slurp=false to print pages as they are)", page, err)
+		var body struct {
+			Items *[]any `json:"items"`
 		}
-		merged = append(merged, items...)
+		if err := json.Unmarshal(resp.Body, &body); err != nil || body.Items == nil {
+			return nil, fmt.Errorf("page %d: the answer is not a JSON object with an items array (use --slurp=false to print pages as they are)", page)
+		}
+		merged = append(merged, *body.Items...)
 		if progress {
 			fmt.Fprintf(d.io.ErrOut, "\r\x1b[KFetched page %d (%d items)...", page, len(merged))
 		}
@@ -393,16 +395,6 @@ func safeText(d *deps, s string) string {
 		lines[i] = termsafe.Line(l)
 	}
 	return strings.Join(lines, "\n")
-}
-
-func pageItems(body []byte) ([]any, error) {
-	var page struct {
-		Items *[]any `json:"items"`
-	}
-	if err := json.Unmarshal(body, &page); err != nil || page.Items == nil {
-		return nil, errors.New("the answer is not a JSON object with an items array")
-	}
-	return *page.Items, nil
 }
 
 // writeBody prints a successful answer's body: through jq when asked, pretty on a terminal,

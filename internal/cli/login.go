@@ -433,17 +433,13 @@ func storeLogin(ctx context.Context, d *deps, m *session.Manager, g *session.Gra
 	if err != nil {
 		return err
 	}
-	who := cmp.Or(p.Email, p.DisplayName, p.Subject, "an unnamed user")
-	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", termsafe.Line(who), p.Name, p.Provider, storageLabel(p.Storage))
+	who, where := cmp.Or(p.Email, p.DisplayName, p.Subject, "an unnamed user"), "the keyring"
+	if p.Storage == config.StorageFile {
+		where = "a file"
+	}
+	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", termsafe.Line(who), p.Name, p.Provider, where)
 	o.emit(loggedInEvent{Event: "logged_in", Profile: p.Name, Provider: p.Provider, Subject: p.Subject, Email: p.Email, ExpiresAt: rfc3339OrNil(p.AccessExpiry)})
 	return nil
-}
-
-func storageLabel(kind string) string {
-	if kind == config.StorageFile {
-		return "a file"
-	}
-	return "the keyring"
 }
 
 // The --json events of `webex login`, with their fields in the contract's order.
