@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -252,48 +253,16 @@ func indentJSON(raw []byte, prefix string, on bool) string {
 	if !on {
 		return s
 	}
-	var b strings.Builder
-	inStr, esc := false, false
-	var cur strings.Builder
-	flush := func(isKey bool) {
-		code := "32"
-		if isKey {
+	// Strings (with the colon that makes one a key) and numbers; the rest stays as it is.
+	token := regexp.MustCompile(`"(?:[^"\\]|\\.)*"( *:)?|[0-9-][0-9+\-.eE]*`)
+	return token.ReplaceAllStringFunc(s, func(t string) string {
+		if t[0] != '"' {
+			return iostreams.Colour(true, "33", t)
+		}
+		str, code := strings.TrimRight(t, " :"), "32"
+		if str != t {
 			code = "36"
 		}
-		b.WriteString(iostreams.Colour(true, code, cur.String()))
-		cur.Reset()
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if inStr {
-			cur.WriteByte(c)
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-				rest := strings.TrimLeft(s[i+1:], " ")
-				flush(strings.HasPrefix(rest, ":"))
-			}
-			continue
-		}
-		if c == '"' {
-			inStr = true
-			cur.WriteByte(c)
-			continue
-		}
-		if (c >= '0' && c <= '9') || c == '-' {
-			j := i
-			for j < len(s) && strings.IndexByte("0123456789+-.eE", s[j]) >= 0 {
-				j++
-			}
-			b.WriteString(iostreams.Colour(true, "33", s[i:j]))
-			i = j - 1
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
+		return iostreams.Colour(true, code, str) + t[len(str):]
+	})
 }
