@@ -99,10 +99,8 @@ func (d *deps) profile(cfg *config.Config) string {
 	if p := d.getenv("WEBEX_PROFILE"); p != "" {
 		return p
 	}
-	if cfg != nil {
-		if p, err := cfg.Default(); err == nil && p != "" {
-			return p
-		}
+	if p, err := cfg.Default(); err == nil && p != "" {
+		return p
 	}
 	return "default"
 }
