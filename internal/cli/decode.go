@@ -161,15 +161,14 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 		if err != nil {
 			return nil, "", err
 		}
-		if p, err := cfg.Load(d.profile(cfg)); err == nil {
-			prof = p
-		}
+		prof, _ = cfg.Load(d.profile(cfg)) // nil on any error: no saved login to go by
 	}
-	clientID := o.ClientID
-	if clientID == "" && prof != nil {
-		clientID = prof.ClientID
+	var saved provider.Settings
+	var clientID string
+	if prof != nil {
+		saved, clientID = session.Settings(prof), prof.ClientID
 	}
-	if clientID = cmp.Or(clientID, d.getenv("WEBEX_CLIENT_ID")); clientID == "" {
+	if clientID = cmp.Or(o.ClientID, clientID, d.getenv("WEBEX_CLIENT_ID")); clientID == "" {
 		return nil, "", usageErrorf("--verify needs the expected audience: pass --client-id or log in first")
 	}
 	switch {
@@ -184,10 +183,6 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 		return prov, clientID, err
 	case o.Issuer == "" && prof == nil:
 		return nil, "", usageErrorf("--verify needs a provider: log in first, or pass --issuer or --jwks-url")
-	}
-	var saved provider.Settings
-	if prof != nil {
-		saved = session.Settings(prof)
 	}
 	s, err := provider.Resolve(provider.Settings{Issuer: o.Issuer}, provider.Settings{}, saved)
 	if err != nil {
