@@ -332,15 +332,14 @@ func browserLogin(ctx context.Context, d *deps, g *session.Grant, o *LoginOption
 		Scopes:      g.Profile.Scopes,
 		Params:      params,
 		OnReady: func(authURL string) error {
-			if o.NoBrowser {
-				fmt.Fprintf(d.io.ErrOut, "Open this URL in a browser to sign in:\n\n  %s\n\n", authURL)
-				return nil
+			msg := "Open this URL in a browser to sign in:"
+			if !o.NoBrowser {
+				msg = "Opened a browser to sign in. If it did not appear, open:"
+				if err := d.openBrowser(authURL); err != nil {
+					msg = fmt.Sprintf("Could not open a browser (%v). Open this URL to sign in:", err)
+				}
 			}
-			if err := d.openBrowser(authURL); err != nil {
-				fmt.Fprintf(d.io.ErrOut, "Could not open a browser (%v). Open this URL to sign in:\n\n  %s\n\n", err, authURL)
-				return nil
-			}
-			fmt.Fprintf(d.io.ErrOut, "Opened a browser to sign in. If it did not appear, open:\n\n  %s\n\n", authURL)
+			fmt.Fprintf(d.io.ErrOut, "%s\n\n  %s\n\n", msg, authURL)
 			return nil
 		},
 		OnRejected: func(err error) {
