@@ -148,7 +148,7 @@ func prepareAPI(d *deps, o *APIOptions) (*apiCall, error) {
 	if len(fields) > 0 {
 		if c.method == http.MethodGet || c.method == http.MethodHead || o.Input != "" {
 			for _, f := range fields {
-				c.query.Add(f.key, f.text())
+				c.query.Add(f.key, f.text)
 			}
 		} else {
 			c.body, err = json.Marshal(fieldObject(fields))
@@ -324,11 +324,13 @@ func apiPages(o *APIOptions, call *apiCall, client *restapi.Client, t *apiTarget
 			}
 			continue
 		}
-		items, err := pageItems(resp.Body)
-		if err != nil {
-			return nil, fmt.Errorf("page %d: %w (use --slurp=false to print pages as they are)", page, err)
+		var body struct {
+			Items *[]any `json:"items"`
 		}
-		merged = append(merged, items...)
+		if err := json.Unmarshal(resp.Body, &body); err != nil || body.Items == nil {
+			return nil, fmt.Errorf("page %d: the answer is not a JSON object with an items array (use --slurp=false to print pages as they are)", page)
+		}
+		merged = append(merged, *body.Items...)
 		if progress {
 			fmt.Fprintf(d.io.ErrOut, "\r\x1b[KFetched page %d (%d items)...", page, len(merged))
 		}
@@ -358,11 +360,7 @@ func apiDo(ctx context.Context, d *deps, c *restapi.Client, t *apiTarget, req *r
 // apiFailure prints a non-2xx answer's body on stderr and returns the one-line error.
 func apiFailure(d *deps, method, path string, resp *restapi.Response) error {
 	if body := bytes.TrimSpace(resp.Body); len(body) > 0 {
-		if json.Valid(body) {
-			fmt.Fprintln(d.io.ErrOut, d.secrets.Scrub(indentJSON(body, "", d.io.ColourErr())))
-		} else {
-			fmt.Fprintln(d.io.ErrOut, d.secrets.Scrub(termsafe.Line(string(body))))
-		}
+		fmt.Fprintln(d.io.ErrOut, d.secrets.Scrub(indentJSON(body, "", d.io.ColourErr()))) // not JSON: one safe line
 	}
 	msg := fmt.Sprintf("%s %s: %v", method, path, resp.Error())
 	if resp.Status == http.StatusUnauthorized {
@@ -393,16 +391,6 @@ func safeText(d *deps, s string) string {
 		lines[i] = termsafe.Line(l)
 	}
 	return strings.Join(lines, "\n")
-}
-
-func pageItems(body []byte) ([]any, error) {
-	var page struct {
-		Items *[]any `json:"items"`
-	}
-	if err := json.Unmarshal(body, &page); err != nil || page.Items == nil {
-		return nil, errors.New("the answer is not a JSON object with an items array")
-	}
-	return *page.Items, nil
 }
 
 // writeBody prints a successful answer's body: through jq when asked, pretty on a terminal,
@@ -465,15 +453,9 @@ func writeBody(d *deps, jq *gojq.Code, body []byte) error {
 // apiField is one -f or -F field of `webex api`.
 type apiField struct {
 	key   string
-	array bool // key[]=value: appended to an array
-	value any  // string, bool, nil or json.Number
-}
-
-func (f apiField) text() string {
-	if f.value == nil {
-		return "null"
-	}
-	return fmt.Sprint(f.value)
+	array bool   // key[]=value: appended to an array
+	value any    // string, bool, nil or json.Number
+	text  string // the value as given (a file's content for @FILE), for the query string
 }
 
 func splitField(s string) (key string, array bool, value string, err error) {
@@ -511,7 +493,7 @@ func apiFields(d *deps, o *APIOptions) ([]apiField, error) {
 		if err != nil {
 			return nil, usageErrorf("-f %v", err)
 		}
-		out = append(out, apiField{k, arr, v})
+		out = append(out, apiField{k, arr, v, v})
 	}
 	stdinUsed := o.Input == "-"
 	for _, s := range o.Fields {
@@ -529,9 +511,9 @@ func apiFields(d *deps, o *APIOptions) ([]apiField, error) {
 			if err != nil {
 				return nil, err
 			}
-			value = string(b)
+			v, value = string(b), string(b)
 		}
-		out = append(out, apiField{k, arr, value})
+		out = append(out, apiField{k, arr, value, v})
 	}
 	seen := map[string]bool{}
 	for _, f := range out {

@@ -25,7 +25,7 @@ func FuzzAPIField(f *testing.F) {
 		if n, ok := v.(json.Number); ok && !json.Valid([]byte(n)) {
 			t.Fatalf("typedValue(%q) = invalid number %q", value, n)
 		}
-		if _, err := json.Marshal(fieldObject([]apiField{{key, array, v}})); err != nil {
+		if _, err := json.Marshal(fieldObject([]apiField{{key: key, array: array, value: v}})); err != nil {
 			t.Fatalf("body of %q: %v", s, err)
 		}
 	})

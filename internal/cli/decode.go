@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -160,15 +161,14 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 		if err != nil {
 			return nil, "", err
 		}
-		if p, err := cfg.Load(d.profile(cfg)); err == nil {
-			prof = p
-		}
+		prof, _ = cfg.Load(d.profile(cfg)) // nil on any error: no saved login to go by
 	}
-	clientID := o.ClientID
-	if clientID == "" && prof != nil {
-		clientID = prof.ClientID
+	var saved provider.Settings
+	var clientID string
+	if prof != nil {
+		saved, clientID = session.Settings(prof), prof.ClientID
 	}
-	if clientID = cmp.Or(clientID, d.getenv("WEBEX_CLIENT_ID")); clientID == "" {
+	if clientID = cmp.Or(o.ClientID, clientID, d.getenv("WEBEX_CLIENT_ID")); clientID == "" {
 		return nil, "", usageErrorf("--verify needs the expected audience: pass --client-id or log in first")
 	}
 	switch {
@@ -183,10 +183,6 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 		return prov, clientID, err
 	case o.Issuer == "" && prof == nil:
 		return nil, "", usageErrorf("--verify needs a provider: log in first, or pass --issuer or --jwks-url")
-	}
-	var saved provider.Settings
-	if prof != nil {
-		saved = session.Settings(prof)
 	}
 	s, err := provider.Resolve(provider.Settings{Issuer: o.Issuer}, provider.Settings{}, saved)
 	if err != nil {
@@ -252,48 +248,16 @@ func indentJSON(raw []byte, prefix string, on bool) string {
 	if !on {
 		return s
 	}
-	var b strings.Builder
-	inStr, esc := false, false
-	var cur strings.Builder
-	flush := func(isKey bool) {
-		code := "32"
-		if isKey {
+	// Strings (with the colon that makes one a key) and numbers; the rest stays as it is.
+	token := regexp.MustCompile(`"(?:[^"\\]|\\.)*"( *:)?|[0-9-][0-9+\-.eE]*`)
+	return token.ReplaceAllStringFunc(s, func(t string) string {
+		if t[0] != '"' {
+			return iostreams.Colour(true, "33", t)
+		}
+		str, code := strings.TrimRight(t, " :"), "32"
+		if str != t {
 			code = "36"
 		}
-		b.WriteString(iostreams.Colour(true, code, cur.String()))
-		cur.Reset()
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if inStr {
-			cur.WriteByte(c)
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-				rest := strings.TrimLeft(s[i+1:], " ")
-				flush(strings.HasPrefix(rest, ":"))
-			}
-			continue
-		}
-		if c == '"' {
-			inStr = true
-			cur.WriteByte(c)
-			continue
-		}
-		if (c >= '0' && c <= '9') || c == '-' {
-			j := i
-			for j < len(s) && strings.IndexByte("0123456789+-.eE", s[j]) >= 0 {
-				j++
-			}
-			b.WriteString(iostreams.Colour(true, "33", s[i:j]))
-			i = j - 1
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
+		return iostreams.Colour(true, code, str) + t[len(str):]
+	})
 }

@@ -34,8 +34,9 @@ type deps struct {
 	sleep       func(ctx context.Context, d time.Duration) error
 	openBrowser func(url string) error
 	openStore   func(kind, configDir string) (tokenstore.Store, error)
-	// interruptible makes interrupts cancel the command's context from now on (see Main).
-	interruptible func()
+	// blocking is called before work that may wait: from then on Ctrl-C cancels the context
+	// (see Main).
+	blocking func()
 
 	profileFlag string // --profile
 	debug       bool   // --debug
@@ -61,6 +62,7 @@ func newDeps(ios *iostreams.IOStreams) *deps {
 		now:    time.Now,
 		sleep:  device.NowClock(time.Now).Sleep,
 	}
+	d.blocking = func() {}
 	d.openBrowser = d.systemBrowser
 	d.openStore = func(kind, dir string) (tokenstore.Store, error) { return tokenstore.New(kind, dir) }
 	return d
@@ -80,13 +82,6 @@ func (d *deps) http() *http.Client {
 	return d.httpClient
 }
 
-// blocking is called before work that may wait: from then on Ctrl-C cancels the context.
-func (d *deps) blocking() {
-	if d.interruptible != nil {
-		d.interruptible()
-	}
-}
-
 func (d *deps) config() (*config.Config, error) {
 	dir, err := config.Dir(d.getenv)
 	if err != nil {
@@ -104,10 +99,8 @@ func (d *deps) profile(cfg *config.Config) string {
 	if p := d.getenv("WEBEX_PROFILE"); p != "" {
 		return p
 	}
-	if cfg != nil {
-		if p, err := cfg.Default(); err == nil && p != "" {
-			return p
-		}
+	if p, err := cfg.Default(); err == nil && p != "" {
+		return p
 	}
 	return "default"
 }

@@ -19,25 +19,16 @@ import (
 	"github.com/webex-cli/webex/internal/termsafe"
 )
 
-// savedProfile is the profile's saved login, or nil when there is none.
-func savedProfile(d *deps) (*config.Profile, error) {
-	cfg, err := d.config()
-	if err != nil {
-		return nil, err
-	}
-	p, err := cfg.Load(d.profile(cfg))
-	if errors.Is(err, config.ErrNotFound) {
-		return nil, nil
-	}
-	return p, err
-}
-
 // resolveProvider is the provider login would use: provider.Resolve of flag, the environment
 // and the saved login. With loginFirst, a saved login's own provider wins over flag and the
 // environment, for commands that send its tokens. It returns the saved login, if any.
 func resolveProvider(ctx context.Context, d *deps, flag provider.Settings, loginFirst bool) (*provider.Provider, *config.Profile, error) {
-	p, err := savedProfile(d)
+	cfg, err := d.config()
 	if err != nil {
+		return nil, nil, err
+	}
+	p, err := cfg.Load(d.profile(cfg))
+	if err != nil && !errors.Is(err, config.ErrNotFound) {
 		return nil, nil, err
 	}
 	var saved provider.Settings

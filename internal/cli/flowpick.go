@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/webex-cli/webex/internal/config"
@@ -41,11 +42,13 @@ func chooseFlow(e environment) (flow, reason string) {
 	if e.getenv("BROWSER") != "" {
 		return config.FlowBrowser, "$BROWSER is set"
 	}
-	if isWSL(e) {
-		return config.FlowDevice, "this is WSL and $BROWSER is not set"
-	}
-	if isContainer(e) {
-		return config.FlowDevice, "this looks like a container, with no browser to open"
+	if e.goos == "linux" {
+		if e.getenv("WSL_DISTRO_NAME") != "" || e.getenv("WSL_INTEROP") != "" || containsAny(strings.ToLower(e.readFile("/proc/sys/kernel/osrelease")), "microsoft", "wsl") {
+			return config.FlowDevice, "this is WSL and $BROWSER is not set"
+		}
+		if e.getenv("container") != "" || e.exists("/.dockerenv") || e.exists("/run/.containerenv") || containsAny(e.readFile("/proc/1/cgroup"), "docker", "kubepods", "containerd") {
+			return config.FlowDevice, "this looks like a container, with no browser to open"
+		}
 	}
 	switch e.goos {
 	case "windows", "darwin":
@@ -59,24 +62,7 @@ func chooseFlow(e environment) (flow, reason string) {
 	return config.FlowDevice, "no known way to open a browser on " + e.goos
 }
 
-func isWSL(e environment) bool {
-	if e.goos != "linux" {
-		return false
-	}
-	if e.getenv("WSL_DISTRO_NAME") != "" || e.getenv("WSL_INTEROP") != "" {
-		return true
-	}
-	v := strings.ToLower(e.readFile("/proc/sys/kernel/osrelease"))
-	return strings.Contains(v, "microsoft") || strings.Contains(v, "wsl")
-}
-
-func isContainer(e environment) bool {
-	if e.goos != "linux" {
-		return false
-	}
-	if e.getenv("container") != "" || e.exists("/.dockerenv") || e.exists("/run/.containerenv") {
-		return true
-	}
-	cg := e.readFile("/proc/1/cgroup")
-	return strings.Contains(cg, "docker") || strings.Contains(cg, "kubepods") || strings.Contains(cg, "containerd")
+// containsAny reports whether s contains any of subs.
+func containsAny(s string, subs ...string) bool {
+	return slices.ContainsFunc(subs, func(sub string) bool { return strings.Contains(s, sub) })
 }

@@ -332,15 +332,14 @@ func browserLogin(ctx context.Context, d *deps, g *session.Grant, o *LoginOption
 		Scopes:      g.Profile.Scopes,
 		Params:      params,
 		OnReady: func(authURL string) error {
-			if o.NoBrowser {
-				fmt.Fprintf(d.io.ErrOut, "Open this URL in a browser to sign in:\n\n  %s\n\n", authURL)
-				return nil
+			msg := "Open this URL in a browser to sign in:"
+			if !o.NoBrowser {
+				msg = "Opened a browser to sign in. If it did not appear, open:"
+				if err := d.openBrowser(authURL); err != nil {
+					msg = fmt.Sprintf("Could not open a browser (%v). Open this URL to sign in:", err)
+				}
 			}
-			if err := d.openBrowser(authURL); err != nil {
-				fmt.Fprintf(d.io.ErrOut, "Could not open a browser (%v). Open this URL to sign in:\n\n  %s\n\n", err, authURL)
-				return nil
-			}
-			fmt.Fprintf(d.io.ErrOut, "Opened a browser to sign in. If it did not appear, open:\n\n  %s\n\n", authURL)
+			fmt.Fprintf(d.io.ErrOut, "%s\n\n  %s\n\n", msg, authURL)
 			return nil
 		},
 		OnRejected: func(err error) {
@@ -433,17 +432,13 @@ func storeLogin(ctx context.Context, d *deps, m *session.Manager, g *session.Gra
 	if err != nil {
 		return err
 	}
-	who := cmp.Or(p.Email, p.DisplayName, p.Subject, "an unnamed user")
-	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", termsafe.Line(who), p.Name, p.Provider, storageLabel(p.Storage))
+	who, where := cmp.Or(p.Email, p.DisplayName, p.Subject, "an unnamed user"), "the keyring"
+	if p.Storage == config.StorageFile {
+		where = "a file"
+	}
+	fmt.Fprintf(d.io.ErrOut, "Logged in as %s (profile %s, %s, tokens in %s).\n", termsafe.Line(who), p.Name, p.Provider, where)
 	o.emit(loggedInEvent{Event: "logged_in", Profile: p.Name, Provider: p.Provider, Subject: p.Subject, Email: p.Email, ExpiresAt: rfc3339OrNil(p.AccessExpiry)})
 	return nil
-}
-
-func storageLabel(kind string) string {
-	if kind == config.StorageFile {
-		return "a file"
-	}
-	return "the keyring"
 }
 
 // The --json events of `webex login`, with their fields in the contract's order.

@@ -80,11 +80,9 @@ func logoutRun(o *LogoutOptions) error {
 
 // damagedProfiles names the profiles whose settings file config.List could not read.
 func damagedProfiles(err error) []string {
-	var errs []error
+	errs := []error{err}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = j.Unwrap()
-	} else if err != nil {
-		errs = []error{err}
 	}
 	var names []string
 	for _, e := range errs {

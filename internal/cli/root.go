@@ -33,20 +33,17 @@ func Main(args []string, ios *iostreams.IOStreams) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	d := newDeps(ios)
-	var once sync.Once
-	d.interruptible = func() {
-		once.Do(func() {
-			ch := make(chan os.Signal, 1)
-			signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-			go func() {
-				select {
-				case <-ch:
-					cancel()
-				case <-ctx.Done():
-				}
-			}()
-		})
-	}
+	d.blocking = sync.OnceFunc(func() {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			select {
+			case <-ch:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	})
 	return run(ctx, args, d)
 }
 

@@ -25,8 +25,8 @@ func countdown(d *deps, expires time.Time) (stop func()) {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
-			left := max(expires.Sub(d.now()).Round(time.Second), 0)
-			fmt.Fprintf(d.io.ErrOut, "\r\x1b[KWaiting for approval... the code expires in %s", formatClock(left))
+			left := int(max(expires.Sub(d.now()).Round(time.Second), 0) / time.Second)
+			fmt.Fprintf(d.io.ErrOut, "\r\x1b[KWaiting for approval... the code expires in %d:%02d", left/60, left%60)
 			select {
 			case <-done:
 				fmt.Fprint(d.io.ErrOut, "\r\x1b[K")
@@ -41,15 +41,10 @@ func countdown(d *deps, expires time.Time) (stop func()) {
 	})
 }
 
-func formatClock(d time.Duration) string {
-	s := int(d / time.Second)
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
-}
-
 // providerError phrases an error from an OAuth endpoint, keeping its code and trackingId.
 func providerError(what string, err error) error {
 	if pe, ok := oautherr.FromRetrieveError(err); ok {
-		return fmt.Errorf("%s: %w", what, pe)
+		err = pe
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
@@ -84,11 +79,9 @@ func renderQR(w io.Writer, text string, colour bool) error {
 		QuietZone:      qrQuietZone,
 	}
 	if colour {
-		paint := func(s string) string { return "\x1b[97;40m" + s + "\x1b[0m" }
-		cfg.BlackChar = paint(cfg.BlackChar)
-		cfg.WhiteChar = paint(cfg.WhiteChar)
-		cfg.BlackWhiteChar = paint(cfg.BlackWhiteChar)
-		cfg.WhiteBlackChar = paint(cfg.WhiteBlackChar)
+		for _, c := range []*string{&cfg.BlackChar, &cfg.WhiteChar, &cfg.BlackWhiteChar, &cfg.WhiteBlackChar} {
+			*c = "\x1b[97;40m" + *c + "\x1b[0m"
+		}
 	}
 	qrterminal.GenerateWithConfig(text, cfg)
 	return nil
