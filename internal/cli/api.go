@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/webex-cli/webex/internal/config"
+	"github.com/webex-cli/webex/internal/oautherr"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/redact"
 	"github.com/webex-cli/webex/internal/restapi"
@@ -302,7 +303,7 @@ func apiPages(o *APIOptions, call *apiCall, client *restapi.Client, t *apiTarget
 		if o.Include {
 			writeHead(d, resp)
 		}
-		if !resp.OK() {
+		if resp.Status < 200 || resp.Status >= 300 {
 			if progress {
 				fmt.Fprint(d.io.ErrOut, "\r\x1b[K")
 			}
@@ -362,7 +363,7 @@ func apiFailure(d *deps, method, path string, resp *restapi.Response) error {
 	if body := bytes.TrimSpace(resp.Body); len(body) > 0 {
 		fmt.Fprintln(d.io.ErrOut, d.secrets.Scrub(indentJSON(body, "", d.io.ColourErr()))) // not JSON: one safe line
 	}
-	msg := fmt.Sprintf("%s %s: %v", method, path, resp.Error())
+	msg := fmt.Sprintf("%s %s: %v", method, path, oautherr.ParseAt(d.now(), resp.Status, resp.Header, resp.Body))
 	if resp.Status == http.StatusUnauthorized {
 		msg += "; the token was refused (expired or revoked?)"
 	}

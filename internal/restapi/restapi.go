@@ -61,14 +61,6 @@ type Response struct {
 	Body       []byte
 }
 
-// OK reports a 2xx status.
-func (r *Response) OK() bool { return r.Status >= 200 && r.Status < 300 }
-
-// Error is the provider's error answer, parsed: code, description, trackingId.
-func (r *Response) Error() *oautherr.Error {
-	return oautherr.ParseAt(time.Now(), r.Status, r.Header, r.Body)
-}
-
 // Do sends req with the bearer token and returns the last answer, whatever its status, after
 // the waits and retries the package describes.
 func (c *Client) Do(ctx context.Context, req *Request, token string) (*Response, error) {
@@ -161,18 +153,13 @@ func Next(base, page string, h http.Header) (string, error) {
 	if link == "" {
 		return "", nil
 	}
-	p, err := url.Parse(page)
-	if err != nil {
-		return "", fmt.Errorf("the page URL %q does not parse", page)
-	}
 	ref, err := url.Parse(link)
 	if err != nil {
 		return "", fmt.Errorf("the next-page link does not parse: %w", err)
 	}
-	b, err := url.Parse(base)
-	if err != nil {
-		return "", fmt.Errorf("the API base %q does not parse", base)
-	}
+	// base and page came from Resolve or an earlier Next, which parsed them.
+	b, _ := url.Parse(base)
+	p, _ := url.Parse(page)
 	return sameOrigin(b, p.ResolveReference(ref).String())
 }
 

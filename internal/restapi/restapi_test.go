@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/webex-cli/webex/internal/oautherr"
 )
 
 func TestNextLink(t *testing.T) {
@@ -161,8 +163,8 @@ func TestDoRetries(t *testing.T) {
 					t.Errorf("waits %v, want %v", sl.waits, c.waits)
 				}
 			}
-			if !resp.OK() {
-				if e := resp.Error(); e.TrackingID != "T1" {
+			if resp.Status >= 300 {
+				if e := oautherr.ParseAt(time.Now(), resp.Status, resp.Header, resp.Body); e.TrackingID != "T1" {
 					t.Errorf("error %v", e)
 				}
 			}
