@@ -420,7 +420,7 @@ func showDeviceCode(d *deps, code *device.Code, qrMode string) {
 		return
 	}
 	fmt.Fprintf(w, "or scan this QR code with a phone:\n\n")
-	_ = renderQR(w, target, d.io.ColourErr() || (qrMode == "always" && d.io.IsStderrTTY()))
+	renderQR(w, target, d.io.ColourErr() || (qrMode == "always" && d.io.IsStderrTTY()))
 	fmt.Fprintln(w)
 }
 
