@@ -92,12 +92,16 @@ func decodeRun(o *DecodeOptions) error {
 	verified := o.Verify && verr == nil
 
 	if o.JSON {
+		times := []map[string]any{}
+		for _, tc := range tok.TimeClaims() {
+			times = append(times, map[string]any{"claim": tc.Name, "meaning": tc.Meaning, "time": tc.Time.UTC().Format(time.RFC3339), "relative": jwt.Relative(tc.Time, now)})
+		}
 		out := map[string]any{
 			"header":            json.RawMessage(tok.HeaderJSON),
 			"claims":            json.RawMessage(tok.ClaimsJSON),
 			"signature_present": tok.SignaturePresent,
 			"expired":           expKnown && expired,
-			"times":             timesJSON(tok, now),
+			"times":             times,
 		}
 		if o.Verify {
 			v := map[string]any{"valid": verified}
@@ -190,19 +194,6 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 	}
 	prov, err := d.provider(ctx, s)
 	return prov, clientID, err
-}
-
-func timesJSON(tok *jwt.Token, now time.Time) []map[string]any {
-	out := []map[string]any{}
-	for _, tc := range tok.TimeClaims() {
-		out = append(out, map[string]any{
-			"claim":    tc.Name,
-			"meaning":  tc.Meaning,
-			"time":     tc.Time.UTC().Format(time.RFC3339),
-			"relative": jwt.Relative(tc.Time, now),
-		})
-	}
-	return out
 }
 
 func printDecoded(d *deps, tok *jwt.Token, now time.Time, verified bool) {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/webex-cli/webex/internal/config"
 	"github.com/webex-cli/webex/internal/session"
 	"github.com/webex-cli/webex/internal/termsafe"
 )
@@ -65,7 +64,14 @@ func tokenRun(o *TokenOptions) error {
 	}
 	name := d.profile(cfg)
 	if o.IDToken {
-		return printIDToken(d, cfg, name, o.JSON)
+		p, sec, err := d.manager(cfg).Stored(name)
+		if err != nil {
+			return err
+		}
+		if sec.IDToken == "" {
+			return fmt.Errorf("profile %q has no ID token (the %s flow of %s returns none; log in with --flow browser and the openid scope)", name, p.Flow, p.Provider)
+		}
+		return printToken(d, o.JSON, sec.IDToken, map[string]any{"token": sec.IDToken, "token_type": "id_token", "expires_at": rfc3339OrNil(p.IDTokenExpiry)})
 	}
 	tok, err := d.manager(cfg).Token(o.ctx, name, o.MinTTL)
 	if err != nil {
@@ -86,17 +92,6 @@ func printToken(d *deps, asJSON bool, token string, fields map[string]any) error
 
 func tokenJSON(tok *session.Token) map[string]any {
 	return map[string]any{"token": tok.AccessToken, "token_type": tok.TokenType, "expires_at": rfc3339OrNil(tok.Expiry), "scopes": nonNil(tok.Scopes)}
-}
-
-func printIDToken(d *deps, cfg *config.Config, name string, asJSON bool) error {
-	p, sec, err := d.manager(cfg).Stored(name)
-	if err != nil {
-		return err
-	}
-	if sec.IDToken == "" {
-		return fmt.Errorf("profile %q has no ID token (the %s flow of %s returns none; log in with --flow browser and the openid scope)", name, p.Flow, p.Provider)
-	}
-	return printToken(d, asJSON, sec.IDToken, map[string]any{"token": sec.IDToken, "token_type": "id_token", "expires_at": rfc3339OrNil(p.IDTokenExpiry)})
 }
 
 // writeJSON prints v as indented JSON, with the characters a terminal would act on escaped.
