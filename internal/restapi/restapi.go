@@ -68,7 +68,7 @@ func (c *Client) Do(ctx context.Context, req *Request, token string) (*Response,
 	for {
 		resp, err := c.once(ctx, req, token)
 		if err != nil {
-			return nil, err
+			return nil, cmp.Or(ctx.Err(), err) // an ended ctx is the cause of what failed
 		}
 		var wait time.Duration
 		switch {
@@ -111,17 +111,11 @@ func (c *Client) once(ctx context.Context, req *Request, token string) (*Respons
 	hr.Header.Set("Authorization", "Bearer "+token)
 	resp, err := c.HTTP.Do(hr)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
 		return nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
 		return nil, fmt.Errorf("reading the answer: %w", err)
 	}
 	if len(b) > MaxBody {
@@ -180,15 +174,7 @@ func sameOrigin(base *url.URL, target string) (string, error) {
 
 // hostPort is the URL's host with its port made explicit.
 func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		switch strings.ToLower(u.Scheme) {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
+	port := cmp.Or(u.Port(), map[string]string{"https": "443", "http": "80"}[strings.ToLower(u.Scheme)])
 	return strings.ToLower(u.Hostname()) + ":" + port
 }
 
