@@ -121,23 +121,17 @@ refreshing it when needed.`,
 	)
 	for _, c := range root.Commands() {
 		c.SilenceErrors, c.SilenceUsage = true, true
-		wrapArgs(c)
+		// Cobra's positional-argument errors are usage errors (exit 2).
+		if args := c.Args; args != nil {
+			c.Args = func(cmd *cobra.Command, a []string) error {
+				if err := args(cmd, a); err != nil {
+					return &usageError{err}
+				}
+				return nil
+			}
+		}
 	}
 	return root
-}
-
-// wrapArgs turns cobra's positional-argument errors into usage errors (exit 2).
-func wrapArgs(c *cobra.Command) {
-	if c.Args == nil {
-		return
-	}
-	args := c.Args
-	c.Args = func(cmd *cobra.Command, a []string) error {
-		if err := args(cmd, a); err != nil {
-			return &usageError{err}
-		}
-		return nil
-	}
 }
 
 // CommandTree returns the command tree wired to no terminal, for tools that describe the
