@@ -276,9 +276,6 @@ func apiRun(o *APIOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Paginate && d.io.IsStderrTTY() {
-		fmt.Fprint(d.io.ErrOut, "\r\x1b[K")
-	}
 	if !o.Paginate || !o.Slurp {
 		return nil
 	}
@@ -294,7 +291,12 @@ func apiRun(o *APIOptions) error {
 func apiPages(o *APIOptions, call *apiCall, client *restapi.Client, t *apiTarget, target string) ([]any, error) {
 	d := o.deps
 	merged := []any{}
-	progress := o.Paginate && d.io.IsStderrTTY()
+	// progress redraws the --paginate progress line on a terminal; "" clears it.
+	progress := func(format string, a ...any) {
+		if o.Paginate && d.io.IsStderrTTY() {
+			fmt.Fprintf(d.io.ErrOut, "\r\x1b[K"+format, a...)
+		}
+	}
 	for page := 1; target != ""; page++ {
 		resp, err := apiDo(o.ctx, d, client, t, &restapi.Request{Method: call.method, URL: target, Header: call.header, Body: call.body})
 		if err != nil {
@@ -304,9 +306,7 @@ func apiPages(o *APIOptions, call *apiCall, client *restapi.Client, t *apiTarget
 			writeHead(d, resp)
 		}
 		if resp.Status < 200 || resp.Status >= 300 {
-			if progress {
-				fmt.Fprint(d.io.ErrOut, "\r\x1b[K")
-			}
+			progress("")
 			return nil, apiFailure(d, call.method, o.Path, resp)
 		}
 		this := target
@@ -317,9 +317,7 @@ func apiPages(o *APIOptions, call *apiCall, client *restapi.Client, t *apiTarget
 			}
 		}
 		if !o.Paginate || !o.Slurp {
-			if progress {
-				fmt.Fprintf(d.io.ErrOut, "\r\x1b[KFetched page %d...", page)
-			}
+			progress("Fetched page %d...", page)
 			if err := writeBody(d, call.jq, resp.Body); err != nil {
 				return nil, err
 			}
@@ -332,10 +330,9 @@ func apiPages(o *APIOptions, call *apiCall, client *restapi.Client, t *apiTarget
 			return nil, fmt.Errorf("page %d: the answer is not a JSON object with an items array (use --slurp=false to print pages as they are)", page)
 		}
 		merged = append(merged, *body.Items...)
-		if progress {
-			fmt.Fprintf(d.io.ErrOut, "\r\x1b[KFetched page %d (%d items)...", page, len(merged))
-		}
+		progress("Fetched page %d (%d items)...", page, len(merged))
 	}
+	progress("")
 	return merged, nil
 }
 
