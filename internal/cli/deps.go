@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -57,14 +58,14 @@ func (d *deps) warn(warnings []string) {
 
 func newDeps(ios *iostreams.IOStreams) *deps {
 	d := &deps{
-		io:     ios,
-		getenv: os.Getenv,
-		now:    time.Now,
-		sleep:  device.NowClock(time.Now).Sleep,
+		io:        ios,
+		getenv:    os.Getenv,
+		now:       time.Now,
+		sleep:     device.NowClock(time.Now).Sleep,
+		openStore: tokenstore.New,
+		blocking:  func() {},
 	}
-	d.blocking = func() {}
 	d.openBrowser = d.systemBrowser
-	d.openStore = func(kind, dir string) (tokenstore.Store, error) { return tokenstore.New(kind, dir) }
 	return d
 }
 
@@ -93,10 +94,7 @@ func (d *deps) config() (*config.Config, error) {
 // profile names the profile a command acts on: --profile, else WEBEX_PROFILE, else the
 // active profile chosen with `webex switch`, else "default".
 func (d *deps) profile(cfg *config.Config) string {
-	if d.profileFlag != "" {
-		return d.profileFlag
-	}
-	if p := d.getenv("WEBEX_PROFILE"); p != "" {
+	if p := cmp.Or(d.profileFlag, d.getenv("WEBEX_PROFILE")); p != "" {
 		return p
 	}
 	if p, err := cfg.Default(); err == nil && p != "" {
