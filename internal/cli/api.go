@@ -306,8 +306,16 @@ func apiPages(o *APIOptions, call *apiCall, client *restapi.Client, t *apiTarget
 			writeHead(d, resp)
 		}
 		if resp.Status < 200 || resp.Status >= 300 {
+			// The body goes to stderr, the error names the provider's code and trackingId.
 			progress("")
-			return nil, apiFailure(d, call.method, o.Path, resp)
+			if body := bytes.TrimSpace(resp.Body); len(body) > 0 {
+				fmt.Fprintln(d.io.ErrOut, d.secrets.Scrub(indentJSON(body, "", d.io.ColourErr()))) // not JSON: one safe line
+			}
+			msg := fmt.Sprintf("%s %s: %v", call.method, o.Path, oautherr.ParseAt(d.now(), resp.Status, resp.Header, resp.Body))
+			if resp.Status == http.StatusUnauthorized {
+				msg += "; the token was refused (expired or revoked?)"
+			}
+			return nil, errors.New(msg)
 		}
 		this := target
 		target = ""
@@ -353,18 +361,6 @@ func apiDo(ctx context.Context, d *deps, c *restapi.Client, t *apiTarget, req *r
 			return nil, err
 		}
 	}
-}
-
-// apiFailure prints a non-2xx answer's body on stderr and returns the one-line error.
-func apiFailure(d *deps, method, path string, resp *restapi.Response) error {
-	if body := bytes.TrimSpace(resp.Body); len(body) > 0 {
-		fmt.Fprintln(d.io.ErrOut, d.secrets.Scrub(indentJSON(body, "", d.io.ColourErr()))) // not JSON: one safe line
-	}
-	msg := fmt.Sprintf("%s %s: %v", method, path, oautherr.ParseAt(d.now(), resp.Status, resp.Header, resp.Body))
-	if resp.Status == http.StatusUnauthorized {
-		msg += "; the token was refused (expired or revoked?)"
-	}
-	return errors.New(msg)
 }
 
 func writeHead(d *deps, resp *restapi.Response) {

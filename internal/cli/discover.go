@@ -114,7 +114,14 @@ func discoverRun(o *DiscoverOptions) error {
 		announced[k], _ = doc[k].(string)
 	}
 	for _, k := range announcedLists {
-		announced[k] = docList(doc, k)
+		list := []string{}
+		a, _ := doc[k].([]any)
+		for _, v := range a {
+			if s, ok := v.(string); ok {
+				list = append(list, s)
+			}
+		}
+		announced[k] = list
 	}
 	report["announced"] = announced
 	used := map[string]any{
@@ -152,18 +159,6 @@ func discoverRun(o *DiscoverOptions) error {
 		return writeJSON(d, report)
 	}
 	return printDiscover(d, report, email)
-}
-
-// docList reads a list of strings from the discovery document; never nil.
-func docList(doc map[string]any, k string) []string {
-	out := []string{}
-	a, _ := doc[k].([]any)
-	for _, v := range a {
-		if s, ok := v.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // discoverNotes are the differences between what the provider announces and what webex uses.

@@ -19,6 +19,7 @@ import (
 	"github.com/webex-cli/webex/internal/flow/device"
 	"github.com/webex-cli/webex/internal/flow/loopback"
 	"github.com/webex-cli/webex/internal/iostreams"
+	"github.com/webex-cli/webex/internal/oautherr"
 	"github.com/webex-cli/webex/internal/provider"
 	"github.com/webex-cli/webex/internal/session"
 	"github.com/webex-cli/webex/internal/termsafe"
@@ -353,8 +354,11 @@ func browserLogin(ctx context.Context, d *deps, g *session.Grant, o *LoginOption
 			hctx := context.WithValue(ctx, oauth2.HTTPClient, d.http())
 			tok, err := oc.Exchange(hctx, res.Code, oauth2.VerifierOption(res.CodeVerifier))
 			if err != nil {
+				if pe, ok := oautherr.FromRetrieveError(err); ok {
+					err = pe // its code and trackingId
+				}
 				// The browser's error page shows this message too.
-				return d.secrets.Error(providerError("exchanging the authorization code", err))
+				return d.secrets.Error(fmt.Errorf("exchanging the authorization code: %w", err))
 			}
 			return d.secrets.Error(finish(tok, res.Nonce))
 		},

@@ -8,8 +8,6 @@ import (
 
 	"github.com/mdp/qrterminal/v3"
 	"rsc.io/qr"
-
-	"github.com/webex-cli/webex/internal/oautherr"
 )
 
 // countdown shows how long a device code stays valid: redrawn every second on a terminal,
@@ -39,14 +37,6 @@ func countdown(d *deps, expires time.Time) (stop func()) {
 		close(done)
 		<-stopped
 	})
-}
-
-// providerError phrases an error from an OAuth endpoint, keeping its code and trackingId.
-func providerError(what string, err error) error {
-	if pe, ok := oautherr.FromRetrieveError(err); ok {
-		err = pe
-	}
-	return fmt.Errorf("%s: %w", what, err)
 }
 
 // qrQuietZone is the light margin around the code, in modules: two, not the specification's
