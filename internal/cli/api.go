@@ -303,7 +303,13 @@ func apiPages(o *APIOptions, call *apiCall, client *restapi.Client, t *apiTarget
 			return nil, err
 		}
 		if o.Include {
-			writeHead(d, resp)
+			head := resp.StatusLine + "\n"
+			for _, k := range slices.Sorted(maps.Keys(resp.Header)) {
+				for _, v := range resp.Header[k] {
+					head += k + ": " + v + "\n"
+				}
+			}
+			io.WriteString(d.io.Out, d.secrets.Scrub(safeText(d, head+"\n")))
 		}
 		if resp.Status < 200 || resp.Status >= 300 {
 			// The body goes to stderr, the error names the provider's code and trackingId.
@@ -361,18 +367,6 @@ func apiDo(ctx context.Context, d *deps, c *restapi.Client, t *apiTarget, req *r
 			return nil, err
 		}
 	}
-}
-
-func writeHead(d *deps, resp *restapi.Response) {
-	var b strings.Builder
-	b.WriteString(resp.StatusLine + "\n")
-	for _, k := range slices.Sorted(maps.Keys(resp.Header)) {
-		for _, v := range resp.Header[k] {
-			b.WriteString(k + ": " + v + "\n")
-		}
-	}
-	b.WriteString("\n")
-	io.WriteString(d.io.Out, d.secrets.Scrub(safeText(d, b.String())))
 }
 
 // safeText escapes control characters other than newlines in text for a terminal.
