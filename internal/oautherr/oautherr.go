@@ -271,16 +271,13 @@ func pickCode(errCode, message string, errDescs []string) (code, desc string) {
 
 // cleanCode keeps an unknown code to printable ASCII without space, quote and backslash.
 func cleanCode(s string) string {
-	var b strings.Builder
-	for _, r := range s {
+	s = strings.Map(func(r rune) rune {
 		if r > ' ' && r < 0x7f && r != '"' && r != '\\' {
-			b.WriteRune(r)
+			return r
 		}
-		if b.Len() >= maxCode {
-			break
-		}
-	}
-	return b.String()
+		return -1
+	}, s)
+	return s[:min(len(s), maxCode)] // ASCII only: a byte is a rune
 }
 
 func jsonString(raw json.RawMessage) string {

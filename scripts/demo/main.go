@@ -33,17 +33,13 @@ func main() {
 	}
 }
 
+// open follows url's redirects; webex started it without waiting and serves the callback.
 func open(url string) error {
-	go func() {
-		resp, err := (&http.Client{Timeout: 30 * time.Second}).Get(url)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	}()
-	// webex starts the browser and goes on waiting; finish the request in the background.
-	time.Sleep(2 * time.Second)
-	return nil
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Get(url)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
 }
 
 func run() error {
