@@ -44,17 +44,11 @@ func (e *LoginRequiredError) Error() string {
 }
 func (e *LoginRequiredError) Unwrap() error { return e.Err }
 
-// ShortLivedError means the provider's access tokens live less than the caller's minTTL, so no
+// shortLivedError says the provider's access tokens live less than the caller's minTTL, so no
 // refresh can give one that lasts that long; the newest token is stored but not handed out.
-type ShortLivedError struct {
-	Profile  string
-	Lifetime time.Duration // the newest access token's whole lifetime
-	MinTTL   time.Duration
-}
-
-func (e *ShortLivedError) Error() string {
-	return fmt.Sprintf("the provider issues access tokens that live only %s, less than the %s asked for (--min-ttl)",
-		e.Lifetime.Round(time.Second), e.MinTTL)
+func shortLivedError(lifetime, minTTL time.Duration) error {
+	return fmt.Errorf("the provider issues access tokens that live only %s, less than the %s asked for (--min-ttl)",
+		lifetime.Round(time.Second), minTTL)
 }
 
 // Token is a usable access token and what is known about it.
@@ -127,19 +121,19 @@ func (m *Manager) load(name string) (*config.Profile, error) {
 
 // shortLived reports a still valid token whose whole lifetime is shorter than minTTL: a grant
 // would bring another such token (an expired one is refreshed, in case the lifetime changed).
-func shortLived(p *config.Profile, now time.Time, minTTL time.Duration) *ShortLivedError {
+func shortLived(p *config.Profile, now time.Time, minTTL time.Duration) error {
 	if minTTL <= 0 || p.AccessIssuedAt.IsZero() || p.AccessExpiry.IsZero() || !now.Before(p.AccessExpiry) {
 		return nil
 	}
 	if life := p.AccessExpiry.Sub(p.AccessIssuedAt); life < minTTL {
-		return &ShortLivedError{Profile: p.Name, Lifetime: life, MinTTL: minTTL}
+		return shortLivedError(life, minTTL)
 	}
 	return nil
 }
 
 // Token returns a valid access token for the profile, refreshing it first when NeedsRefresh
 // says so; a fresh one costs no network and no lock. With minTTL > 0 a token with less left is
-// a *ShortLivedError.
+// an error.
 func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duration) (*Token, error) {
 	p, err := m.load(profile)
 	if err != nil {
@@ -354,7 +348,7 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 		return nil, fmt.Errorf("storing the refreshed token's metadata: %w", err)
 	}
 	if minTTL > 0 && !np.AccessExpiry.IsZero() && np.AccessExpiry.Sub(now) < minTTL {
-		return nil, &ShortLivedError{Profile: p.Name, Lifetime: np.AccessExpiry.Sub(now), MinTTL: minTTL}
+		return nil, shortLivedError(np.AccessExpiry.Sub(now), minTTL)
 	}
 	t := tokenOf(&np, next.AccessToken, true)
 	t.Warnings = warnings
