@@ -316,7 +316,7 @@ func TestLockErrors(t *testing.T) {
 }
 
 // TestRevokeUsesCallersClock: a Retry-After date in the revocation endpoint's error answer is
-// read against the clock Revoke is given.
+// read against the clock revokeToken is given.
 func TestRevokeUsesCallersClock(t *testing.T) {
 	now := time.Date(2030, 5, 1, 12, 0, 0, 0, time.UTC)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -326,10 +326,10 @@ func TestRevokeUsesCallersClock(t *testing.T) {
 		fmt.Fprint(w, `{"error":"temporarily_unavailable"}`)
 	}))
 	defer srv.Close()
-	err := Revoke(context.Background(), srv.Client(), now, srv.URL+"/revoke", oauth2.AuthStyleInHeader, "client", "secret", "tok", "refresh_token")
+	err := revokeToken(context.Background(), srv.Client(), now, srv.URL+"/revoke", oauth2.AuthStyleInHeader, "client", "secret", "tok", "refresh_token")
 	var pe *oautherr.Error
 	if !errors.As(err, &pe) || pe.Code != "temporarily_unavailable" {
-		t.Fatalf("Revoke = %v, want the provider's error", err)
+		t.Fatalf("revokeToken = %v, want the provider's error", err)
 	}
 	if pe.RetryAfter != 90*time.Second {
 		t.Errorf("RetryAfter = %v, want 1m30s counted from the given clock", pe.RetryAfter)
