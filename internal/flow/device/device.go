@@ -318,7 +318,7 @@ func (p *poller) sleep(ctx context.Context, d time.Duration) error {
 }
 
 // poll sends one token request and returns the token once approved, else the wait before the
-// next poll. An error ends polling: ctx.Err() when ctx ended during the request.
+// next poll. An error ends polling; it is ctx.Err() when ctx ended during the request.
 func (p *poller) poll(ctx context.Context) (*oauth2.Token, time.Duration, error) {
 	resp, body, err := p.cfg.post(ctx, p.cfg.TokenURL, url.Values{
 		"grant_type":  {GrantType},
