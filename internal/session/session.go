@@ -67,25 +67,12 @@ type Manager struct {
 	OpenStore func(kind string) (tokenstore.Store, error)
 	// HTTPClient returns the client for provider calls; called only when the network is needed.
 	HTTPClient  func() *http.Client
-	Now         func() time.Time // nil means time.Now
+	Now         func() time.Time // required
 	LockTimeout time.Duration    // the wait for the refresh lock; 0 is DefaultLockTimeout
-	// Secret, when set, is told every secret the Manager reads or receives, to keep out of output.
+	// Secret (required) is told every secret the Manager reads or receives, to keep out of output.
 	Secret func(values ...string)
 	// Sleep (required) waits between a 429 and its retry at /people/me and UserInfo.
 	Sleep func(ctx context.Context, d time.Duration) error
-}
-
-func (m *Manager) secret(values ...string) {
-	if m.Secret != nil {
-		m.Secret(values...)
-	}
-}
-
-func (m *Manager) now() time.Time {
-	if m.Now != nil {
-		return m.Now()
-	}
-	return time.Now()
 }
 
 // DefaultRefreshMargin is NeedsRefresh's longest margin when no minimum TTL is given.
@@ -139,7 +126,7 @@ func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duratio
 	if err != nil {
 		return nil, err
 	}
-	if !NeedsRefresh(p, m.now(), minTTL) {
+	if !NeedsRefresh(p, m.Now(), minTTL) {
 		st, err := m.OpenStore(p.StorageKind())
 		if err != nil {
 			return nil, err
@@ -148,10 +135,10 @@ func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duratio
 		if err != nil {
 			return nil, readError(profile, err)
 		}
-		m.secret(at)
+		m.Secret(at)
 		return tokenOf(p, at, false), nil
 	}
-	if e := shortLived(p, m.now(), minTTL); e != nil {
+	if e := shortLived(p, m.Now(), minTTL); e != nil {
 		return nil, e
 	}
 	return m.refresh(ctx, p, minTTL, false)
@@ -188,7 +175,7 @@ func (m *Manager) read(ctx context.Context, st tokenstore.Store, p *config.Profi
 	if err != nil {
 		return nil, readError(p.Name, err)
 	}
-	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
+	m.Secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
 	return sec, nil
 }
 
@@ -253,10 +240,10 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 		return nil, err
 	}
 	othersDid := !p.AccessIssuedAt.Equal(before.AccessIssuedAt) || !p.AccessExpiry.Equal(before.AccessExpiry)
-	if (force && othersDid) || (!force && !NeedsRefresh(p, m.now(), minTTL)) {
+	if (force && othersDid) || (!force && !NeedsRefresh(p, m.Now(), minTTL)) {
 		at, err := st.LoadAccessToken(ctx, p.Name, p.Binding(), "")
 		if err == nil {
-			m.secret(at)
+			m.Secret(at)
 			return tokenOf(p, at, false), nil
 		}
 		if !errors.Is(err, tokenstore.ErrNotFound) {
@@ -266,7 +253,7 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 	if !force && othersDid {
 		// Another process just refreshed and its token is too short-lived for minTTL: another
 		// grant would bring the same.
-		if e := shortLived(p, m.now(), minTTL); e != nil {
+		if e := shortLived(p, m.Now(), minTTL); e != nil {
 			return nil, e
 		}
 	}
@@ -283,7 +270,7 @@ const errOtherLogin = "the stored tokens belong to another login of this profile
 // refreshWith runs the refresh grant with sec's refresh token and stores the result, under the
 // profile's lock.
 func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenstore.Store, sec *tokenstore.Secrets, minTTL time.Duration) (*Token, error) {
-	now := m.now()
+	now := m.Now()
 	if sec.RefreshToken == "" {
 		reason := "the profile has no refresh token, so its access token cannot be refreshed"
 		if !p.AccessExpiry.IsZero() && !now.Before(p.AccessExpiry) {
@@ -320,7 +307,7 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 	}
 
 	newID, _ := tok.Extra("id_token").(string)
-	m.secret(tok.AccessToken, tok.RefreshToken, newID)
+	m.Secret(tok.AccessToken, tok.RefreshToken, newID)
 	next, np := *sec, *p
 	var warnings []string
 	if newID != "" {
@@ -367,7 +354,7 @@ func (m *Manager) adopt(ctx context.Context, profile, rejected string, minTTL ti
 		return nil, false
 	}
 	sec, err := m.read(ctx, st, p)
-	if err != nil || sec.RefreshToken == "" || sec.AccessToken == "" || NeedsRefresh(p, m.now(), minTTL) ||
+	if err != nil || sec.RefreshToken == "" || sec.AccessToken == "" || NeedsRefresh(p, m.Now(), minTTL) ||
 		subtle.ConstantTimeCompare([]byte(sec.RefreshToken), []byte(rejected)) == 1 {
 		return nil, false
 	}
