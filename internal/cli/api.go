@@ -232,7 +232,7 @@ func apiBase(p *config.Profile, given string, explicit bool) (string, error) {
 	default:
 		base = provider.WebexBaseURL
 	}
-	if err := provider.ValidateURL(base); err != nil {
+	if err := provider.ValidateURL(base, false); err != nil {
 		return "", usageErrorf("--base-url: %v", err)
 	}
 	return base, nil

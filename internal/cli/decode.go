@@ -177,7 +177,7 @@ func verifierFor(ctx context.Context, d *deps, o *DecodeOptions, prof *config.Pr
 	}
 	switch {
 	case o.JWKSURL != "":
-		if err := provider.ValidateURL(o.JWKSURL); err != nil {
+		if err := provider.ValidateURL(o.JWKSURL, false); err != nil {
 			return nil, "", usageErrorf("--jwks-url: %v", err)
 		}
 		if o.Issuer == "" {

@@ -26,7 +26,7 @@ func DiscoveryURL(issuer string) string {
 // Discover fetches the discovery document of issuer and returns the provider ParseDiscovery
 // builds from it.
 func Discover(ctx context.Context, issuer string, opts Options) (*Provider, error) {
-	if err := ValidateURL(issuer); err != nil {
+	if err := ValidateURL(issuer, false); err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
 	}
 	where := DiscoveryURL(issuer)
@@ -72,7 +72,7 @@ type discoveryDoc struct {
 // one of check's. Of the announced signing algorithms only the asymmetric ones are kept
 // (RS256 when none are announced).
 func ParseDiscovery(issuer string, body []byte, opts Options) (*Provider, error) {
-	if err := ValidateURL(issuer); err != nil {
+	if err := ValidateURL(issuer, false); err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
 	}
 	var raw map[string]any
@@ -153,7 +153,7 @@ func (d *discoveryDoc) check(issuer string) error {
 		if f[1] == "" {
 			continue
 		}
-		if err := checkURL(f[1], true); err != nil {
+		if err := ValidateURL(f[1], true); err != nil {
 			return fmt.Errorf("the discovery document field %q: %w", f[0], err)
 		}
 	}

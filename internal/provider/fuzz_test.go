@@ -43,7 +43,7 @@ func FuzzParseDiscovery(f *testing.F) {
 		if p.Issuer != issuer || p.Kind != config.ProviderOIDC {
 			t.Fatalf("provider %+v for issuer %q", p, issuer)
 		}
-		if err := ValidateURL(issuer); err != nil {
+		if err := ValidateURL(issuer, false); err != nil {
 			t.Fatalf("accepted an invalid issuer %q: %v", issuer, err)
 		}
 		for _, a := range p.SigningAlgs {
@@ -52,7 +52,7 @@ func FuzzParseDiscovery(f *testing.F) {
 			}
 		}
 		for _, u := range []string{p.Endpoints.Authorize, p.Endpoints.Token, p.Endpoints.JWKS} {
-			if err := checkURL(u, true); err != nil {
+			if err := ValidateURL(u, true); err != nil {
 				t.Fatalf("accepted endpoint %q: %v", u, err)
 			}
 		}
@@ -67,7 +67,7 @@ func FuzzValidateURL(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		if ValidateURL(raw) != nil {
+		if ValidateURL(raw, false) != nil {
 			return
 		}
 		// Accepted: https, or http on a loopback host only.

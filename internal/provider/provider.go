@@ -101,7 +101,7 @@ func NewWebex(kind string, baseURL string, opts Options) (*Provider, error) {
 		return nil, fmt.Errorf("provider kind %q is not a Webex kind", kind)
 	}
 	baseURL = APIBase(kind, baseURL)
-	if err := ValidateURL(baseURL); err != nil {
+	if err := ValidateURL(baseURL, false); err != nil {
 		return nil, fmt.Errorf("base URL: %w", err)
 	}
 	base := strings.TrimRight(baseURL, "/")
@@ -193,10 +193,10 @@ func NewStatic(issuer, jwksURL string, opts Options) (*Provider, error) {
 	if issuer == "" {
 		return nil, fmt.Errorf("an issuer is required to check the token's iss")
 	}
-	if err := ValidateURL(issuer); err != nil {
+	if err := ValidateURL(issuer, false); err != nil {
 		return nil, fmt.Errorf("issuer: %w", err)
 	}
-	if err := checkURL(jwksURL, true); err != nil {
+	if err := ValidateURL(jwksURL, true); err != nil {
 		return nil, fmt.Errorf("JWKS URL: %w", err)
 	}
 	p := &Provider{

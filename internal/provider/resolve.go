@@ -48,7 +48,7 @@ func Resolve(flag, env, saved Settings) (Settings, error) {
 		if s.Issuer == "" {
 			return s, usage("--provider oidc needs --issuer URL (or WEBEX_ISSUER)")
 		}
-		if err := ValidateURL(s.Issuer); err != nil {
+		if err := ValidateURL(s.Issuer, false); err != nil {
 			return s, usage("--issuer: %w", err)
 		}
 		return Settings{Kind: s.Kind, Issuer: s.Issuer}, nil
@@ -61,7 +61,7 @@ func Resolve(flag, env, saved Settings) (Settings, error) {
 		s.BaseURL = saved.BaseURL
 	}
 	if s.BaseURL != "" {
-		if err := ValidateURL(s.BaseURL); err != nil {
+		if err := ValidateURL(s.BaseURL, false); err != nil {
 			return s, usage("--base-url: %w", err)
 		}
 	}

@@ -9,15 +9,10 @@ import (
 )
 
 // ValidateURL checks an --issuer or --base-url value: an absolute https URL with a host, no
-// user information, query or fragment; plain http only on a loopback host. The error never
-// repeats a password the URL may carry.
-func ValidateURL(raw string) error {
-	return checkURL(raw, false)
-}
-
-// checkURL implements ValidateURL; allowQuery relaxes the query rule for
-// announced endpoints (some providers put a policy name in the query).
-func checkURL(raw string, allowQuery bool) error {
+// user information, query or fragment; plain http only on a loopback host. allowQuery relaxes
+// the query rule for announced endpoints (some providers put a policy name in the query). The
+// error never repeats a password the URL may carry.
+func ValidateURL(raw string, allowQuery bool) error {
 	if raw == "" {
 		return errors.New("URL is empty")
 	}

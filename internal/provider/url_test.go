@@ -47,7 +47,7 @@ func TestValidateURL(t *testing.T) {
 		{"https://example.com/%zz", "not valid"},
 	}
 	for _, tt := range tests {
-		err := ValidateURL(tt.raw)
+		err := ValidateURL(tt.raw, false)
 		switch {
 		case tt.wantErr == "" && err != nil:
 			t.Errorf("ValidateURL(%q) = %v, want nil", tt.raw, err)

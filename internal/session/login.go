@@ -34,9 +34,9 @@ type Grant struct {
 // config.FlowToken login's token is accepted at /people/me. It returns the stored profile and
 // warnings.
 func (m *Manager) Login(ctx context.Context, g *Grant) (*config.Profile, []string, error) {
-	tok, p, now := g.Token, g.Profile, m.now()
+	tok, p, now := g.Token, g.Profile, m.Now()
 	rawID, _ := tok.Extra("id_token").(string)
-	m.secret(tok.AccessToken, tok.RefreshToken, rawID, g.ClientSecret)
+	m.Secret(tok.AccessToken, tok.RefreshToken, rawID, g.ClientSecret)
 	if p.Provider != config.ProviderOIDC {
 		p.Issuer = ""
 	}
@@ -186,7 +186,7 @@ func (m *Manager) ClientSecret(saved, next *config.Profile) (secret string, refu
 	sec, err := st.Load(context.Background(), saved.Name, want)
 	// Token files older than bindings have none: the saved profile says whose they are.
 	if err == nil && cmp.Or(sec.Binding, saved.Binding()) == want {
-		m.secret(sec.ClientSecret)
+		m.Secret(sec.ClientSecret)
 		return sec.ClientSecret, false
 	}
 	return "", err == nil || errors.Is(err, tokenstore.ErrOtherLogin)
@@ -245,16 +245,16 @@ func (m *Manager) revoke(ctx context.Context, p *config.Profile, sec *tokenstore
 	if prov.Endpoints.Revocation == "" || token == "" {
 		return ""
 	}
-	if err := Revoke(ctx, m.HTTPClient(), m.now(), prov.Endpoints.Revocation, prov.AuthStyle, p.ClientID, sec.ClientSecret, token, hint); err != nil {
+	if err := revokeToken(ctx, m.HTTPClient(), m.Now(), prov.Endpoints.Revocation, prov.AuthStyle, p.ClientID, sec.ClientSecret, token, hint); err != nil {
 		return fmt.Sprintf("warning: the provider did not revoke the tokens (%v); deleting them here anyway", err)
 	}
 	return "Revoked the tokens at the provider."
 }
 
-// Revoke asks the revocation endpoint (RFC 7009) to revoke token, authenticating the client as
+// revokeToken asks the revocation endpoint (RFC 7009) to revoke token, authenticating the client as
 // the token endpoint expects; hint is "refresh_token" or "access_token". An error answer is an
 // *oautherr.Error read at now.
-func Revoke(ctx context.Context, client *http.Client, now time.Time, endpoint string, style oauth2.AuthStyle, clientID, clientSecret, token, hint string) error {
+func revokeToken(ctx context.Context, client *http.Client, now time.Time, endpoint string, style oauth2.AuthStyle, clientID, clientSecret, token, hint string) error {
 	form := url.Values{"token": {token}, "token_type_hint": {hint}}
 	useBasic := clientSecret != "" && style != oauth2.AuthStyleInParams
 	if !useBasic {

@@ -147,6 +147,8 @@ func oidcLogin(t *testing.T, p *oidcprov.Server, subject string) (e *env, manage
 			HTTPClient: func() *http.Client {
 				return &http.Client{Timeout: 30 * time.Second, Transport: countingTransport{n: &e.requests, rt: e.plain}}
 			},
+			Now:         time.Now,
+			Secret:      func(...string) {},
 			LockTimeout: 30 * time.Second,
 		}
 	}

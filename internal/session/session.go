@@ -44,17 +44,11 @@ func (e *LoginRequiredError) Error() string {
 }
 func (e *LoginRequiredError) Unwrap() error { return e.Err }
 
-// ShortLivedError means the provider's access tokens live less than the caller's minTTL, so no
+// shortLivedError says the provider's access tokens live less than the caller's minTTL, so no
 // refresh can give one that lasts that long; the newest token is stored but not handed out.
-type ShortLivedError struct {
-	Profile  string
-	Lifetime time.Duration // the newest access token's whole lifetime
-	MinTTL   time.Duration
-}
-
-func (e *ShortLivedError) Error() string {
-	return fmt.Sprintf("the provider issues access tokens that live only %s, less than the %s asked for (--min-ttl)",
-		e.Lifetime.Round(time.Second), e.MinTTL)
+func shortLivedError(lifetime, minTTL time.Duration) error {
+	return fmt.Errorf("the provider issues access tokens that live only %s, less than the %s asked for (--min-ttl)",
+		lifetime.Round(time.Second), minTTL)
 }
 
 // Token is a usable access token and what is known about it.
@@ -73,25 +67,12 @@ type Manager struct {
 	OpenStore func(kind string) (tokenstore.Store, error)
 	// HTTPClient returns the client for provider calls; called only when the network is needed.
 	HTTPClient  func() *http.Client
-	Now         func() time.Time // nil means time.Now
+	Now         func() time.Time // required
 	LockTimeout time.Duration    // the wait for the refresh lock; 0 is DefaultLockTimeout
-	// Secret, when set, is told every secret the Manager reads or receives, to keep out of output.
+	// Secret (required) is told every secret the Manager reads or receives, to keep out of output.
 	Secret func(values ...string)
 	// Sleep (required) waits between a 429 and its retry at /people/me and UserInfo.
 	Sleep func(ctx context.Context, d time.Duration) error
-}
-
-func (m *Manager) secret(values ...string) {
-	if m.Secret != nil {
-		m.Secret(values...)
-	}
-}
-
-func (m *Manager) now() time.Time {
-	if m.Now != nil {
-		return m.Now()
-	}
-	return time.Now()
 }
 
 // DefaultRefreshMargin is NeedsRefresh's longest margin when no minimum TTL is given.
@@ -127,25 +108,25 @@ func (m *Manager) load(name string) (*config.Profile, error) {
 
 // shortLived reports a still valid token whose whole lifetime is shorter than minTTL: a grant
 // would bring another such token (an expired one is refreshed, in case the lifetime changed).
-func shortLived(p *config.Profile, now time.Time, minTTL time.Duration) *ShortLivedError {
+func shortLived(p *config.Profile, now time.Time, minTTL time.Duration) error {
 	if minTTL <= 0 || p.AccessIssuedAt.IsZero() || p.AccessExpiry.IsZero() || !now.Before(p.AccessExpiry) {
 		return nil
 	}
 	if life := p.AccessExpiry.Sub(p.AccessIssuedAt); life < minTTL {
-		return &ShortLivedError{Profile: p.Name, Lifetime: life, MinTTL: minTTL}
+		return shortLivedError(life, minTTL)
 	}
 	return nil
 }
 
 // Token returns a valid access token for the profile, refreshing it first when NeedsRefresh
 // says so; a fresh one costs no network and no lock. With minTTL > 0 a token with less left is
-// a *ShortLivedError.
+// an error.
 func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duration) (*Token, error) {
 	p, err := m.load(profile)
 	if err != nil {
 		return nil, err
 	}
-	if !NeedsRefresh(p, m.now(), minTTL) {
+	if !NeedsRefresh(p, m.Now(), minTTL) {
 		st, err := m.OpenStore(p.StorageKind())
 		if err != nil {
 			return nil, err
@@ -154,10 +135,10 @@ func (m *Manager) Token(ctx context.Context, profile string, minTTL time.Duratio
 		if err != nil {
 			return nil, readError(profile, err)
 		}
-		m.secret(at)
+		m.Secret(at)
 		return tokenOf(p, at, false), nil
 	}
-	if e := shortLived(p, m.now(), minTTL); e != nil {
+	if e := shortLived(p, m.Now(), minTTL); e != nil {
 		return nil, e
 	}
 	return m.refresh(ctx, p, minTTL, false)
@@ -194,7 +175,7 @@ func (m *Manager) read(ctx context.Context, st tokenstore.Store, p *config.Profi
 	if err != nil {
 		return nil, readError(p.Name, err)
 	}
-	m.secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
+	m.Secret(sec.AccessToken, sec.RefreshToken, sec.IDToken, sec.ClientSecret)
 	return sec, nil
 }
 
@@ -259,10 +240,10 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 		return nil, err
 	}
 	othersDid := !p.AccessIssuedAt.Equal(before.AccessIssuedAt) || !p.AccessExpiry.Equal(before.AccessExpiry)
-	if (force && othersDid) || (!force && !NeedsRefresh(p, m.now(), minTTL)) {
+	if (force && othersDid) || (!force && !NeedsRefresh(p, m.Now(), minTTL)) {
 		at, err := st.LoadAccessToken(ctx, p.Name, p.Binding(), "")
 		if err == nil {
-			m.secret(at)
+			m.Secret(at)
 			return tokenOf(p, at, false), nil
 		}
 		if !errors.Is(err, tokenstore.ErrNotFound) {
@@ -272,7 +253,7 @@ func (m *Manager) refresh(ctx context.Context, before *config.Profile, minTTL ti
 	if !force && othersDid {
 		// Another process just refreshed and its token is too short-lived for minTTL: another
 		// grant would bring the same.
-		if e := shortLived(p, m.now(), minTTL); e != nil {
+		if e := shortLived(p, m.Now(), minTTL); e != nil {
 			return nil, e
 		}
 	}
@@ -289,7 +270,7 @@ const errOtherLogin = "the stored tokens belong to another login of this profile
 // refreshWith runs the refresh grant with sec's refresh token and stores the result, under the
 // profile's lock.
 func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenstore.Store, sec *tokenstore.Secrets, minTTL time.Duration) (*Token, error) {
-	now := m.now()
+	now := m.Now()
 	if sec.RefreshToken == "" {
 		reason := "the profile has no refresh token, so its access token cannot be refreshed"
 		if !p.AccessExpiry.IsZero() && !now.Before(p.AccessExpiry) {
@@ -326,7 +307,7 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 	}
 
 	newID, _ := tok.Extra("id_token").(string)
-	m.secret(tok.AccessToken, tok.RefreshToken, newID)
+	m.Secret(tok.AccessToken, tok.RefreshToken, newID)
 	next, np := *sec, *p
 	var warnings []string
 	if newID != "" {
@@ -354,7 +335,7 @@ func (m *Manager) refreshWith(ctx context.Context, p *config.Profile, st tokenst
 		return nil, fmt.Errorf("storing the refreshed token's metadata: %w", err)
 	}
 	if minTTL > 0 && !np.AccessExpiry.IsZero() && np.AccessExpiry.Sub(now) < minTTL {
-		return nil, &ShortLivedError{Profile: p.Name, Lifetime: np.AccessExpiry.Sub(now), MinTTL: minTTL}
+		return nil, shortLivedError(np.AccessExpiry.Sub(now), minTTL)
 	}
 	t := tokenOf(&np, next.AccessToken, true)
 	t.Warnings = warnings
@@ -373,7 +354,7 @@ func (m *Manager) adopt(ctx context.Context, profile, rejected string, minTTL ti
 		return nil, false
 	}
 	sec, err := m.read(ctx, st, p)
-	if err != nil || sec.RefreshToken == "" || sec.AccessToken == "" || NeedsRefresh(p, m.now(), minTTL) ||
+	if err != nil || sec.RefreshToken == "" || sec.AccessToken == "" || NeedsRefresh(p, m.Now(), minTTL) ||
 		subtle.ConstantTimeCompare([]byte(sec.RefreshToken), []byte(rejected)) == 1 {
 		return nil, false
 	}

@@ -159,6 +159,7 @@ func (e *env) manager() *Manager {
 			return &http.Client{Transport: countingTransport{n: &e.requests, rt: e.plain}}
 		},
 		Now:         e.clock.Now,
+		Secret:      func(...string) {},
 		LockTimeout: 30 * time.Second,
 	}
 }

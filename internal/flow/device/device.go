@@ -74,58 +74,33 @@ type Code struct {
 	Interval                time.Duration // the minimum wait between polls
 }
 
-// Errors a caller can branch on with errors.Is; the *Error of Authorize and Poll wraps one of
-// them (or none) and the provider's *oautherr.Error (or none).
-var (
-	ErrDenied = errors.New("the sign-in request was denied")
-	// ErrExpired: expired_token, invalid_grant, or ExpiresAt reached.
-	ErrExpired    = errors.New("the code expired before it was approved; run `webex login` again")
-	ErrTokenLimit = errors.New("the user holds too many tokens for this integration " +
+// What ended a device authorization or polling, said first in its error.
+const (
+	errDenied = "the sign-in request was denied"
+	// errExpired: expired_token, invalid_grant, or ExpiresAt reached.
+	errExpired    = "the code expired before it was approved; run `webex login` again"
+	errTokenLimit = "the user holds too many tokens for this integration " +
 		"(tokenlimit_reached); revoke old ones (sign out of other sessions of the integration) " +
-		"or wait for them to expire, then try again")
-	// ErrInvalidClient: invalid_client, unauthorized_client, or HTTP 401.
-	ErrInvalidClient = errors.New("the provider rejected the client; check the client id and secret")
-	ErrRateLimited   = errors.New("the provider is rate limiting sign-in requests; try again later")
+		"or wait for them to expire, then try again"
+	// errInvalidClient: invalid_client, unauthorized_client, or HTTP 401.
+	errInvalidClient = "the provider rejected the client; check the client id and secret"
+	errRateLimited   = "the provider is rate limiting sign-in requests; try again later"
 )
 
-// Error is a failed device authorization or polling.
-type Error struct {
-	Op       string // "device authorization" or "device token"
-	Kind     error  // one of the Err* sentinels, or nil
-	Provider *oautherr.Error
-	Err      error // a transport failure, or nil
-	Hint     string
-}
-
-// Error is one sentence: the kind (or the operation), then the provider's error and the hint.
-func (e *Error) Error() string {
-	var parts []string
-	if e.Kind == nil {
-		parts = append(parts, e.Op+" failed")
+// failure is one sentence: what went wrong (an err* kind, or that the operation failed), then
+// the provider's error and the transport failure, both wrapped, then the hint.
+func failure(what string, perr *oautherr.Error, err error, hint string) error {
+	format, args := "%s", []any{what}
+	if perr != nil {
+		format, args = format+": %w", append(args, perr)
 	}
-	for _, err := range e.Unwrap() {
-		parts = append(parts, err.Error())
+	if err != nil {
+		format, args = format+": %w", append(args, err)
 	}
-	s := strings.Join(parts, ": ")
-	if e.Hint != "" {
-		s += "; " + e.Hint
+	if hint != "" {
+		format, args = format+"; %s", append(args, hint)
 	}
-	return s
-}
-
-// Unwrap exposes Kind, Provider and Err to errors.Is and errors.As.
-func (e *Error) Unwrap() []error {
-	var errs []error
-	if e.Kind != nil {
-		errs = append(errs, e.Kind)
-	}
-	if e.Provider != nil {
-		errs = append(errs, e.Provider)
-	}
-	if e.Err != nil {
-		errs = append(errs, e.Err)
-	}
-	return errs
+	return fmt.Errorf(format, args...)
 }
 
 // post sends form to endpoint, with client authentication when authenticate is set.
@@ -165,7 +140,7 @@ func (c *Config) post(ctx context.Context, endpoint string, form url.Values, aut
 // user_code, verification_uri (or Google's verification_url) or a positive expires_in is an
 // error. A 429 is retried after Retry-After a few times.
 func Authorize(ctx context.Context, cfg Config) (*Code, error) {
-	const op = "device authorization"
+	const failed = "device authorization failed"
 	if cfg.DeviceAuthURL == "" || cfg.ClientID == "" {
 		return nil, errors.New("device authorization: the device authorization URL and client id are required")
 	}
@@ -180,7 +155,7 @@ func Authorize(ctx context.Context, cfg Config) (*Code, error) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, &Error{Op: op, Err: err}
+			return nil, failure(failed, nil, err, "")
 		}
 		if resp.StatusCode == http.StatusOK {
 			return parseCode(body, clk.Now())
@@ -189,26 +164,26 @@ func Authorize(ctx context.Context, cfg Config) (*Code, error) {
 		if resp.StatusCode == http.StatusTooManyRequests {
 			wait := cmp.Or(perr.RetryAfter, DefaultInterval)
 			if try >= authorizeRetries || wait > maxAuthorizeWait {
-				return nil, &Error{Op: op, Kind: ErrRateLimited, Provider: perr}
+				return nil, failure(errRateLimited, perr, nil, "")
 			}
 			if err := clk.Sleep(ctx, wait); err != nil {
 				return nil, sleepErr(ctx, err)
 			}
 			continue
 		}
-		e := &Error{Op: op, Provider: perr}
+		what, hint := failed, ""
 		if invalidClient(resp.StatusCode, perr) {
-			e.Kind = ErrInvalidClient
+			what = errInvalidClient
 		}
 		if resp.StatusCode == http.StatusBadRequest && cfg.Webex {
 			switch {
 			case perr.Code == oautherr.InvalidScope:
-				e.Hint = scopeHint(cfg.Scopes)
-			case e.Kind == nil:
-				e.Hint = HelperRedirectsHint
+				hint = scopeHint(cfg.Scopes)
+			case what == failed:
+				hint = HelperRedirectsHint
 			}
 		}
-		return nil, e
+		return nil, failure(what, perr, nil, hint)
 	}
 }
 
@@ -292,8 +267,8 @@ func webURI(s string) bool {
 
 // Poll polls cfg.TokenURL with code, from Authorize, until the person approves (RFC 8628
 // §3.4-3.5) and returns the token. It waits the interval before every poll (slow_down adds
-// SlowDownStep for good; a longer Retry-After wins), and stops with ErrExpired at
-// code.ExpiresAt, with an *Error on a failure, or with ctx.Err().
+// SlowDownStep for good; a longer Retry-After wins), and stops with errExpired at
+// code.ExpiresAt, with an error on a failure, or with ctx.Err().
 func Poll(ctx context.Context, cfg Config, code *Code) (*oauth2.Token, error) {
 	if code == nil || code.DeviceCode == "" || cfg.TokenURL == "" || cfg.ClientID == "" {
 		return nil, errors.New("device token: the token URL, client id and device code are required")
@@ -312,8 +287,8 @@ func Poll(ctx context.Context, cfg Config, code *Code) (*oauth2.Token, error) {
 	}
 }
 
-// opToken is the Op of the errors Poll returns.
-const opToken = "device token"
+// pollFailed starts an error of Poll that has no err* kind.
+const pollFailed = "device token failed"
 
 // poller is the state of one Poll.
 type poller struct {
@@ -324,10 +299,10 @@ type poller struct {
 	transient int // server or network failures in a row
 }
 
-// sleep waits d before the next poll, and ends polling with ErrExpired when the code expires
+// sleep waits d before the next poll, and ends polling with errExpired when the code expires
 // before then, without polling after its expiry.
 func (p *poller) sleep(ctx context.Context, d time.Duration) error {
-	expired := &Error{Op: opToken, Kind: ErrExpired}
+	expired := failure(errExpired, nil, nil, "")
 	left := p.code.ExpiresAt.Sub(p.clk.Now())
 	if left <= 0 {
 		return expired
@@ -343,7 +318,7 @@ func (p *poller) sleep(ctx context.Context, d time.Duration) error {
 }
 
 // poll sends one token request and returns the token once approved, else the wait before the
-// next poll. An error ends polling: an *Error, or ctx.Err() when ctx ended during the request.
+// next poll. An error ends polling; it is ctx.Err() when ctx ended during the request.
 func (p *poller) poll(ctx context.Context) (*oauth2.Token, time.Duration, error) {
 	resp, body, err := p.cfg.post(ctx, p.cfg.TokenURL, url.Values{
 		"grant_type":  {GrantType},
@@ -354,14 +329,14 @@ func (p *poller) poll(ctx context.Context) (*oauth2.Token, time.Duration, error)
 			return nil, 0, ctx.Err()
 		}
 		if p.transient++; p.transient >= maxTransientErrors {
-			return nil, 0, &Error{Op: opToken, Err: fmt.Errorf("%d failed requests in a row: %w", p.transient, err)}
+			return nil, 0, failure(pollFailed, nil, fmt.Errorf("%d failed requests in a row: %w", p.transient, err), "")
 		}
 		return nil, p.interval, nil
 	}
 	if resp.StatusCode == http.StatusOK {
 		tok, err := ParseTokenResponse(body, p.clk.Now())
 		if err != nil {
-			return nil, 0, &Error{Op: opToken, Err: err}
+			return nil, 0, failure(pollFailed, nil, err, "")
 		}
 		return tok, 0, nil
 	}
@@ -374,30 +349,30 @@ func (p *poller) poll(ctx context.Context) (*oauth2.Token, time.Duration, error)
 	case perr.Code == oautherr.SlowDown:
 		p.transient = 0
 		p.interval += SlowDownStep
-	case kind == nil && (resp.StatusCode >= 500 || perr.Code == oautherr.ServerError || perr.Code == oautherr.TemporarilyUnavailable):
+	case kind == "" && (resp.StatusCode >= 500 || perr.Code == oautherr.ServerError || perr.Code == oautherr.TemporarilyUnavailable):
 		if p.transient++; p.transient >= maxTransientErrors {
-			return nil, 0, &Error{Op: opToken, Provider: perr, Err: fmt.Errorf("%d server errors in a row", p.transient)}
+			return nil, 0, failure(pollFailed, perr, fmt.Errorf("%d server errors in a row", p.transient), "")
 		}
 	default:
-		return nil, 0, &Error{Op: opToken, Kind: kind, Provider: perr}
+		return nil, 0, failure(cmp.Or(kind, pollFailed), perr, nil, "")
 	}
 	return nil, max(p.interval, perr.RetryAfter), nil
 }
 
-// failureKind is the Err* kind of a token error answer that ends polling, or nil.
-func failureKind(status int, perr *oautherr.Error) error {
+// failureKind is the err* kind of a token error answer that ends polling, or "".
+func failureKind(status int, perr *oautherr.Error) string {
 	switch perr.Code {
 	case oautherr.AccessDenied:
-		return ErrDenied
+		return errDenied
 	case oautherr.ExpiredToken, oautherr.InvalidGrant:
-		return ErrExpired
+		return errExpired
 	case oautherr.TokenLimitReached:
-		return ErrTokenLimit
+		return errTokenLimit
 	}
 	if invalidClient(status, perr) {
-		return ErrInvalidClient
+		return errInvalidClient
 	}
-	return nil
+	return ""
 }
 
 // invalidClient reports an answer rejecting the client id or secret.
