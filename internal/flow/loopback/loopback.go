@@ -169,6 +169,15 @@ func checkConfig(cfg Config) error {
 	if cfg.ClientID == "" {
 		return errors.New("loopback: the client id is required")
 	}
+	for k, vs := range cfg.Params {
+		switch k {
+		case "response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method":
+			return fmt.Errorf("loopback: the %s parameter is set by the login itself", k)
+		}
+		if len(vs) != 1 {
+			return fmt.Errorf("loopback: the %s parameter needs exactly one value", k)
+		}
+	}
 	return nil
 }
 

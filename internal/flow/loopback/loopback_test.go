@@ -311,6 +311,10 @@ func TestRunRejectsConfig(t *testing.T) {
 		{"fragment", Config{RedirectURI: "http://127.0.0.1:8085/callback#x"}, "must look like"},
 		{"bad port", Config{RedirectURI: "http://127.0.0.1:99999/callback"}, "invalid port"},
 		{"no redirect URI", Config{}, "must look like"},
+		{"reserved param", Config{Params: url.Values{"state": {"mine"}}}, "the state parameter is set by the login itself"},
+		{"PKCE param", Config{Params: url.Values{"code_challenge_method": {"plain"}}}, "set by the login itself"},
+		{"multi-valued param", Config{Params: url.Values{"prompt": {"login", "consent"}}}, "exactly one value"},
+		{"param without a value", Config{Params: url.Values{"prompt": {}}}, "exactly one value"},
 		{"no client id", Config{ClientID: "-"}, "client id is required"},
 		{"bad auth URL", Config{AuthURL: "/authorize"}, "absolute http(s) URL"},
 	}
