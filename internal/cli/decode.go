@@ -145,7 +145,7 @@ func decodeInput(d *deps, o *DecodeOptions) (string, *config.Profile, error) {
 			return "", nil, err
 		}
 		name := d.profile(cfg)
-		p, sec, err := d.manager(cfg).Stored(name)
+		p, sec, err := d.manager(cfg).Stored(o.ctx, name)
 		if err != nil {
 			return "", nil, err
 		}

@@ -198,7 +198,7 @@ func planLogin(ctx context.Context, d *deps, cfg *config.Config, o *LoginOptions
 	}
 	if g.ClientSecret == "" && saved.Name != "" {
 		var refused bool
-		if g.ClientSecret, refused = d.manager(cfg).ClientSecret(saved, p); refused {
+		if g.ClientSecret, refused = d.manager(cfg).ClientSecret(ctx, saved, p); refused {
 			fmt.Fprintln(d.io.ErrOut, "Not reusing the client secret stored at the last login: it was given for another provider, issuer, base URL or client id. Set WEBEX_CLIENT_SECRET or pass --client-secret-file if the client needs one.")
 		}
 	}

@@ -64,7 +64,7 @@ func tokenRun(o *TokenOptions) error {
 	}
 	name := d.profile(cfg)
 	if o.IDToken {
-		p, sec, err := d.manager(cfg).Stored(name)
+		p, sec, err := d.manager(cfg).Stored(o.ctx, name)
 		if err != nil {
 			return err
 		}

@@ -30,7 +30,7 @@ func TestEveryReadRefusesSecretsOfAnotherLogin(t *testing.T) {
 	reads := map[string]func() error{
 		"Token":          func() error { _, err := e.manager().Token(ctx, "default", 0); return err },
 		"Token (cached)": func() error { _, err := cached.Token(ctx, "default", 0); return err },
-		"Stored":         func() error { _, _, err := e.manager().Stored("default"); return err },
+		"Stored":         func() error { _, _, err := e.manager().Stored(context.Background(), "default"); return err },
 		"Refresh":        func() error { _, err := e.manager().Refresh(ctx, "default"); return err },
 	}
 	for name, read := range reads {

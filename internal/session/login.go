@@ -177,13 +177,13 @@ func (m *Manager) CheckStore(ctx context.Context, kind string) error {
 
 // ClientSecret returns the client secret stored for saved when it was given for the login next
 // will be (the same Binding), else "", with refused = true when it was given for another.
-func (m *Manager) ClientSecret(saved, next *config.Profile) (secret string, refused bool) {
+func (m *Manager) ClientSecret(ctx context.Context, saved, next *config.Profile) (secret string, refused bool) {
 	st, err := m.OpenStore(saved.StorageKind())
 	if err != nil {
 		return "", false
 	}
 	want := next.Binding()
-	sec, err := st.Load(context.Background(), saved.Name, want)
+	sec, err := st.Load(ctx, saved.Name, want)
 	// Token files older than bindings have none: the saved profile says whose they are.
 	if err == nil && cmp.Or(sec.Binding, saved.Binding()) == want {
 		m.Secret(sec.ClientSecret)

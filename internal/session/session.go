@@ -156,7 +156,7 @@ func readError(profile string, err error) error {
 }
 
 // Stored returns the profile and all its stored secrets; none is a *LoginRequiredError.
-func (m *Manager) Stored(profile string) (*config.Profile, *tokenstore.Secrets, error) {
+func (m *Manager) Stored(ctx context.Context, profile string) (*config.Profile, *tokenstore.Secrets, error) {
 	p, err := m.load(profile)
 	if err != nil {
 		return nil, nil, err
@@ -165,7 +165,7 @@ func (m *Manager) Stored(profile string) (*config.Profile, *tokenstore.Secrets, 
 	if err != nil {
 		return nil, nil, err
 	}
-	sec, err := m.read(context.Background(), st, p)
+	sec, err := m.read(ctx, st, p)
 	return p, sec, err
 }
 
